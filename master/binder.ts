@@ -1,0 +1,173 @@
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { BindAddress, BindConfig, Config } from '../src/config/types';
+import { resolveGroup, resolveUser } from './ids';
+
+/** The libuv handle of a bound socket, as node:cluster's primary creates and sends them. */
+export interface ServerHandle {
+  readonly fd: number;
+  close(): void;
+  getsockname?(out: Record<string, unknown>): number;
+}
+
+type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+// Public since node 0.x for node:cluster's primary: binds a socket without listening or polling it.
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+const UV_TCP_IPV6ONLY = 1;
+
+export interface BoundReceiver {
+  /** The bind's identity (`BindConfig.key`), also the id workers know the receiver by. */
+  id: string;
+  bind: BindConfig;
+  frontend: string;
+  /** Where the bind sits in the config, for messages: frontends.web.bind[0]. */
+  path: string;
+  handle: ServerHandle;
+  /** The address the kernel gave (a port 0 resolved to the port chosen). */
+  address: string;
+}
+
+export class BindError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/**
+ * Binds every receiver of the configuration, or none: on any failure the ones already bound are closed
+ * and the error lists every bind that failed.
+ */
+export async function bindAll(config: Config): Promise<BoundReceiver[]> {
+  const bound: BoundReceiver[] = [];
+  const problems: string[] = [];
+  for (const frontend of Object.values(config.frontends)) {
+    for (const [i, bind] of frontend.bind.entries()) {
+      const path = `frontends.${frontend.name}.bind[${i}]`;
+      try {
+        const handle = await bindOne(bind.address);
+        bound.push({ id: bind.key, bind, frontend: frontend.name, path, handle, address: boundAddress(bind, handle) });
+      } catch (err) {
+        problems.push(`${path}: cannot bind "${bind.text}": ${(err as Error).message}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    bound.forEach(closeReceiver);
+    throw new BindError(problems);
+  }
+  return bound;
+}
+
+/** Closes the master's socket, which ends it once no worker holds a dup; removes a Unix socket's file. */
+export function closeReceiver(r: BoundReceiver): void {
+  r.handle.close();
+  if (r.bind.address.kind === 'unix') unlinkQuietly(r.bind.address.path);
+}
+
+async function bindOne(address: BindAddress): Promise<ServerHandle> {
+  switch (address.kind) {
+    case 'tcp':
+      return bindTcp(address.host, address.port, address.family, address.v6only);
+    case 'unix': {
+      await removeStaleSocket(address.path);
+      const handle = check(createServerHandle(address.path, -1, -1), 'unix');
+      try {
+        applyOwnership(address);
+      } catch (err) {
+        handle.close();
+        unlinkQuietly(address.path);
+        throw err;
+      }
+      return handle;
+    }
+    case 'abns':
+      // A leading NUL puts the name in Linux's abstract namespace: no file, gone with its last fd.
+      return check(createServerHandle(`\0${address.name}`, -1, -1), 'unix');
+  }
+}
+
+function bindTcp(host: string, port: number, family: 4 | 6, v6only: boolean): ServerHandle {
+  const handle = check(createServerHandle(host, port, family, undefined, v6only ? UV_TCP_IPV6ONLY : 0), 'tcp');
+  // libuv keeps EADDRINUSE from bind() for listen(); getsockname() reports it now.
+  const err = handle.getsockname?.({}) ?? 0;
+  if (err !== 0) {
+    handle.close();
+    throw new Error(explain(err, 'tcp'));
+  }
+  return handle;
+}
+
+function check(result: ServerHandle | number, kind: 'tcp' | 'unix'): ServerHandle {
+  if (typeof result === 'number') throw new Error(explain(result, kind));
+  return result;
+}
+
+function explain(errno: number, kind: 'tcp' | 'unix'): string {
+  const name = getSystemErrorName(errno);
+  switch (name) {
+    case 'EADDRINUSE':
+      return kind === 'tcp'
+        ? 'address already in use: another process listens there (see `ss -ltnp`); stop it or choose another port'
+        : 'address already in use: another process listens on this socket; stop it or choose another path';
+    case 'EACCES':
+      return kind === 'tcp'
+        ? 'permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE'
+        : "permission denied: check the directory's permissions";
+    case 'EADDRNOTAVAIL':
+      return 'address not available: no interface of this host has that IP';
+    case 'ENOENT':
+      return 'the directory does not exist';
+    default:
+      return `${name} (${errno})`;
+  }
+}
+
+/**
+ * A socket file left by a process that died would make bind() fail forever. It is stale when nobody
+ * accepts on it; a file that is not a socket is never removed.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return;
+  }
+  if (!isSocket) throw new Error('the path exists and is not a socket: remove it or choose another path');
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error('address already in use: another process listens on this socket; stop it or choose another path');
+  unlinkQuietly(path);
+}
+
+function applyOwnership(address: Extract<BindAddress, { kind: 'unix' }>): void {
+  if (address.mode !== undefined) chmodSync(address.path, address.mode);
+  if (address.user !== undefined || address.group !== undefined) {
+    const uid = address.user === undefined ? -1 : resolveUser(address.user);
+    const gid = address.group === undefined ? -1 : resolveGroup(address.group);
+    chownSync(address.path, uid, gid);
+  }
+}
+
+function boundAddress(bind: BindConfig, handle: ServerHandle): string {
+  if (bind.address.kind !== 'tcp') return bind.text;
+  const out: { address?: string; port?: number } = {};
+  handle.getsockname?.(out);
+  return bind.address.family === 6 ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}

@@ -1,0 +1,66 @@
+import type { Config } from '../src/config/types';
+import type { Logger } from '../src/log';
+import type { BoundReceiver } from './binder';
+import { WorkerSlot } from './worker-slot';
+
+/** Once killed, how long workers get to exit before SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * The workers started from one configuration: one slot per thread group, all sharing the master's
+ * receivers. Generation n+1 replaces n on reload.
+ */
+export class Generation {
+  readonly slots: WorkerSlot[];
+  private readonly unready = new Set<WorkerSlot>();
+  private readonly running = new Set<WorkerSlot>();
+  private whenReady: (() => void) | undefined;
+  private whenStopped: (() => void) | undefined;
+
+  constructor(
+    readonly n: number,
+    readonly config: Config,
+    receivers: readonly BoundReceiver[],
+    log: Logger,
+  ) {
+    const events = { ready: (s: WorkerSlot) => this.slotReady(s), stopped: (s: WorkerSlot) => this.slotStopped(s) };
+    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events));
+  }
+
+  /** Starts every slot; resolves once each worker has reported all its threads ready. */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.whenReady = resolve;
+      for (const slot of this.slots) {
+        this.unready.add(slot);
+        this.running.add(slot);
+        slot.start();
+      }
+    });
+  }
+
+  /**
+   * Stops accepting and lets sessions finish; after `hardStopAfter` ms the remaining sessions are
+   * closed, and workers still alive KILL_GRACE_MS later are killed. Resolves when every worker is gone.
+   */
+  stop(hardStopAfter: number): Promise<void> {
+    const stopped = new Promise<void>((resolve) => (this.whenStopped = resolve));
+    const hard = setTimeout(() => this.slots.forEach((s) => s.kill()), hardStopAfter);
+    const last = setTimeout(() => this.slots.forEach((s) => s.destroy()), hardStopAfter + KILL_GRACE_MS);
+    for (const slot of this.slots) slot.stop();
+    return stopped.finally(() => {
+      clearTimeout(hard);
+      clearTimeout(last);
+    });
+  }
+
+  private slotReady(slot: WorkerSlot): void {
+    this.unready.delete(slot);
+    if (this.unready.size === 0) this.whenReady?.();
+  }
+
+  private slotStopped(slot: WorkerSlot): void {
+    this.running.delete(slot);
+    if (this.running.size === 0) this.whenStopped?.();
+  }
+}

@@ -1,0 +1,118 @@
+import type { SendHandle } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from '../src/config/types';
+import type { FromWorker, ToWorker } from '../src/ipc';
+import type { Logger } from '../src/log';
+import { Backoff } from './backoff';
+import type { BoundReceiver } from './binder';
+
+export interface SlotEvents {
+  /** The slot's worker reported every thread ready (after each start, restarts included). */
+  ready(slot: WorkerSlot): void;
+  /** The slot's worker exited while the slot was stopping: the slot is done. */
+  stopped(slot: WorkerSlot): void;
+}
+
+/**
+ * One thread group's place in a generation: the worker process that fills it, replaced with capped
+ * exponential backoff whenever it dies without being asked to.
+ */
+export class WorkerSlot {
+  private worker: Worker | undefined;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private handedOver = false;
+  private readonly backoff = new Backoff();
+
+  constructor(
+    readonly group: number,
+    private readonly generation: number,
+    private readonly config: Config,
+    private readonly receivers: readonly BoundReceiver[],
+    private readonly log: Logger,
+    private readonly events: SlotEvents,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.worker?.process.pid;
+  }
+
+  start(): void {
+    const worker = cluster.fork({ FERRY_GROUP: String(this.group), FERRY_GENERATION: String(this.generation) });
+    this.worker = worker;
+    this.handedOver = false;
+    this.startedAt = Date.now();
+    worker.on('online', () => this.handOver(worker));
+    worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
+    worker.on('exit', (code, signal) => this.onExit(worker, code, signal));
+    // A send to a worker that just died fails asynchronously; its exit is handled above.
+    worker.on('error', (err) => this.log.debug({ group: this.group, err: err.message }, 'worker channel error'));
+    this.log.info({ group: this.group, worker: worker.process.pid }, 'worker started');
+  }
+
+  /** Graceful: the worker stops accepting and exits once its sessions have ended. */
+  stop(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    if (this.worker === undefined) return this.events.stopped(this);
+    // A worker that has not received its sockets yet holds no session: it can just go.
+    if (!this.handedOver) this.worker.process.kill();
+    else this.send(this.worker, { type: 'stop' });
+  }
+
+  /** Hard stop: the worker closes every session now. */
+  kill(): void {
+    if (this.worker !== undefined) this.send(this.worker, { type: 'kill' });
+  }
+
+  /** Last resort for a worker that does not obey. */
+  destroy(): void {
+    this.worker?.process.kill('SIGKILL');
+  }
+
+  /** Sends the configuration, then one dup of every receiver per thread: each send is a new fd there. */
+  private handOver(worker: Worker): void {
+    if (this.stopping) return;
+    this.handedOver = true;
+    this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation });
+    for (let thread = 0; thread < this.config.global.threads; thread++) {
+      for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
+    }
+    this.send(worker, { type: 'start' });
+  }
+
+  private onMessage(worker: Worker, msg: FromWorker): void {
+    switch (msg.type) {
+      case 'ready':
+        this.log.info({ group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
+        this.events.ready(this);
+        break;
+      case 'rearm': {
+        const r = this.receivers.find((x) => x.id === msg.id);
+        if (r !== undefined) this.send(worker, { type: 'rearm', id: msg.id, thread: msg.thread }, r.handle);
+        break;
+      }
+      case 'failed':
+        this.log.error({ group: this.group, reason: msg.reason }, 'worker failed to start');
+        break;
+    }
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: string | null): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
+    if (this.stopping) {
+      this.log.info({ group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
+      return this.events.stopped(this);
+    }
+    const delay = this.backoff.next(Date.now() - this.startedAt);
+    this.log.error({ group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');
+    this.restartTimer = setTimeout(() => this.start(), delay);
+  }
+
+  private send(worker: Worker, msg: ToWorker, handle?: object): void {
+    if (!worker.isConnected()) return;
+    worker.send(msg, handle as SendHandle | undefined);
+  }
+}

@@ -1,0 +1,19 @@
+import type { BackendConfig } from './config/types';
+import { createBalancer, type Balancer } from './balance';
+import { Server } from './server';
+import { services, type Service } from './services';
+
+/** A backend as one thread runs it: its servers with this thread's counters, or a built-in service. */
+export class Backend {
+  readonly name: string;
+  readonly servers: Server[];
+  readonly balancer: Balancer;
+  readonly service?: Service;
+
+  constructor(readonly config: BackendConfig) {
+    this.name = config.name;
+    this.servers = config.servers.map((s) => new Server(s));
+    this.balancer = createBalancer(config.balance, this.servers);
+    if (config.service !== undefined) this.service = services[config.service];
+  }
+}

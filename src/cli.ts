@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BindError, bindAll, closeReceiver } from '../master/binder';
+import { runMaster } from '../master/master';
+import { ConfigError, loadConfig } from './config/load';
+import type { Config } from './config/types';
+import { createLogger } from './log';
+
+const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
+
+Usage:
+  ferry start [-c FILE] [--set KEY=VALUE ...]   run in the foreground (logs: JSON lines on stdout)
+  ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
+                                               validate a configuration and try its binds
+  ferry --help | --version
+
+Options:
+  -c, --config FILE    JSON configuration file (default: the embedded configuration: a "hello"
+                       service on 127.0.0.1:8080 and an "echo" service on 127.0.0.1:8081)
+  --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
+                       parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
+                       Precedence: --set > FERRY_* > file > defaults.
+  --no-bind            check only: do not try to bind the listening addresses (use this while ferry
+                       itself holds them)
+
+Exit status: 0 on success, 1 on a bad configuration or a failed start, 2 on bad usage.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`ferry: ${message}\nRun "ferry --help" for usage.\n`);
+  return 2;
+}
+
+function load(file: string | undefined, overrides: string[]): Config | undefined {
+  try {
+    return loadConfig({ file, overrides, env: process.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const n = err.problems.length;
+    process.stderr.write(`ferry: configuration ${file === undefined ? '(embedded)' : `"${file}"`} has ${n} problem${n === 1 ? '' : 's'}:\n`);
+    for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
+    return undefined;
+  }
+}
+
+async function check(config: Config, file: string | undefined, bind: boolean): Promise<number> {
+  if (bind) {
+    try {
+      (await bindAll(config)).forEach(closeReceiver);
+    } catch (err) {
+      if (!(err instanceof BindError)) throw err;
+      process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot be bound:\n`);
+      for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
+      return 1;
+    }
+  }
+  const binds = Object.values(config.frontends).reduce((n, f) => n + f.bind.length, 0);
+  process.stdout.write(
+    `ferry: configuration ${file ?? '(embedded)'} is valid: ${Object.keys(config.frontends).length} frontends, ` +
+      `${Object.keys(config.backends).length} backends, ${binds} binds${bind ? ', all bindable' : ''}\n`,
+  );
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        set: { type: 'string', multiple: true },
+        'no-bind': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return void process.stdout.write(HELP), 0;
+  if (values.version) return void process.stdout.write(`${version()}\n`), 0;
+  const [command, ...rest] = positionals;
+  if (command === undefined) return usageError('missing command (start or check)');
+  if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
+  if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start or check)`);
+  if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
+
+  const config = load(values.config, values.set ?? []);
+  if (config === undefined) return 1;
+  if (command === 'check') return check(config, values.config, !values['no-bind']);
+  return runMaster(config, createLogger(config.global.log.level, { role: 'master' }));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`ferry: unexpected error: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

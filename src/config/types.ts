@@ -1,0 +1,64 @@
+// The validated, normalized configuration. Everything here is plain data (numbers, strings, arrays,
+// objects) so that the master can send it to workers over the cluster IPC channel unchanged.
+// Durations are milliseconds.
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface GlobalConfig {
+  groups: number;
+  threads: number;
+  maxconn: number;
+  hardStopAfter: number;
+  log: { level: LogLevel };
+}
+
+export type BindAddress =
+  | { kind: 'tcp'; host: string; port: number; family: 4 | 6; v6only: boolean }
+  | { kind: 'unix'; path: string; mode?: number; user?: string; group?: string }
+  | { kind: 'abns'; name: string };
+
+export interface BindConfig {
+  /** The address as the user wrote it, for messages. */
+  text: string;
+  /** Identity of the receiver: two binds with the same key are the same socket. */
+  key: string;
+  address: BindAddress;
+}
+
+export type Mode = 'tcp';
+
+export interface FrontendConfig {
+  name: string;
+  bind: BindConfig[];
+  mode: Mode;
+  maxconn: number;
+  backlog: number;
+  timeout: { client: number };
+  backend: string;
+}
+
+export type Balance = 'roundrobin' | 'leastconn';
+export type ServiceName = 'echo' | 'hello';
+
+export interface ServerConfig {
+  name: string;
+  host: string;
+  port: number;
+  weight: number;
+}
+
+export interface BackendConfig {
+  name: string;
+  balance: Balance;
+  retries: number;
+  redispatch: boolean;
+  timeout: { connect: number; server: number; tunnel?: number };
+  servers: ServerConfig[];
+  service?: ServiceName;
+}
+
+export interface Config {
+  global: GlobalConfig;
+  frontends: Record<string, FrontendConfig>;
+  backends: Record<string, BackendConfig>;
+}

@@ -1,0 +1,60 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Backend } from './backend';
+import type { Server } from './server';
+import type { Who } from './termination';
+
+/** What a connect loop reports to the stream that asked for a server connection. */
+export interface ConnectSink {
+  /** A new attempt started: the stream owns `socket` from now on, to destroy it if the client leaves. */
+  attempting(server: Server, socket: Socket): void;
+  connected(server: Server, socket: Socket, retries: number): void;
+  /** Every attempt failed ('S' refused or reset, 's' timed out) or no server is usable ('P'). */
+  failed(who: Who, retries: number): void;
+}
+
+const NONE: ReadonlySet<Server> = new Set();
+
+/**
+ * Connects to a server of `backend`, retrying up to `retries` times. With `redispatch` each retry asks
+ * the balancer for another server than those that failed (all of them again once every one has
+ * failed); without it, retries stay on the first server chosen.
+ */
+export function connectToServer(backend: Backend, sink: ConnectSink): void {
+  const { retries: maxRetries, redispatch, timeout } = backend.config;
+  const failedServers = new Set<Server>();
+  let retries = 0;
+  let server = backend.balancer.pick(NONE);
+
+  const attempt = (): void => {
+    if (server === undefined) return sink.failed('P', retries);
+    const target = server;
+    const socket = netConnect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen: true });
+    socket.setTimeout(timeout.connect);
+    sink.attempting(target, socket);
+
+    let settled = false;
+    const fail = (who: Who): void => {
+      // An error can follow a timeout on the same socket: only the first one counts.
+      if (settled) return;
+      settled = true;
+      socket.removeListener('connect', onConnect);
+      socket.destroy();
+      if (retries >= maxRetries) return sink.failed(who, retries);
+      retries++;
+      failedServers.add(target);
+      if (redispatch) server = backend.balancer.pick(failedServers) ?? backend.balancer.pick(NONE);
+      attempt();
+    };
+    const onError = (): void => fail('S');
+    const onTimeout = (): void => fail('s');
+    const onConnect = (): void => {
+      socket.removeListener('error', onError);
+      socket.removeListener('timeout', onTimeout);
+      sink.connected(target, socket, retries);
+    };
+    socket.on('error', onError);
+    socket.on('timeout', onTimeout);
+    socket.once('connect', onConnect);
+  };
+  attempt();
+}

@@ -1,0 +1,4 @@
+// Importing a mux registers it.
+import './pt';
+
+export { selectMux, type MuxFactory } from './registry';

@@ -1,0 +1,31 @@
+import type { Mode } from '../config/types';
+import type { Connection } from '../connection';
+import type { Stream, StreamContext } from '../stream';
+
+/**
+ * A multiplexer turns a connection's bytes into streams. Which one a connection gets depends on the
+ * frontend's mode and the protocol the client negotiated (ALPN; '' when there is none), as in
+ * HAProxy's mux_proto_list. Adding a mux is one file that calls `registerMux` once.
+ */
+export interface MuxFactory {
+  readonly name: string;
+  readonly mode: Mode;
+  /** ALPN protocols this mux serves; '' matches connections that negotiated none. */
+  readonly alpn: readonly string[];
+  attach(conn: Connection, ctx: StreamContext): Stream;
+}
+
+const registry: MuxFactory[] = [];
+
+export function registerMux(mux: MuxFactory): void {
+  if (registry.some((m) => m.mode === mux.mode && m.alpn.some((a) => mux.alpn.includes(a)))) {
+    throw new Error(`mux ${mux.name}: another mux already serves mode ${mux.mode} with one of ALPN ${mux.alpn.join(', ')}`);
+  }
+  registry.push(mux);
+}
+
+export function selectMux(mode: Mode, alpn = ''): MuxFactory {
+  const mux = registry.find((m) => m.mode === mode && m.alpn.includes(alpn));
+  if (mux === undefined) throw new Error(`no mux serves mode ${mode} with ALPN "${alpn}"`);
+  return mux;
+}

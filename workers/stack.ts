@@ -1,0 +1,134 @@
+import type { Socket } from 'node:net';
+import { Backend } from '../src/backend';
+import type { Config } from '../src/config/types';
+import { Connection } from '../src/connection';
+import { Frontend } from '../src/frontend';
+import type { FromThread, ListenTarget, ToThread } from '../src/ipc';
+import { Listener, type ListenerState } from '../src/listener';
+import type { Logger } from '../src/log';
+import { selectMux } from '../src/mux';
+import { Receiver } from '../src/receiver';
+import type { ServiceContext } from '../src/services';
+import type { Stream, StreamContext } from '../src/stream';
+
+export interface ThreadIdentity extends ServiceContext {}
+
+/** A thread's share of a limit that applies to the whole service: limits are enforced per thread. */
+export function shareOf(total: number, threads: number): number {
+  return Math.max(1, Math.floor(total / threads));
+}
+
+/**
+ * Everything one thread runs: a listener per bind over its own dups of the master's sockets, the
+ * frontends and backends with this thread's counters, and the live streams. It talks to its
+ * coordinator only through `up` and `handle`, the same way whether it runs on the worker process's
+ * main thread or in a worker thread.
+ */
+export class ThreadStack {
+  private readonly frontends: Frontend[] = [];
+  private readonly listeners = new Map<string, Listener>();
+  private readonly streams = new Set<Stream>();
+  private readonly maxconn: number;
+  private sessions = 0;
+  private stopping = false;
+
+  constructor(
+    config: Config,
+    private readonly id: ThreadIdentity,
+    private readonly log: Logger,
+    private readonly up: (msg: FromThread) => void,
+  ) {
+    const threads = config.global.groups * config.global.threads;
+    this.maxconn = shareOf(config.global.maxconn, threads);
+    const backends = new Map(Object.values(config.backends).map((b) => [b.name, new Backend(b)]));
+    for (const fc of Object.values(config.frontends)) {
+      const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
+      const ctx = this.streamContext(frontend, backends.get(fc.backend)!);
+      for (const bind of fc.bind) {
+        const receiver = new Receiver(bind, fc.backlog, (s) => this.accept(frontend, ctx, s), (err) => this.receiverFailed(bind.text, err));
+        const listener = new Listener(receiver, (rid) => this.up({ type: 'rearm', id: rid }));
+        frontend.listeners.push(listener);
+        this.listeners.set(bind.key, listener);
+      }
+      this.frontends.push(frontend);
+    }
+  }
+
+  /** Starts every listener on its first dup; reports ready once all of them accept. */
+  start(targets: ReadonlyMap<string, ListenTarget>): void {
+    let pending = this.listeners.size;
+    const ready = (): void => {
+      if (--pending === 0) this.up({ type: 'ready' });
+    };
+    for (const [rid, listener] of this.listeners) {
+      const target = targets.get(rid);
+      if (target === undefined) return this.up({ type: 'failed', reason: `no socket received for ${listener.receiver.bind.text}` });
+      listener.open(target, ready);
+    }
+  }
+
+  handle(msg: ToThread, target?: ListenTarget): void {
+    switch (msg.type) {
+      case 'rearm':
+        if (target !== undefined) this.listeners.get(msg.id)?.adopt(target);
+        break;
+      case 'stop':
+        this.stop();
+        break;
+      case 'kill':
+        for (const stream of this.streams) stream.terminate('K');
+        break;
+    }
+  }
+
+  private stop(): void {
+    this.stopping = true;
+    this.applyLimits();
+    this.log.info({ sessions: this.sessions }, 'thread stopping: no longer accepting');
+    if (this.sessions === 0) this.up({ type: 'drained' });
+  }
+
+  private accept(frontend: Frontend, ctx: StreamContext, socket: Socket): void {
+    frontend.sessions++;
+    this.sessions++;
+    this.applyLimits();
+    selectMux(frontend.config.mode).attach(new Connection(socket, 'raw'), ctx);
+  }
+
+  private release(frontend: Frontend, stream: Stream): void {
+    this.streams.delete(stream);
+    frontend.sessions--;
+    this.sessions--;
+    this.applyLimits();
+    if (this.stopping && this.sessions === 0) this.up({ type: 'drained' });
+  }
+
+  /** Puts every listener in the state the limits call for; only transitions cost anything. */
+  private applyLimits(): void {
+    const limited = this.sessions >= this.maxconn;
+    for (const frontend of this.frontends) {
+      const state: ListenerState = this.stopping ? 'paused' : limited ? 'limited' : frontend.full ? 'full' : 'ready';
+      for (const listener of frontend.listeners) {
+        if (listener.state === state) continue;
+        if (state === 'ready') listener.resume();
+        else listener.suspend(state);
+      }
+    }
+  }
+
+  private streamContext(frontend: Frontend, backend: Backend): StreamContext {
+    return {
+      frontend,
+      backend,
+      log: this.log,
+      service: this.id,
+      began: (stream) => this.streams.add(stream),
+      ended: (stream) => this.release(frontend, stream),
+    };
+  }
+
+  private receiverFailed(bind: string, err: Error): void {
+    this.log.error({ bind, err: err.message }, 'listener failed');
+    this.up({ type: 'failed', reason: `${bind}: ${err.message}` });
+  }
+}

@@ -1,0 +1,19 @@
+// Entry point of a worker thread: one complete stack over the fds its coordinator hands it.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromThread, ToThread } from '../src/ipc';
+import { createLogger } from '../src/log';
+import { ThreadStack } from './stack';
+import type { ThreadStart } from './thread-link';
+
+const start = workerData as ThreadStart;
+const port = parentPort!;
+const log = createLogger(start.config.global.log.level, { role: 'worker', ...start.id });
+
+process.on('uncaughtException', (err) => {
+  log.fatal({ err }, 'thread crashed');
+  process.exit(1);
+});
+
+const stack = new ThreadStack(start.config, start.id, log, (msg: FromThread) => port.postMessage(msg));
+port.on('message', (msg: ToThread & { fd?: number }) => stack.handle(msg, msg.fd === undefined ? undefined : { fd: msg.fd }));
+stack.start(new Map(start.receivers.map(([id, fd]) => [id, { fd }])));
