@@ -2,6 +2,16 @@ import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { BindAddress, BindConfig } from './config/types';
 import type { ListenTarget } from './ipc';
 
+/** node:net's internal listen step, stable since node 0.x because cluster and user code wrap it. */
+type ListenableServer = NetServer & {
+  _handle: object | null;
+  _listen2(address: null, port: number | null, addressType: number | null, backlog: number, fd?: number): void;
+};
+
+function isFd(target: ListenTarget): target is { fd: number } {
+  return Object.getPrototypeOf(target) === Object.prototype && typeof (target as { fd?: unknown }).fd === 'number';
+}
+
 export type Protocol = 'tcp4' | 'tcp6' | 'unix' | 'abns';
 
 export function protocolOf(address: BindAddress): Protocol {
@@ -33,11 +43,19 @@ export class Receiver {
 
   /** Starts accepting on a dup received from the master; `ready` runs once the kernel accepts for us. */
   listen(target: ListenTarget, ready?: () => void): void {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection) as ListenableServer;
     server.on('error', this.onError);
-    // listen() on a handle or fd re-arms the existing socket (listen(2) on a listening socket only
-    // updates its backlog); it never binds.
-    server.listen(target, this.backlog, ready);
+    if (ready !== undefined) server.once('listening', ready);
+    // server.listen() would route an fd or a Unix-socket handle through node:cluster in a cluster
+    // worker, and the cluster primary would then open the worker's fd number in its own fd table.
+    // _listen2 is the step listen() ends in for a socket that already exists: listen(2) on it (which on
+    // a listening socket only updates the backlog), then accept. It never binds.
+    if (isFd(target)) {
+      server._listen2(null, null, null, this.backlog, target.fd);
+    } else {
+      server._handle = target;
+      server._listen2(null, -1, -1, this.backlog);
+    }
     this.server = server;
   }
 

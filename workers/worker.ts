@@ -105,7 +105,8 @@ function exit(g: Group, code: number): void {
   process.exit(code);
 }
 
-// The master owns these signals (a terminal's Ctrl-C reaches the whole process group): the master
-// decides how the workers stop.
-for (const signal of ['SIGINT', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
+// These signals are the master's: a terminal's Ctrl-C or a service manager's SIGTERM can reach the
+// whole process group, and a worker that died of them would cut its sessions short. The master tells
+// workers how to stop; a worker exits on its own only when the master is gone.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
 process.on('message', onMaster);

@@ -1,0 +1,146 @@
+// A frontend's "bind" value: one address string, or a list whose entries are address strings or
+// objects carrying socket options. Problems come back with paths relative to the "bind" key.
+
+import { bindKey, parseBindAddress } from './address';
+import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';
+import type { BindAddress, BindConfig } from './types';
+
+export interface ParsedBind {
+  /** Where the entry sits below the "bind" key: [] for a lone string, [i] for a list entry. */
+  at: PathSegment[];
+  text: string;
+  address: BindAddress;
+}
+
+export interface BindList {
+  binds: ParsedBind[];
+  problems: Problem[];
+}
+
+const OPTION_KEYS = ['address', 'mode', 'user', 'group', 'v6only'] as const;
+const ADDRESS_EXAMPLE = 'a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock"';
+const MODE_EXAMPLE = 'a file mode such as "0660" (octal, in a string) or 432';
+/** Permission bits only: setuid and friends mean nothing on a socket, and a decimal 660 lands above this. */
+const MAX_MODE = 0o777;
+
+export function parseBindList(value: unknown): BindList {
+  if (typeof value === 'string') return collect([parseEntry(value, [])]);
+  if (!Array.isArray(value)) {
+    return { binds: [], problems: [problem([], expected(`${ADDRESS_EXAMPLE}, or a list of them`, value))] };
+  }
+  if (value.length === 0) {
+    return { binds: [], problems: [problem([], expected('at least one bind address', value))] };
+  }
+  return collect(value.map((entry, i) => parseEntry(entry, [i])));
+}
+
+/** Binds to port 0 get a fresh port each time, so only their owner makes them the same socket. */
+export function toBindConfig(bind: ParsedBind, frontend: string): BindConfig {
+  const key = bindKey(bind.address);
+  const ephemeral = bind.address.kind === 'tcp' && bind.address.port === 0;
+  const index = bind.at.length > 0 ? bind.at[0] : 0;
+  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address };
+}
+
+interface EntryResult {
+  bind?: ParsedBind;
+  problems: Problem[];
+}
+
+function collect(results: EntryResult[]): BindList {
+  return {
+    binds: results.flatMap((r) => (r.bind ? [r.bind] : [])),
+    problems: results.flatMap((r) => r.problems),
+  };
+}
+
+function parseEntry(entry: unknown, at: PathSegment[]): EntryResult {
+  if (typeof entry === 'string') return parseText(entry, at, at);
+  if (isRecord(entry)) return parseObject(entry, at);
+  return { problems: [problem(at, expected(`${ADDRESS_EXAMPLE}, or an object with an "address"`, entry))] };
+}
+
+function parseText(text: string, at: PathSegment[], reportAt: PathSegment[]): EntryResult {
+  const parsed = parseBindAddress(text);
+  if (!parsed.ok) return { problems: [problem(reportAt, `${JSON.stringify(text)}: ${parsed.error}`)] };
+  return { bind: { at, text, address: parsed.value }, problems: [] };
+}
+
+function parseObject(entry: Record<string, unknown>, at: PathSegment[]): EntryResult {
+  const problems = Object.keys(entry)
+    .filter((key) => !(OPTION_KEYS as readonly string[]).includes(key))
+    .map((key) => problem([...at, key], unknownKey(OPTION_KEYS)));
+  const base = parseObjectAddress(entry.address, at);
+  problems.push(...base.problems);
+  if (!base.bind) return { problems: [...problems, ...checkOptionTypes(entry, at)] };
+  const withOptions = applyOptions(base.bind, entry, at);
+  problems.push(...withOptions.problems);
+  return problems.length === 0 ? withOptions : { problems };
+}
+
+function parseObjectAddress(address: unknown, at: PathSegment[]): EntryResult {
+  const where = [...at, 'address'];
+  if (address === undefined) return { problems: [problem(where, `required key is missing (expected ${ADDRESS_EXAMPLE})`)] };
+  if (typeof address !== 'string') return { problems: [problem(where, expected(ADDRESS_EXAMPLE, address))] };
+  return parseText(address, at, where);
+}
+
+/** Used when the address itself is unusable, so option values are still checked on their own. */
+function checkOptionTypes(entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
+  const problems: Problem[] = [];
+  if (entry.mode !== undefined && parseMode(entry.mode) === undefined) {
+    problems.push(problem([...at, 'mode'], expected(MODE_EXAMPLE, entry.mode)));
+  }
+  for (const key of ['user', 'group'] as const) {
+    if (entry[key] !== undefined && !isName(entry[key])) problems.push(problem([...at, key], expected(`a ${key} name`, entry[key])));
+  }
+  if (entry.v6only !== undefined && typeof entry.v6only !== 'boolean') {
+    problems.push(problem([...at, 'v6only'], expected('true or false', entry.v6only)));
+  }
+  return problems;
+}
+
+function applyOptions(bind: ParsedBind, entry: Record<string, unknown>, at: PathSegment[]): EntryResult {
+  const problems = checkOptionTypes(entry, at);
+  problems.push(...checkOptionsFit(bind, entry, at));
+  if (problems.length > 0) return { problems };
+  return { bind: { ...bind, address: withOptions(bind.address, entry) }, problems };
+}
+
+function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
+  const { address, text } = bind;
+  const problems: Problem[] = [];
+  for (const key of ['mode', 'user', 'group'] as const) {
+    if (entry[key] !== undefined && address.kind !== 'unix') {
+      problems.push(problem([...at, key], `"${key}" applies only to unix@ binds, and ${JSON.stringify(text)} is not one`));
+    }
+  }
+  const isIPv6 = address.kind === 'tcp' && address.family === 6;
+  if (entry.v6only !== undefined && !isIPv6) {
+    problems.push(
+      problem([...at, 'v6only'], `"v6only" applies only to IPv6 binds such as ":::8080", and ${JSON.stringify(text)} is not one`),
+    );
+  }
+  return problems;
+}
+
+function withOptions(address: BindAddress, entry: Record<string, unknown>): BindAddress {
+  if (address.kind === 'tcp') return { ...address, v6only: entry.v6only === true };
+  if (address.kind !== 'unix') return address;
+  const mode = parseMode(entry.mode);
+  return {
+    ...address,
+    ...(mode !== undefined && { mode }),
+    ...(isName(entry.user) && { user: entry.user }),
+    ...(isName(entry.group) && { group: entry.group }),
+  };
+}
+
+function parseMode(v: unknown): number | undefined {
+  const mode = typeof v === 'string' && /^[0-7]{3,4}$/.test(v) ? parseInt(v, 8) : v;
+  return typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= MAX_MODE ? mode : undefined;
+}
+
+function isName(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}

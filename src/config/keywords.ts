@@ -1,0 +1,52 @@
+// Custom ajv keywords for values whose syntax a JSON schema cannot express well. Each keyword
+// reports finished sentences in params.message, so the translator prints them unchanged.
+
+import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
+import { parseServerAddress } from './address';
+import { parseBindList } from './bind';
+import { MAX_TIMER_MS, parseDuration } from './duration';
+import { expected, problem, type PathSegment, type Problem } from './problems';
+
+export const DURATION_EXAMPLE = 'a duration such as "250ms", "30s" or "5m"';
+export const SERVER_ADDRESS_EXAMPLE = 'a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432"';
+
+type Check = (data: unknown) => Problem[];
+
+export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
+  keyword('duration', checkDuration),
+  keyword('bindList', (data) => parseBindList(data).problems),
+  keyword('serverAddress', checkServerAddress),
+];
+
+function keyword(name: string, check: Check): FuncKeywordDefinition {
+  const validate: SchemaValidateFunction = (_schema, data, _parentSchema, dataCxt) => {
+    const base = dataCxt?.instancePath ?? '';
+    const problems = check(data);
+    validate.errors = problems.map((p): Partial<ErrorObject> => ({
+      keyword: name,
+      instancePath: base + toPointer(p.path),
+      params: { message: p.message },
+    }));
+    return problems.length === 0;
+  };
+  return { keyword: name, schemaType: 'boolean', errors: true, validate };
+}
+
+function checkDuration(data: unknown): Problem[] {
+  const ms = parseDuration(data);
+  if (ms === undefined) return [problem([], expected(DURATION_EXAMPLE, data))];
+  if (ms > MAX_TIMER_MS) {
+    return [problem([], `${JSON.stringify(data)} is too long: timers cannot wait longer than ${MAX_TIMER_MS}ms (about 24.8 days)`)];
+  }
+  return [];
+}
+
+function checkServerAddress(data: unknown): Problem[] {
+  if (typeof data !== 'string') return [problem([], expected(SERVER_ADDRESS_EXAMPLE, data))];
+  const parsed = parseServerAddress(data);
+  return parsed.ok ? [] : [problem([], `${JSON.stringify(data)}: ${parsed.error}`)];
+}
+
+function toPointer(path: PathSegment[]): string {
+  return path.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}

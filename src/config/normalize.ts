@@ -1,0 +1,73 @@
+// Builds the normalized Config from raw data that has already passed validation (with defaults
+// filled in), so parsing cannot fail here; a failure would be a bug in the validator.
+
+import { parseServerAddress } from './address';
+import { parseBindList, toBindConfig } from './bind';
+import { parseDuration } from './duration';
+import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ServerConfig } from './types';
+
+type Raw = Record<string, any>;
+
+export function normalize(data: Raw): Config {
+  const global = normalizeGlobal(data.global);
+  return {
+    global,
+    frontends: mapEntries(data.frontends, (name, raw) => normalizeFrontend(name, raw, global)),
+    backends: mapEntries(data.backends, normalizeBackend),
+  };
+}
+
+function normalizeGlobal(raw: Raw): GlobalConfig {
+  return {
+    groups: raw.groups,
+    threads: raw.threads,
+    maxconn: raw.maxconn,
+    hardStopAfter: ms(raw.hardStopAfter),
+    log: { level: raw.log.level },
+  };
+}
+
+function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): FrontendConfig {
+  return {
+    name,
+    bind: parseBindList(raw.bind).binds.map((b) => toBindConfig(b, name)),
+    mode: raw.mode,
+    maxconn: raw.maxconn ?? global.maxconn,
+    backlog: raw.backlog,
+    timeout: { client: ms(raw.timeout.client) },
+    backend: raw.backend,
+  };
+}
+
+function normalizeBackend(name: string, raw: Raw): BackendConfig {
+  const timeout = raw.timeout;
+  return {
+    name,
+    balance: raw.balance,
+    retries: raw.retries,
+    redispatch: raw.redispatch,
+    timeout: {
+      connect: ms(timeout.connect),
+      server: ms(timeout.server),
+      ...(timeout.tunnel !== undefined && { tunnel: ms(timeout.tunnel) }),
+    },
+    servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s)),
+    ...(raw.service !== undefined && { service: raw.service }),
+  };
+}
+
+function normalizeServer(name: string, raw: Raw): ServerConfig {
+  const address = parseServerAddress(raw.address);
+  if (!address.ok) throw new Error(`validated server address failed to parse: ${address.error}`);
+  return { name, host: address.value.host, port: address.value.port, weight: raw.weight };
+}
+
+function ms(v: unknown): number {
+  const parsed = parseDuration(v);
+  if (parsed === undefined) throw new Error(`validated duration failed to parse: ${JSON.stringify(v)}`);
+  return parsed;
+}
+
+function mapEntries<T>(map: Raw, fn: (name: string, raw: Raw) => T): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).map(([name, raw]) => [name, fn(name, raw)]));
+}

@@ -1,0 +1,107 @@
+// The shape of the raw JSON configuration. Every node carries a "description" phrased to complete
+// "expected ...", which is how schema errors become readable sentences (see translate.ts).
+
+import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
+import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const BALANCES = ['roundrobin', 'leastconn'] as const;
+export const SERVICES = ['echo', 'hello'] as const;
+export const MODES = ['tcp'] as const;
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+const MAX_MAXCONN = 1_000_000;
+
+function integer(min: number, max: number, dflt?: number): SchemaObject {
+  return { type: 'integer', minimum: min, maximum: max, description: `an integer from ${min} to ${max}`, ...withDefault(dflt) };
+}
+
+function duration(dflt?: string): SchemaObject {
+  return { duration: true, description: DURATION_EXAMPLE, ...withDefault(dflt) };
+}
+
+function oneOf(values: readonly string[], dflt?: string, note = ''): SchemaObject {
+  const listed = values.map((v) => JSON.stringify(v)).join(', ');
+  const description = values.length === 1 ? `${listed}${note}` : `one of ${listed}`;
+  return { type: 'string', enum: [...values], description, ...withDefault(dflt) };
+}
+
+function section(properties: Record<string, SchemaObject>, required: string[] = []): SchemaObject {
+  return {
+    type: 'object',
+    properties,
+    required,
+    additionalProperties: false,
+    description: `an object with the keys ${Object.keys(properties).join(', ')}`,
+  };
+}
+
+/** Defaulting an absent section to {} is what lets the defaults of its members get filled in. */
+function optionalSection(properties: Record<string, SchemaObject>): SchemaObject {
+  return { ...section(properties), default: {} };
+}
+
+function namedMap(entry: SchemaObject, description: string, minProperties = 0): SchemaObject {
+  return { type: 'object', additionalProperties: entry, minProperties, description };
+}
+
+function withDefault(dflt: unknown): SchemaObject {
+  return dflt === undefined ? {} : { default: dflt };
+}
+
+const globalSchema = optionalSection({
+  groups: integer(1, 64, 1),
+  threads: integer(1, 64, 1),
+  maxconn: integer(1, MAX_MAXCONN, 20000),
+  hardStopAfter: duration('30s'),
+  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info') }),
+});
+
+const frontendSchema = section(
+  {
+      bind: { bindList: true, description: 'a list of bind addresses such as ["127.0.0.1:8080"]' },
+      mode: oneOf(MODES, 'tcp', ' (the only mode so far)'),
+      maxconn: integer(1, MAX_MAXCONN),
+      backlog: integer(1, 65535, 1024),
+      timeout: optionalSection({ client: duration('30s') }),
+      backend: { type: 'string', minLength: 1, description: 'the name of a backend' },
+    },
+  ['bind', 'backend'],
+);
+
+const serverSchema = section(
+  {
+    address: { serverAddress: true, description: SERVER_ADDRESS_EXAMPLE },
+    weight: integer(0, 256, 1),
+  },
+  ['address'],
+);
+
+const backendSchema = section({
+  balance: oneOf(BALANCES, 'roundrobin'),
+  retries: integer(0, 100, 3),
+  redispatch: { type: 'boolean', default: true, description: 'true or false' },
+  timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), tunnel: duration() }),
+  servers: namedMap(serverSchema, 'a non-empty map of server names to servers, such as {"s1": {"address": "127.0.0.1:9000"}}', 1),
+  service: oneOf(SERVICES),
+});
+
+export const CONFIG_SCHEMA: SchemaObject = section(
+  {
+    global: globalSchema,
+    frontends: namedMap(frontendSchema, 'a map of frontend names to frontends, with at least one entry', 1),
+    backends: { ...namedMap(backendSchema, 'a map of backend names to backends'), default: {} },
+  },
+  ['frontends'],
+);
+
+let compiled: ValidateFunction | undefined;
+
+/** ajv fills in defaults by mutating its input, so callers must pass a copy they own. */
+export function schemaValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, keywords: CUSTOM_KEYWORDS });
+    compiled = ajv.compile(CONFIG_SCHEMA);
+  }
+  return compiled;
+}

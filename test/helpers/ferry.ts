@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+
+export type LogLine = Record<string, unknown> & { msg: string; pid: number };
+
+const running = new Set<FerryProcess>();
+// However a test ends, no master or worker outlives the test run.
+process.on('exit', () => {
+  for (const f of running) f.killAll();
+});
+
+export interface StartOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Resolve once the master logs "ready" (default), or right after spawning. */
+  waitReady?: boolean;
+  timeoutMs?: number;
+}
+
+/** A ferry master started as a child process, with its JSON log lines collected as they arrive. */
+export class FerryProcess {
+  readonly logs: LogLine[] = [];
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private waiters: (() => void)[] = [];
+  private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  constructor(readonly proc: ChildProcess) {
+    running.add(this);
+    let partial = '';
+    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          // Not a log line.
+        }
+      }
+      this.notify();
+    });
+    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.notify();
+    });
+    this.exited = new Promise((resolve) =>
+      proc.on('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        running.delete(this);
+        this.notify();
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  /** Pids of every worker process the master has started, in order. */
+  get workerPids(): number[] {
+    return this.logs.filter((l) => l.msg === 'worker started').map((l) => l.worker as number);
+  }
+
+  /** Waits for a log line matching `match` (beyond the first `skip` matching ones). */
+  async waitLog(match: (l: LogLine) => boolean, timeoutMs = 10_000, skip = 0): Promise<LogLine> {
+    let found: LogLine | undefined;
+    await this.until(() => (found = this.logs.filter(match)[skip]) !== undefined, timeoutMs, 'log line');
+    return found!;
+  }
+
+  async waitMsg(msg: string, timeoutMs?: number): Promise<LogLine> {
+    return this.waitLog((l) => l.msg === msg, timeoutMs);
+  }
+
+  /** Resolves when `condition` holds, re-evaluated on every new output; rejects after `timeoutMs`. */
+  until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (!condition()) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out waiting for ${what}\nstderr: ${this.stderr}\nlast logs: ${this.stdout.slice(-3000)}`));
+      }, timeoutMs);
+      const waiter = (): void => {
+        if (check()) this.waiters = this.waiters.filter((w) => w !== waiter);
+      };
+      if (!check()) this.waiters.push(waiter);
+    });
+  }
+
+  /** Sends `signal` to the master and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.exitStatus === undefined) this.proc.kill(signal);
+    const timer = setTimeout(() => this.killAll(), timeoutMs);
+    const status = await this.exited;
+    clearTimeout(timer);
+    return status;
+  }
+
+  killAll(): void {
+    for (const pid of [this.pid, ...this.workerPids]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+export async function startFerry(config: object | undefined, opts: StartOptions = {}): Promise<FerryProcess> {
+  const args = ['start', ...(config === undefined ? [] : ['-c', writeConfig(config)]), ...(opts.args ?? [])];
+  const f = new FerryProcess(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  if (opts.waitReady ?? true) {
+    await Promise.race([
+      f.waitMsg('ready', opts.timeoutMs ?? 15_000),
+      f.exited.then(({ code }) => {
+        throw new Error(`ferry exited with ${code} before ready\nstderr: ${f.stderr}\nstdout: ${f.stdout}`);
+      }),
+    ]);
+  }
+  return f;
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ferry-test-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+let configs = 0;
+
+export function writeConfig(config: object): string {
+  const file = join(tmp, `config-${++configs}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+export function tmpPath(name: string): string {
+  return join(tmp, name);
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,162 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+/** A port nobody listens on right now (bound to learn it, then released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  const port = await listen(s);
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface TestServer {
+  port: number;
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Connections open now. */
+  sockets: Set<Socket>;
+  close(): Promise<void>;
+}
+
+async function startServer(onConnection: (socket: Socket) => void): Promise<TestServer> {
+  const sockets = new Set<Socket>();
+  const ts: TestServer = {
+    port: 0,
+    accepted: 0,
+    sockets,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    ts.accepted++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    onConnection(socket);
+  });
+  ts.port = await listen(server);
+  return ts;
+}
+
+/** Says its name and closes: shows which server a connection reached. */
+export function namedServer(name: string): Promise<TestServer> {
+  return startServer((s) => {
+    s.end(`${name}\n`);
+    s.resume();
+  });
+}
+
+/** Says its name and keeps the connection open until the client closes it. */
+export function holdingServer(name: string): Promise<TestServer> {
+  return startServer((s) => {
+    s.write(`${name}\n`);
+    s.resume();
+    s.on('end', () => s.end());
+  });
+}
+
+/** Echoes every byte, and half-closes after the client does. */
+export function echoServer(): Promise<TestServer> {
+  return startServer((s) => s.pipe(s));
+}
+
+/** Accepts and never answers. */
+export function silentServer(): Promise<TestServer> {
+  return startServer((s) => s.resume());
+}
+
+export interface Exchange {
+  data: Buffer;
+  /** The peer half-closed cleanly (FIN) rather than resetting. */
+  ended: boolean;
+  error?: string;
+  ms: number;
+}
+
+/** Connects, sends `payload` then FIN (unless `end` is false), and collects everything until close. */
+export function exchange(port: number, payload: Buffer | string = '', opts: { host?: string; path?: string; end?: boolean; timeoutMs?: number } = {}): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = opts.path !== undefined ? connect({ path: opts.path, allowHalfOpen: true }) : connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    let ended = false;
+    let error: string | undefined;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`exchange with port ${port} timed out after ${opts.timeoutMs ?? 10_000} ms; got ${Buffer.concat(chunks).length} bytes`));
+    }, opts.timeoutMs ?? 10_000);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => {
+      ended = true;
+      socket.end();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ data: Buffer.concat(chunks), ended, error, ms: Date.now() - started });
+    });
+    socket.on('connect', () => {
+      if (payload.length > 0) socket.write(payload);
+      if (opts.end ?? true) socket.end();
+    });
+  });
+}
+
+/** An open client connection and what it has received so far. */
+export interface OpenClient {
+  socket: Socket;
+  received(): string;
+  /** Resolves once the received text includes `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  closed: Promise<{ ended: boolean; error?: string }>;
+}
+
+export function openClient(port: number, host = '127.0.0.1'): Promise<OpenClient> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host });
+    let text = '';
+    let ended = false;
+    let error: string | undefined;
+    const listeners = new Set<() => void>();
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      text += c;
+      for (const l of [...listeners]) l();
+    });
+    socket.on('end', () => (ended = true));
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    const closed = new Promise<{ ended: boolean; error?: string }>((r) => socket.on('close', () => r({ ended, error })));
+    socket.once('error', reject);
+    socket.on('connect', () =>
+      resolve({
+        socket,
+        received: () => text,
+        closed,
+        waitFor: (wanted, timeoutMs = 10_000) =>
+          new Promise<void>((ok, fail) => {
+            const check = (): void => {
+              if (!text.includes(wanted)) return;
+              clearTimeout(timer);
+              listeners.delete(check);
+              ok();
+            };
+            const timer = setTimeout(() => {
+              listeners.delete(check);
+              fail(new Error(`did not receive "${wanted}" within ${timeoutMs} ms; got "${text}"`));
+            }, timeoutMs);
+            listeners.add(check);
+            check();
+          }),
+      }),
+    );
+  });
+}

@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** Inodes of the sockets in LISTEN state on `port`, from the kernel's own table. */
+export function listeningInodes(port: number): number[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; the inode is the tenth field.
+      if (f[1].endsWith(`:${hexPort}`) && f[3] === '0A') inodes.push(Number(f[9]));
+    }
+  }
+  return inodes;
+}
+
+/** How many fds of process `pid` refer to socket `inode`. */
+export function fdsOnSocket(pid: number, inode: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) n++;
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return n;
+}

@@ -1,0 +1,73 @@
+import { connect } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { alive, startFerry } from './helpers/ferry';
+import { freePort, openClient } from './helpers/net';
+
+function echoConfig(port: number, hardStopAfter: string): object {
+  return {
+    global: { groups: 2, threads: 1, hardStopAfter },
+    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'echo' } },
+    backends: { echo: { service: 'echo' } },
+  };
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
+}
+
+test('SIGTERM stops accepting, lets open sessions finish, then exits 0 with no process left', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(echoConfig(port, '30s'));
+  const workers = ferry.workerPids;
+  const c = await openClient(port);
+  ferry.proc.kill('SIGTERM');
+  await ferry.waitMsg('stopping: no new connections, waiting for sessions to end');
+  await ferry.until(() => ferry.logs.filter((l) => l.msg === 'thread stopping: no longer accepting').length === 2, 5000, 'both workers to stop accepting');
+  assert.ok(await refused(port), 'new connections are refused');
+  // The open session still works.
+  c.socket.write('still here');
+  await c.waitFor('still here');
+  assert.ok(alive(ferry.pid));
+  c.socket.end();
+  const { code } = await ferry.exited;
+  assert.is(code, 0);
+  assert.equal(workers.filter(alive), []);
+  const line = ferry.logs.find((l) => l.msg === 'session');
+  assert.is(line?.termination, '--');
+});
+
+test('sessions still open at hardStopAfter are closed and the master exits 0', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(echoConfig(port, '300ms'));
+  const workers = ferry.workerPids;
+  const c = await openClient(port);
+  const started = Date.now();
+  const { code } = await ferry.stop('SIGTERM');
+  assert.is(code, 0);
+  assert.ok(Date.now() - started >= 250, 'waited for hardStopAfter');
+  c.socket.end();
+  await c.closed;
+  assert.is(ferry.logs.find((l) => l.msg === 'session')?.termination, 'KD');
+  assert.equal(workers.filter(alive), []);
+});
+
+test('SIGINT stops an idle ferry at once', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(echoConfig(port, '30s'));
+  const workers = ferry.workerPids;
+  const started = Date.now();
+  const { code } = await ferry.stop('SIGINT');
+  assert.is(code, 0);
+  assert.ok(Date.now() - started < 5000);
+  assert.equal(workers.filter(alive), []);
+});
+
+test.run();
