@@ -1,0 +1,18 @@
+// CPU time a process has used, in clock ticks (USER_HZ, 100 per second on
+// Linux), read from /proc/PID/stat.
+
+import fs from 'node:fs';
+
+export const TICKS_PER_SECOND = 100;
+
+/** utime+stime, plus cutime+cstime (reaped children) when asked. */
+export function cpuTicks(pid: number, withReapedChildren = false): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is 0, utime 11, stime 12, cutime 13, cstime 14.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields.slice(11, withReapedChildren ? 15 : 13).reduce((sum, f) => sum + Number(f), 0);
+  } catch {
+    return null;
+  }
+}

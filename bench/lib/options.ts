@@ -1,0 +1,152 @@
+// Every knob can come from argv (`npm run bench -- --rounds 5`) or from the
+// environment (BENCH_ROUNDS=5), so CI and humans can both drive it.
+
+import path from 'node:path';
+import { ferryCli } from './paths';
+import type { RoundPolicy } from './rounds';
+
+export type Measurement = 'rate' | 'bulk' | 'memory';
+export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
+
+export interface Options {
+  rounds: number;
+  memoryRounds: number;
+  durationS: number;
+  only: Measurement[];
+  contenders: string[];
+  connections: number;
+  bulkMb: number;
+  tunnels: number;
+  batch: number;
+  load: LoadChoice;
+  maxNoise: number;
+  retries: number;
+  pin: boolean;
+  ferryCli: string;
+  ferryLog: string;
+  strict: boolean;
+}
+
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory'];
+
+const DEFAULTS: Record<string, string> = {
+  rounds: '5',
+  'memory-rounds': '3',
+  duration: '3',
+  only: MEASUREMENTS.join(','),
+  contenders: 'ferry,pipe,haproxy',
+  connections: '50',
+  'bulk-mb': '256',
+  tunnels: '5000',
+  batch: '500',
+  load: 'auto',
+  'max-noise': '15',
+  retries: '3',
+  pin: 'on',
+  'ferry-cli': ferryCli,
+  'ferry-log': 'warn',
+  strict: 'false',
+};
+
+export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--duration S] [--only rate|bulk|memory[,..]]
+       [--contenders ferry,pipe,haproxy] [--connections N] [--bulk-mb N]
+       [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
+       [--max-noise PERCENT] [--retries N] [--pin on|off]
+       [--ferry-cli PATH] [--ferry-log warn|info] [--strict]
+each flag may also be set as BENCH_<NAME> in the environment (e.g. BENCH_ROUNDS=5)`;
+
+function envName(flag: string): string {
+  return `BENCH_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function readArgv(argv: readonly string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (match === null || !(match[1]! in DEFAULTS)) throw new Error(`unknown argument ${arg}\n${USAGE}`);
+    const flag = match[1]!;
+    if (match[2] !== undefined) values.set(flag, match[2]);
+    else if (flag === 'strict') values.set(flag, 'true');
+    else if (i + 1 < argv.length) values.set(flag, argv[++i]!);
+    else throw new Error(`--${flag} needs a value`);
+  }
+  return values;
+}
+
+function positive(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${flag} must be a positive number, got ${text}`);
+  return value;
+}
+
+function percent(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || value > 100) throw new Error(`--max-noise must be 0..100, got ${text}`);
+  return value / 100;
+}
+
+function count(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} must be a whole number >= 0, got ${text}`);
+  return value;
+}
+
+function onOff(flag: string, text: string): boolean {
+  if (text === 'on' || text === 'true' || text === '1') return true;
+  if (text === 'off' || text === 'false' || text === '0') return false;
+  throw new Error(`--${flag} must be on or off, got ${text}`);
+}
+
+function list(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function measurements(text: string): Measurement[] {
+  return list(text).map((name) => {
+    if (!(MEASUREMENTS as readonly string[]).includes(name)) throw new Error(`--only: unknown measurement ${name}`);
+    return name as Measurement;
+  });
+}
+
+function loadChoice(text: string): LoadChoice {
+  if (text === 'auto' || text === 'wrk' || text === 'autocannon') return text;
+  throw new Error(`--load must be auto, wrk or autocannon, got ${text}`);
+}
+
+// Each tunnel holds two fds in the proxy and two in the holder process, and
+// haproxy is configured for 9,000 connections, under a 20,000 fd limit.
+const MAX_TUNNELS = 9000;
+
+function tunnels(text: string): number {
+  const value = Math.round(positive('tunnels', text));
+  if (value > MAX_TUNNELS) throw new Error(`--tunnels must be at most ${MAX_TUNNELS}, got ${text}`);
+  return value;
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
+  const fromArgv = readArgv(argv);
+  const get = (flag: string): string => fromArgv.get(flag) ?? env[envName(flag)] ?? DEFAULTS[flag]!;
+  return {
+    rounds: Math.round(positive('rounds', get('rounds'))),
+    memoryRounds: Math.round(positive('memory-rounds', get('memory-rounds'))),
+    durationS: positive('duration', get('duration')),
+    only: measurements(get('only')),
+    contenders: list(get('contenders')),
+    connections: Math.round(positive('connections', get('connections'))),
+    bulkMb: positive('bulk-mb', get('bulk-mb')),
+    tunnels: tunnels(get('tunnels')),
+    batch: Math.round(positive('batch', get('batch'))),
+    load: loadChoice(get('load')),
+    maxNoise: percent(get('max-noise')),
+    retries: count('retries', get('retries')),
+    pin: onOff('pin', get('pin')),
+    ferryCli: path.resolve(get('ferry-cli')),
+    ferryLog: get('ferry-log'),
+    strict: get('strict') === 'true' || get('strict') === '1',
+  };
+}
+
+export function roundPolicy(options: Options): RoundPolicy {
+  return { rounds: options.rounds, maxNoise: options.maxNoise, retries: options.retries };
+}

@@ -1,0 +1,13 @@
+// A load generator drives keep-alive HTTP/1.1 GETs at one port for a fixed
+// time and reports the achieved rate; which tool does it is interchangeable.
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  requests: number;
+  errors: number;
+}
+
+export interface LoadGenerator {
+  readonly describe: string;
+  run(port: number, durationS: number): Promise<LoadResult>;
+}

@@ -1,0 +1,38 @@
+// wrk is preferred: written in C, one thread, it leaves the second core to
+// the proxy and backend instead of competing as a Node client would.
+
+import { exitError, startProc } from '../lib/proc';
+import type { LoadGenerator, LoadResult } from './load';
+
+function number(text: string, pattern: RegExp): number {
+  const match = pattern.exec(text);
+  return match === null ? 0 : Number(match[1]);
+}
+
+function parse(output: string): LoadResult {
+  const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  if (rate === null) throw new Error(`could not read wrk output:\n${output}`);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  const requests = /(\d+) requests in/.exec(output);
+  return {
+    requestsPerSecond: Number(rate[1]),
+    requests: requests === null ? 0 : Number(requests[1]),
+    errors: errors + number(output, /Non-2xx or 3xx responses:\s+(\d+)/),
+  };
+}
+
+export function wrkGenerator(binary: string, connections: number): LoadGenerator {
+  return {
+    describe: `wrk -t1 -c${connections}`,
+    async run(port, durationS) {
+      const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', `http://127.0.0.1:${port}/`];
+      const proc = startProc('wrk', binary, args);
+      const output: string[] = [];
+      proc.lines.on('line', (line: string) => output.push(line));
+      const exit = await proc.exited;
+      if (exit.code !== 0) throw exitError(proc, 'loading', exit);
+      return parse(output.join('\n'));
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Resident memory of the process that carries the tunnels, idle and holding
+// many idle tunnels. Each round starts a fresh proxy: a process reused after
+// earlier rounds would report its high-water mark, not its cost now. RSS
+// barely moves between rounds, so fewer rounds than for speed suffice.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Contender } from '../contenders/contender';
+import type { Entry } from '../contenders/registry';
+import { withContender } from '../contenders/with-contender';
+import { freePort } from '../lib/free-port';
+import { request } from '../lib/ipc';
+import type { Options } from '../lib/options';
+import { benchScript } from '../lib/paths';
+import { startNodeHelper, stopProc, type Proc } from '../lib/proc';
+import { progress } from '../lib/progress';
+import { sampleRssBytes } from '../lib/rss';
+import { waitForPort } from '../lib/wait-port';
+import { addSample, newSection, type Section } from '../report/section';
+
+const MiB = 1024 * 1024;
+const WARMUP_TUNNELS = 500;
+const SETTLE_MS = 1000;
+const OPEN_TIMEOUT_MS = 120_000;
+
+export interface MemorySections {
+  idle: Section;
+  tunnels: Section;
+}
+
+async function cycleTunnels(holder: Proc, port: number, count: number, batch: number): Promise<void> {
+  await request(holder, { cmd: 'open', port, count, batch }, OPEN_TIMEOUT_MS);
+  await request(holder, { cmd: 'close' }, 30_000);
+}
+
+async function measureOne(contender: Contender, holder: Proc, options: Options): Promise<[number, number, number]> {
+  // Warm-up first: idle after real use is what a long-running proxy sits at.
+  await cycleTunnels(holder, contender.port, WARMUP_TUNNELS, options.batch);
+  await sleep(SETTLE_MS);
+  const idle = await sampleRssBytes(contender.dataPid);
+  const opened = await request(holder, { cmd: 'open', port: contender.port, count: options.tunnels, batch: options.batch }, OPEN_TIMEOUT_MS);
+  await sleep(SETTLE_MS);
+  const loaded = await sampleRssBytes(contender.dataPid);
+  const closed = await request(holder, { cmd: 'close' }, 30_000);
+  if (closed['lingering'] !== 0) progress(`  ${contender.name}: ${String(closed['lingering'])} backend sockets still open 5 s after clients closed`);
+  return [idle, loaded, Number(opened['ms'])];
+}
+
+async function round(entry: Entry, options: Options, sections: MemorySections): Promise<void> {
+  const backendPort = await freePort();
+  const holder = startNodeHelper('holder', benchScript('holder'), [backendPort]);
+  try {
+    await waitForPort(backendPort, holder);
+    const [idle, loaded, ms] = await withContender(entry, backendPort, (contender) => measureOne(contender, holder, options));
+    addSample(sections.idle, entry.name, idle / MiB);
+    addSample(sections.tunnels, entry.name, loaded / MiB);
+    progress(`  ${entry.name.padEnd(10)} idle ${(idle / MiB).toFixed(1)} MiB, ${options.tunnels} tunnels ${(loaded / MiB).toFixed(1)} MiB (opened in ${ms} ms)`);
+  } finally {
+    await stopProc(holder);
+  }
+}
+
+export async function measureMemory(entries: readonly Entry[], options: Options): Promise<MemorySections> {
+  const sections: MemorySections = {
+    idle: newSection('memoryIdle', 'RSS idle, after a warm-up of 500 tunnels', 'MiB', 'lower'),
+    tunnels: newSection('memoryTunnels', `RSS holding ${options.tunnels} idle tunnels`, 'MiB', 'lower'),
+  };
+  for (let r = 1; r <= options.memoryRounds; r += 1) {
+    progress(`memory: round ${r}/${options.memoryRounds}`);
+    for (const entry of entries) await round(entry, options, sections);
+  }
+  return sections;
+}

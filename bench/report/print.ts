@@ -1,0 +1,68 @@
+// The human-readable part of the report: one table per measurement, then the
+// floors as PASS/FAIL lines.
+
+import { median } from '../lib/stats';
+import type { Comparison } from './compare';
+import { medians, mediansOf, ratios, ratiosOf } from './compare';
+import type { FloorResult } from './floors';
+import type { Section } from './section';
+import { formatTable } from './table';
+
+function digits(unit: string): number {
+  return unit === 'req/s' ? 0 : 1;
+}
+
+function ratioCell(values: Record<string, number>, subject: string, name: string): string {
+  return name === subject ? '-' : (values[`${subject}/${name}`] ?? Number.NaN).toFixed(3);
+}
+
+/** Proxy CPU per unit of work, for rate and bulk only. */
+function costColumns(section: Section, subject: string): { header: string[]; cells: (name: string) => string[] } {
+  if (section.cost.size === 0) return { header: [], cells: () => [] };
+  const m = mediansOf(section.cost);
+  const r = ratiosOf(section.cost, subject);
+  return {
+    header: [section.costUnit, `${subject}/x cpu`],
+    cells: (name) => [(m[name] ?? Number.NaN).toFixed(1), ratioCell(r, subject, name)],
+  };
+}
+
+function noiseLines(section: Section): string[] {
+  if (section.noise.length === 0) return [];
+  const pct = (share: number): string => `${(share * 100).toFixed(0)}%`;
+  const repeated = section.retried === 0 ? '' : `, ${section.retried} noisy measurement(s) repeated`;
+  return [`  CPU taken by others (other processes + hypervisor steal): median ${pct(median(section.noise))}, max ${pct(Math.max(...section.noise))}${repeated}`];
+}
+
+function sectionText(section: Section, comparison: Comparison): string {
+  const d = digits(section.unit);
+  const m = medians(section);
+  const r = ratios(section, comparison.subject);
+  const subject = comparison.subject ?? '';
+  const cost = costColumns(section, subject);
+  const rows = [...section.samples].map(([name, values]) => [
+    name,
+    m[name]!.toFixed(d),
+    Math.min(...values).toFixed(d),
+    Math.max(...values).toFixed(d),
+    String(values.length),
+    ratioCell(r, subject, name),
+    ...cost.cells(name),
+  ]);
+  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', `${subject}/x`, ...cost.header];
+  const better = section.better === 'higher' ? 'higher is better' : 'lower is better';
+  const notes = section.notes.map((note) => `  note: ${note}`);
+  return [`${section.title} — ${better}`, formatTable(header, rows), ...noiseLines(section), ...notes].join('\n');
+}
+
+function floorLine(floor: FloorResult): string {
+  const verdict = floor.pass === null ? 'SKIP' : floor.pass ? 'PASS' : 'FAIL';
+  const value = floor.ratio === null ? 'n/a' : floor.ratio.toFixed(3);
+  return `${verdict}  ${floor.key.padEnd(13)} ${floor.pair} = ${value} (needs ${floor.rule})`;
+}
+
+export function printReport(sections: readonly Section[], comparison: Comparison, floors: readonly FloorResult[]): void {
+  const blocks = sections.map((section) => sectionText(section, comparison));
+  console.log(`\n${blocks.join('\n\n')}\n`);
+  if (floors.length > 0) console.log(`${floors.map(floorLine).join('\n')}\n`);
+}

@@ -1,0 +1,39 @@
+// One measured quantity across contenders: the raw per-round values are kept
+// so the report can show spread, not just the median.
+
+import type { RoundResults } from '../lib/rounds';
+
+export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels';
+
+export interface Section {
+  readonly key: SectionKey;
+  readonly title: string;
+  readonly unit: string;
+  readonly better: 'higher' | 'lower';
+  readonly samples: Map<string, number[]>;
+  readonly notes: string[];
+  /** Share of the CPUs neighbours took, per measured round (rate and bulk). */
+  readonly noise: number[];
+  retried: number;
+  /** Proxy CPU per unit of work, scaled for display (rate and bulk). */
+  readonly cost: Map<string, number[]>;
+  readonly costUnit: string;
+}
+
+export function newSection(key: SectionKey, title: string, unit: string, better: 'higher' | 'lower', costUnit = ''): Section {
+  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit };
+}
+
+export function addSample(section: Section, name: string, value: number): void {
+  const values = section.samples.get(name) ?? [];
+  values.push(value);
+  section.samples.set(name, values);
+}
+
+/** Costs arrive in CPU seconds per unit; scale turns them into costUnit. */
+export function absorbRounds(section: Section, rounds: RoundResults, costScale: number): void {
+  for (const [name, values] of rounds.samples) section.samples.set(name, values);
+  for (const [name, values] of rounds.cost) section.cost.set(name, values.map((v) => v * costScale));
+  section.noise.push(...rounds.noise);
+  section.retried += rounds.retried;
+}

@@ -1,0 +1,66 @@
+// Entry point of `npm run bench`: ferry against a plain Node pipe proxy (and
+// haproxy when installed) on request rate, bulk throughput and memory, with
+// medians over interleaved rounds and ratios that cancel the box's speed.
+
+import os from 'node:os';
+import { lineup, type Entry } from './contenders/registry';
+import { chooseLoad } from './load/choose';
+import type { LoadGenerator } from './load/load';
+import { setupAffinity } from './lib/affinity';
+import { installCleanup, runCleanup } from './lib/cleanup';
+import { parseOptions, USAGE, type Options } from './lib/options';
+import { progress } from './lib/progress';
+import { measureBulk } from './measure/bulk';
+import { measureMemory } from './measure/memory';
+import { measureRate } from './measure/rate';
+import { chooseComparison } from './report/compare';
+import { checkFloors } from './report/floors';
+import { printReport } from './report/print';
+import type { Section } from './report/section';
+import { summaryLine } from './report/summary';
+
+const DEADLINE_MS = 15 * 60 * 1000;
+
+async function measureAll(options: Options, entries: readonly Entry[], load: LoadGenerator | null): Promise<Section[]> {
+  const sections: Section[] = [];
+  if (load !== null) sections.push(await measureRate(entries, options, load));
+  if (options.only.includes('bulk')) sections.push(await measureBulk(entries, options));
+  if (options.only.includes('memory')) {
+    const memory = await measureMemory(entries, options);
+    sections.push(memory.idle, memory.tunnels);
+  }
+  return sections;
+}
+
+async function main(): Promise<number> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  installCleanup(DEADLINE_MS);
+  const options = parseOptions(process.argv.slice(2), process.env);
+  const pinning = setupAffinity(options.pin);
+  const { entries, notes } = lineup(options.contenders, { cli: options.ferryCli, logLevel: options.ferryLog });
+  for (const note of notes) console.log(`note: ${note}`);
+  if (entries.length === 0) throw new Error('no contender can run');
+  progress(`bench: ${entries.map((e) => e.name).join(', ')} | ${options.rounds} rounds | node ${process.version} | ${os.cpus().length} cpus | ${pinning}`);
+  const load = options.only.includes('rate') ? chooseLoad(options.load, options.connections) : null;
+  const sections = await measureAll(options, entries, load);
+  const comparison = chooseComparison(entries.map((e) => e.name));
+  const floors = checkFloors(sections, comparison);
+  printReport(sections, comparison, floors);
+  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, durationS: options.durationS, load: load?.describe ?? 'none', pinning, skipped: notes }));
+  return options.strict && floors.some((f) => f.pass === false) ? 2 : 0;
+}
+
+main().then(
+  (code) => {
+    runCleanup();
+    process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    runCleanup();
+    process.exit(1);
+  },
+);
