@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFerry } from './helpers/ferry';
-import { exchange, freePort, holdingServer, namedServer, openClient, silentServer, type TestServer } from './helpers/net';
+import { blackhole, exchange, freePort, holdingServer, namedServer, openClient, silentServer, type TestServer } from './helpers/net';
 
 function proxyConfig(port: number, backend: object): object {
   return {
@@ -106,6 +106,40 @@ test('a server that stops answering is cut at timeout.server', async () => {
   } finally {
     await ferry.stop();
     await mute.close();
+  }
+});
+
+test('a connect that hangs is abandoned at timeout.connect', async () => {
+  const hole = await blackhole();
+  const port = await freePort();
+  const ferry = await startFerry(proxyConfig(port, { retries: 1, timeout: { connect: '200ms' }, servers: servers(['hole', hole.port]) }));
+  try {
+    const { ms } = await exchange(port, 'knock', { end: false });
+    assert.ok(ms >= 350, `two attempts of 200 ms, closed after ${ms} ms`);
+    const line = await ferry.waitMsg('session');
+    assert.is(line.termination, 'sC');
+    assert.is(line.retries, 1);
+  } finally {
+    await ferry.stop();
+    hole.close();
+  }
+});
+
+test('timeout.tunnel replaces the client and server timeouts once connected', async () => {
+  const server = await holdingServer('held');
+  const port = await freePort();
+  const ferry = await startFerry(proxyConfig(port, { timeout: { server: '20s', tunnel: '300ms' }, servers: servers(['held', server.port]) }));
+  try {
+    const c = await openClient(port);
+    await c.waitFor('held');
+    const started = Date.now();
+    await c.closed;
+    const ms = Date.now() - started;
+    assert.ok(ms >= 250 && ms < 5000, `closed after ${ms} ms`);
+    assert.match(String((await ferry.waitMsg('session')).termination), /^[cs]D$/);
+  } finally {
+    await ferry.stop();
+    await server.close();
   }
 });
 

@@ -71,6 +71,12 @@ test('a port in use fails check and start, naming the bind, and leaves nothing r
   }
 });
 
+test('an address this host does not have is named as such', async () => {
+  const r = await runCli(['check', '-c', writeConfig({ frontends: { web: { bind: ['192.0.2.1:8080'], backend: 'app' } }, backends: { app: { service: 'echo' } } })]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /frontends\.web\.bind\[0\]: cannot bind "192\.0\.2\.1:8080": address not available/);
+});
+
 test('settings come from --set over FERRY_* over the file', async () => {
   const port = await freePort();
   const file = writeConfig(config(port, {}, { groups: 1, maxconn: 100 }));

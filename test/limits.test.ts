@@ -3,42 +3,45 @@ import * as assert from 'uvu/assert';
 import { startFerry } from './helpers/ferry';
 import { freePort, openClient } from './helpers/net';
 
-function echoConfig(port: number, frontend: object): object {
+function echoConfig(port: number, frontend: object, threads = 1): object {
   return {
-    global: { groups: 1, threads: 1 },
+    global: { groups: 1, threads },
     frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'echo', ...frontend } },
     backends: { echo: { service: 'echo' } },
   };
 }
 
-test('past maxconn, clients wait in the kernel queue and are served when a slot frees', async () => {
-  const port = await freePort();
-  const ferry = await startFerry(echoConfig(port, { maxconn: 2 }));
-  try {
-    const a = await openClient(port);
-    const b = await openClient(port);
-    a.socket.write('a');
-    b.socket.write('b');
-    await a.waitFor('a');
-    await b.waitFor('b');
-    // The third connection completes its handshake in the kernel, but nobody accepts it yet.
-    const c = await openClient(port);
-    c.socket.write('c');
-    const servedEarly = await c.waitFor('c', 300).then(() => true, () => false);
-    assert.not.ok(servedEarly, 'served while the frontend was full');
-    a.socket.end();
-    await a.closed;
-    await c.waitFor('c');
-    assert.is(c.received(), 'c');
-    for (const x of [b, c]) {
-      x.socket.end();
-      const { error } = await x.closed;
-      assert.is(error, undefined, 'nobody was refused or reset');
+for (const threads of [1, 2]) {
+  test(`past maxconn, clients wait in the kernel queue and are served when a slot frees (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+    const port = await freePort();
+    // maxconn is split among threads: with 2 threads, each takes 1 session, then waits for a fresh dup.
+    const ferry = await startFerry(echoConfig(port, { maxconn: 2 }, threads));
+    try {
+      const a = await openClient(port);
+      a.socket.write('a');
+      await a.waitFor('a');
+      const b = await openClient(port);
+      b.socket.write('b');
+      await b.waitFor('b');
+      // The third connection completes its handshake in the kernel, but nobody accepts it yet.
+      const c = await openClient(port);
+      c.socket.write('c');
+      const servedEarly = await c.waitFor('c', 300).then(() => true, () => false);
+      assert.not.ok(servedEarly, 'served while the frontend was full');
+      a.socket.end();
+      await a.closed;
+      await c.waitFor('c');
+      assert.is(c.received(), 'c');
+      for (const x of [b, c]) {
+        x.socket.end();
+        const { error } = await x.closed;
+        assert.is(error, undefined, 'nobody was refused or reset');
+      }
+    } finally {
+      await ferry.stop();
     }
-  } finally {
-    await ferry.stop();
-  }
-});
+  });
+}
 
 test('an idle client is closed at timeout.client', async () => {
   const port = await freePort();

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFerry, tmpPath, type FerryProcess } from './helpers/ferry';
@@ -16,7 +17,7 @@ test.before(async () => {
   ferry = await startFerry({
     global: { groups: 1, threads: 1 },
     frontends: {
-      web: { bind: [`127.0.0.1:${port}`, `unix@${socketPath}`, `abns@${abstractName}`], backend: 'app' },
+      web: { bind: [`127.0.0.1:${port}`, { address: `unix@${socketPath}`, mode: '0640' }, `abns@${abstractName}`], backend: 'app' },
     },
     backends: { app: { servers: { echo: { address: `127.0.0.1:${backend.port}` } } } },
   });
@@ -48,6 +49,7 @@ test('moves 10 MB intact through the proxy', async () => {
 });
 
 test('serves Unix-socket and abstract-namespace binds', async () => {
+  assert.is(statSync(socketPath).mode & 0o777, 0o640, 'the socket file has the configured mode');
   assert.is(String((await exchange(0, 'over a path', { path: socketPath })).data), 'over a path');
   assert.is(String((await exchange(0, 'abstract', { path: `\0${abstractName}` })).data), 'abstract');
 });

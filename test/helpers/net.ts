@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<number> {
@@ -158,5 +159,28 @@ export function openClient(port: number, host = '127.0.0.1'): Promise<OpenClient
           }),
       }),
     );
+  });
+}
+
+/**
+ * A port where connects hang: a listener with a backlog of 0 whose queue is already full, so the
+ * kernel drops new SYNs. Python, because node accepts on every socket it listens on.
+ */
+export function blackhole(): Promise<{ port: number; close(): void }> {
+  const script = [
+    'import socket, sys',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0); port = s.getsockname()[1]',
+    'fill = [socket.socket() for _ in range(3)]',
+    'for c in fill:',
+    '    c.setblocking(False)',
+    '    try: c.connect(("127.0.0.1", port))',
+    '    except BlockingIOError: pass',
+    'print(port, flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.stdout.once('data', (d: Buffer) => resolve({ port: Number(String(d).trim()), close: () => child.kill() }));
   });
 }
