@@ -57,4 +57,25 @@ test('an idle client is closed at timeout.client', async () => {
   }
 });
 
+test('running out of file descriptors drops connections, never the worker', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(echoConfig(port, {}), { fdLimit: 64 });
+  try {
+    const [worker] = ferry.workerPids;
+    // More clients than the worker has fds: accept(2) fails with EMFILE, and libuv drops the
+    // connections it cannot take.
+    const crowd = await Promise.all(Array.from({ length: 100 }, () => openClient(port)));
+    await Promise.race(crowd.map((c) => c.closed));
+    for (const c of crowd) c.socket.destroy();
+    await Promise.all(crowd.map((c) => c.closed));
+    const c = await openClient(port);
+    c.socket.write('after');
+    await c.waitFor('after');
+    c.socket.end();
+    assert.equal(ferry.workerPids, [worker], 'the same worker, never restarted');
+  } finally {
+    await ferry.stop();
+  }
+});
+
 test.run();

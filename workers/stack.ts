@@ -31,6 +31,7 @@ export class ThreadStack {
   private readonly maxconn: number;
   private sessions = 0;
   private stopping = false;
+  private started = false;
 
   constructor(
     config: Config,
@@ -58,7 +59,9 @@ export class ThreadStack {
   start(targets: ReadonlyMap<string, ListenTarget>): void {
     let pending = this.listeners.size;
     const ready = (): void => {
-      if (--pending === 0) this.up({ type: 'ready' });
+      if (--pending > 0) return;
+      this.started = true;
+      this.up({ type: 'ready' });
     };
     for (const [rid, listener] of this.listeners) {
       const target = targets.get(rid);
@@ -127,7 +130,16 @@ export class ThreadStack {
     };
   }
 
+  /**
+   * Before the thread is ready, a listener that fails means the worker cannot serve: it reports and
+   * the master retries later. Afterwards the errors are accept(2) failures (EMFILE, ENFILE, ENOBUFS):
+   * libuv has already dealt with the connection, and the listener keeps going.
+   */
   private receiverFailed(bind: string, err: Error): void {
+    if (this.started) {
+      this.log.warn({ bind, err: err.message }, 'accept failed');
+      return;
+    }
     this.log.error({ bind, err: err.message }, 'listener failed');
     this.up({ type: 'failed', reason: `${bind}: ${err.message}` });
   }

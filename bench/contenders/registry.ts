@@ -4,7 +4,7 @@
 import type { ContenderKind } from './contender';
 import { ferryKind, type FerrySettings } from './ferry';
 import { haproxyKind } from './haproxy';
-import { pipeKind } from './pipe';
+import { pipeKind, pipeNagleKind } from './pipe';
 
 export interface Entry {
   readonly name: string;
@@ -17,7 +17,7 @@ export interface Lineup {
 }
 
 export function lineup(requested: readonly string[], ferry: FerrySettings): Lineup {
-  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), pipeKind, haproxyKind];
+  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), pipeKind, pipeNagleKind, haproxyKind];
   const entries: Entry[] = [];
   const notes: string[] = [];
   const seen = new Map<string, number>();

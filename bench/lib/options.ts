@@ -34,7 +34,7 @@ const DEFAULTS: Record<string, string> = {
   'memory-rounds': '3',
   duration: '3',
   only: MEASUREMENTS.join(','),
-  contenders: 'ferry,pipe,haproxy',
+  contenders: 'ferry,pipe,pipe-nagle,haproxy',
   connections: '50',
   'bulk-mb': '256',
   tunnels: '5000',
@@ -49,7 +49,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--duration S] [--only rate|bulk|memory[,..]]
-       [--contenders ferry,pipe,haproxy] [--connections N] [--bulk-mb N]
+       [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--bulk-mb N]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
        [--max-noise PERCENT] [--retries N] [--pin on|off]
        [--ferry-cli PATH] [--ferry-log warn|info] [--strict]

@@ -19,6 +19,8 @@ export interface StartOptions {
   /** Resolve once the master logs "ready" (default), or right after spawning. */
   waitReady?: boolean;
   timeoutMs?: number;
+  /** Open-file limit for the master and its workers. */
+  fdLimit?: number;
 }
 
 /** A ferry master started as a child process, with its JSON log lines collected as they arrive. */
@@ -126,7 +128,9 @@ export class FerryProcess {
 
 export async function startFerry(config: object | undefined, opts: StartOptions = {}): Promise<FerryProcess> {
   const args = ['start', ...(config === undefined ? [] : ['-c', writeConfig(config)]), ...(opts.args ?? [])];
-  const f = new FerryProcess(spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const command = [process.execPath, CLI, ...args];
+  const [file, ...argv] = opts.fdLimit === undefined ? command : ['sh', '-c', `ulimit -n ${opts.fdLimit} && exec "$@"`, 'sh', ...command];
+  const f = new FerryProcess(spawn(file, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   if (opts.waitReady ?? true) {
     await Promise.race([
       f.waitMsg('ready', opts.timeoutMs ?? 15_000),
