@@ -16,8 +16,11 @@ function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.on('connect', () => {
+      // With nothing listening, Linux may pick the port itself as the source port and connect the
+      // socket to itself: that too means refused.
+      const self = s.localPort === port;
       s.destroy();
-      resolve(false);
+      resolve(self);
     });
     s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
   });
