@@ -21,7 +21,8 @@ const NONE: ReadonlySet<Server> = new Set();
  */
 export function connectToServer(backend: Backend, sink: ConnectSink): void {
   const { retries: maxRetries, redispatch, timeout } = backend.config;
-  const failedServers = new Set<Server>();
+  // Allocated on the first failure only: most sessions connect at once.
+  let failedServers: Set<Server> | undefined;
   let retries = 0;
   let server = backend.balancer.pick(NONE);
 
@@ -41,6 +42,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
       socket.destroy();
       if (retries >= maxRetries) return sink.failed(who, retries);
       retries++;
+      failedServers ??= new Set();
       failedServers.add(target);
       if (redispatch) server = backend.balancer.pick(failedServers) ?? backend.balancer.pick(NONE);
       attempt();

@@ -1,19 +1,20 @@
 import type { Socket } from 'node:net';
 
-/** State bits of a connection's control and transport layers. */
+/**
+ * State bits of a connection's control and transport layers, set by whoever sees the event (the
+ * stream handles the socket's events; no listener is added per connection just to keep flags).
+ */
 export const enum ConnFlag {
   CtrlReady = 1 << 0,
   XprtReady = 1 << 1,
   Error = 1 << 2,
-  ShutR = 1 << 3,
-  ShutW = 1 << 4,
 }
 
 export type Xprt = 'raw';
 
 /**
  * One accepted client connection: the control layer (the socket), the transport layer above it (raw
- * for now; TLS and the PROXY protocol sit here later) and the flags both report. The mux chosen for
+ * for now; TLS and the PROXY protocol sit here later) and their flags. The mux chosen for
  * it reads and writes through `ctrl` once `xprt` is ready.
  */
 export class Connection {
@@ -28,13 +29,6 @@ export class Connection {
     this.client = formatPeer(ctrl);
     // A raw transport has no handshake: it is ready as soon as the socket is.
     this.flags |= ConnFlag.XprtReady;
-    ctrl.once('end', () => (this.flags |= ConnFlag.ShutR));
-    ctrl.once('finish', () => (this.flags |= ConnFlag.ShutW));
-    ctrl.once('error', () => (this.flags |= ConnFlag.Error));
-  }
-
-  has(flag: ConnFlag): boolean {
-    return (this.flags & flag) !== 0;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Backend } from './backend';
-import type { Connection } from './connection';
+import { ConnFlag, type Connection } from './connection';
 import { connectToServer, type ConnectSink } from './connect';
 import type { Logger } from './log';
 import type { Server } from './server';
@@ -41,7 +41,10 @@ export class Stream implements ConnectSink {
     ctx.began(this);
     client.setTimeout(ctx.frontend.clientTimeout);
     client.on('timeout', () => this.terminate('c'));
-    client.on('error', () => this.terminate('C'));
+    client.on('error', () => {
+      conn.flags |= ConnFlag.Error;
+      this.terminate('C');
+    });
     client.on('close', () => this.socketClosed());
   }
 

@@ -11,7 +11,7 @@ import { Receiver } from '../src/receiver';
 import type { ServiceContext } from '../src/services';
 import type { Stream, StreamContext } from '../src/stream';
 
-export interface ThreadIdentity extends ServiceContext {}
+export type ThreadIdentity = ServiceContext;
 
 /** A thread's share of a limit that applies to the whole service: limits are enforced per thread. */
 export function shareOf(total: number, threads: number): number {
