@@ -45,13 +45,18 @@ export class Generation {
    */
   stop(hardStopAfter: number): Promise<void> {
     const stopped = new Promise<void>((resolve) => (this.whenStopped = resolve));
-    const hard = setTimeout(() => this.slots.forEach((s) => s.kill()), hardStopAfter);
+    const hard = setTimeout(() => this.kill(), hardStopAfter);
     const last = setTimeout(() => this.slots.forEach((s) => s.destroy()), hardStopAfter + KILL_GRACE_MS);
     for (const slot of this.slots) slot.stop();
     return stopped.finally(() => {
       clearTimeout(hard);
       clearTimeout(last);
     });
+  }
+
+  /** Closes every session now; the workers exit once they have. */
+  kill(): void {
+    for (const slot of this.slots) slot.kill();
   }
 
   private slotReady(slot: WorkerSlot): void {

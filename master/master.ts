@@ -28,7 +28,10 @@ export async function runMaster(config: Config, log: Logger): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
+      if (stopping) {
+        log.warn({ signal }, 'second stop signal: closing every session now');
+        return generation.kill();
+      }
       stopping = true;
       log.info({ signal, hardStopAfterMs: config.global.hardStopAfter }, 'stopping: no new connections, waiting for sessions to end');
       const done = generation.stop(config.global.hardStopAfter);

@@ -62,6 +62,19 @@ test('sessions still open at hardStopAfter are closed and the master exits 0', a
   assert.equal(workers.filter(alive), []);
 });
 
+test('a second SIGTERM closes the remaining sessions at once', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(echoConfig(port, '60s'));
+  const c = await openClient(port);
+  ferry.proc.kill('SIGTERM');
+  await ferry.until(() => ferry.logs.filter((l) => l.msg === 'thread stopping: no longer accepting').length === 2, 5000, 'both workers to stop accepting');
+  ferry.proc.kill('SIGTERM');
+  await c.closed;
+  const { code } = await ferry.exited;
+  assert.is(code, 0);
+  assert.is(ferry.logs.find((l) => l.msg === 'session')?.termination, 'KD');
+});
+
 test('SIGINT stops an idle ferry at once', async () => {
   const port = await freePort();
   const ferry = await startFerry(echoConfig(port, '30s'));
