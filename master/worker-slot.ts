@@ -39,7 +39,7 @@ export class WorkerSlot {
   }
 
   start(): void {
-    const worker = cluster.fork({ FERRY_GROUP: String(this.group), FERRY_GENERATION: String(this.generation) });
+    const worker = cluster.fork();
     this.worker = worker;
     this.handedOver = false;
     this.startedAt = Date.now();
