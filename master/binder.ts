@@ -36,28 +36,46 @@ export class BindError extends Error {
 }
 
 /**
- * Binds every receiver of the configuration, or none: on any failure the ones already bound are closed
- * and the error lists every bind that failed.
+ * Binds every receiver of the configuration, or none: on any failure the ones bound here are closed
+ * and the error lists every bind that failed. A bind whose socket already exists in `existing` (same
+ * key and options, from the running generation) reuses it: its kernel accept queue carries over.
  */
-export async function bindAll(config: Config): Promise<BoundReceiver[]> {
+export async function bindAll(config: Config, existing: ReadonlyMap<string, BoundReceiver> = new Map()): Promise<BoundReceiver[]> {
   const bound: BoundReceiver[] = [];
+  const created: BoundReceiver[] = [];
   const problems: string[] = [];
   for (const frontend of Object.values(config.frontends)) {
     for (const [i, bind] of frontend.bind.entries()) {
       const path = `frontends.${frontend.name}.bind[${i}]`;
+      const old = existing.get(bind.key);
       try {
+        if (old !== undefined) {
+          reuse(old.bind.address, bind.address);
+          bound.push({ ...old, bind, frontend: frontend.name, path });
+          continue;
+        }
         const handle = await bindOne(bind.address);
-        bound.push({ id: bind.key, bind, frontend: frontend.name, path, handle, address: boundAddress(bind, handle) });
+        const r = { id: bind.key, bind, frontend: frontend.name, path, handle, address: boundAddress(bind, handle) };
+        bound.push(r);
+        created.push(r);
       } catch (err) {
         problems.push(`${path}: cannot bind "${bind.text}": ${(err as Error).message}`);
       }
     }
   }
   if (problems.length > 0) {
-    bound.forEach(closeReceiver);
+    created.forEach(closeReceiver);
     throw new BindError(problems);
   }
   return bound;
+}
+
+/** Checks that a kept socket can take the new options; a Unix socket's file gets the new ones. */
+function reuse(was: BindAddress, now: BindAddress): void {
+  if (now.kind === 'unix') return applyOwnership(now);
+  if (now.kind === 'tcp' && was.kind === 'tcp' && now.v6only !== was.v6only) {
+    throw new Error('v6only cannot change on a socket that stays open; remove the bind in one reload and add it back in the next, or restart');
+  }
 }
 
 /** Closes the master's socket, which ends it once no worker holds a dup; removes a Unix socket's file. */

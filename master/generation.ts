@@ -15,28 +15,49 @@ export class Generation {
   private readonly unready = new Set<WorkerSlot>();
   private readonly running = new Set<WorkerSlot>();
   private whenReady: (() => void) | undefined;
+  private whenFailed: ((err: Error) => void) | undefined;
   private whenStopped: (() => void) | undefined;
 
   constructor(
     readonly n: number,
     readonly config: Config,
-    receivers: readonly BoundReceiver[],
+    readonly receivers: readonly BoundReceiver[],
     log: Logger,
+    failFast = false,
   ) {
-    const events = { ready: (s: WorkerSlot) => this.slotReady(s), stopped: (s: WorkerSlot) => this.slotStopped(s) };
-    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events));
+    const events = {
+      ready: (s: WorkerSlot) => this.slotReady(s),
+      stopped: (s: WorkerSlot) => this.slotStopped(s),
+      failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
+    };
+    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
 
-  /** Starts every slot; resolves once each worker has reported all its threads ready. */
-  start(): Promise<void> {
-    return new Promise((resolve) => {
+  /**
+   * Starts every slot; resolves once each worker has reported all its threads ready. A fail-fast
+   * generation rejects when a worker dies first or when `timeoutMs` passes.
+   */
+  start(timeoutMs?: number): Promise<void> {
+    const started = new Promise<void>((resolve, reject) => {
       this.whenReady = resolve;
+      this.whenFailed = reject;
       for (const slot of this.slots) {
         this.unready.add(slot);
         this.running.add(slot);
         slot.start();
       }
     });
+    if (timeoutMs === undefined) return started;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`workers not ready after ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([started, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Gives up on a generation that failed to start: its workers are killed, they held no session. */
+  abort(): void {
+    for (const slot of this.slots) slot.destroy();
   }
 
   /**

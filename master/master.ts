@@ -1,53 +1,184 @@
 import cluster from 'node:cluster';
 import { join } from 'node:path';
+import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import { Generation } from './generation';
 
+/** How long a reload's new generation may take to report every thread ready. */
+const RELOAD_START_TIMEOUT_MS = 30_000;
+
 /**
- * The master: binds every receiver once and keeps it, runs the generation of workers that accept on
- * dups of those sockets, and stops the whole service on SIGTERM or SIGINT. It never accepts a
- * connection itself. Resolves with the process exit code.
+ * The master: binds every receiver once and keeps it, runs the current generation of workers that
+ * accept on dups of those sockets, replaces it on reload, and stops the whole service on SIGTERM or
+ * SIGINT. It never accepts a connection itself.
  */
-export async function runMaster(config: Config, log: Logger): Promise<number> {
-  let receivers: BoundReceiver[];
-  try {
-    receivers = await bindAll(config);
-  } catch (err) {
-    if (!(err instanceof BindError)) throw err;
-    log.fatal({ problems: err.problems }, 'cannot bind: nothing started');
-    process.stderr.write(`ferry: cannot start:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
-    return 1;
-  }
-  for (const r of receivers) log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+export class Master {
+  private current: Generation | undefined;
+  /** Old generations still finishing their sessions after a reload. */
+  private readonly draining = new Set<Generation>();
+  private nextGeneration = 1;
+  private reloading = false;
+  private reloadAgain = false;
+  private reloads = 0;
+  private failedReloads = 0;
+  private stopping = false;
+  private exit: ((code: number) => void) | undefined;
 
-  cluster.setupPrimary({ exec: join(__dirname, '..', 'workers', 'worker.js') });
-  const generation = new Generation(1, config, receivers, log);
+  constructor(
+    private config: Config,
+    private readonly source: LoadOptions,
+    private readonly log: Logger,
+  ) {}
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second stop signal: closing every session now');
-        return generation.kill();
-      }
-      stopping = true;
-      log.info({ signal, hardStopAfterMs: config.global.hardStopAfter }, 'stopping: no new connections, waiting for sessions to end');
-      const done = generation.stop(config.global.hardStopAfter);
-      receivers.forEach(closeReceiver);
-      void done.then(() => {
-        log.info('stopped');
-        resolve(0);
-      });
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
-      process.on(signal, () => log.warn({ signal }, 'reload is not available yet: configuration unchanged'));
+  /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
+  async run(): Promise<number> {
+    let receivers: BoundReceiver[];
+    try {
+      receivers = await bindAll(this.config);
+    } catch (err) {
+      if (!(err instanceof BindError)) throw err;
+      this.log.fatal({ problems: err.problems }, 'cannot bind: nothing started');
+      process.stderr.write(`ferry: cannot start:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+      return 1;
     }
+    for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+
+    cluster.setupPrimary({ exec: join(__dirname, '..', 'workers', 'worker.js') });
+    const exited = new Promise<number>((resolve) => (this.exit = resolve));
+    process.on('SIGTERM', () => this.stop('SIGTERM'));
+    process.on('SIGINT', () => this.stop('SIGINT'));
+    process.on('SIGHUP', () => this.requestReload('SIGHUP'));
+    process.on('SIGUSR2', () => this.requestReload('SIGUSR2'));
+
+    const generation = this.newGeneration(this.config, receivers, false);
+    this.current = generation;
     void generation.start().then(() => {
-      if (!stopping) log.info({ generation: generation.n, groups: config.global.groups, threads: config.global.threads, pids: generation.slots.map((s) => s.pid) }, 'ready');
+      if (!this.stopping) this.log.info(this.describe(generation), 'ready');
     });
-  });
+    return exited;
+  }
+
+  /** Reloads that arrive during a reload are folded into one more reload after it. */
+  private requestReload(signal: NodeJS.Signals): void {
+    if (this.stopping) return;
+    this.log.info({ signal }, 'reload requested');
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    void this.reloadLoop();
+  }
+
+  private async reloadLoop(): Promise<void> {
+    this.reloading = true;
+    do {
+      this.reloadAgain = false;
+      await this.reload();
+    } while (this.reloadAgain && !this.stopping);
+    this.reloading = false;
+  }
+
+  /**
+   * Validates the configuration afresh, binds what it adds (keeping every unchanged socket and its
+   * queue), starts the next generation on the sockets, and only once all its threads are ready lets
+   * the old one stop accepting and drain. Any failure leaves the running generation as it was.
+   */
+  private async reload(): Promise<void> {
+    const old = this.current!;
+    let config: Config;
+    try {
+      config = loadConfig(this.source);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      return this.reloadFailed('invalid configuration', err.problems);
+    }
+    let receivers: BoundReceiver[];
+    try {
+      receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])));
+    } catch (err) {
+      if (!(err instanceof BindError)) throw err;
+      return this.reloadFailed('cannot bind', err.problems);
+    }
+    const next = this.newGeneration(config, receivers, true);
+    try {
+      await next.start(RELOAD_START_TIMEOUT_MS);
+    } catch (err) {
+      next.abort();
+      this.closeUnused(receivers);
+      return this.reloadFailed('new workers did not start', [(err as Error).message]);
+    }
+    if (this.stopping) return void next.stop(0).then(() => this.closeUnused(receivers));
+    this.current = next;
+    this.config = config;
+    this.reloads++;
+    this.retire(old);
+    for (const r of receivers) {
+      if (!old.receivers.some((o) => o.handle === r.handle)) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+    }
+    this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size }, 'reload done');
+  }
+
+  private reloadFailed(reason: string, problems: string[]): void {
+    this.failedReloads++;
+    this.log.error({ reason, problems, failedReloads: this.failedReloads, generation: this.current?.n }, 'reload refused: the running generation goes on unchanged');
+  }
+
+  /** The old generation stops accepting and drains; sockets no generation uses any more close after it. */
+  private retire(old: Generation): void {
+    this.draining.add(old);
+    void old.stop(old.config.global.hardStopAfter).then(() => {
+      this.draining.delete(old);
+      this.closeUnused(old.receivers);
+      this.log.info({ generation: old.n }, 'old generation exited');
+      this.finishStop();
+    });
+    // Too many generations draining at once: the oldest ones are cut short.
+    const excess = this.draining.size - this.config.global.maxReloads;
+    [...this.draining].slice(0, Math.max(0, excess)).forEach((g) => {
+      this.log.warn({ generation: g.n, maxReloads: this.config.global.maxReloads }, 'too many old generations: hard-stopping the oldest');
+      g.kill();
+    });
+  }
+
+  private closeUnused(receivers: readonly BoundReceiver[]): void {
+    const live = [this.current, ...this.draining].flatMap((g) => g?.receivers ?? []);
+    for (const r of receivers) {
+      if (!live.some((l) => l.handle === r.handle)) {
+        closeReceiver(r);
+        this.log.info({ frontend: r.frontend, bind: r.bind.text }, 'receiver closed');
+      }
+    }
+  }
+
+  private stop(signal: NodeJS.Signals): void {
+    const generations = [this.current!, ...this.draining];
+    if (this.stopping) {
+      this.log.warn({ signal }, 'second stop signal: closing every session now');
+      return generations.forEach((g) => g.kill());
+    }
+    this.stopping = true;
+    const current = this.current!;
+    this.log.info({ signal, hardStopAfterMs: this.config.global.hardStopAfter }, 'stopping: no new connections, waiting for sessions to end');
+    void current.stop(this.config.global.hardStopAfter).then(() => {
+      this.current = undefined;
+      this.finishStop();
+    });
+    current.receivers.forEach(closeReceiver);
+  }
+
+  private finishStop(): void {
+    if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
+    this.log.info('stopped');
+    this.exit?.(0);
+  }
+
+  private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
+    return new Generation(this.nextGeneration++, config, receivers, this.log, failFast);
+  }
+
+  private describe(g: Generation): Record<string, unknown> {
+    return { generation: g.n, groups: g.config.global.groups, threads: g.config.global.threads, pids: g.slots.map((s) => s.pid) };
+  }
 }

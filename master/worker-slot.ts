@@ -11,6 +11,8 @@ export interface SlotEvents {
   ready(slot: WorkerSlot): void;
   /** The slot's worker exited while the slot was stopping: the slot is done. */
   stopped(slot: WorkerSlot): void;
+  /** A fail-fast slot's worker died before it was ever ready: it is not restarted. */
+  failed(slot: WorkerSlot, reason: string): void;
 }
 
 /**
@@ -23,6 +25,7 @@ export class WorkerSlot {
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private handedOver = false;
+  private everReady = false;
   private readonly backoff = new Backoff();
 
   constructor(
@@ -32,6 +35,8 @@ export class WorkerSlot {
     private readonly receivers: readonly BoundReceiver[],
     private readonly log: Logger,
     private readonly events: SlotEvents,
+    /** A reload's new generation must come up at once or not at all: no restart before first ready. */
+    private readonly failFast: boolean,
   ) {}
 
   get pid(): number | undefined {
@@ -66,8 +71,10 @@ export class WorkerSlot {
     if (this.worker !== undefined) this.send(this.worker, { type: 'kill' });
   }
 
-  /** Last resort for a worker that does not obey. */
+  /** Last resort for a worker that does not obey, or a new generation given up on. */
   destroy(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
     this.worker?.process.kill('SIGKILL');
   }
 
@@ -86,6 +93,7 @@ export class WorkerSlot {
     switch (msg.type) {
       case 'ready':
         this.log.info({ group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
+        this.everReady = true;
         this.events.ready(this);
         break;
       case 'rearm': {
@@ -105,6 +113,10 @@ export class WorkerSlot {
     if (this.stopping) {
       this.log.info({ group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
       return this.events.stopped(this);
+    }
+    if (this.failFast && !this.everReady) {
+      this.log.error({ group: this.group, worker: worker.process.pid, code, signal }, 'new worker died before it was ready');
+      return this.events.failed(this, `worker of group ${this.group} exited (${signal ?? `code ${code}`}) before it was ready`);
     }
     const delay = this.backoff.next(Date.now() - this.startedAt);
     this.log.error({ group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');

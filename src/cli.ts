@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BindError, bindAll, closeReceiver } from '../master/binder';
-import { runMaster } from '../master/master';
-import { ConfigError, loadConfig } from './config/load';
+import { Master } from '../master/master';
+import { ConfigError, loadConfig, type LoadOptions } from './config/load';
 import type { Config } from './config/types';
 import { createLogger } from './log';
 
@@ -38,9 +38,10 @@ function usageError(message: string): number {
   return 2;
 }
 
-function load(file: string | undefined, overrides: string[]): Config | undefined {
+function load(source: LoadOptions): Config | undefined {
+  const { file } = source;
   try {
-    return loadConfig({ file, overrides, env: process.env });
+    return loadConfig(source);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const n = err.problems.length;
@@ -95,10 +96,12 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start or check)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
 
-  const config = load(values.config, values.set ?? []);
+  const source = { file: values.config, overrides: values.set ?? [], env: process.env };
+  const config = load(source);
   if (config === undefined) return 1;
   if (command === 'check') return check(config, values.config, !values['no-bind']);
-  return runMaster(config, createLogger(config.global.log.level, { role: 'master' }));
+  // Reloads read the configuration again from the same file, environment and --set options.
+  return new Master(config, source, createLogger(config.global.log.level, { role: 'master' })).run();
 }
 
 main(process.argv.slice(2)).then(

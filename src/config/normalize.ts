@@ -23,6 +23,7 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     threads: raw.threads,
     maxconn: raw.maxconn,
     hardStopAfter: ms(raw.hardStopAfter),
+    maxReloads: raw.maxReloads,
     log: { level: raw.log.level },
   };
 }

@@ -54,6 +54,7 @@ const globalSchema = optionalSection({
   threads: integer(1, 64, 1),
   maxconn: integer(1, MAX_MAXCONN, 20000),
   hardStopAfter: duration('30s'),
+  maxReloads: integer(1, 1000, 50),
   log: optionalSection({ level: oneOf(LOG_LEVELS, 'info') }),
 });
 

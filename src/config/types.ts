@@ -9,6 +9,8 @@ export interface GlobalConfig {
   threads: number;
   maxconn: number;
   hardStopAfter: number;
+  /** Old generations still draining beyond this many are hard-stopped, oldest first. */
+  maxReloads: number;
   log: { level: LogLevel };
 }
 
