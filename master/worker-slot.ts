@@ -52,8 +52,8 @@ export class WorkerSlot {
     worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
     worker.on('exit', (code, signal) => this.onExit(worker, code, signal));
     // A send to a worker that just died fails asynchronously; its exit is handled above.
-    worker.on('error', (err) => this.log.debug({ group: this.group, err: err.message }, 'worker channel error'));
-    this.log.info({ group: this.group, worker: worker.process.pid }, 'worker started');
+    worker.on('error', (err) => this.log.debug({ generation: this.generation, group: this.group, err: err.message }, 'worker channel error'));
+    this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid }, 'worker started');
   }
 
   /** Graceful: the worker stops accepting and exits once its sessions have ended. */
@@ -92,7 +92,7 @@ export class WorkerSlot {
   private onMessage(worker: Worker, msg: FromWorker): void {
     switch (msg.type) {
       case 'ready':
-        this.log.info({ group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
+        this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
         this.everReady = true;
         this.events.ready(this);
         break;
@@ -102,7 +102,7 @@ export class WorkerSlot {
         break;
       }
       case 'failed':
-        this.log.error({ group: this.group, reason: msg.reason }, 'worker failed to start');
+        this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
         break;
     }
   }
@@ -111,15 +111,15 @@ export class WorkerSlot {
     if (worker !== this.worker) return;
     this.worker = undefined;
     if (this.stopping) {
-      this.log.info({ group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
+      this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
       return this.events.stopped(this);
     }
     if (this.failFast && !this.everReady) {
-      this.log.error({ group: this.group, worker: worker.process.pid, code, signal }, 'new worker died before it was ready');
+      this.log.error({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'new worker died before it was ready');
       return this.events.failed(this, `worker of group ${this.group} exited (${signal ?? `code ${code}`}) before it was ready`);
     }
     const delay = this.backoff.next(Date.now() - this.startedAt);
-    this.log.error({ group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');
+    this.log.error({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');
     this.restartTimer = setTimeout(() => this.start(), delay);
   }
 

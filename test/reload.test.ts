@@ -105,6 +105,23 @@ test('a bind a reload cannot make refuses the reload', async () => {
   }
 });
 
+test('a new generation whose worker dies before it is ready is given up, and the old one serves on', async () => {
+  const port = await freePort();
+  const file = writeConfig(helloConfig([port]));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    ferry.proc.kill('SIGHUP');
+    const started = await ferry.waitLog((l) => l.msg === 'worker started' && l.generation === 2);
+    process.kill(started.worker as number, 'SIGKILL');
+    const refused = await ferry.waitLog((l) => l.msg.startsWith('reload refused'));
+    assert.is(refused.reason, 'new workers did not start');
+    assert.is(await generationAt(port), 1);
+    assert.is(ferry.logs.some((l) => l.msg === 'worker died: restarting it'), false, 'no restart of a failed new generation');
+  } finally {
+    await ferry.stop();
+  }
+});
+
 test('no connection is refused or reset while reloads follow each other', async () => {
   const port = await freePort();
   const file = writeConfig(helloConfig([port], 2));
