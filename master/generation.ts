@@ -1,4 +1,5 @@
 import type { Config } from '../src/config/types';
+import type { Handoff } from '../src/ipc';
 import type { Logger } from '../src/log';
 import type { BoundReceiver } from './binder';
 import { WorkerSlot } from './worker-slot';
@@ -16,6 +17,8 @@ export class Generation {
   private readonly running = new Set<WorkerSlot>();
   private whenReady: (() => void) | undefined;
   private whenFailed: ((err: Error) => void) | undefined;
+  /** Where this generation's workers send the sessions they hand over (set when it is retired). */
+  onHandoff: ((msg: Handoff, handle: object) => void) | undefined;
   private whenStopped: (() => void) | undefined;
 
   constructor(
@@ -29,6 +32,7 @@ export class Generation {
       ready: (s: WorkerSlot) => this.slotReady(s),
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
+      handoff: (_: WorkerSlot, msg: Handoff, handle: object) => this.onHandoff?.(msg, handle),
     };
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
@@ -64,11 +68,11 @@ export class Generation {
    * Stops accepting and lets sessions finish; after `hardStopAfter` ms the remaining sessions are
    * closed, and workers still alive KILL_GRACE_MS later are killed. Resolves when every worker is gone.
    */
-  stop(hardStopAfter: number): Promise<void> {
+  stop(hardStopAfter: number, migrate = false): Promise<void> {
     const stopped = new Promise<void>((resolve) => (this.whenStopped = resolve));
     const hard = setTimeout(() => this.kill(), hardStopAfter);
     const last = setTimeout(() => this.slots.forEach((s) => s.destroy()), hardStopAfter + KILL_GRACE_MS);
-    for (const slot of this.slots) slot.stop();
+    for (const slot of this.slots) slot.stop(migrate);
     return stopped.finally(() => {
       clearTimeout(hard);
       clearTimeout(last);

@@ -4,7 +4,9 @@ import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
+import type { Handoff } from '../src/ipc';
 import { Generation } from './generation';
+import type { WorkerSlot } from './worker-slot';
 
 /** How long a reload's new generation may take to report every thread ready. */
 const RELOAD_START_TIMEOUT_MS = 30_000;
@@ -24,6 +26,10 @@ export class Master {
   private reloads = 0;
   private failedReloads = 0;
   private stopping = false;
+  /** Sessions in transit between generations: handoff id -> the worker that takes them. */
+  private readonly routes = new Map<string, WorkerSlot>();
+  private nextTarget = 0;
+  private readonly migrated = new Map<Generation, number>();
   private exit: ((code: number) => void) | undefined;
 
   constructor(
@@ -125,13 +131,21 @@ export class Master {
     this.log.error({ reason, problems, failedReloads: this.failedReloads, generation: this.current?.n }, 'reload refused: the running generation goes on unchanged');
   }
 
-  /** The old generation stops accepting and drains; sockets no generation uses any more close after it. */
+  /**
+   * The old generation stops accepting, hands what can move over to the current one and drains the
+   * rest; sockets no generation uses any more close after it. Sessions move between single-thread
+   * groups only: handles cannot be posted to worker threads.
+   */
   private retire(old: Generation): void {
     this.draining.add(old);
-    void old.stop(old.config.global.hardStopAfter).then(() => {
+    this.migrated.set(old, 0);
+    old.onHandoff = (msg, handle) => this.relay(old, msg, handle);
+    const migrate = old.config.global.threads === 1 && this.config.global.threads === 1;
+    void old.stop(old.config.global.hardStopAfter, migrate).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
-      this.log.info({ generation: old.n }, 'old generation exited');
+      this.log.info({ generation: old.n, migrated: this.migrated.get(old) }, 'old generation exited');
+      this.migrated.delete(old);
       this.finishStop();
     });
     // Too many generations draining at once: the oldest ones are cut short.
@@ -140,6 +154,35 @@ export class Master {
       this.log.warn({ generation: g.n, maxReloads: this.config.global.maxReloads }, 'too many old generations: hard-stopping the oldest');
       g.kill();
     });
+  }
+
+  /**
+   * Passes one socket of a handed-over session to a worker of the current generation (all parts of a
+   * session to the same one), then closes the master's copy: the socket lives on in the message.
+   */
+  private relay(from: Generation, msg: Handoff, handle: object): void {
+    const target = this.routes.get(msg.id) ?? this.pickTarget();
+    if (msg.envelope === undefined && target !== undefined) this.routes.set(msg.id, target);
+    else this.routes.delete(msg.id);
+    const close = (): void => (handle as { close(): void }).close();
+    if (target === undefined) {
+      this.log.error({ id: msg.id, part: msg.part, from: from.n }, 'migrated session lost: no worker of the current generation to take it');
+      return close();
+    }
+    target.adopt(msg, handle, (ok) => {
+      close();
+      if (!ok) this.log.error({ id: msg.id, part: msg.part, from: from.n, group: target.group }, 'migrated session lost: the new worker could not take it');
+      else if (msg.envelope !== undefined) this.migrated.set(from, (this.migrated.get(from) ?? 0) + 1);
+    });
+  }
+
+  private pickTarget(): WorkerSlot | undefined {
+    const slots = this.current?.slots ?? [];
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[this.nextTarget++ % slots.length];
+      if (slot.pid !== undefined) return slot;
+    }
+    return undefined;
   }
 
   private closeUnused(receivers: readonly BoundReceiver[]): void {

@@ -1,7 +1,7 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, ToWorker } from '../src/ipc';
+import type { FromWorker, Handoff, ToWorker } from '../src/ipc';
 import type { Logger } from '../src/log';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
@@ -13,6 +13,8 @@ export interface SlotEvents {
   stopped(slot: WorkerSlot): void;
   /** A fail-fast slot's worker died before it was ever ready: it is not restarted. */
   failed(slot: WorkerSlot, reason: string): void;
+  /** The worker hands one socket of a session over to the next generation. */
+  handoff(slot: WorkerSlot, msg: Handoff, handle: object): void;
 }
 
 /**
@@ -49,21 +51,24 @@ export class WorkerSlot {
     this.handedOver = false;
     this.startedAt = Date.now();
     worker.on('online', () => this.handOver(worker));
-    worker.on('message', (msg: FromWorker) => this.onMessage(worker, msg));
+    worker.on('message', (msg: FromWorker, handle?: object) => this.onMessage(worker, msg, handle));
     worker.on('exit', (code, signal) => this.onExit(worker, code, signal));
     // A send to a worker that just died fails asynchronously; its exit is handled above.
     worker.on('error', (err) => this.log.debug({ generation: this.generation, group: this.group, err: err.message }, 'worker channel error'));
     this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid }, 'worker started');
   }
 
-  /** Graceful: the worker stops accepting and exits once its sessions have ended. */
-  stop(): void {
+  /**
+   * Graceful: the worker stops accepting and exits once its sessions have ended; with `migrate`, it
+   * first hands over to the next generation the sessions that can move.
+   */
+  stop(migrate = false): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
     if (this.worker === undefined) return this.events.stopped(this);
     // A worker that has not received its sockets yet holds no session: it can just go.
     if (!this.handedOver) this.worker.process.kill();
-    else this.send(this.worker, { type: 'stop' });
+    else this.send(this.worker, { type: 'stop', migrate });
   }
 
   /** Hard stop: the worker closes every session now. */
@@ -89,7 +94,7 @@ export class WorkerSlot {
     this.send(worker, { type: 'start' });
   }
 
-  private onMessage(worker: Worker, msg: FromWorker): void {
+  private onMessage(worker: Worker, msg: FromWorker, handle: object | undefined): void {
     switch (msg.type) {
       case 'ready':
         this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
@@ -101,6 +106,9 @@ export class WorkerSlot {
         if (r !== undefined) this.send(worker, { type: 'rearm', id: msg.id, thread: msg.thread }, r.handle);
         break;
       }
+      case 'handoff':
+        if (handle !== undefined) this.events.handoff(this, msg, handle);
+        break;
       case 'failed':
         this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
         break;
@@ -121,6 +129,13 @@ export class WorkerSlot {
     const delay = this.backoff.next(Date.now() - this.startedAt);
     this.log.error({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');
     this.restartTimer = setTimeout(() => this.start(), delay);
+  }
+
+  /** Passes on a socket of a session from an older generation; `sent` says whether it left. */
+  adopt(msg: Handoff, handle: object, sent: (ok: boolean) => void): void {
+    const worker = this.worker;
+    if (worker === undefined || !this.everReady || !worker.isConnected()) return sent(false);
+    worker.send(msg, handle as SendHandle, (err: Error | null) => sent(err === null));
   }
 
   private send(worker: Worker, msg: ToWorker, handle?: object): void {

@@ -8,24 +8,47 @@ export type ToWorker =
   | { type: 'receiver'; id: string; thread: number }
   | { type: 'start' }
   | { type: 'rearm'; id: string; thread: number }
-  | { type: 'stop' }
-  | { type: 'kill' };
+  /** `migrate`: hand what can move over to the next generation before draining the rest. */
+  | { type: 'stop'; migrate: boolean }
+  | { type: 'kill' }
+  | Handoff;
+
+/**
+ * One socket of a connection moving between generations, worker -> master -> worker. A tunnel
+ * travels as two of these (one handle per message), the client first; the last one carries the
+ * envelope (msgpackr, base64).
+ */
+export interface Handoff {
+  type: 'handoff';
+  id: string;
+  part: 'client' | 'server';
+  envelope?: string;
+}
 
 /** Worker process -> master. */
 export type FromWorker =
   | { type: 'ready'; threads: number }
   | { type: 'rearm'; id: string; thread: number }
-  | { type: 'failed'; reason: string };
+  | { type: 'failed'; reason: string }
+  | Handoff;
 
-/** Coordinator -> thread. `rearm` carries a fresh dup of a receiver the thread closed when it was full. */
-export type ToThread = { type: 'stop' } | { type: 'kill' } | { type: 'rearm'; id: string };
+/**
+ * Coordinator -> thread. `rearm` carries a fresh dup of a receiver the thread closed when it was full.
+ * `adopt` carries a connection from an older generation (inline threads only: raw handles).
+ */
+export type ToThread =
+  | { type: 'stop'; migrate: boolean }
+  | { type: 'kill' }
+  | { type: 'rearm'; id: string }
+  | { type: 'adopt'; envelope: string; client: object; server?: object };
 
-/** Thread -> coordinator. */
+/** Thread -> coordinator. `handoff` (inline threads only) says through `sent` whether it left. */
 export type FromThread =
   | { type: 'ready' }
   | { type: 'rearm'; id: string }
   | { type: 'failed'; reason: string }
-  | { type: 'drained' };
+  | { type: 'drained' }
+  | { type: 'handoff'; envelope: string; client: object; server?: object; sent(ok: boolean): void };
 
 /**
  * What a thread listens on: the handle node's IPC layer made of a received socket (inline thread), or

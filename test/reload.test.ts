@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
-import { exchange, freePort, holdingServer, openClient } from './helpers/net';
+import { blackhole, echoServer, exchange, freePort, holdingServer, openClient } from './helpers/net';
 import { listeningInodes } from './helpers/proc';
 
 function helloConfig(binds: number[], groups = 1): object {
@@ -26,36 +26,151 @@ async function reload(ferry: FerryProcess, file: string, config: object, signal:
   await ferry.waitLog((l) => l.msg === 'reload done' || l.msg.startsWith('reload refused'), 15_000, done);
 }
 
-test('a reload starts the next generation on the same socket while the old one finishes its sessions', async () => {
-  const [a, b] = [await holdingServer('a'), await holdingServer('b')];
+test('a reload starts the next generation on the same socket while the old one finishes what cannot move', async () => {
+  const b = await holdingServer('b');
   const port = await freePort();
-  const config = (server: number): object => ({
+  const config = (backend: object): object => ({
     global: { groups: 1, hardStopAfter: '20s' },
     frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app' } },
-    backends: { app: { servers: { s: { address: `127.0.0.1:${server}` } } } },
+    backends: { app: backend },
   });
-  const file = writeConfig(config(a.port));
+  const file = writeConfig(config({ service: 'echo' }));
   const ferry = await startFerry(undefined, { args: ['-c', file] });
   try {
     const [socket] = listeningInodes(port);
+    // A built-in service's session lives in its worker: it stays with the old generation.
     const old = await openClient(port);
-    await old.waitFor('a');
-    await reload(ferry, file, config(b.port), 'SIGUSR2');
+    old.socket.write('old');
+    await old.waitFor('old');
+    await reload(ferry, file, config({ servers: { b: { address: `127.0.0.1:${b.port}` } } }), 'SIGUSR2');
     const fresh = await openClient(port);
     await fresh.waitFor('b');
     assert.equal(listeningInodes(port), [socket], 'the very same listening socket');
-    // The old generation's session goes on until its client ends it; then the generation exits.
+    old.socket.write(' still served');
+    await old.waitFor('old still served');
     assert.is(ferry.logs.some((l) => l.msg === 'old generation exited'), false);
     old.socket.end();
     const { error } = await old.closed;
     assert.is(error, undefined);
-    await ferry.waitMsg('old generation exited');
+    const gone = await ferry.waitMsg('old generation exited');
+    assert.is(gone.migrated, 0);
     fresh.socket.end();
     await fresh.closed;
   } finally {
     await ferry.stop();
-    await a.close();
     await b.close();
+  }
+});
+
+function proxyConfig(port: number, server: number, extra: object = {}): object {
+  return {
+    global: { groups: 1, hardStopAfter: '20s' },
+    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app' } },
+    backends: { app: { servers: { s: { address: `127.0.0.1:${server}` } }, ...extra } },
+  };
+}
+
+test('a tunnel survives 5 reloads with every byte in order, and each old worker is gone within 1 s', async () => {
+  const echo = await echoServer();
+  const port = await freePort();
+  const file = writeConfig(proxyConfig(port, echo.port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const c = await openClient(port);
+    let sent = '';
+    const say = (text: string): void => {
+      sent += text;
+      c.socket.write(text);
+    };
+    for (let i = 1; i <= 5; i++) {
+      say(`before reload ${i};`);
+      const exited = ferry.logs.filter((l) => l.msg === 'old generation exited').length;
+      await reload(ferry, file, proxyConfig(port, echo.port));
+      const done = Date.now();
+      say(`after reload ${i};`);
+      const gone = await ferry.waitLog((l) => l.msg === 'old generation exited', 5000, exited);
+      assert.ok(Date.now() - done < 1000, `generation ${gone.generation} took ${Date.now() - done} ms to leave`);
+      assert.is(gone.migrated, 1);
+      await c.waitFor(sent);
+    }
+    assert.is(c.received(), sent, 'every byte, in order, once');
+    c.socket.end();
+    await c.closed;
+    const line = await ferry.waitMsg('session');
+    assert.is(line.migrated, true);
+    assert.equal(line.generations, [1, 2, 3, 4, 5, 6]);
+    assert.is(line.bytesIn, Buffer.byteLength(sent));
+    assert.is(line.bytesOut, Buffer.byteLength(sent));
+    assert.is(line.termination, '--');
+    assert.is(ferry.logs.filter((l) => l.msg === 'session').length, 1, 'one access-log line for the whole session');
+  } finally {
+    await ferry.stop();
+    await echo.close();
+  }
+});
+
+test('a client accepted but not yet served at reload time is served by the next generation, bytes intact', async () => {
+  const hole = await blackhole();
+  const echo = await echoServer();
+  const port = await freePort();
+  const file = writeConfig(proxyConfig(port, hole.port, { timeout: { connect: '30s' } }));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const c = await openClient(port);
+    c.socket.write('waiting since generation 1');
+    // The old generation has read the bytes and is still connecting to a server that never answers.
+    await reload(ferry, file, proxyConfig(port, echo.port));
+    await c.waitFor('waiting since generation 1');
+    c.socket.end();
+    await c.closed;
+    const line = await ferry.waitMsg('session');
+    assert.equal(line.generations, [1, 2]);
+    assert.is(line.server, 's');
+  } finally {
+    await ferry.stop();
+    await echo.close();
+    hole.close();
+  }
+});
+
+test('20 keep-alive clients with idle gaps go through 20 reloads without a failed request or a reset', async () => {
+  const echo = await echoServer();
+  const port = await freePort();
+  const file = writeConfig(proxyConfig(port, echo.port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    let reloading = true;
+    let requests = 0;
+    const failures: string[] = [];
+    const clients = await Promise.all(Array.from({ length: 20 }, () => openClient(port)));
+    const load = clients.map(async (c, n) => {
+      let i = 0;
+      while (reloading) {
+        const request = `client ${n} request ${i++}\n`;
+        const expected = c.received() + request;
+        c.socket.write(request);
+        try {
+          await c.waitFor(expected, 5000);
+          requests++;
+        } catch (err) {
+          failures.push((err as Error).message);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 40));
+      }
+    });
+    for (let i = 0; i < 20; i++) await reload(ferry, file, proxyConfig(port, echo.port));
+    reloading = false;
+    await Promise.all(load);
+    for (const c of clients) c.socket.end();
+    const closes = await Promise.all(clients.map((c) => c.closed));
+    assert.equal(failures, []);
+    assert.equal(closes.filter((x) => x.error !== undefined), [], 'no reset');
+    assert.ok(requests > 20, `${requests} requests`);
+    assert.is(ferry.logs.filter((l) => l.msg.startsWith('migrated session lost')).length, 0);
+  } finally {
+    await ferry.stop();
+    await echo.close();
   }
 });
 

@@ -1,7 +1,8 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { Backend } from '../src/backend';
 import type { Config } from '../src/config/types';
 import { Connection } from '../src/connection';
+import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
 import { Frontend } from '../src/frontend';
 import type { FromThread, ListenTarget, ToThread } from '../src/ipc';
 import { Listener, type ListenerState } from '../src/listener';
@@ -28,10 +29,12 @@ export class ThreadStack {
   private readonly frontends: Frontend[] = [];
   private readonly listeners = new Map<string, Listener>();
   private readonly streams = new Set<Stream>();
+  private readonly contexts = new Map<Frontend, StreamContext>();
   private readonly maxconn: number;
   private sessions = 0;
   private stopping = false;
   private started = false;
+  private handedOver = 0;
 
   constructor(
     config: Config,
@@ -45,6 +48,7 @@ export class ThreadStack {
     for (const fc of Object.values(config.frontends)) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       const ctx = this.streamContext(frontend, backends.get(fc.backend)!);
+      this.contexts.set(frontend, ctx);
       for (const bind of fc.bind) {
         const receiver = new Receiver(bind, fc.backlog, (s) => this.accept(frontend, ctx, s), (err) => this.receiverFailed(bind.text, err));
         const listener = new Listener(receiver, (rid) => this.up({ type: 'rearm', id: rid }));
@@ -76,7 +80,10 @@ export class ThreadStack {
         if (target !== undefined) this.listeners.get(msg.id)?.adopt(target);
         break;
       case 'stop':
-        this.stop();
+        this.stop(msg.migrate);
+        break;
+      case 'adopt':
+        this.adopt(msg.envelope, msg.client, msg.server);
         break;
       case 'kill':
         for (const stream of this.streams) stream.terminate('K');
@@ -84,11 +91,57 @@ export class ThreadStack {
     }
   }
 
-  private stop(): void {
+  private stop(migrate: boolean): void {
     this.stopping = true;
     this.applyLimits();
-    this.log.info({ sessions: this.sessions }, 'thread stopping: no longer accepting');
-    if (this.sessions === 0) this.up({ type: 'drained' });
+    this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
+    if (migrate) for (const stream of [...this.streams]) void this.handOff(stream);
+    this.drainedYet();
+  }
+
+  /** Sends a stream's sockets to the next generation, or leaves it to finish here if it cannot move. */
+  private async handOff(stream: Stream): Promise<void> {
+    const detached = await stream.detach(this.id.generation);
+    if (detached === undefined) return;
+    const { envelope, client, server } = detached;
+    this.up({
+      type: 'handoff',
+      envelope: encodeEnvelope(envelope),
+      client,
+      server,
+      sent: (ok) => {
+        if (!ok) return stream.terminate('K');
+        this.handedOver++;
+        stream.handedOver();
+      },
+    });
+  }
+
+  /** Takes a session an older generation handed over, as if this thread had accepted it. */
+  private adopt(data: string, client: object, server: object | undefined): void {
+    const envelope = decodeEnvelope(data);
+    const frontend = this.frontends.find((f) => f.name === envelope.frontend);
+    const socket = (handle: object): Socket => new Socket({ handle, allowHalfOpen: true, readable: true, writable: true } as never);
+    if (frontend === undefined) {
+      this.log.warn({ client: envelope.client, frontend: envelope.frontend, generations: envelope.generations }, 'migrated session closed: its frontend is gone');
+      socket(client).destroy();
+      if (server !== undefined) socket(server).destroy();
+      return;
+    }
+    frontend.sessions++;
+    this.sessions++;
+    this.applyLimits();
+    const conn = new Connection(socket(client), 'raw');
+    const serverSocket = server === undefined ? undefined : socket(server);
+    serverSocket?.setNoDelay(true);
+    conn.ctrl.setNoDelay(true);
+    selectMux(frontend.config.mode).adopt(conn, this.contexts.get(frontend)!, envelope, serverSocket);
+  }
+
+  private drainedYet(): void {
+    if (!this.stopping || this.sessions > 0) return;
+    if (this.handedOver > 0) this.log.info({ handedOver: this.handedOver }, 'sessions handed over to the next generation');
+    this.up({ type: 'drained' });
   }
 
   private accept(frontend: Frontend, ctx: StreamContext, socket: Socket): void {
@@ -103,7 +156,7 @@ export class ThreadStack {
     frontend.sessions--;
     this.sessions--;
     this.applyLimits();
-    if (this.stopping && this.sessions === 0) this.up({ type: 'drained' });
+    this.drainedYet();
   }
 
   /** Puts every listener in the state the limits call for; only transitions cost anything. */

@@ -53,6 +53,7 @@ export class WorkerThread implements ThreadLink {
   }
 
   post(msg: ToThread, handle?: object): void {
+    if (msg.type === 'adopt') throw new Error('sessions are handed over to inline threads only');
     this.worker.postMessage({ ...msg, fd: handle === undefined ? undefined : fdOf(handle) });
   }
 }

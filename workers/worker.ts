@@ -2,7 +2,8 @@
 // receiver per thread from the master, starts the threads, relays the master's orders to them and
 // reports their state back. It never binds or accepts itself unless it runs the only thread inline.
 import type { Config } from '../src/config/types';
-import type { FromThread, FromWorker, ToWorker } from '../src/ipc';
+import type { SendHandle } from 'node:child_process';
+import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/ipc';
 import { createLogger, type Logger } from '../src/log';
 import { fdOf, InlineThread, WorkerThread, type ThreadLink } from './thread-link';
 
@@ -16,12 +17,17 @@ interface Group {
   threads: ThreadLink[];
   ready: number;
   drained: number;
+  /** Client sockets of tunnels arriving from an older generation, until their server socket comes. */
+  arriving: Map<string, object>;
+  nextHandoff: number;
+  nextThread: number;
 }
 
 let state: Group | undefined;
 
-function send(msg: FromWorker): void {
-  process.send?.(msg);
+function send(msg: FromWorker, handle?: object, sent?: (err: Error | null) => void): void {
+  if (process.send === undefined || !process.connected) return sent?.(new Error('the master is gone'));
+  process.send(msg, handle as SendHandle | undefined, sent);
 }
 
 function onMaster(msg: ToWorker, handle: object | undefined): void {
@@ -38,12 +44,51 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
     case 'rearm':
       g.threads[msg.thread]?.post({ type: 'rearm', id: msg.id }, handle);
       break;
-    case 'stop':
+    case 'stop': {
+      // Sockets cannot be posted to worker threads: only inline threads hand sessions over.
+      const migrate = msg.migrate && g.threads.length === 1;
+      g.log.info({ migrate }, migrate ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
+      for (const t of g.threads) t.post({ type: 'stop', migrate });
+      break;
+    }
     case 'kill':
-      g.log.info(msg.type === 'stop' ? 'stop requested: draining' : 'hard stop: closing every session');
-      for (const t of g.threads) t.post({ type: msg.type });
+      g.log.info('hard stop: closing every session');
+      for (const t of g.threads) t.post({ type: 'kill' });
+      break;
+    case 'handoff':
+      if (handle !== undefined) arrive(g, msg, handle);
       break;
   }
+}
+
+/** Collects the parts of a session from an older generation and gives it to one of the threads. */
+function arrive(g: Group, msg: Handoff, handle: object): void {
+  if (msg.envelope === undefined) return void g.arriving.set(msg.id, handle);
+  const client = msg.part === 'client' ? handle : g.arriving.get(msg.id);
+  g.arriving.delete(msg.id);
+  if (client === undefined) return g.log.error({ id: msg.id }, 'migrated session lost: its client socket never arrived');
+  if (g.threads.length !== 1) {
+    // The master hands sessions to single-thread groups only; should one arrive anyway, say so.
+    g.log.error({ id: msg.id }, 'migrated session closed: this group runs worker threads');
+    for (const h of [client, handle]) (h as { close(): void }).close();
+    return;
+  }
+  const thread = g.nextThread++ % g.threads.length;
+  g.threads[thread].post({ type: 'adopt', envelope: msg.envelope, client, server: msg.part === 'server' ? handle : undefined });
+}
+
+/** Sends a session's sockets to the master, one handle per message, the envelope with the last. */
+function handOff(g: Group, msg: Extract<FromThread, { type: 'handoff' }>): void {
+  const id = `${process.pid}:${g.nextHandoff++}`;
+  const done = (err: Error | null): void => {
+    if (err !== null) g.log.error({ id, err: err.message }, 'hand-over failed: the session is closed');
+    msg.sent(err === null);
+  };
+  if (msg.server === undefined) return send({ type: 'handoff', id, part: 'client', envelope: msg.envelope }, msg.client, done);
+  send({ type: 'handoff', id, part: 'client' }, msg.client, (err) => {
+    if (err !== null) return done(err);
+    send({ type: 'handoff', id, part: 'server', envelope: msg.envelope }, msg.server, done);
+  });
 }
 
 function init(config: Config, group: number, generation: number): void {
@@ -57,6 +102,9 @@ function init(config: Config, group: number, generation: number): void {
     threads: [],
     ready: 0,
     drained: 0,
+    arriving: new Map(),
+    nextHandoff: 0,
+    nextThread: 0,
   };
 }
 
@@ -84,6 +132,9 @@ function fromThread(g: Group, thread: number, msg: FromThread): void {
     case 'failed':
       g.log.error({ thread, reason: msg.reason }, 'thread failed to start');
       exit(g, 1);
+      break;
+    case 'handoff':
+      handOff(g, msg);
       break;
     case 'drained':
       if (++g.drained === g.config.global.threads) {

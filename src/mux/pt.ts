@@ -11,4 +11,15 @@ registerMux({
     stream.start();
     return stream;
   },
+  adopt(conn, ctx, envelope, server) {
+    const stream = new Stream(conn, ctx, envelope);
+    if (server === undefined || envelope.server === undefined) {
+      // It had no server yet: connect now, to this generation's servers, with the bytes it brought.
+      stream.start(envelope.toServer);
+    } else {
+      const known = ctx.backend.servers.find((s) => s.name === envelope.server);
+      stream.adoptTunnel(server, envelope.server, known, envelope.toServer, envelope.toClient);
+    }
+    return stream;
+  },
 });

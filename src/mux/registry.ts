@@ -1,5 +1,7 @@
 import type { Mode } from '../config/types';
 import type { Connection } from '../connection';
+import type { Socket } from 'node:net';
+import type { Envelope } from '../envelope';
 import type { Stream, StreamContext } from '../stream';
 
 /**
@@ -13,6 +15,8 @@ export interface MuxFactory {
   /** ALPN protocols this mux serves; '' matches connections that negotiated none. */
   readonly alpn: readonly string[];
   attach(conn: Connection, ctx: StreamContext): Stream;
+  /** Carries on a session an older generation handed over (`server`: its server socket, if any). */
+  adopt(conn: Connection, ctx: StreamContext, envelope: Envelope, server: Socket | undefined): Stream;
 }
 
 const registry: MuxFactory[] = [];

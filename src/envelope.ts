@@ -1,0 +1,40 @@
+// What travels with a connection handed from an old generation to the next, beside its raw socket
+// handles: everything the new owner needs to carry the session on as if nothing had happened.
+
+export interface Envelope {
+  frontend: string;
+  backend: string;
+  /** The server the tunnel is connected to; absent when the client had no server connection yet. */
+  server?: string;
+  client: string;
+  acceptedAt: number;
+  connectedAt: number;
+  bytesIn: number;
+  bytesOut: number;
+  retries: number;
+  /** Every generation that has held the session, oldest first. */
+  generations: number[];
+  /** Read from the client, not yet written to the server. */
+  toServer: Buffer;
+  /** Read from the server, not yet written to the client. */
+  toClient: Buffer;
+}
+
+type Msgpackr = typeof import('msgpackr');
+let codec: Msgpackr | undefined;
+
+// Loaded on the first hand-over only: most workers never migrate anything, and every module a
+// worker loads adds to the RSS of each one.
+function msgpackr(): Msgpackr {
+  return (codec ??= require('msgpackr') as Msgpackr);
+}
+
+/** msgpackr keeps Buffers binary; the result rides in a cluster message as base64. */
+export function encodeEnvelope(e: Envelope): string {
+  return msgpackr().pack(e).toString('base64');
+}
+
+export function decodeEnvelope(data: string): Envelope {
+  const e = msgpackr().unpack(Buffer.from(data, 'base64')) as Envelope;
+  return { ...e, toServer: Buffer.from(e.toServer), toClient: Buffer.from(e.toClient) };
+}
