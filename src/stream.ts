@@ -29,6 +29,9 @@ export interface Detached {
   server?: object;
 }
 
+/** Shared by every session accepted here: nothing to allocate per session. */
+const NO_GENERATIONS: number[] = [];
+
 /** libuv's side of a net.Socket, reached to stop reading without closing. */
 type RawHandle = { readStop(): number; reading: boolean };
 
@@ -56,7 +59,7 @@ export class Stream implements ConnectSink {
     origin?: Origin,
   ) {
     const client = conn.ctrl;
-    this.origin = origin ?? { acceptedAt: conn.acceptedAt, connectedAt: 0, bytesIn: 0, bytesOut: 0, retries: 0, generations: [] };
+    this.origin = origin ?? { acceptedAt: conn.acceptedAt, connectedAt: 0, bytesIn: 0, bytesOut: 0, retries: 0, generations: NO_GENERATIONS };
     this.connectedAt = this.origin.connectedAt;
     this.retries = this.origin.retries;
     ctx.began(this);
