@@ -147,6 +147,11 @@ export class Stream implements ConnectSink {
     }
     await Promise.all([flushed(client), connecting ? undefined : flushed(server!)]);
     if (this.done) return undefined;
+    if (!movable(client) || (!connecting && !movable(server!))) {
+      // A socket failed while its writes were flushing: the stream no longer forwards, so end it.
+      this.terminate('K');
+      return undefined;
+    }
     const envelope: Envelope = {
       frontend: this.ctx.frontend.name,
       backend: this.ctx.backend.name,
