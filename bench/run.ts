@@ -1,6 +1,7 @@
 // Entry point of `npm run bench`: ferry against a plain Node pipe proxy (and
-// haproxy when installed) on request rate, bulk throughput and memory, with
-// medians over interleaved rounds and ratios that cancel the box's speed.
+// haproxy when installed) on request rate, bulk throughput, memory and
+// requests failed during reloads, with medians over interleaved rounds and
+// ratios that cancel the box's speed.
 
 import os from 'node:os';
 import { lineup, type Entry } from './contenders/registry';
@@ -13,6 +14,7 @@ import { progress } from './lib/progress';
 import { measureBulk } from './measure/bulk';
 import { measureMemory } from './measure/memory';
 import { measureRate } from './measure/rate';
+import { measureReload } from './measure/reload';
 import { chooseComparison } from './report/compare';
 import { checkFloors } from './report/floors';
 import { printReport } from './report/print';
@@ -29,6 +31,7 @@ async function measureAll(options: Options, entries: readonly Entry[], load: Loa
     const memory = await measureMemory(entries, options);
     sections.push(memory.idle, memory.tunnels);
   }
+  if (options.only.includes('reload')) sections.push(await measureReload(entries, options));
   return sections;
 }
 
@@ -49,7 +52,7 @@ async function main(): Promise<number> {
   const comparison = chooseComparison(entries.map((e) => e.name));
   const floors = checkFloors(sections, comparison);
   printReport(sections, comparison, floors);
-  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, durationS: options.durationS, load: load?.describe ?? 'none', pinning, skipped: notes }));
+  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, durationS: options.durationS, load: load?.describe ?? 'none', pinning, skipped: notes }));
   return options.strict && floors.some((f) => f.pass === false) ? 2 : 0;
 }
 

@@ -9,9 +9,22 @@ export interface Contender {
   stop(): Promise<void>;
 }
 
+/**
+ * A proxy started so that it can replace its workers in place. dataPid is the
+ * first worker only: every reload replaces it.
+ */
+export interface ReloadableContender extends Contender {
+  /** Resolves once the proxy has the request, not once the reload is over. */
+  reload(): Promise<void>;
+  /** Reloads the proxy itself reports as completed since it started. */
+  reloadsDone(): Promise<number>;
+}
+
 export interface ContenderKind {
   readonly kind: string;
   /** Why it cannot run here, or null when it can. */
   unavailable(): string | null;
   start(name: string, backendPort: number): Promise<Contender>;
+  /** Absent when the proxy has no way to reload. */
+  readonly startReloadable?: (name: string, backendPort: number) => Promise<ReloadableContender>;
 }

@@ -10,22 +10,29 @@
 // awaited instead.
 
 import fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { onProxyCpu } from '../lib/affinity';
+import { Brood } from '../lib/brood';
 import { isAlive, trackPid, untrackPid } from '../lib/children';
+import { waitForChild } from '../lib/first-child';
 import { freePort } from '../lib/free-port';
-import { exitError, startProc, stopProc, type Proc } from '../lib/proc';
+import { startProc, stopProc, type Proc } from '../lib/proc';
 import { writeTempFile } from '../lib/temp';
-import { childPidsSync } from '../lib/tree';
 import { waitForLine } from '../lib/wait-line';
 import { waitForPort } from '../lib/wait-port';
-import type { Contender, ContenderKind } from './contender';
+import type { Contender, ContenderKind, ReloadableContender } from './contender';
 
 const START_TIMEOUT_MS = 20_000;
+const VERBOSE_LEVELS = ['info', 'debug', 'trace'];
 
 export interface FerrySettings {
   cli: string;
   logLevel: string;
+}
+
+interface Launched {
+  readonly master: Proc;
+  readonly worker: number;
+  readonly port: number;
 }
 
 function config(port: number, backendPort: number, logLevel: string): string {
@@ -36,24 +43,27 @@ function config(port: number, backendPort: number, logLevel: string): string {
   }, null, 2);
 }
 
-function isReadyLine(line: string): boolean {
-  if (!line.includes('"ready"')) return false;
+function isLogLine(line: string, msg: string): boolean {
+  if (!line.includes(`"${msg}"`)) return false;
   try {
-    return (JSON.parse(line) as { msg?: unknown }).msg === 'ready';
+    return (JSON.parse(line) as { msg?: unknown }).msg === msg;
   } catch {
     return false;
   }
 }
 
-async function findWorker(master: Proc): Promise<number> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (master.hasExited()) throw exitError(master, 'starting its worker', await master.exited);
-    const pids = childPidsSync(master.pid);
-    if (pids.length > 0) return pids[0]!;
-    await sleep(25);
+async function launch(settings: FerrySettings, name: string, backendPort: number): Promise<Launched> {
+  const port = await freePort();
+  const file = writeTempFile('ferry.json', config(port, backendPort, settings.logLevel));
+  const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
+  const master = startProc(name, command, args);
+  if (VERBOSE_LEVELS.includes(settings.logLevel)) {
+    await waitForLine(master, (line) => isLogLine(line, 'ready'), START_TIMEOUT_MS, '"msg":"ready" log line');
   }
-  throw new Error(`${master.name}: master ${master.pid} started no worker within ${START_TIMEOUT_MS} ms\n${master.tail()}`);
+  const worker = await waitForChild(master, START_TIMEOUT_MS);
+  trackPid(worker);
+  await waitForPort(port, master);
+  return { master, worker, port };
 }
 
 async function stopFerry(master: Proc, worker: number): Promise<void> {
@@ -64,16 +74,41 @@ async function stopFerry(master: Proc, worker: number): Promise<void> {
 }
 
 async function start(settings: FerrySettings, name: string, backendPort: number): Promise<Contender> {
-  const port = await freePort();
-  const file = writeTempFile('ferry.json', config(port, backendPort, settings.logLevel));
-  const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
-  const master = startProc(name, command, args);
-  const logsReady = settings.logLevel === 'info' || settings.logLevel === 'debug' || settings.logLevel === 'trace';
-  if (logsReady) await waitForLine(master, isReadyLine, START_TIMEOUT_MS, '"msg":"ready" log line');
-  const worker = await findWorker(master);
-  trackPid(worker);
-  await waitForPort(port, master);
+  const { master, worker, port } = await launch(settings, name, backendPort);
   return { name, port, dataPid: worker, stop: () => stopFerry(master, worker) };
+}
+
+/**
+ * At info level the master confirms each reload with a "reload done" line,
+ * which is the only way to tell reloads done from SIGHUPs folded into one.
+ */
+async function startReloadable(settings: FerrySettings, name: string, backendPort: number): Promise<ReloadableContender> {
+  const logLevel = VERBOSE_LEVELS.includes(settings.logLevel) ? settings.logLevel : 'info';
+  const { master, worker, port } = await launch({ ...settings, logLevel }, name, backendPort);
+  const brood = new Brood(master.pid);
+  brood.adopt();
+  let done = 0;
+  master.lines.on('line', (line: string) => {
+    if (isLogLine(line, 'reload done')) done += 1;
+  });
+  return {
+    name,
+    port,
+    dataPid: worker,
+    reload: async () => {
+      brood.adopt();
+      process.kill(master.pid, 'SIGHUP');
+    },
+    reloadsDone: async () => {
+      brood.adopt();
+      return done;
+    },
+    stop: async () => {
+      brood.adopt();
+      await stopProc(master, 5000);
+      brood.killSurvivors();
+    },
+  };
 }
 
 export function ferryKind(settings: FerrySettings): ContenderKind {
@@ -81,5 +116,6 @@ export function ferryKind(settings: FerrySettings): ContenderKind {
     kind: 'ferry',
     unavailable: () => (fs.existsSync(settings.cli) ? null : `${settings.cli} not found (run npm run build once ferry is written)`),
     start: (name, backendPort) => start(settings, name, backendPort),
+    startReloadable: (name, backendPort) => startReloadable(settings, name, backendPort),
   };
 }

@@ -2,12 +2,17 @@
 // single-threaded C proxy does on the same box.
 
 import { onProxyCpu } from '../lib/affinity';
+import { Brood } from '../lib/brood';
+import { waitForChild } from '../lib/first-child';
 import { freePort } from '../lib/free-port';
 import { startProc, stopProc } from '../lib/proc';
-import { writeTempFile } from '../lib/temp';
+import { tempPath, writeTempFile } from '../lib/temp';
+import { unixRequest } from '../lib/unix-request';
 import { waitForPort } from '../lib/wait-port';
 import { which } from '../lib/which';
-import type { Contender, ContenderKind } from './contender';
+import type { Contender, ContenderKind, ReloadableContender } from './contender';
+
+const START_TIMEOUT_MS = 10_000;
 
 // maxconn leaves room for up to 9,000 tunnels (two fds each) under a 20,000 fd limit;
 // long timeouts so idle tunnels in the memory test are never reaped.
@@ -32,18 +37,66 @@ backend b
 `;
 }
 
+function binary(): string {
+  return which('haproxy') ?? 'haproxy';
+}
+
 async function start(name: string, backendPort: number): Promise<Contender> {
   const port = await freePort();
   const file = writeTempFile('haproxy.cfg', config(port, backendPort));
   // -db keeps it in the foreground as a single process we can signal and measure.
-  const [command, args] = onProxyCpu(which('haproxy') ?? 'haproxy', ['-db', '-f', file]);
+  const [command, args] = onProxyCpu(binary(), ['-db', '-f', file]);
   const proc = startProc(name, command, args);
   await waitForPort(port, proc);
   return { name, port, dataPid: proc.pid, stop: () => stopProc(proc) };
+}
+
+/** The master's line of `show proc`: "<pid> master <reloads> [failed: N] <uptime> <version>". */
+function masterReloads(showProc: string): number {
+  const match = /^\s*\d+\s+master\s+(\d+)/m.exec(showProc);
+  if (match === null) throw new Error(`haproxy master CLI: no master line in "show proc":\n${showProc}`);
+  return Number(match[1]);
+}
+
+/**
+ * Master-worker mode (-W), still in the foreground (-db) so the bench owns
+ * the master; -S gives it the master CLI, whose "reload" re-executes the
+ * master, which starts a new worker and lets the old one finish its
+ * connections. SIGTERM to the master stops every worker.
+ */
+async function startReloadable(name: string, backendPort: number): Promise<ReloadableContender> {
+  const port = await freePort();
+  const file = writeTempFile('haproxy.cfg', config(port, backendPort));
+  const cli = tempPath('haproxy-master.sock');
+  const [command, args] = onProxyCpu(binary(), ['-W', '-db', '-S', cli, '-f', file]);
+  const master = startProc(name, command, args);
+  const worker = await waitForChild(master, START_TIMEOUT_MS);
+  const brood = new Brood(master.pid);
+  brood.adopt();
+  await waitForPort(port, master);
+  return {
+    name,
+    port,
+    dataPid: worker,
+    reload: async () => {
+      brood.adopt();
+      await unixRequest(cli, 'reload');
+    },
+    reloadsDone: async () => {
+      brood.adopt();
+      return masterReloads(await unixRequest(cli, 'show proc'));
+    },
+    stop: async () => {
+      brood.adopt();
+      await stopProc(master);
+      brood.killSurvivors();
+    },
+  };
 }
 
 export const haproxyKind: ContenderKind = {
   kind: 'haproxy',
   unavailable: () => (which('haproxy') === null ? 'haproxy not on PATH (bench/install-tools.sh installs it)' : null),
   start,
+  startReloadable,
 };

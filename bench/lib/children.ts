@@ -8,7 +8,7 @@ import { onCleanup } from './cleanup';
 const liveChildren = new Set<ChildProcess>();
 const livePids = new Set<number>();
 
-function killQuietly(pid: number): void {
+export function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

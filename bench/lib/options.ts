@@ -5,12 +5,13 @@ import path from 'node:path';
 import { ferryCli } from './paths';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
   rounds: number;
   memoryRounds: number;
+  reloadRounds: number;
   durationS: number;
   only: Measurement[];
   contenders: string[];
@@ -27,11 +28,12 @@ export interface Options {
   strict: boolean;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory'];
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload'];
 
 const DEFAULTS: Record<string, string> = {
   rounds: '5',
   'memory-rounds': '3',
+  'reload-rounds': '3',
   duration: '3',
   only: MEASUREMENTS.join(','),
   contenders: 'ferry,pipe,pipe-nagle,haproxy',
@@ -48,7 +50,8 @@ const DEFAULTS: Record<string, string> = {
   strict: 'false',
 };
 
-export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--duration S] [--only rate|bulk|memory[,..]]
+export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
+       [--only rate|bulk|memory|reload[,..]]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--bulk-mb N]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
        [--max-noise PERCENT] [--retries N] [--pin on|off]
@@ -130,6 +133,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   return {
     rounds: Math.round(positive('rounds', get('rounds'))),
     memoryRounds: Math.round(positive('memory-rounds', get('memory-rounds'))),
+    reloadRounds: Math.round(positive('reload-rounds', get('reload-rounds'))),
     durationS: positive('duration', get('duration')),
     only: measurements(get('only')),
     contenders: list(get('contenders')),

@@ -25,3 +25,9 @@ export function writeTempFile(baseName: string, content: string): string {
   fs.writeFileSync(file, content);
   return file;
 }
+
+/** A fresh path in the temp directory for a program to create (a Unix socket). */
+export function tempPath(baseName: string): string {
+  counter += 1;
+  return path.join(tempDir(), `${counter}-${baseName}`);
+}

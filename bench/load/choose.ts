@@ -7,9 +7,9 @@ import { autocannonGenerator } from './autocannon';
 import type { LoadGenerator } from './load';
 import { wrkGenerator } from './wrk';
 
-export function chooseLoad(choice: LoadChoice, connections: number): LoadGenerator {
+export function chooseLoad(choice: LoadChoice, connections: number, timeoutS = 10): LoadGenerator {
   const wrk = which('wrk');
   if (choice === 'wrk' && wrk === null) throw new Error('--load wrk: wrk is not on PATH (bench/install-tools.sh installs it)');
-  if (choice !== 'autocannon' && wrk !== null) return wrkGenerator(wrk, connections);
-  return autocannonGenerator(connections);
+  if (choice !== 'autocannon' && wrk !== null) return wrkGenerator(wrk, connections, timeoutS);
+  return autocannonGenerator(connections, timeoutS);
 }

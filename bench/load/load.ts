@@ -4,7 +4,10 @@
 export interface LoadResult {
   requestsPerSecond: number;
   requests: number;
+  /** Socket errors (connect, read, write, timeout) plus non-2xx/3xx responses. */
   errors: number;
+  /** The same errors by kind, for a human reading a failure. */
+  errorDetail: string;
 }
 
 export interface LoadGenerator {

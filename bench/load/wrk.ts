@@ -14,19 +14,25 @@ function parse(output: string): LoadResult {
   if (rate === null) throw new Error(`could not read wrk output:\n${output}`);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const errors = socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  const non2xx = number(output, /Non-2xx or 3xx responses:\s+(\d+)/);
   const requests = /(\d+) requests in/.exec(output);
+  const sockets = socketErrors === null ? 'connect 0, read 0, write 0, timeout 0' : socketErrors[0].replace('Socket errors: ', '');
   return {
     requestsPerSecond: Number(rate[1]),
     requests: requests === null ? 0 : Number(requests[1]),
-    errors: errors + number(output, /Non-2xx or 3xx responses:\s+(\d+)/),
+    errors: errors + non2xx,
+    errorDetail: `${sockets}, non-2xx ${non2xx}`,
   };
 }
 
-export function wrkGenerator(binary: string, connections: number): LoadGenerator {
+// wrk counts a timeout for every connection whose request is older than the
+// timeout, each time it checks (every 2 s), so a connection a proxy silently
+// dropped keeps adding errors instead of just lowering the rate.
+export function wrkGenerator(binary: string, connections: number, timeoutS: number): LoadGenerator {
   return {
-    describe: `wrk -t1 -c${connections}`,
+    describe: `wrk -t1 -c${connections} --timeout ${timeoutS}s`,
     async run(port, durationS) {
-      const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', '10s', `http://127.0.0.1:${port}/`];
+      const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', `${timeoutS}s`, `http://127.0.0.1:${port}/`];
       const proc = startProc('wrk', binary, args);
       const output: string[] = [];
       proc.lines.on('line', (line: string) => output.push(line));

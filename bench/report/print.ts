@@ -27,6 +27,15 @@ function costColumns(section: Section, subject: string): { header: string[]; cel
   };
 }
 
+/** Columns of counts summed over rounds, headed by their key in words (failedRequests: "failed requests"). */
+function totalColumns(section: Section): { header: string[]; cells: (name: string) => string[] } {
+  const columns = [...section.totals];
+  return {
+    header: columns.map(([key]) => key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)),
+    cells: (name) => columns.map(([, byName]) => String(byName.get(name) ?? 0)),
+  };
+}
+
 function noiseLines(section: Section): string[] {
   if (section.noise.length === 0) return [];
   const pct = (share: number): string => `${(share * 100).toFixed(0)}%`;
@@ -40,6 +49,7 @@ function sectionText(section: Section, comparison: Comparison): string {
   const r = ratios(section, comparison.subject);
   const subject = comparison.subject ?? '';
   const cost = costColumns(section, subject);
+  const totals = totalColumns(section);
   const rows = [...section.samples].map(([name, values]) => [
     name,
     m[name]!.toFixed(d),
@@ -47,9 +57,10 @@ function sectionText(section: Section, comparison: Comparison): string {
     Math.max(...values).toFixed(d),
     String(values.length),
     ratioCell(r, subject, name),
+    ...totals.cells(name),
     ...cost.cells(name),
   ]);
-  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', `${subject}/x`, ...cost.header];
+  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', `${subject}/x`, ...totals.header, ...cost.header];
   const better = section.better === 'higher' ? 'higher is better' : 'lower is better';
   const notes = section.notes.map((note) => `  note: ${note}`);
   return [`${section.title} — ${better}`, formatTable(header, rows), ...noiseLines(section), ...notes].join('\n');
@@ -61,8 +72,27 @@ function floorLine(floor: FloorResult): string {
   return `${verdict}  ${floor.key.padEnd(13)} ${floor.pair} = ${value} (needs ${floor.rule})`;
 }
 
+function isFerry(name: string): boolean {
+  return name.split('#')[0] === 'ferry';
+}
+
+/**
+ * No floor for reloads (haproxy is no baseline for a handover it does not
+ * do), but a request ferry loses while reloading is a bug worth shouting.
+ */
+function reloadLines(sections: readonly Section[]): string[] {
+  const failed = sections.find((s) => s.key === 'reload')?.totals.get('failedRequests');
+  if (failed === undefined) return [];
+  const lines = [`reload: ${[...failed].map(([name, n]) => `${name} failed ${n} requests`).join(', ')}`];
+  for (const [name, n] of failed) {
+    if (isFerry(name) && n > 0) lines.push(`WARN  reload: ${name} failed ${n} requests while reloading; reloads are meant to lose none`);
+  }
+  return lines;
+}
+
 export function printReport(sections: readonly Section[], comparison: Comparison, floors: readonly FloorResult[]): void {
   const blocks = sections.map((section) => sectionText(section, comparison));
   console.log(`\n${blocks.join('\n\n')}\n`);
-  if (floors.length > 0) console.log(`${floors.map(floorLine).join('\n')}\n`);
+  const verdicts = [...floors.map(floorLine), ...reloadLines(sections)];
+  if (verdicts.length > 0) console.log(`${verdicts.join('\n')}\n`);
 }

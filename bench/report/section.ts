@@ -3,7 +3,7 @@
 
 import type { RoundResults } from '../lib/rounds';
 
-export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels';
+export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload';
 
 export interface Section {
   readonly key: SectionKey;
@@ -18,16 +18,24 @@ export interface Section {
   /** Proxy CPU per unit of work, scaled for display (rate and bulk). */
   readonly cost: Map<string, number[]>;
   readonly costUnit: string;
+  /** Counts summed over all rounds, by column then contender (reload: failed requests, reloads). */
+  readonly totals: Map<string, Map<string, number>>;
 }
 
 export function newSection(key: SectionKey, title: string, unit: string, better: 'higher' | 'lower', costUnit = ''): Section {
-  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit };
+  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit, totals: new Map() };
 }
 
 export function addSample(section: Section, name: string, value: number): void {
   const values = section.samples.get(name) ?? [];
   values.push(value);
   section.samples.set(name, values);
+}
+
+export function addTotal(section: Section, column: string, name: string, amount: number): void {
+  const byName = section.totals.get(column) ?? new Map<string, number>();
+  byName.set(name, (byName.get(name) ?? 0) + amount);
+  section.totals.set(column, byName);
 }
 
 /** Costs arrive in CPU seconds per unit; scale turns them into costUnit. */

@@ -11,6 +11,7 @@ import type { Section } from './section';
 export interface RunInfo {
   readonly rounds: number;
   readonly memoryRounds: number;
+  readonly reloadRounds: number;
   readonly durationS: number;
   readonly load: string;
   readonly pinning: string;
@@ -31,6 +32,7 @@ function sectionJson(section: Section, comparison: Comparison): object {
         ratios: ratiosOf(section.cost, comparison.subject),
       },
     } : {}),
+    ...(section.totals.size > 0 ? { totals: Object.fromEntries([...section.totals].map(([key, byName]) => [key, Object.fromEntries(byName)])) } : {}),
     notes: section.notes,
     ...(section.noise.length > 0 ? { neighbourCpu: { median: median(section.noise), max: Math.max(...section.noise), repeated: section.retried } } : {}),
   };
