@@ -133,15 +133,13 @@ export class Master {
 
   /**
    * The old generation stops accepting, hands what can move over to the current one and drains the
-   * rest; sockets no generation uses any more close after it. Sessions move between single-thread
-   * groups only: handles cannot be posted to worker threads.
+   * rest; sockets no generation uses any more close after it.
    */
   private retire(old: Generation): void {
     this.draining.add(old);
     this.migrated.set(old, 0);
     old.onHandoff = (msg, handle) => this.relay(old, msg, handle);
-    const migrate = old.config.global.threads === 1 && this.config.global.threads === 1;
-    void old.stop(old.config.global.hardStopAfter, migrate).then(() => {
+    void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
       this.log.info({ generation: old.n, migrated: this.migrated.get(old) }, 'old generation exited');

@@ -33,25 +33,28 @@ export type FromWorker =
   | Handoff;
 
 /**
- * Coordinator -> thread. `rearm` carries a fresh dup of a receiver the thread closed when it was full.
- * `adopt` carries a connection from an older generation (inline threads only: raw handles).
+ * Coordinator -> thread. Sockets ride beside the message (see ThreadLink): `rearm` comes with a fresh
+ * dup of a receiver the thread closed when it was full, `adopt` with the client (and server) socket
+ * of a session from an older generation. `handed` answers a `handoff`: did the sockets leave?
  */
 export type ToThread =
   | { type: 'stop'; migrate: boolean }
   | { type: 'kill' }
   | { type: 'rearm'; id: string }
-  | { type: 'adopt'; envelope: string; client: object; server?: object };
+  | { type: 'adopt'; envelope: string }
+  | { type: 'handed'; ref: number; ok: boolean };
 
-/** Thread -> coordinator. `handoff` (inline threads only) says through `sent` whether it left. */
+/** Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session. */
 export type FromThread =
   | { type: 'ready' }
   | { type: 'rearm'; id: string }
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
-  | { type: 'handoff'; envelope: string; client: object; server?: object; sent(ok: boolean): void };
+  | { type: 'handoff'; ref: number; envelope: string };
 
 /**
- * What a thread listens on: the handle node's IPC layer made of a received socket (inline thread), or
- * the fd number of that socket (worker thread: handles cannot cross a MessagePort, fd numbers can).
+ * A socket a thread takes over (to listen on, or a connection to carry on): the handle node's IPC
+ * layer made of a received fd (inline thread), or that fd's number (worker thread: handles cannot
+ * cross a MessagePort, fd numbers can).
  */
-export type ListenTarget = object | { fd: number };
+export type SocketRef = object | { fd: number };

@@ -1,4 +1,4 @@
-import type { ListenTarget } from './ipc';
+import type { SocketRef } from './ipc';
 import type { Receiver } from './receiver';
 
 /**
@@ -26,7 +26,7 @@ export class Listener {
   }
 
   /** Takes a dup from the master: at start, or in answer to a rearm request. */
-  adopt(target: ListenTarget, ready?: () => void): void {
+  adopt(target: SocketRef, ready?: () => void): void {
     this.awaitingDup = false;
     this.receiver.listen(target, ready);
     // The limit may have been reached again, or a stop begun, while the dup was on its way.
@@ -50,7 +50,7 @@ export class Listener {
   }
 
   /** Lets a listener that was never started (initial state paused) accept its first dup. */
-  open(target: ListenTarget, ready: () => void): void {
+  open(target: SocketRef, ready: () => void): void {
     this.state = 'ready';
     this.adopt(target, ready);
   }

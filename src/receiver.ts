@@ -1,16 +1,13 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { BindAddress, BindConfig } from './config/types';
-import type { ListenTarget } from './ipc';
+import { isFd } from './handles';
+import type { SocketRef } from './ipc';
 
 /** node:net's internal listen step, stable since node 0.x because cluster and user code wrap it. */
 type ListenableServer = NetServer & {
   _handle: object | null;
   _listen2(address: null, port: number | null, addressType: number | null, backlog: number, fd?: number): void;
 };
-
-function isFd(target: ListenTarget): target is { fd: number } {
-  return Object.getPrototypeOf(target) === Object.prototype && typeof (target as { fd?: unknown }).fd === 'number';
-}
 
 export type Protocol = 'tcp4' | 'tcp6' | 'unix' | 'abns';
 
@@ -42,7 +39,7 @@ export class Receiver {
   }
 
   /** Starts accepting on a dup received from the master; `ready` runs once the kernel accepts for us. */
-  listen(target: ListenTarget, ready?: () => void): void {
+  listen(target: SocketRef, ready?: () => void): void {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection) as ListenableServer;
     server.on('error', this.onError);
     if (ready !== undefined) server.once('listening', ready);

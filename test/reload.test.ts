@@ -62,9 +62,9 @@ test('a reload starts the next generation on the same socket while the old one f
   }
 });
 
-function proxyConfig(port: number, server: number, extra: object = {}): object {
+function proxyConfig(port: number, server: number, extra: object = {}, global: object = {}): object {
   return {
-    global: { groups: 1, hardStopAfter: '20s' },
+    global: { groups: 1, hardStopAfter: '20s', ...global },
     frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app' } },
     backends: { app: { servers: { s: { address: `127.0.0.1:${server}` } }, ...extra } },
   };
@@ -109,6 +109,34 @@ test('a tunnel survives 5 reloads with every byte in order, and each old worker 
   }
 });
 
+test('a tunnel moves into and out of worker threads as the group shape changes', async () => {
+  const echo = await echoServer();
+  const port = await freePort();
+  const shapes = [{ threads: 1 }, { threads: 2 }, { groups: 2, threads: 2 }, { threads: 1 }];
+  const file = writeConfig(proxyConfig(port, echo.port, {}, shapes[0]));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const c = await openClient(port);
+    let sent = '';
+    for (const [i, shape] of shapes.slice(1).entries()) {
+      sent += `shape ${i};`;
+      c.socket.write(`shape ${i};`);
+      const exited = ferry.logs.filter((l) => l.msg === 'old generation exited').length;
+      await reload(ferry, file, proxyConfig(port, echo.port, {}, shape));
+      const gone = await ferry.waitLog((l) => l.msg === 'old generation exited', 5000, exited);
+      assert.is(gone.migrated, 1, `generation ${gone.generation} handed the tunnel over`);
+      await c.waitFor(sent);
+    }
+    assert.is(c.received(), sent);
+    c.socket.end();
+    await c.closed;
+    assert.equal((await ferry.waitMsg('session')).generations, [1, 2, 3, 4]);
+  } finally {
+    await ferry.stop();
+    await echo.close();
+  }
+});
+
 test('a client accepted but not yet served at reload time is served by the next generation, bytes intact', async () => {
   const hole = await blackhole();
   const echo = await echoServer();
@@ -133,46 +161,48 @@ test('a client accepted but not yet served at reload time is served by the next 
   }
 });
 
-test('20 keep-alive clients with idle gaps go through 20 reloads without a failed request or a reset', async () => {
-  const echo = await echoServer();
-  const port = await freePort();
-  const file = writeConfig(proxyConfig(port, echo.port));
-  const ferry = await startFerry(undefined, { args: ['-c', file] });
-  try {
-    let reloading = true;
-    let requests = 0;
-    const failures: string[] = [];
-    const clients = await Promise.all(Array.from({ length: 20 }, () => openClient(port)));
-    const load = clients.map(async (c, n) => {
-      let i = 0;
-      while (reloading) {
-        const request = `client ${n} request ${i++}\n`;
-        const expected = c.received() + request;
-        c.socket.write(request);
-        try {
-          await c.waitFor(expected, 5000);
-          requests++;
-        } catch (err) {
-          failures.push((err as Error).message);
-          return;
+for (const shape of [{ threads: 1 }, { groups: 2, threads: 2 }]) {
+  test(`20 keep-alive clients with idle gaps go through 20 reloads without a failed request or a reset (${JSON.stringify(shape)})`, async () => {
+    const echo = await echoServer();
+    const port = await freePort();
+    const file = writeConfig(proxyConfig(port, echo.port, {}, shape));
+    const ferry = await startFerry(undefined, { args: ['-c', file] });
+    try {
+      let reloading = true;
+      let requests = 0;
+      const failures: string[] = [];
+      const clients = await Promise.all(Array.from({ length: 20 }, () => openClient(port)));
+      const load = clients.map(async (c, n) => {
+        let i = 0;
+        while (reloading) {
+          const request = `client ${n} request ${i++}\n`;
+          const expected = c.received() + request;
+          c.socket.write(request);
+          try {
+            await c.waitFor(expected, 5000);
+            requests++;
+          } catch (err) {
+            failures.push((err as Error).message);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, Math.random() * 40));
         }
-        await new Promise((r) => setTimeout(r, Math.random() * 40));
-      }
-    });
-    for (let i = 0; i < 20; i++) await reload(ferry, file, proxyConfig(port, echo.port));
-    reloading = false;
-    await Promise.all(load);
-    for (const c of clients) c.socket.end();
-    const closes = await Promise.all(clients.map((c) => c.closed));
-    assert.equal(failures, []);
-    assert.equal(closes.filter((x) => x.error !== undefined), [], 'no reset');
-    assert.ok(requests > 20, `${requests} requests`);
-    assert.is(ferry.logs.filter((l) => l.msg.startsWith('migrated session lost')).length, 0);
-  } finally {
-    await ferry.stop();
-    await echo.close();
-  }
-});
+      });
+      for (let i = 0; i < 20; i++) await reload(ferry, file, proxyConfig(port, echo.port, {}, shape));
+      reloading = false;
+      await Promise.all(load);
+      for (const c of clients) c.socket.end();
+      const closes = await Promise.all(clients.map((c) => c.closed));
+      assert.equal(failures, []);
+      assert.equal(closes.filter((x) => x.error !== undefined), [], 'no reset');
+      assert.ok(requests > 20, `${requests} requests`);
+      assert.is(ferry.logs.filter((l) => l.msg.startsWith('migrated session lost')).length, 0);
+    } finally {
+      await ferry.stop();
+      await echo.close();
+    }
+  });
+}
 
 test('an invalid configuration is refused, with its problems, and changes nothing', async () => {
   const port = await freePort();

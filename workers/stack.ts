@@ -1,10 +1,11 @@
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Backend } from '../src/backend';
 import type { Config } from '../src/config/types';
 import { Connection } from '../src/connection';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
+import { socketFrom } from '../src/handles';
 import { Frontend } from '../src/frontend';
-import type { FromThread, ListenTarget, ToThread } from '../src/ipc';
+import type { FromThread, SocketRef, ToThread } from '../src/ipc';
 import { Listener, type ListenerState } from '../src/listener';
 import type { Logger } from '../src/log';
 import { selectMux } from '../src/mux';
@@ -35,12 +36,16 @@ export class ThreadStack {
   private stopping = false;
   private started = false;
   private handedOver = 0;
+  /** Detached streams whose sockets are on their way out, by hand-over reference. */
+  private readonly leaving = new Map<number, Stream>();
+  private nextRef = 0;
 
   constructor(
     config: Config,
     private readonly id: ThreadIdentity,
     private readonly log: Logger,
-    private readonly up: (msg: FromThread) => void,
+    /** To the coordinator; `sockets` ride beside the message (rearm requests have none). */
+    private readonly up: (msg: FromThread, sockets?: object[]) => void,
   ) {
     const threads = config.global.groups * config.global.threads;
     this.maxconn = shareOf(config.global.maxconn, threads);
@@ -60,7 +65,7 @@ export class ThreadStack {
   }
 
   /** Starts every listener on its first dup; reports ready once all of them accept. */
-  start(targets: ReadonlyMap<string, ListenTarget>): void {
+  start(targets: ReadonlyMap<string, SocketRef>): void {
     let pending = this.listeners.size;
     const ready = (): void => {
       if (--pending > 0) return;
@@ -74,16 +79,19 @@ export class ThreadStack {
     }
   }
 
-  handle(msg: ToThread, target?: ListenTarget): void {
+  handle(msg: ToThread, sockets: readonly SocketRef[] = []): void {
     switch (msg.type) {
       case 'rearm':
-        if (target !== undefined) this.listeners.get(msg.id)?.adopt(target);
+        if (sockets[0] !== undefined) this.listeners.get(msg.id)?.adopt(sockets[0]);
+        break;
+      case 'handed':
+        this.handed(msg.ref, msg.ok);
         break;
       case 'stop':
         this.stop(msg.migrate);
         break;
       case 'adopt':
-        this.adopt(msg.envelope, msg.client, msg.server);
+        this.adopt(msg.envelope, sockets[0], sockets[1]);
         break;
       case 'kill':
         for (const stream of this.streams) stream.terminate('K');
@@ -104,35 +112,37 @@ export class ThreadStack {
     const detached = await stream.detach(this.id.generation);
     if (detached === undefined) return;
     const { envelope, client, server } = detached;
-    this.up({
-      type: 'handoff',
-      envelope: encodeEnvelope(envelope),
-      client,
-      server,
-      sent: (ok) => {
-        if (!ok) return stream.terminate('K');
-        this.handedOver++;
-        stream.handedOver();
-      },
-    });
+    const ref = this.nextRef++;
+    this.leaving.set(ref, stream);
+    this.up({ type: 'handoff', ref, envelope: encodeEnvelope(envelope) }, server === undefined ? [client] : [client, server]);
+  }
+
+  /** The coordinator says whether a detached stream's sockets left; only then are they closed here. */
+  private handed(ref: number, ok: boolean): void {
+    const stream = this.leaving.get(ref);
+    this.leaving.delete(ref);
+    if (stream === undefined) return;
+    if (!ok) return stream.terminate('K');
+    this.handedOver++;
+    stream.handedOver();
   }
 
   /** Takes a session an older generation handed over, as if this thread had accepted it. */
-  private adopt(data: string, client: object, server: object | undefined): void {
+  private adopt(data: string, client: SocketRef | undefined, server: SocketRef | undefined): void {
     const envelope = decodeEnvelope(data);
     const frontend = this.frontends.find((f) => f.name === envelope.frontend);
-    const socket = (handle: object): Socket => new Socket({ handle, allowHalfOpen: true, readable: true, writable: true } as never);
+    if (client === undefined) return this.log.error({ client: envelope.client }, 'migrated session lost: no client socket came with it');
     if (frontend === undefined) {
       this.log.warn({ client: envelope.client, frontend: envelope.frontend, generations: envelope.generations }, 'migrated session closed: its frontend is gone');
-      socket(client).destroy();
-      if (server !== undefined) socket(server).destroy();
+      socketFrom(client).destroy();
+      if (server !== undefined) socketFrom(server).destroy();
       return;
     }
     frontend.sessions++;
     this.sessions++;
     this.applyLimits();
-    const conn = new Connection(socket(client), 'raw');
-    const serverSocket = server === undefined ? undefined : socket(server);
+    const conn = new Connection(socketFrom(client), 'raw');
+    const serverSocket: Socket | undefined = server === undefined ? undefined : socketFrom(server);
     serverSocket?.setNoDelay(true);
     conn.ctrl.setNoDelay(true);
     selectMux(frontend.config.mode).adopt(conn, this.contexts.get(frontend)!, envelope, serverSocket);

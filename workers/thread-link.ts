@@ -1,17 +1,23 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../src/config/types';
+import { fdOf, handleOnFd } from '../src/handles';
 import type { FromThread, ToThread } from '../src/ipc';
 import { createLogger } from '../src/log';
 import { ThreadStack, type ThreadIdentity } from './stack';
 
-/** How a coordinator reaches one of its threads, wherever that thread runs. */
+/**
+ * How a coordinator reaches one of its threads, wherever that thread runs. Sockets ride beside the
+ * messages, as the handles node's IPC layer made of fds received from the master.
+ */
 export interface ThreadLink {
-  /** `handle` is the socket node's IPC layer made of a dup received from the master. */
-  post(msg: ToThread, handle?: object): void;
+  post(msg: ToThread, sockets?: object[]): void;
 }
 
-export type ThreadReport = (thread: number, msg: FromThread) => void;
+export type ThreadReport = (thread: number, msg: FromThread, sockets: object[]) => void;
+
+/** What crosses a MessagePort: the message and the fd numbers of the sockets beside it. */
+export type Posted<M> = M & { fds?: number[] };
 
 /** The data a worker thread starts from. Receivers travel as fd numbers: handles cannot be posted. */
 export interface ThreadStart {
@@ -26,12 +32,12 @@ export class InlineThread implements ThreadLink {
 
   constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, report: ThreadReport) {
     const log = createLogger(config.global.log.level, { role: 'worker', ...id });
-    this.stack = new ThreadStack(config, id, log, (msg) => report(id.thread, msg));
+    this.stack = new ThreadStack(config, id, log, (msg, sockets = []) => report(id.thread, msg, sockets));
     this.stack.start(receivers);
   }
 
-  post(msg: ToThread, handle?: object): void {
-    this.stack.handle(msg, handle);
+  post(msg: ToThread, sockets: object[] = []): void {
+    this.stack.handle(msg, sockets);
   }
 }
 
@@ -45,22 +51,17 @@ export class WorkerThread implements ThreadLink {
 
   constructor(start: ThreadStart, report: ThreadReport, exited: (thread: number, code: number) => void) {
     this.worker = new Worker(join(__dirname, 'thread.js'), { workerData: start });
-    this.worker.on('message', (msg: FromThread) => report(start.id.thread, msg));
+    // Sockets a thread hands over come back to this thread as handles on the same fds.
+    this.worker.on('message', ({ fds, ...msg }: Posted<FromThread>) => report(start.id.thread, msg as FromThread, (fds ?? []).map(handleOnFd)));
     this.worker.on('error', () => {
       // The thread's own logger has written the error; the exit handler decides what follows.
     });
     this.worker.on('exit', (code) => exited(start.id.thread, code));
   }
 
-  post(msg: ToThread, handle?: object): void {
-    if (msg.type === 'adopt') throw new Error('sessions are handed over to inline threads only');
-    this.worker.postMessage({ ...msg, fd: handle === undefined ? undefined : fdOf(handle) });
+  post(msg: ToThread, sockets: object[] = []): void {
+    const posted: Posted<ToThread> = { ...msg, fds: sockets.map(fdOf) };
+    this.worker.postMessage(posted);
   }
-}
-
-export function fdOf(handle: object): number {
-  const fd = (handle as { fd?: unknown }).fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('received a socket handle without a file descriptor');
-  return fd;
 }
 

@@ -3,7 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FromThread, ToThread } from '../src/ipc';
 import { createLogger } from '../src/log';
 import { ThreadStack } from './stack';
-import type { ThreadStart } from './thread-link';
+import { fdOf } from '../src/handles';
+import type { Posted, ThreadStart } from './thread-link';
 
 const start = workerData as ThreadStart;
 const port = parentPort!;
@@ -14,6 +15,9 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-const stack = new ThreadStack(start.config, start.id, log, (msg: FromThread) => port.postMessage(msg));
-port.on('message', (msg: ToThread & { fd?: number }) => stack.handle(msg, msg.fd === undefined ? undefined : { fd: msg.fd }));
+const stack = new ThreadStack(start.config, start.id, log, (msg: FromThread, sockets = []) => {
+  const posted: Posted<FromThread> = { ...msg, fds: sockets.map(fdOf) };
+  port.postMessage(posted);
+});
+port.on('message', ({ fds, ...msg }: Posted<ToThread>) => stack.handle(msg as ToThread, (fds ?? []).map((fd) => ({ fd }))));
 stack.start(new Map(start.receivers.map(([id, fd]) => [id, { fd }])));

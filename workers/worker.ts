@@ -5,7 +5,8 @@ import type { Config } from '../src/config/types';
 import type { SendHandle } from 'node:child_process';
 import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/ipc';
 import { createLogger, type Logger } from '../src/log';
-import { fdOf, InlineThread, WorkerThread, type ThreadLink } from './thread-link';
+import { fdOf } from '../src/handles';
+import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
 
 interface Group {
   config: Config;
@@ -42,15 +43,12 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       startThreads(g);
       break;
     case 'rearm':
-      g.threads[msg.thread]?.post({ type: 'rearm', id: msg.id }, handle);
+      if (handle !== undefined) g.threads[msg.thread]?.post({ type: 'rearm', id: msg.id }, [handle]);
       break;
-    case 'stop': {
-      // Sockets cannot be posted to worker threads: only inline threads hand sessions over.
-      const migrate = msg.migrate && g.threads.length === 1;
-      g.log.info({ migrate }, migrate ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
-      for (const t of g.threads) t.post({ type: 'stop', migrate });
+    case 'stop':
+      g.log.info(msg.migrate ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
+      for (const t of g.threads) t.post({ type: 'stop', migrate: msg.migrate });
       break;
-    }
     case 'kill':
       g.log.info('hard stop: closing every session');
       for (const t of g.threads) t.post({ type: 'kill' });
@@ -67,27 +65,25 @@ function arrive(g: Group, msg: Handoff, handle: object): void {
   const client = msg.part === 'client' ? handle : g.arriving.get(msg.id);
   g.arriving.delete(msg.id);
   if (client === undefined) return g.log.error({ id: msg.id }, 'migrated session lost: its client socket never arrived');
-  if (g.threads.length !== 1) {
-    // The master hands sessions to single-thread groups only; should one arrive anyway, say so.
-    g.log.error({ id: msg.id }, 'migrated session closed: this group runs worker threads');
-    for (const h of [client, handle]) (h as { close(): void }).close();
-    return;
-  }
   const thread = g.nextThread++ % g.threads.length;
-  g.threads[thread].post({ type: 'adopt', envelope: msg.envelope, client, server: msg.part === 'server' ? handle : undefined });
+  g.threads[thread].post({ type: 'adopt', envelope: msg.envelope }, msg.part === 'server' ? [client, handle] : [client]);
 }
 
-/** Sends a session's sockets to the master, one handle per message, the envelope with the last. */
-function handOff(g: Group, msg: Extract<FromThread, { type: 'handoff' }>): void {
+/**
+ * Sends a thread's detached session to the master, one socket per message, the envelope with the
+ * last, then tells the thread whether they left: only then may it close its copies.
+ */
+function handOff(g: Group, thread: number, msg: Extract<FromThread, { type: 'handoff' }>, sockets: object[]): void {
   const id = `${process.pid}:${g.nextHandoff++}`;
+  const [client, server] = sockets;
   const done = (err: Error | null): void => {
     if (err !== null) g.log.error({ id, err: err.message }, 'hand-over failed: the session is closed');
-    msg.sent(err === null);
+    g.threads[thread].post({ type: 'handed', ref: msg.ref, ok: err === null });
   };
-  if (msg.server === undefined) return send({ type: 'handoff', id, part: 'client', envelope: msg.envelope }, msg.client, done);
-  send({ type: 'handoff', id, part: 'client' }, msg.client, (err) => {
+  if (server === undefined) return send({ type: 'handoff', id, part: 'client', envelope: msg.envelope }, client, done);
+  send({ type: 'handoff', id, part: 'client' }, client, (err) => {
     if (err !== null) return done(err);
-    send({ type: 'handoff', id, part: 'server', envelope: msg.envelope }, msg.server, done);
+    send({ type: 'handoff', id, part: 'server', envelope: msg.envelope }, server, done);
   });
 }
 
@@ -109,7 +105,7 @@ function init(config: Config, group: number, generation: number): void {
 }
 
 function startThreads(g: Group): void {
-  const report = (thread: number, msg: FromThread): void => fromThread(g, thread, msg);
+  const report = (thread: number, msg: FromThread, sockets: object[]): void => fromThread(g, thread, msg, sockets);
   g.receivers.forEach((receivers, thread) => {
     const id = { group: g.group, thread, generation: g.generation };
     g.threads.push(
@@ -121,7 +117,7 @@ function startThreads(g: Group): void {
   g.receivers = [];
 }
 
-function fromThread(g: Group, thread: number, msg: FromThread): void {
+function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]): void {
   switch (msg.type) {
     case 'ready':
       if (++g.ready === g.config.global.threads) send({ type: 'ready', threads: g.ready });
@@ -134,7 +130,7 @@ function fromThread(g: Group, thread: number, msg: FromThread): void {
       exit(g, 1);
       break;
     case 'handoff':
-      handOff(g, msg);
+      handOff(g, thread, msg, sockets);
       break;
     case 'drained':
       if (++g.drained === g.config.global.threads) {
