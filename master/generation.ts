@@ -13,12 +13,18 @@ const KILL_GRACE_MS = 2_000;
  */
 export class Generation {
   readonly slots: WorkerSlot[];
+  /** Its sessions were closed before they ended by themselves (hardStopAfter, maxReloads, a second stop signal). */
+  hardStopped = false;
   private readonly unready = new Set<WorkerSlot>();
   private readonly running = new Set<WorkerSlot>();
   private whenReady: (() => void) | undefined;
   private whenFailed: ((err: Error) => void) | undefined;
   /** Where this generation's workers send the sessions they hand over (set when it is retired). */
   onHandoff: ((msg: Handoff, handle: object) => void) | undefined;
+  /** Told when one of this generation's workers has taken a session handed over to it. */
+  onAdopted: ((slot: WorkerSlot, id: string) => void) | undefined;
+  /** Told whenever one of this generation's workers exits. */
+  onWorkerExit: ((slot: WorkerSlot) => void) | undefined;
   private whenStopped: (() => void) | undefined;
 
   constructor(
@@ -33,6 +39,8 @@ export class Generation {
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
       handoff: (_: WorkerSlot, msg: Handoff, handle: object) => this.onHandoff?.(msg, handle),
+      adopted: (slot: WorkerSlot, id: string) => this.onAdopted?.(slot, id),
+      exited: (slot: WorkerSlot) => this.onWorkerExit?.(slot),
     };
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
@@ -81,6 +89,7 @@ export class Generation {
 
   /** Closes every session now; the workers exit once they have. */
   kill(): void {
+    this.hardStopped = true;
     for (const slot of this.slots) slot.kill();
   }
 

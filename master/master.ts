@@ -30,6 +30,8 @@ export class Master {
   private readonly routes = new Map<string, WorkerSlot>();
   private nextTarget = 0;
   private readonly migrated = new Map<Generation, number>();
+  /** Sessions delivered to a worker of the current generation that has not yet said it took them. */
+  private readonly adopting = new Map<string, { slot: WorkerSlot; from: number }>();
   private exit: ((code: number) => void) | undefined;
 
   constructor(
@@ -142,7 +144,7 @@ export class Master {
     void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
-      this.log.info({ generation: old.n, migrated: this.migrated.get(old) }, 'old generation exited');
+      this.log.info({ generation: old.n, migrated: this.migrated.get(old), closedAtHardStop: old.hardStopped }, 'old generation exited');
       this.migrated.delete(old);
       this.finishStop();
     });
@@ -169,9 +171,20 @@ export class Master {
     }
     target.adopt(msg, handle, (ok) => {
       close();
-      if (!ok) this.log.error({ id: msg.id, part: msg.part, from: from.n, group: target.group }, 'migrated session lost: the new worker could not take it');
-      else if (msg.envelope !== undefined) this.migrated.set(from, (this.migrated.get(from) ?? 0) + 1);
+      if (!ok) return this.log.error({ id: msg.id, part: msg.part, from: from.n, group: target.group }, 'migrated session lost: the new worker could not take it');
+      if (msg.envelope === undefined) return;
+      this.migrated.set(from, (this.migrated.get(from) ?? 0) + 1);
+      this.adopting.set(msg.id, { slot: target, from: from.n });
     });
+  }
+
+  /** A worker of the current generation died with sessions it had not yet taken: each is logged. */
+  private workerExited(slot: WorkerSlot): void {
+    for (const [id, { slot: target, from }] of this.adopting) {
+      if (target !== slot) continue;
+      this.adopting.delete(id);
+      this.log.error({ id, from, group: slot.group }, 'migrated session lost: the new worker died while taking it');
+    }
   }
 
   private pickTarget(): WorkerSlot | undefined {
@@ -216,7 +229,10 @@ export class Master {
   }
 
   private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
-    return new Generation(this.nextGeneration++, config, receivers, this.log, failFast);
+    const generation = new Generation(this.nextGeneration++, config, receivers, this.log, failFast);
+    generation.onAdopted = (_, id) => this.adopting.delete(id);
+    generation.onWorkerExit = (slot) => this.workerExited(slot);
+    return generation;
   }
 
   private describe(g: Generation): Record<string, unknown> {

@@ -15,6 +15,10 @@ export interface SlotEvents {
   failed(slot: WorkerSlot, reason: string): void;
   /** The worker hands one socket of a session over to the next generation. */
   handoff(slot: WorkerSlot, msg: Handoff, handle: object): void;
+  /** The worker took a session handed over to it. */
+  adopted(slot: WorkerSlot, id: string): void;
+  /** The slot's worker exited, for whatever reason. */
+  exited(slot: WorkerSlot): void;
 }
 
 /**
@@ -109,6 +113,9 @@ export class WorkerSlot {
       case 'handoff':
         if (handle !== undefined) this.events.handoff(this, msg, handle);
         break;
+      case 'adopted':
+        this.events.adopted(this, msg.id);
+        break;
       case 'failed':
         this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
         break;
@@ -118,6 +125,7 @@ export class WorkerSlot {
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     if (worker !== this.worker) return;
     this.worker = undefined;
+    this.events.exited(this);
     if (this.stopping) {
       this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
       return this.events.stopped(this);

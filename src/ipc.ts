@@ -30,6 +30,8 @@ export type FromWorker =
   | { type: 'ready'; threads: number }
   | { type: 'rearm'; id: string; thread: number }
   | { type: 'failed'; reason: string }
+  /** A session handed over arrived and belongs to one of this worker's threads now. */
+  | { type: 'adopted'; id: string }
   | Handoff;
 
 /**

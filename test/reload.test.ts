@@ -54,6 +54,7 @@ test('a reload starts the next generation on the same socket while the old one f
     assert.is(error, undefined);
     const gone = await ferry.waitMsg('old generation exited');
     assert.is(gone.migrated, 0);
+    assert.is(gone.closedAtHardStop, false, 'the session ended by itself');
     fresh.socket.end();
     await fresh.closed;
   } finally {
@@ -203,6 +204,34 @@ for (const shape of [{ threads: 1 }, { groups: 2, threads: 2 }]) {
     }
   });
 }
+
+test('past maxReloads old generations draining, the oldest is hard-stopped', async () => {
+  const port = await freePort();
+  const config = { global: { groups: 1, maxReloads: 1, hardStopAfter: '60s' }, frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'echo' } }, backends: { echo: { service: 'echo' } } };
+  const file = writeConfig(config);
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    // Sessions of a built-in service cannot move: each stays in its generation.
+    const first = await openClient(port);
+    first.socket.write('1');
+    await first.waitFor('1');
+    await reload(ferry, file, config);
+    const second = await openClient(port);
+    second.socket.write('2');
+    await second.waitFor('2');
+    await reload(ferry, file, config);
+    const cut = await ferry.waitLog((l) => l.msg === 'too many old generations: hard-stopping the oldest');
+    assert.is(cut.generation, 1);
+    await first.closed;
+    assert.is((await ferry.waitLog((l) => l.msg === 'old generation exited')).closedAtHardStop, true);
+    second.socket.write('still');
+    await second.waitFor('2still');
+    second.socket.end();
+    await second.closed;
+  } finally {
+    await ferry.stop();
+  }
+});
 
 test('an invalid configuration is refused, with its problems, and changes nothing', async () => {
   const port = await freePort();

@@ -67,6 +67,7 @@ function arrive(g: Group, msg: Handoff, handle: object): void {
   if (client === undefined) return g.log.error({ id: msg.id }, 'migrated session lost: its client socket never arrived');
   const thread = g.nextThread++ % g.threads.length;
   g.threads[thread].post({ type: 'adopt', envelope: msg.envelope }, msg.part === 'server' ? [client, handle] : [client]);
+  send({ type: 'adopted', id: msg.id });
 }
 
 /**
