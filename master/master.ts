@@ -4,7 +4,9 @@ import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
+import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
+import { ControlServer } from './control';
 import { Generation } from './generation';
 import type { WorkerSlot } from './worker-slot';
 
@@ -23,6 +25,9 @@ export class Master {
   private nextGeneration = 1;
   private reloading = false;
   private reloadAgain = false;
+  /** Who asked for the reload that is about to run, waiting for its outcome. */
+  private waiting: ((outcome: Reply) => void)[] = [];
+  private control: ControlServer | undefined;
   private reloads = 0;
   private failedReloads = 0;
   private stopping = false;
@@ -52,13 +57,24 @@ export class Master {
       return 1;
     }
     for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+    const control = new ControlServer(this.config.global.masterSocket, (words) => this.command(words), this.log);
+    try {
+      await control.listen();
+    } catch (err) {
+      receivers.forEach(closeReceiver);
+      this.log.fatal({ err: (err as Error).message }, 'cannot create the master socket: nothing started');
+      process.stderr.write(`ferry: cannot start: global.masterSocket "${control.path}": ${(err as Error).message}\n`);
+      return 1;
+    }
+    this.control = control;
+    this.log.info({ path: control.path }, 'master socket ready');
 
     cluster.setupPrimary({ exec: join(__dirname, '..', 'workers', 'worker.js') });
     const exited = new Promise<number>((resolve) => (this.exit = resolve));
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     process.on('SIGINT', () => this.stop('SIGINT'));
-    process.on('SIGHUP', () => this.requestReload('SIGHUP'));
-    process.on('SIGUSR2', () => this.requestReload('SIGUSR2'));
+    process.on('SIGHUP', () => void this.requestReload('SIGHUP'));
+    process.on('SIGUSR2', () => void this.requestReload('SIGUSR2'));
 
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
@@ -68,24 +84,36 @@ export class Master {
     return exited;
   }
 
-  /** Reloads that arrive during a reload are folded into one more reload after it. */
-  private requestReload(signal: NodeJS.Signals): void {
-    if (this.stopping) return;
-    this.log.info({ signal }, 'reload requested');
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return;
-    }
-    void this.reloadLoop();
+  /** A master CLI command. */
+  private async command([name, ...args]: string[]): Promise<Reply> {
+    if (name === 'help' && args.length === 0) return { ok: true, lines: ['help     this list', 'reload   reload the configuration and wait for the outcome'] };
+    if (name === 'reload' && args.length === 0) return this.requestReload('master socket');
+    return { ok: false, lines: [`unknown command "${[name, ...args].join(' ')}"; try "help"`] };
+  }
+
+  /**
+   * Reloads that arrive during a reload are folded into one more reload after it; each caller gets
+   * the outcome of the reload that read the configuration after it asked.
+   */
+  private requestReload(source: string): Promise<Reply> {
+    if (this.stopping) return Promise.resolve({ ok: false, lines: ['ferry is stopping'] });
+    this.log.info({ source }, 'reload requested');
+    const outcome = new Promise<Reply>((resolve) => this.waiting.push(resolve));
+    if (this.reloading) this.reloadAgain = true;
+    else void this.reloadLoop();
+    return outcome;
   }
 
   private async reloadLoop(): Promise<void> {
     this.reloading = true;
     do {
       this.reloadAgain = false;
-      await this.reload();
+      const waiting = this.waiting.splice(0);
+      const outcome = await this.reload();
+      waiting.forEach((w) => w(outcome));
     } while (this.reloadAgain && !this.stopping);
     this.reloading = false;
+    this.waiting.splice(0).forEach((w) => w({ ok: false, lines: ['ferry is stopping'] }));
   }
 
   /**
@@ -93,7 +121,7 @@ export class Master {
    * queue), starts the next generation on the sockets, and only once all its threads are ready lets
    * the old one stop accepting and drain. Any failure leaves the running generation as it was.
    */
-  private async reload(): Promise<void> {
+  private async reload(): Promise<Reply> {
     const old = this.current!;
     let config: Config;
     try {
@@ -117,7 +145,10 @@ export class Master {
       this.closeUnused(receivers);
       return this.reloadFailed('new workers did not start', [(err as Error).message]);
     }
-    if (this.stopping) return void next.stop(0).then(() => this.closeUnused(receivers));
+    if (this.stopping) {
+      void next.stop(0).then(() => this.closeUnused(receivers));
+      return { ok: false, lines: ['ferry is stopping'] };
+    }
     this.current = next;
     this.config = config;
     this.reloads++;
@@ -126,11 +157,16 @@ export class Master {
       if (!old.receivers.some((o) => o.handle === r.handle)) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
     }
     this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size }, 'reload done');
+    return {
+      ok: true,
+      lines: [`reloaded: generation ${next.n} serves (${config.global.groups} × ${config.global.threads} threads); generation ${old.n} hands its sessions over and drains`],
+    };
   }
 
-  private reloadFailed(reason: string, problems: string[]): void {
+  private reloadFailed(reason: string, problems: string[]): Reply {
     this.failedReloads++;
     this.log.error({ reason, problems, failedReloads: this.failedReloads, generation: this.current?.n }, 'reload refused: the running generation goes on unchanged');
+    return { ok: false, lines: [`reload refused (${reason}); generation ${this.current?.n} goes on unchanged:`, ...problems.map((p) => `  - ${p}`)] };
   }
 
   /**
@@ -224,6 +260,7 @@ export class Master {
 
   private finishStop(): void {
     if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
+    this.control?.close();
     this.log.info('stopped');
     this.exit?.(0);
   }

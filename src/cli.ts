@@ -6,6 +6,8 @@ import { BindError, bindAll, closeReceiver } from '../master/binder';
 import { Master } from '../master/master';
 import { ConfigError, loadConfig, type LoadOptions } from './config/load';
 import type { Config } from './config/types';
+import { sendCommand } from './control-client';
+import { defaultMasterSocket } from './control-path';
 import { createLogger } from './log';
 
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
@@ -14,6 +16,9 @@ Usage:
   ferry start [-c FILE] [--set KEY=VALUE ...]   run in the foreground (logs: JSON lines on stdout)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
                                                validate a configuration and try its binds
+  ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
+  ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
+                                               send a command to the running ferry's master ("help")
   ferry --help | --version
 
 Options:
@@ -24,6 +29,9 @@ Options:
                        Precedence: --set > FERRY_* > file > defaults.
   --no-bind            check only: do not try to bind the listening addresses (use this while ferry
                        itself holds them)
+  -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
+                       else ${defaultMasterSocket()})
+  --json               ctl: print the reply as JSON
 
 Exit status: 0 on success, 1 on a bad configuration or a failed start, 2 on bad usage.
 `;
@@ -70,6 +78,25 @@ async function check(config: Config, file: string | undefined, bind: boolean): P
   return 0;
 }
 
+/** Sends one command to a running master and prints its reply; exit 0 when it succeeded. */
+async function control(command: string, socket: string | undefined, file: string | undefined, json: boolean): Promise<number> {
+  let path = socket;
+  if (path === undefined && file !== undefined) {
+    const config = load({ file, overrides: [], env: process.env });
+    if (config === undefined) return 1;
+    path = config.global.masterSocket;
+  }
+  try {
+    const reply = await sendCommand(path ?? defaultMasterSocket(), command);
+    if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
+    else (reply.ok ? process.stdout : process.stderr).write(`${reply.lines.join('\n')}\n`);
+    return reply.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`ferry: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -80,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         set: { type: 'string', multiple: true },
         'no-bind': { type: 'boolean' },
+        socket: { type: 'string', short: 's' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -91,10 +120,16 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) return void process.stdout.write(HELP), 0;
   if (values.version) return void process.stdout.write(`${version()}\n`), 0;
   const [command, ...rest] = positionals;
-  if (command === undefined) return usageError('missing command (start or check)');
+  if (command === undefined) return usageError('missing command (start, check, reload or ctl)');
+  if (command === 'reload' || command === 'ctl') {
+    if (command === 'reload' && rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
+    if (command === 'ctl' && rest.length === 0) return usageError('ctl needs a command, such as: ferry ctl help');
+    return control(command === 'reload' ? 'reload' : rest.join(' '), values.socket, values.config, values.json ?? false);
+  }
   if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
-  if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start or check)`);
+  if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload or ctl)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
+  if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
 
   const source = { file: values.config, overrides: values.set ?? [], env: process.env };
   const config = load(source);

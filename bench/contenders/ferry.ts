@@ -16,7 +16,7 @@ import { isAlive, trackPid, untrackPid } from '../lib/children';
 import { waitForChild } from '../lib/first-child';
 import { freePort } from '../lib/free-port';
 import { startProc, stopProc, type Proc } from '../lib/proc';
-import { writeTempFile } from '../lib/temp';
+import { writeTempFile, tempPath } from '../lib/temp';
 import { waitForLine } from '../lib/wait-line';
 import { waitForPort } from '../lib/wait-port';
 import type { Contender, ContenderKind, ReloadableContender } from './contender';
@@ -37,7 +37,8 @@ interface Launched {
 
 function config(port: number, backendPort: number, logLevel: string): string {
   return JSON.stringify({
-    global: { groups: 1, threads: 1, log: { level: logLevel } },
+    // A master socket of its own, so a ferry running elsewhere on the machine never gets in the way.
+    global: { groups: 1, threads: 1, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
     frontends: { bench: { bind: [`127.0.0.1:${port}`], backend: 'b', timeout: { client: '5m' } } },
     backends: { b: { servers: { s1: { address: `127.0.0.1:${backendPort}` } }, timeout: { server: '5m' } } },
   }, null, 2);

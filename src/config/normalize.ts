@@ -1,5 +1,7 @@
 // Builds the normalized Config from raw data that has already passed validation (with defaults
 // filled in), so parsing cannot fail here; a failure would be a bug in the validator.
+import { resolve } from 'node:path';
+import { defaultMasterSocket } from '../control-path';
 
 import { parseServerAddress } from './address';
 import { parseBindList, toBindConfig } from './bind';
@@ -24,6 +26,7 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     maxconn: raw.maxconn,
     hardStopAfter: ms(raw.hardStopAfter),
     maxReloads: raw.maxReloads,
+    masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
     log: { level: raw.log.level },
   };
 }

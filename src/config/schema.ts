@@ -55,6 +55,7 @@ const globalSchema = optionalSection({
   maxconn: integer(1, MAX_MAXCONN, 20000),
   hardStopAfter: duration('30s'),
   maxReloads: integer(1, 1000, 50),
+  masterSocket: { type: 'string', minLength: 1, description: 'a path for the master CLI socket, such as "/run/ferry/ferry.sock"' },
   log: optionalSection({ level: oneOf(LOG_LEVELS, 'info') }),
 });
 

@@ -11,6 +11,8 @@ export interface GlobalConfig {
   hardStopAfter: number;
   /** Old generations still draining beyond this many are hard-stopped, oldest first. */
   maxReloads: number;
+  /** The master CLI's Unix socket (SOCK_SEQPACKET). */
+  masterSocket: string;
   log: { level: LogLevel };
 }
 

@@ -32,7 +32,11 @@ export class FerryProcess {
   private waiters: (() => void)[] = [];
   private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  constructor(readonly proc: ChildProcess) {
+  constructor(
+    readonly proc: ChildProcess,
+    /** The master CLI socket this ferry was given. */
+    readonly control: string,
+  ) {
     running.add(this);
     let partial = '';
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -126,11 +130,15 @@ export class FerryProcess {
   }
 }
 
+let controls = 0;
+
 export async function startFerry(config: object | undefined, opts: StartOptions = {}): Promise<FerryProcess> {
-  const args = ['start', ...(config === undefined ? [] : ['-c', writeConfig(config)]), ...(opts.args ?? [])];
+  // Each ferry gets a master socket of its own.
+  const control = tmpPath(`master-${++controls}.sock`);
+  const args = ['start', ...(config === undefined ? [] : ['-c', writeConfig(config)]), '--set', `global.masterSocket=${control}`, ...(opts.args ?? [])];
   const command = [process.execPath, CLI, ...args];
   const [file, ...argv] = opts.fdLimit === undefined ? command : ['sh', '-c', `ulimit -n ${opts.fdLimit} && exec "$@"`, 'sh', ...command];
-  const f = new FerryProcess(spawn(file, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const f = new FerryProcess(spawn(file, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }), control);
   if (opts.waitReady ?? true) {
     await Promise.race([
       f.waitMsg('ready', opts.timeoutMs ?? 15_000),

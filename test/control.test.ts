@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import { SeqpacketSocket } from 'node-unix-socket';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sendCommand } from '../src/control-client';
+import { runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
+import { exchange, freePort } from './helpers/net';
+
+function helloConfig(port: number, extra: object = {}): object {
+  return { global: { groups: 1, ...extra }, frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'hello' } }, backends: { hello: { service: 'hello' } } };
+}
+
+/** One raw packet to the master socket, and the raw packet it answers with. */
+function rawRequest(path: string, packet: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = new SeqpacketSocket();
+    socket.on('error', reject);
+    socket.on('data', (reply: Buffer) => {
+      setImmediate(() => socket.destroy());
+      resolve(reply);
+    });
+    socket.connect(path, () => socket.write(packet));
+  });
+}
+
+test('ferry reload waits for the outcome: success, then a refusal that lists the problems', async () => {
+  const port = await freePort();
+  const file = writeConfig(helloConfig(port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const ok = await runCli(['reload', '-s', ferry.control]);
+    assert.is(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /reloaded: generation 2 serves/);
+    assert.match(String((await exchange(port, '', { end: false })).data), /generation 2/);
+
+    writeFileSync(file, JSON.stringify(helloConfig(port, { threads: 0 })));
+    const refused = await runCli(['reload', '-s', ferry.control]);
+    assert.is(refused.code, 1);
+    assert.match(refused.stderr, /reload refused \(invalid configuration\); generation 2 goes on unchanged/);
+    assert.match(refused.stderr, /global\.threads: expected an integer from 1 to 64, found 0/);
+    assert.match(String((await exchange(port, '', { end: false })).data), /generation 2/);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+test('reloads asked for during a reload are folded into one more, and each caller hears its outcome', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(helloConfig(port));
+  try {
+    const replies = await Promise.all([1, 2, 3].map(() => sendCommand(ferry.control, 'reload')));
+    assert.ok(replies.every((r) => r.ok), JSON.stringify(replies));
+    assert.is(ferry.logs.filter((l) => l.msg === 'reload done').length, 2);
+    assert.match(replies[2].lines[0], /generation 3 serves/);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+test('the master socket speaks plain text too, and answers bad requests without stalling', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(helloConfig(port));
+  try {
+    // A client that connects and says nothing must not hold anyone up.
+    const idle = new SeqpacketSocket();
+    await new Promise<void>((resolve) => idle.connect(ferry.control, resolve));
+    assert.match(String(await rawRequest(ferry.control, Buffer.from('help\n'))), /reload/);
+    assert.match(String(await rawRequest(ferry.control, Buffer.from('frobnicate\n'))), /^error: unknown command "frobnicate"; try "help"/);
+    assert.match(String(await rawRequest(ferry.control, Buffer.from('\n'))), /^error: empty command/);
+    const malformed = await sendCommand(ferry.control, 'help').then(() => rawRequest(ferry.control, Buffer.from([0x81, 0xa7, 0x63])));
+    assert.ok(malformed.length > 0, 'a reply to a truncated msgpack map');
+    const ctl = await runCli(['ctl', '-s', ferry.control, 'help']);
+    assert.is(ctl.code, 0);
+    assert.match(ctl.stdout, /reload/);
+    const json = await runCli(['ctl', '-s', ferry.control, '--json', 'nope']);
+    assert.is(json.code, 1);
+    assert.equal(JSON.parse(json.stdout), { ok: false, lines: ['unknown command "nope"; try "help"'] });
+    idle.destroy();
+    assert.match(String((await exchange(port, '', { end: false })).data), /hello from ferry/);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+test('ferry reload without a running master says how to reach one', async () => {
+  const r = await runCli(['reload', '-s', tmpPath('nobody.sock')]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /cannot reach the ferry master at .*nobody\.sock.*is ferry running\?/);
+});
+
+test('a second master on the same master socket refuses to start', async () => {
+  const [p1, p2] = [await freePort(), await freePort()];
+  const ferry = await startFerry(helloConfig(p1));
+  try {
+    const r = await runCli(['start', '-c', writeConfig(helloConfig(p2)), '--set', `global.masterSocket=${ferry.control}`]);
+    assert.is(r.code, 1);
+    assert.match(r.stderr, /another ferry master listens on/);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+test.run();
