@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { SeqpacketServer, SeqpacketSocket } from 'node-unix-socket';
 import type { Logger } from '../src/log';
 import { decodeRequest, encodeReply, type Reply } from '../src/control-protocol';
+import { destroyLater } from '../src/seqpacket';
 
 export type CommandHandler = (words: string[]) => Promise<Reply>;
 
@@ -63,11 +64,6 @@ export class ControlServer {
       );
     });
   }
-}
-
-/** node-unix-socket aborts the process when a socket is destroyed from inside one of its own callbacks. */
-export function destroyLater(socket: SeqpacketSocket): void {
-  setImmediate(() => socket.destroy());
 }
 
 /** A socket file whose master is gone would make listen fail forever; a live one is an error. */

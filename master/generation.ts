@@ -7,6 +7,16 @@ import { WorkerSlot } from './worker-slot';
 /** Once killed, how long workers get to exit before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
+/** What the master hears of the sessions moving between generations. */
+export interface SessionEvents {
+  /** A worker of `from` hands one socket of a session over to the next generation. */
+  handoff(from: Generation, msg: Handoff, handle: object): void;
+  /** A worker took a session handed over to it. */
+  adopted(slot: WorkerSlot, id: string): void;
+  /** A worker exited, for whatever reason. */
+  exited(slot: WorkerSlot): void;
+}
+
 /**
  * The workers started from one configuration: one slot per thread group, all sharing the master's
  * receivers. Generation n+1 replaces n on reload.
@@ -19,12 +29,6 @@ export class Generation {
   private readonly running = new Set<WorkerSlot>();
   private whenReady: (() => void) | undefined;
   private whenFailed: ((err: Error) => void) | undefined;
-  /** Where this generation's workers send the sessions they hand over (set when it is retired). */
-  onHandoff: ((msg: Handoff, handle: object) => void) | undefined;
-  /** Told when one of this generation's workers has taken a session handed over to it. */
-  onAdopted: ((slot: WorkerSlot, id: string) => void) | undefined;
-  /** Told whenever one of this generation's workers exits. */
-  onWorkerExit: ((slot: WorkerSlot) => void) | undefined;
   private whenStopped: (() => void) | undefined;
 
   constructor(
@@ -32,15 +36,16 @@ export class Generation {
     readonly config: Config,
     readonly receivers: readonly BoundReceiver[],
     log: Logger,
-    failFast = false,
+    failFast: boolean,
+    sessions: SessionEvents,
   ) {
     const events = {
       ready: (s: WorkerSlot) => this.slotReady(s),
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
-      handoff: (_: WorkerSlot, msg: Handoff, handle: object) => this.onHandoff?.(msg, handle),
-      adopted: (slot: WorkerSlot, id: string) => this.onAdopted?.(slot, id),
-      exited: (slot: WorkerSlot) => this.onWorkerExit?.(slot),
+      handoff: (_: WorkerSlot, msg: Handoff, handle: object) => sessions.handoff(this, msg, handle),
+      adopted: (slot: WorkerSlot, id: string) => sessions.adopted(slot, id),
+      exited: (slot: WorkerSlot) => sessions.exited(slot),
     };
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }

@@ -176,7 +176,6 @@ export class Master {
   private retire(old: Generation): void {
     this.draining.add(old);
     this.migrated.set(old, 0);
-    old.onHandoff = (msg, handle) => this.relay(old, msg, handle);
     void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
@@ -266,10 +265,11 @@ export class Master {
   }
 
   private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
-    const generation = new Generation(this.nextGeneration++, config, receivers, this.log, failFast);
-    generation.onAdopted = (_, id) => this.adopting.delete(id);
-    generation.onWorkerExit = (slot) => this.workerExited(slot);
-    return generation;
+    return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, {
+      handoff: (from, msg, handle) => this.relay(from, msg, handle),
+      adopted: (_, id) => this.adopting.delete(id),
+      exited: (slot) => this.workerExited(slot),
+    });
   }
 
   private describe(g: Generation): Record<string, unknown> {

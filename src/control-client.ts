@@ -1,13 +1,13 @@
 import { unpack } from 'msgpackr';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { encodeRequest, type Reply } from './control-protocol';
+import { destroyLater } from './seqpacket';
 
 /** Sends one command to the master socket at `path` and resolves with its reply. */
 export function sendCommand(path: string, command: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const socket = new SeqpacketSocket();
-    // Destroyed on the next turn: node-unix-socket aborts when a socket is destroyed inside its callbacks.
-    const done = (): void => void setImmediate(() => socket.destroy());
+    const done = (): void => destroyLater(socket);
     const unreachable = (err: Error): void => {
       done();
       reject(new Error(`cannot reach the ferry master at ${path}: ${err.message} (is ferry running? pass -s with its global.masterSocket)`));

@@ -33,7 +33,7 @@ export interface Detached {
 const NO_GENERATIONS: number[] = [];
 
 /** libuv's side of a net.Socket, reached to stop reading without closing. */
-type RawHandle = { readStop(): number; reading: boolean };
+type RawHandle = { readStop(): number };
 
 /**
  * One exchange between a client connection and a server connection (or a built-in service): both
