@@ -2,17 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFerry } from './helpers/ferry';
 import { blackhole, exchange, freePort, holdingServer, namedServer, openClient, silentServer, type TestServer } from './helpers/net';
+import { oneFrontend, serversAt } from './helpers/configs';
 
 function proxyConfig(port: number, backend: object): object {
-  return {
-    global: { groups: 1, threads: 1 },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app' } },
-    backends: { app: backend },
-  };
-}
-
-function servers(...list: [name: string, port: number, weight?: number][]): object {
-  return Object.fromEntries(list.map(([name, port, weight]) => [name, { address: `127.0.0.1:${port}`, ...(weight === undefined ? {} : { weight }) }]));
+  return oneFrontend(port, backend, { global: { threads: 1 } });
 }
 
 async function whoAnswers(port: number): Promise<string> {
@@ -26,7 +19,7 @@ async function closeAll(list: TestServer[]): Promise<void> {
 test('roundrobin follows the weights, spread out', async () => {
   const [a, b] = [await namedServer('a'), await namedServer('b')];
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { balance: 'roundrobin', servers: servers(['a', a.port, 1], ['b', b.port, 2]) }));
+  const ferry = await startFerry(proxyConfig(port, { balance: 'roundrobin', servers: serversAt(['a', a.port, 1], ['b', b.port, 2]) }));
   try {
     const order: string[] = [];
     for (let i = 0; i < 30; i++) order.push(await whoAnswers(port));
@@ -43,7 +36,7 @@ test('roundrobin follows the weights, spread out', async () => {
 test('leastconn sends new sessions to the server with fewer open ones', async () => {
   const [a, b] = [await holdingServer('a'), await holdingServer('b')];
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { balance: 'leastconn', servers: servers(['a', a.port], ['b', b.port]) }));
+  const ferry = await startFerry(proxyConfig(port, { balance: 'leastconn', servers: serversAt(['a', a.port], ['b', b.port]) }));
   try {
     const held = await openClient(port);
     await held.waitFor('\n');
@@ -67,7 +60,7 @@ test('a dead server is skipped by redispatch and every client is served', async 
   const alive = await namedServer('alive');
   const dead = await freePort();
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { retries: 2, servers: servers(['dead', dead], ['alive', alive.port]) }));
+  const ferry = await startFerry(proxyConfig(port, { retries: 2, servers: serversAt(['dead', dead], ['alive', alive.port]) }));
   try {
     for (let i = 0; i < 6; i++) assert.is(await whoAnswers(port), 'alive');
     const retried = await ferry.waitLog((l) => l.msg === 'session' && (l.retries as number) > 0);
@@ -82,7 +75,7 @@ test('a dead server is skipped by redispatch and every client is served', async 
 test('with every server down the client is closed at once and the log says why', async () => {
   const [d1, d2] = [await freePort(), await freePort()];
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { retries: 3, timeout: { connect: '5s' }, servers: servers(['d1', d1], ['d2', d2]) }));
+  const ferry = await startFerry(proxyConfig(port, { retries: 3, timeout: { connect: '5s' }, servers: serversAt(['d1', d1], ['d2', d2]) }));
   try {
     const { data, ms } = await exchange(port, 'hello?', { end: false });
     assert.is(data.length, 0);
@@ -98,7 +91,7 @@ test('with every server down the client is closed at once and the log says why',
 test('a server that stops answering is cut at timeout.server', async () => {
   const mute = await silentServer();
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { timeout: { server: '300ms' }, servers: servers(['mute', mute.port]) }));
+  const ferry = await startFerry(proxyConfig(port, { timeout: { server: '300ms' }, servers: serversAt(['mute', mute.port]) }));
   try {
     const { ms } = await exchange(port, 'anyone?', { end: false });
     assert.ok(ms >= 250, `closed after ${ms} ms`);
@@ -112,7 +105,7 @@ test('a server that stops answering is cut at timeout.server', async () => {
 test('a connect that hangs is abandoned at timeout.connect', async () => {
   const hole = await blackhole();
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { retries: 1, timeout: { connect: '200ms' }, servers: servers(['hole', hole.port]) }));
+  const ferry = await startFerry(proxyConfig(port, { retries: 1, timeout: { connect: '200ms' }, servers: serversAt(['hole', hole.port]) }));
   try {
     const { ms } = await exchange(port, 'knock', { end: false });
     assert.ok(ms >= 350, `two attempts of 200 ms, closed after ${ms} ms`);
@@ -128,7 +121,7 @@ test('a connect that hangs is abandoned at timeout.connect', async () => {
 test('timeout.tunnel replaces the client and server timeouts once connected', async () => {
   const server = await holdingServer('held');
   const port = await freePort();
-  const ferry = await startFerry(proxyConfig(port, { timeout: { server: '20s', tunnel: '300ms' }, servers: servers(['held', server.port]) }));
+  const ferry = await startFerry(proxyConfig(port, { timeout: { server: '20s', tunnel: '300ms' }, servers: serversAt(['held', server.port]) }));
   try {
     const c = await openClient(port);
     await c.waitFor('held');

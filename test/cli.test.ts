@@ -4,15 +4,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, startFerry, writeConfig } from './helpers/ferry';
 import { freePort, listen } from './helpers/net';
+import { ECHO, oneFrontend } from './helpers/configs';
 
 const EXAMPLE = join(__dirname, '..', '..', 'etc', 'ferry.json');
 
 function config(port: number, frontend: object = {}, global: object = {}): object {
-  return {
-    global: { groups: 1, ...global },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app', ...frontend } },
-    backends: { app: { service: 'echo' } },
-  };
+  return oneFrontend(port, ECHO, { global, frontend });
 }
 
 test('--help and --version', async () => {

@@ -3,11 +3,13 @@ import { SeqpacketSocket } from 'node-unix-socket';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
+import { destroyLater } from '../src/seqpacket';
 import { runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { exchange, freePort } from './helpers/net';
+import { HELLO, oneFrontend } from './helpers/configs';
 
-function helloConfig(port: number, extra: object = {}): object {
-  return { global: { groups: 1, ...extra }, frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'hello' } }, backends: { hello: { service: 'hello' } } };
+function helloConfig(port: number, global: object = {}): object {
+  return oneFrontend(port, HELLO, { global });
 }
 
 /** One raw packet to the master socket, and the raw packet it answers with. */
@@ -16,7 +18,7 @@ function rawRequest(path: string, packet: Buffer): Promise<Buffer> {
     const socket = new SeqpacketSocket();
     socket.on('error', reject);
     socket.on('data', (reply: Buffer) => {
-      setImmediate(() => socket.destroy());
+      destroyLater(socket);
       resolve(reply);
     });
     socket.connect(path, () => socket.write(packet));
@@ -75,7 +77,7 @@ test('the master socket speaks plain text too, and answers bad requests without 
     const json = await runCli(['ctl', '-s', ferry.control, '--json', 'nope']);
     assert.is(json.code, 1);
     assert.equal(JSON.parse(json.stdout), { ok: false, lines: ['unknown command "nope"; try "help"'] });
-    idle.destroy();
+    destroyLater(idle);
     assert.match(String((await exchange(port, '', { end: false })).data), /hello from ferry/);
   } finally {
     await ferry.stop();

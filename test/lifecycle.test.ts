@@ -3,13 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { alive, startFerry } from './helpers/ferry';
 import { freePort, openClient } from './helpers/net';
+import { ECHO, oneFrontend } from './helpers/configs';
 
 function echoConfig(port: number, hardStopAfter: string): object {
-  return {
-    global: { groups: 2, threads: 1, hardStopAfter },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'echo' } },
-    backends: { echo: { service: 'echo' } },
-  };
+  return oneFrontend(port, ECHO, { global: { groups: 2, threads: 1, hardStopAfter } });
 }
 
 function refused(port: number): Promise<boolean> {

@@ -2,13 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFerry } from './helpers/ferry';
 import { freePort, openClient } from './helpers/net';
+import { ECHO, oneFrontend } from './helpers/configs';
 
 function echoConfig(port: number, frontend: object, threads = 1): object {
-  return {
-    global: { groups: 1, threads },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'echo', ...frontend } },
-    backends: { echo: { service: 'echo' } },
-  };
+  return oneFrontend(port, ECHO, { global: { threads }, frontend });
 }
 
 for (const threads of [1, 2]) {

@@ -4,13 +4,10 @@ import * as assert from 'uvu/assert';
 import { startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { blackhole, echoServer, exchange, freePort, holdingServer, openClient } from './helpers/net';
 import { listeningInodes } from './helpers/proc';
+import { ECHO, HELLO, oneFrontend, serversAt } from './helpers/configs';
 
 function helloConfig(binds: number[], groups = 1): object {
-  return {
-    global: { groups, hardStopAfter: '20s' },
-    frontends: { web: { bind: binds.map((p) => `127.0.0.1:${p}`), backend: 'hello' } },
-    backends: { hello: { service: 'hello' } },
-  };
+  return oneFrontend(binds, HELLO, { global: { groups, hardStopAfter: '20s' } });
 }
 
 async function generationAt(port: number): Promise<number> {
@@ -29,12 +26,8 @@ async function reload(ferry: FerryProcess, file: string, config: object, signal:
 test('a reload starts the next generation on the same socket while the old one finishes what cannot move', async () => {
   const b = await holdingServer('b');
   const port = await freePort();
-  const config = (backend: object): object => ({
-    global: { groups: 1, hardStopAfter: '20s' },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app' } },
-    backends: { app: backend },
-  });
-  const file = writeConfig(config({ service: 'echo' }));
+  const config = (backend: object): object => oneFrontend(port, backend, { global: { hardStopAfter: '20s' } });
+  const file = writeConfig(config(ECHO));
   const ferry = await startFerry(undefined, { args: ['-c', file] });
   try {
     const [socket] = listeningInodes(port);
@@ -64,11 +57,7 @@ test('a reload starts the next generation on the same socket while the old one f
 });
 
 function proxyConfig(port: number, server: number, extra: object = {}, global: object = {}): object {
-  return {
-    global: { groups: 1, hardStopAfter: '20s', ...global },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'app' } },
-    backends: { app: { servers: { s: { address: `127.0.0.1:${server}` } }, ...extra } },
-  };
+  return oneFrontend(port, { servers: serversAt(['s', server]), ...extra }, { global: { hardStopAfter: '20s', ...global } });
 }
 
 test('a tunnel survives 5 reloads with every byte in order, and each old worker is gone within 1 s', async () => {
@@ -207,7 +196,7 @@ for (const shape of [{ threads: 1 }, { groups: 2, threads: 2 }]) {
 
 test('past maxReloads old generations draining, the oldest is hard-stopped', async () => {
   const port = await freePort();
-  const config = { global: { groups: 1, maxReloads: 1, hardStopAfter: '60s' }, frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'echo' } }, backends: { echo: { service: 'echo' } } };
+  const config = oneFrontend(port, ECHO, { global: { maxReloads: 1, hardStopAfter: '60s' } });
   const file = writeConfig(config);
   const ferry = await startFerry(undefined, { args: ['-c', file] });
   try {
@@ -270,7 +259,7 @@ test('a bind a reload cannot make refuses the reload', async () => {
   const ferry = await startFerry(undefined, { args: ['-c', file] });
   try {
     // An address this host lacks: nobody can bind it, root or not.
-    await reload(ferry, file, { ...helloConfig([port]), frontends: { web: { bind: [`127.0.0.1:${port}`, '192.0.2.1:8080'], backend: 'hello' } } });
+    await reload(ferry, file, oneFrontend(port, HELLO, { frontend: { bind: [`127.0.0.1:${port}`, '192.0.2.1:8080'] } }));
     const refused = ferry.logs.filter((l) => l.msg.startsWith('reload refused')).pop()!;
     assert.match(JSON.stringify(refused.problems), /192\.0\.2\.1:8080.*address not available/);
     assert.is(await generationAt(port), 1);

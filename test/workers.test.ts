@@ -3,13 +3,10 @@ import * as assert from 'uvu/assert';
 import { alive, startFerry } from './helpers/ferry';
 import { exchange, freePort } from './helpers/net';
 import { fdsOnSocket, listeningInodes } from './helpers/proc';
+import { HELLO, oneFrontend } from './helpers/configs';
 
 function helloConfig(port: number, groups: number, threads: number): object {
-  return {
-    global: { groups, threads },
-    frontends: { web: { bind: [`127.0.0.1:${port}`], backend: 'hello' } },
-    backends: { hello: { service: 'hello' } },
-  };
+  return oneFrontend(port, HELLO, { global: { groups, threads } });
 }
 
 async function greeter(port: number): Promise<string> {
