@@ -27,6 +27,8 @@ export interface BoundReceiver {
   handle: ServerHandle;
   /** The address the kernel gave (a port 0 resolved to the port chosen). */
   address: string;
+  /** Passed by the service manager (socket activation) rather than bound here: never closed by ferry. */
+  inherited: boolean;
 }
 
 export class BindError extends Error {
@@ -55,7 +57,7 @@ export async function bindAll(config: Config, existing: ReadonlyMap<string, Boun
           continue;
         }
         const handle = await bindOne(bind.address);
-        const r = { id: bind.key, bind, frontend: frontend.name, path, handle, address: boundAddress(bind, handle) };
+        const r = { id: bind.key, bind, frontend: frontend.name, path, handle, address: boundAddress(bind, handle), inherited: false };
         bound.push(r);
         created.push(r);
       } catch (err) {

@@ -1,20 +1,23 @@
 import type { Config } from '../src/config/types';
 import type { Handoff } from '../src/ipc';
 import type { Logger } from '../src/log';
+import type { ServerAdmin } from '../src/server';
 import type { BoundReceiver } from './binder';
 import { WorkerSlot } from './worker-slot';
 
 /** Once killed, how long workers get to exit before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
-/** What the master hears of the sessions moving between generations. */
-export interface SessionEvents {
+/** What a generation needs from the master: where sessions moving out go, and server settings. */
+export interface GenerationHost {
   /** A worker of `from` hands one socket of a session over to the next generation. */
   handoff(from: Generation, msg: Handoff, handle: object): void;
   /** A worker took a session handed over to it. */
   adopted(slot: WorkerSlot, id: string): void;
   /** A worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
+  /** Operators' server settings that apply to `config`. */
+  servers(config: Config): ServerAdmin[];
 }
 
 /**
@@ -37,15 +40,16 @@ export class Generation {
     readonly receivers: readonly BoundReceiver[],
     log: Logger,
     failFast: boolean,
-    sessions: SessionEvents,
+    host: GenerationHost,
   ) {
     const events = {
       ready: (s: WorkerSlot) => this.slotReady(s),
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
-      handoff: (_: WorkerSlot, msg: Handoff, handle: object) => sessions.handoff(this, msg, handle),
-      adopted: (slot: WorkerSlot, id: string) => sessions.adopted(slot, id),
-      exited: (slot: WorkerSlot) => sessions.exited(slot),
+      handoff: (_: WorkerSlot, msg: Handoff, handle: object) => host.handoff(this, msg, handle),
+      adopted: (slot: WorkerSlot, id: string) => host.adopted(slot, id),
+      exited: (slot: WorkerSlot) => host.exited(slot),
+      servers: () => host.servers(config),
     };
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
@@ -90,6 +94,11 @@ export class Generation {
       clearTimeout(hard);
       clearTimeout(last);
     });
+  }
+
+  /** Every worker gets the operators' server settings again, after one of them changed. */
+  pushServers(): void {
+    for (const slot of this.slots) slot.pushServers();
   }
 
   /** Closes every session now; the workers exit once they have. */

@@ -6,7 +6,10 @@ import type { Logger } from '../src/log';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
+import type { ServerAdmin } from '../src/server';
+import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
+import { ServerStates } from './server-states';
 import { Generation } from './generation';
 import type { WorkerSlot } from './worker-slot';
 
@@ -38,6 +41,11 @@ export class Master {
   /** Sessions delivered to a worker of the current generation that has not yet said it took them. */
   private readonly adopting = new Map<string, { slot: WorkerSlot; from: number }>();
   private exit: ((code: number) => void) | undefined;
+  /** A reload's new generation while it starts. */
+  private starting: Generation | undefined;
+  private readonly startedAt = Date.now();
+  private readonly servers = new ServerStates();
+  private readonly commands = new Commands(this.view());
 
   constructor(
     private config: Config,
@@ -57,7 +65,7 @@ export class Master {
       return 1;
     }
     for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
-    const control = new ControlServer(this.config.global.masterSocket, (words) => this.command(words), this.log);
+    const control = new ControlServer(this.config.global.masterSocket, (words) => this.commands.run(words), this.log);
     try {
       await control.listen();
     } catch (err) {
@@ -84,11 +92,39 @@ export class Master {
     return exited;
   }
 
-  /** A master CLI command. */
-  private async command([name, ...args]: string[]): Promise<Reply> {
-    if (name === 'help' && args.length === 0) return { ok: true, lines: ['help     this list', 'reload   reload the configuration and wait for the outcome'] };
-    if (name === 'reload' && args.length === 0) return this.requestReload('master socket');
-    return { ok: false, lines: [`unknown command "${[name, ...args].join(' ')}"; try "help"`] };
+  /** What the master CLI's commands see of the service. */
+  private view(): ServiceView {
+    const master = this;
+    return {
+      get config() {
+        return master.config;
+      },
+      get configFile() {
+        return master.source.file;
+      },
+      startedAt: this.startedAt,
+      get reloads() {
+        return master.reloads;
+      },
+      get failedReloads() {
+        return master.failedReloads;
+      },
+      generations: () => [
+        ...(this.current === undefined ? [] : [{ generation: this.current, role: 'current' as const }]),
+        ...(this.starting === undefined ? [] : [{ generation: this.starting, role: 'starting' as const }]),
+        ...[...this.draining].map((generation) => ({ generation, role: 'draining' as const })),
+      ],
+      reload: (source) => this.requestReload(source),
+      administer: (ref, change) => this.administer(ref, change),
+    };
+  }
+
+  /** An operator's server setting reaches every live worker now, and later generations at their start. */
+  private administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): ServerAdmin {
+    const admin = this.servers.change(this.config, ref, change);
+    for (const g of [this.current, this.starting, ...this.draining]) g?.pushServers();
+    this.log.info({ backend: admin.backend, server: admin.server, enabled: admin.enabled, weight: admin.weight }, 'server settings changed');
+    return admin;
   }
 
   /**
@@ -138,13 +174,16 @@ export class Master {
       return this.reloadFailed('cannot bind', err.problems);
     }
     const next = this.newGeneration(config, receivers, true);
+    this.starting = next;
     try {
       await next.start(RELOAD_START_TIMEOUT_MS);
     } catch (err) {
       next.abort();
+      this.starting = undefined;
       this.closeUnused(receivers);
       return this.reloadFailed('new workers did not start', [(err as Error).message]);
     }
+    this.starting = undefined;
     if (this.stopping) {
       void next.stop(0).then(() => this.closeUnused(receivers));
       return { ok: false, lines: ['ferry is stopping'] };
@@ -152,6 +191,7 @@ export class Master {
     this.current = next;
     this.config = config;
     this.reloads++;
+    for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
     this.retire(old);
     for (const r of receivers) {
       if (!old.receivers.some((o) => o.handle === r.handle)) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
@@ -269,6 +309,7 @@ export class Master {
       handoff: (from, msg, handle) => this.relay(from, msg, handle),
       adopted: (_, id) => this.adopting.delete(id),
       exited: (slot) => this.workerExited(slot),
+      servers: (c) => this.servers.for(c),
     });
   }
 

@@ -3,6 +3,8 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
 import type { FromWorker, Handoff, ToWorker } from '../src/ipc';
 import type { Logger } from '../src/log';
+import type { ServerAdmin } from '../src/server';
+import type { ThreadSnapshot } from '../src/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
 
@@ -19,7 +21,12 @@ export interface SlotEvents {
   adopted(slot: WorkerSlot, id: string): void;
   /** The slot's worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
+  /** Operators' server settings for this slot's configuration. */
+  servers(): ServerAdmin[];
 }
+
+/** How long a worker may take to answer a snapshot request before the master CLI goes on without it. */
+const SNAPSHOT_TIMEOUT_MS = 2_000;
 
 /**
  * One thread group's place in a generation: the worker process that fills it, replaced with capped
@@ -27,11 +34,18 @@ export interface SlotEvents {
  */
 export class WorkerSlot {
   private worker: Worker | undefined;
-  private startedAt = 0;
+  /** When the current worker was forked (ms since the epoch). */
+  startedAt = 0;
+  /** Workers forked to replace one that died. */
+  restarts = 0;
+  private readonly snapshots = new Map<number, (threads: ThreadSnapshot[] | undefined) => void>();
+  private nextSnapshot = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private handedOver = false;
   private everReady = false;
+  /** The current worker reported every thread ready. */
+  private ready = false;
   private readonly backoff = new Backoff();
 
   constructor(
@@ -49,10 +63,18 @@ export class WorkerSlot {
     return this.worker?.process.pid;
   }
 
+  /** For `show proc`: what the slot's worker is doing. */
+  get state(): 'starting' | 'ready' | 'stopping' | 'waiting restart' {
+    if (this.worker === undefined) return 'waiting restart';
+    if (this.stopping) return 'stopping';
+    return this.ready ? 'ready' : 'starting';
+  }
+
   start(): void {
     const worker = cluster.fork();
     this.worker = worker;
     this.handedOver = false;
+    this.ready = false;
     this.startedAt = Date.now();
     worker.on('online', () => this.handOver(worker));
     worker.on('message', (msg: FromWorker, handle?: object) => this.onMessage(worker, msg, handle));
@@ -92,6 +114,7 @@ export class WorkerSlot {
     if (this.stopping) return;
     this.handedOver = true;
     this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation });
+    this.send(worker, { type: 'servers', states: this.events.servers() });
     for (let thread = 0; thread < this.config.global.threads; thread++) {
       for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
     }
@@ -103,6 +126,7 @@ export class WorkerSlot {
       case 'ready':
         this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
         this.everReady = true;
+        this.ready = true;
         this.events.ready(this);
         break;
       case 'rearm': {
@@ -116,6 +140,9 @@ export class WorkerSlot {
       case 'adopted':
         this.events.adopted(this, msg.id);
         break;
+      case 'snapshot':
+        this.snapshots.get(msg.ref)?.(msg.threads);
+        break;
       case 'failed':
         this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
         break;
@@ -125,6 +152,7 @@ export class WorkerSlot {
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     if (worker !== this.worker) return;
     this.worker = undefined;
+    for (const answer of this.snapshots.values()) answer(undefined);
     this.events.exited(this);
     if (this.stopping) {
       this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
@@ -136,7 +164,32 @@ export class WorkerSlot {
     }
     const delay = this.backoff.next(Date.now() - this.startedAt);
     this.log.error({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');
-    this.restartTimer = setTimeout(() => this.start(), delay);
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.start();
+    }, delay);
+  }
+
+  /** Every thread's counters; `undefined` when the worker is gone or too slow to answer. */
+  snapshot(): Promise<ThreadSnapshot[] | undefined> {
+    const worker = this.worker;
+    if (worker === undefined || !this.ready) return Promise.resolve(undefined);
+    const ref = this.nextSnapshot++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer(undefined), SNAPSHOT_TIMEOUT_MS);
+      const answer = (threads: ThreadSnapshot[] | undefined): void => {
+        clearTimeout(timer);
+        this.snapshots.delete(ref);
+        resolve(threads);
+      };
+      this.snapshots.set(ref, answer);
+      this.send(worker, { type: 'snapshot', ref });
+    });
+  }
+
+  /** Sends the operators' server settings in force again, after one of them changed. */
+  pushServers(): void {
+    if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'servers', states: this.events.servers() });
   }
 
   /** Passes on a socket of a session from an older generation; `sent` says whether it left. */

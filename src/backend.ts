@@ -9,6 +9,9 @@ export class Backend {
   readonly servers: Server[];
   readonly balancer: Balancer;
   readonly service?: Service;
+  /** This thread's sessions on the backend now, and since start. */
+  current = 0;
+  total = 0;
 
   constructor(readonly config: BackendConfig) {
     this.name = config.name;

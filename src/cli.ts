@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BindError, bindAll, closeReceiver } from '../master/binder';
 import { Master } from '../master/master';
@@ -9,6 +7,7 @@ import type { Config } from './config/types';
 import { sendCommand } from './control-client';
 import { defaultMasterSocket } from './control-path';
 import { createLogger } from './log';
+import { version } from './version';
 
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
@@ -35,11 +34,6 @@ Options:
 
 Exit status: 0 on success, 1 on a bad configuration or a failed start, 2 on bad usage.
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function usageError(message: string): number {
   process.stderr.write(`ferry: ${message}\nRun "ferry --help" for usage.\n`);

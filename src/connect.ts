@@ -40,6 +40,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
       settled = true;
       socket.removeListener('connect', onConnect);
       socket.destroy();
+      target.failures++;
       if (retries >= maxRetries) return sink.failed(who, retries);
       retries++;
       failedServers ??= new Set();

@@ -5,7 +5,10 @@ export const MAX_REQUEST = 64 * 1024;
 
 export interface Reply {
   ok: boolean;
+  /** For people: what `ferry ctl` prints. */
   lines: string[];
+  /** For scripts: the same facts as plain data (`ferry ctl --json`). */
+  data?: unknown;
 }
 
 export type Decoded = { ok: true; words: string[]; text: boolean } | { ok: false; error: string; text: boolean };

@@ -4,6 +4,8 @@ import type { Listener } from './listener';
 /** A frontend as one thread runs it: its listeners, its share of maxconn, its live session count. */
 export class Frontend {
   sessions = 0;
+  /** Sessions accepted by this thread (not those taken over from an older generation). */
+  accepted = 0;
   readonly listeners: Listener[] = [];
 
   constructor(

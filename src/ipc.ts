@@ -1,6 +1,8 @@
 // Messages between the master and a worker process (over node:cluster's IPC channel, where listening
 // sockets ride along as SCM_RIGHTS handles) and between a worker's coordinator and its threads.
 import type { Config } from './config/types';
+import type { ServerAdmin } from './server';
+import type { ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
 export type ToWorker =
@@ -11,6 +13,10 @@ export type ToWorker =
   /** `migrate`: hand what can move over to the next generation before draining the rest. */
   | { type: 'stop'; migrate: boolean }
   | { type: 'kill' }
+  /** Operators' runtime settings of servers: every one in force, also sent before `start`. */
+  | { type: 'servers'; states: ServerAdmin[] }
+  /** The master CLI asks for every thread's counters; `ref` matches the answer. */
+  | { type: 'snapshot'; ref: number }
   | Handoff;
 
 /**
@@ -32,6 +38,7 @@ export type FromWorker =
   | { type: 'failed'; reason: string }
   /** A session handed over arrived and belongs to one of this worker's threads now. */
   | { type: 'adopted'; id: string }
+  | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
   | Handoff;
 
 /**
@@ -44,7 +51,9 @@ export type ToThread =
   | { type: 'kill' }
   | { type: 'rearm'; id: string }
   | { type: 'adopt'; envelope: string }
-  | { type: 'handed'; ref: number; ok: boolean };
+  | { type: 'handed'; ref: number; ok: boolean }
+  | { type: 'servers'; states: ServerAdmin[] }
+  | { type: 'snapshot'; ref: number };
 
 /** Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session. */
 export type FromThread =
@@ -52,7 +61,8 @@ export type FromThread =
   | { type: 'rearm'; id: string }
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
-  | { type: 'handoff'; ref: number; envelope: string };
+  | { type: 'handoff'; ref: number; envelope: string }
+  | { type: 'snapshot'; ref: number; data: ThreadSnapshot };
 
 /**
  * A socket a thread takes over (to listen on, or a connection to carry on): the handle node's IPC

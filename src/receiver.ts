@@ -23,6 +23,8 @@ export function protocolOf(address: BindAddress): Protocol {
  */
 export class Receiver {
   readonly protocol: Protocol;
+  /** Connections accepted through this thread's dups, over its whole life. */
+  accepted = 0;
   private server: NetServer | undefined;
 
   constructor(
@@ -40,7 +42,10 @@ export class Receiver {
 
   /** Starts accepting on a dup received from the master; `ready` runs once the kernel accepts for us. */
   listen(target: SocketRef, ready?: () => void): void {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection) as ListenableServer;
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
+      this.accepted++;
+      this.onConnection(socket);
+    }) as ListenableServer;
     server.on('error', this.onError);
     if (ready !== undefined) server.once('listening', ready);
     // server.listen() would route an fd or a Unix-socket handle through node:cluster in a cluster

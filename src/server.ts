@@ -1,5 +1,13 @@
 import type { ServerConfig } from './config/types';
 
+/** An operator's runtime setting of one server (master CLI), which overrides its configuration. */
+export interface ServerAdmin {
+  backend: string;
+  server: string;
+  enabled: boolean;
+  weight: number;
+}
+
 /**
  * A backend server as one thread sees it. Counters are per thread: threads share nothing, so
  * leastconn balances each thread's own sessions.
@@ -13,6 +21,10 @@ export class Server {
   active = 0;
   /** Sessions this thread sent to the server since start. */
   total = 0;
+  /** Connection attempts of this thread to the server that failed. */
+  failures = 0;
+  /** Off when an operator disabled the server (`disable server`): no new sessions. */
+  enabled = true;
   /** Smooth weighted round-robin's running score. */
   current = 0;
 
@@ -24,6 +36,12 @@ export class Server {
   }
 
   get usable(): boolean {
-    return this.weight > 0;
+    return this.enabled && this.weight > 0;
+  }
+
+  /** Takes an operator's runtime setting. */
+  administer(admin: ServerAdmin): void {
+    this.enabled = admin.enabled;
+    this.weight = admin.weight;
   }
 }

@@ -6,6 +6,7 @@ import type { Envelope } from './envelope';
 import type { Logger } from './log';
 import type { Server } from './server';
 import type { ServiceContext } from './services';
+import type { SessionSnapshot } from './snapshot';
 import { NORMAL, type Termination, type Who } from './termination';
 
 /** What a stream needs from the thread that runs it. */
@@ -70,6 +71,19 @@ export class Stream implements ConnectSink {
       this.terminate('C');
     });
     client.on('close', () => this.socketClosed());
+  }
+
+  /** What `show sess` tells of this session. */
+  describe(): SessionSnapshot {
+    const { conn, ctx, origin } = this;
+    return {
+      acceptedAt: origin.acceptedAt,
+      client: conn.client,
+      frontend: ctx.frontend.name,
+      backend: ctx.backend.name,
+      server: this.serverName,
+      generations: origin.generations,
+    };
   }
 
   /** Serves the client: a built-in service, or a server connection. `early` was read before. */

@@ -11,6 +11,8 @@ import type { Logger } from '../src/log';
 import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
 import type { ServiceContext } from '../src/services';
+import type { ServerAdmin } from '../src/server';
+import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/snapshot';
 import type { Stream, StreamContext } from '../src/stream';
 
 export type ThreadIdentity = ServiceContext;
@@ -28,6 +30,7 @@ export function shareOf(total: number, threads: number): number {
  */
 export class ThreadStack {
   private readonly frontends: Frontend[] = [];
+  private readonly backends = new Map<string, Backend>();
   private readonly listeners = new Map<string, Listener>();
   private readonly streams = new Set<Stream>();
   private readonly contexts = new Map<Frontend, StreamContext>();
@@ -49,10 +52,10 @@ export class ThreadStack {
   ) {
     const threads = config.global.groups * config.global.threads;
     this.maxconn = shareOf(config.global.maxconn, threads);
-    const backends = new Map(Object.values(config.backends).map((b) => [b.name, new Backend(b)]));
+    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b));
     for (const fc of Object.values(config.frontends)) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
-      const ctx = this.streamContext(frontend, backends.get(fc.backend)!);
+      const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
       this.contexts.set(frontend, ctx);
       for (const bind of fc.bind) {
         const receiver = new Receiver(bind, fc.backlog, (s) => this.accept(frontend, ctx, s), (err) => this.receiverFailed(bind.text, err));
@@ -96,7 +99,46 @@ export class ThreadStack {
       case 'kill':
         for (const stream of this.streams) stream.terminate('K');
         break;
+      case 'servers':
+        this.administer(msg.states);
+        break;
+      case 'snapshot':
+        this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
+        break;
     }
+  }
+
+  /** Applies operators' runtime settings of servers (settings for servers unknown here are ignored). */
+  administer(states: readonly ServerAdmin[]): void {
+    for (const state of states) {
+      this.backends.get(state.backend)?.servers.find((s) => s.name === state.server)?.administer(state);
+    }
+  }
+
+  private snapshot(): ThreadSnapshot {
+    const oldest = [...this.streams].map((s) => s.describe());
+    oldest.sort((a, b) => a.acceptedAt - b.acceptedAt);
+    return {
+      ...this.id,
+      listeners: [...this.listeners.values()].map((l) => ({ id: l.id, state: l.state, accepted: l.receiver.accepted })),
+      frontends: this.frontends.map((f) => ({ name: f.name, current: f.sessions, total: f.accepted })),
+      backends: [...this.backends.values()].map((b) => ({
+        name: b.name,
+        current: b.current,
+        total: b.total,
+        servers: b.servers.map((s) => ({
+          name: s.name,
+          address: `${s.host}:${s.port}`,
+          active: s.active,
+          total: s.total,
+          failures: s.failures,
+          enabled: s.enabled,
+          weight: s.weight,
+        })),
+      })),
+      sessions: this.sessions,
+      oldest: oldest.slice(0, OLDEST_SESSIONS),
+    };
   }
 
   private stop(migrate: boolean): void {
@@ -155,6 +197,7 @@ export class ThreadStack {
   }
 
   private accept(frontend: Frontend, ctx: StreamContext, socket: Socket): void {
+    frontend.accepted++;
     frontend.sessions++;
     this.sessions++;
     this.applyLimits();
@@ -188,8 +231,15 @@ export class ThreadStack {
       backend,
       log: this.log,
       service: this.id,
-      began: (stream) => this.streams.add(stream),
-      ended: (stream) => this.release(frontend, stream),
+      began: (stream) => {
+        this.streams.add(stream);
+        backend.current++;
+        backend.total++;
+      },
+      ended: (stream) => {
+        backend.current--;
+        this.release(frontend, stream);
+      },
     };
   }
 

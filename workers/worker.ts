@@ -6,6 +6,8 @@ import type { SendHandle } from 'node:child_process';
 import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/ipc';
 import { createLogger, type Logger } from '../src/log';
 import { fdOf } from '../src/handles';
+import type { ServerAdmin } from '../src/server';
+import type { ThreadSnapshot } from '../src/snapshot';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
 
 interface Group {
@@ -22,6 +24,10 @@ interface Group {
   arriving: Map<string, object>;
   nextHandoff: number;
   nextThread: number;
+  /** Operators' server settings in force: the threads start with them. */
+  servers: ServerAdmin[];
+  /** Snapshot requests of the master CLI, by ref: the threads' answers so far. */
+  snapshots: Map<number, ThreadSnapshot[]>;
 }
 
 let state: Group | undefined;
@@ -56,7 +62,26 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
     case 'handoff':
       if (handle !== undefined) arrive(g, msg, handle);
       break;
+    case 'servers':
+      g.servers = msg.states;
+      for (const t of g.threads) t.post(msg);
+      break;
+    case 'snapshot':
+      if (g.threads.length === 0) return send({ type: 'snapshot', ref: msg.ref, threads: [] });
+      g.snapshots.set(msg.ref, []);
+      for (const t of g.threads) t.post(msg);
+      break;
   }
+}
+
+/** One thread's answer to a snapshot request; the master gets them all in one message. */
+function collect(g: Group, ref: number, data: ThreadSnapshot): void {
+  const answers = g.snapshots.get(ref);
+  if (answers === undefined) return;
+  answers.push(data);
+  if (answers.length < g.threads.length) return;
+  g.snapshots.delete(ref);
+  send({ type: 'snapshot', ref, threads: answers.sort((a, b) => a.thread - b.thread) });
 }
 
 /** Collects the parts of a session from an older generation and gives it to one of the threads. */
@@ -102,6 +127,8 @@ function init(config: Config, group: number, generation: number): void {
     arriving: new Map(),
     nextHandoff: 0,
     nextThread: 0,
+    servers: [],
+    snapshots: new Map(),
   };
 }
 
@@ -111,8 +138,12 @@ function startThreads(g: Group): void {
     const id = { group: g.group, thread, generation: g.generation };
     g.threads.push(
       g.receivers.length === 1
-        ? new InlineThread(g.config, id, receivers, report)
-        : new WorkerThread({ config: g.config, id, receivers: [...receivers].map(([rid, h]) => [rid, fdOf(h)]) }, report, (t, code) => threadExited(g, t, code)),
+        ? new InlineThread(g.config, id, receivers, g.servers, report)
+        : new WorkerThread(
+            { config: g.config, id, receivers: [...receivers].map(([rid, h]) => [rid, fdOf(h)]), servers: g.servers },
+            report,
+            (t, code) => threadExited(g, t, code),
+          ),
     );
   });
   g.receivers = [];
@@ -132,6 +163,9 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
       break;
     case 'handoff':
       handOff(g, thread, msg, sockets);
+      break;
+    case 'snapshot':
+      collect(g, msg.ref, msg.data);
       break;
     case 'drained':
       if (++g.drained === g.config.global.threads) {

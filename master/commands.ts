@@ -1,0 +1,235 @@
+import type { Config } from '../src/config/types';
+import type { Reply } from '../src/control-protocol';
+import type { ServerAdmin } from '../src/server';
+import type { ThreadSnapshot } from '../src/snapshot';
+import { version } from '../src/version';
+import type { BoundReceiver } from './binder';
+import type { Generation } from './generation';
+import { CommandError } from './server-states';
+import { listenerStates, oldestSessions, sumStats } from './stats';
+import type { WorkerSlot } from './worker-slot';
+
+/** What the master CLI reads of the running service and may ask of it. */
+export interface ServiceView {
+  readonly config: Config;
+  readonly configFile: string | undefined;
+  readonly startedAt: number;
+  readonly reloads: number;
+  readonly failedReloads: number;
+  /** The serving generation first, then a reload's starting one, then the draining ones. */
+  generations(): { generation: Generation; role: 'current' | 'starting' | 'draining' }[];
+  reload(source: string): Promise<Reply>;
+  /** Applies an operator's server setting to every worker and keeps it for the next generations. */
+  administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): ServerAdmin;
+}
+
+/** The workers a command reads: every live one, or the one picked with @N / @!PID. */
+interface Scope {
+  slots: WorkerSlot[];
+}
+
+interface Command {
+  words: string[];
+  args: string;
+  help: string;
+  /** Takes an @N / @!PID prefix: it reads workers rather than changing the service. */
+  scoped: boolean;
+  run(args: string[], scope: Scope): Reply | Promise<Reply>;
+}
+
+/** How many sessions `show sess` lists. */
+const SHOWN_SESSIONS = 10;
+
+/**
+ * The master CLI's commands. Reading commands ask every worker for its threads' counters and sum
+ * them; `@N` (the Nth worker of the serving generation, as `show proc` numbers them) or `@!PID` (any
+ * worker) narrows them to one worker.
+ */
+export class Commands {
+  private readonly table: Command[] = [
+    { words: ['help'], args: '', help: 'this list', scoped: false, run: () => this.help() },
+    { words: ['show', 'proc'], args: '', help: 'the master and every worker: generation, group, pid, uptime, restarts', scoped: false, run: () => this.showProc() },
+    { words: ['show', 'info'], args: '', help: 'version, uptime, reloads, configuration, live sessions', scoped: true, run: (_, s) => this.showInfo(s) },
+    { words: ['show', 'listeners'], args: '', help: 'every receiver: address, fd, bound or inherited, per-thread state, accepted', scoped: true, run: (_, s) => this.showListeners(s) },
+    { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
+    { words: ['show', 'sess'], args: '', help: `the number of live sessions and the ${SHOWN_SESSIONS} oldest`, scoped: true, run: (_, s) => this.showSess(s) },
+    { words: ['reload'], args: '', help: 'reload the configuration and wait for the outcome', scoped: false, run: () => this.view.reload('master socket') },
+    { words: ['disable', 'server'], args: 'BACKEND/SERVER', help: 'no new sessions to the server (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { enabled: false }) },
+    { words: ['enable', 'server'], args: 'BACKEND/SERVER', help: 'undo disable server', scoped: false, run: ([ref]) => this.administer(ref, { enabled: true }) },
+    { words: ['set', 'weight'], args: 'BACKEND/SERVER WEIGHT', help: 'change a server weight, 0 to 256 (kept across reloads)', scoped: false, run: ([ref, w]) => this.setWeight(ref, w) },
+  ];
+
+  constructor(private readonly view: ServiceView) {}
+
+  async run(words: string[]): Promise<Reply> {
+    const [first, ...rest] = words;
+    const prefixed = first.startsWith('@');
+    const line = prefixed ? rest : words;
+    const command = this.table.find((c) => c.words.every((w, i) => line[i] === w));
+    if (command === undefined) return failure(`unknown command "${words.join(' ')}"; try "help"`);
+    const args = line.slice(command.words.length);
+    const expected = command.args === '' ? 0 : command.args.split(' ').length;
+    if (args.length !== expected) return failure(`usage: ${usage(command)}`);
+    try {
+      if (prefixed && !command.scoped) throw new CommandError(`"${command.words.join(' ')}" applies to the whole service: send it without ${first}`);
+      return await command.run(args, prefixed ? this.pick(first) : this.everyWorker());
+    } catch (err) {
+      if (err instanceof CommandError) return failure(err.message);
+      throw err;
+    }
+  }
+
+  private help(): Reply {
+    const rows = this.table.map((c) => [usage(c), c.help]);
+    return { ok: true, lines: [...table(rows), '', 'Prefix a show command with @N (worker N of "show proc") or @!PID to ask one worker.'] };
+  }
+
+  private showProc(): Reply {
+    const now = Date.now();
+    const v = this.view;
+    const rows = [['#', 'pid', 'role', 'generation', 'group', 'state', 'uptime', 'restarts']];
+    rows.push(['@0', String(process.pid), 'master', '-', '-', 'ready', uptime(now - v.startedAt), '-']);
+    const workers = this.view.generations().flatMap(({ generation, role }) =>
+      generation.slots.map((slot, i) => ({ at: role === 'current' ? `@${i + 1}` : '', pid: slot.pid ?? null, role, generation: generation.n, group: slot.group, state: slot.state, uptimeMs: now - slot.startedAt, restarts: slot.restarts })),
+    );
+    for (const w of workers) rows.push([w.at, String(w.pid ?? '-'), `worker (${w.role})`, String(w.generation), String(w.group), w.state, uptime(w.uptimeMs), String(w.restarts)]);
+    const master = { pid: process.pid, uptimeMs: now - v.startedAt, reloads: v.reloads, failedReloads: v.failedReloads };
+    return { ok: true, lines: [...table(rows), '', `reloads: ${v.reloads}, failed reloads: ${v.failedReloads}`], data: { master, workers } };
+  }
+
+  private async showInfo(scope: Scope): Promise<Reply> {
+    const { threads, missing } = await snapshots(scope);
+    const v = this.view;
+    const g = v.config.global;
+    const current = v.generations().find((x) => x.role === 'current')?.generation;
+    const info = {
+      version: version(),
+      pid: process.pid,
+      node: process.version,
+      uptime: uptime(Date.now() - v.startedAt),
+      config: v.configFile ?? '(embedded)',
+      masterSocket: g.masterSocket,
+      generation: current?.n ?? null,
+      groups: g.groups,
+      threads: g.threads,
+      maxconn: g.maxconn,
+      hardStopAfter: g.hardStopAfter,
+      reloads: v.reloads,
+      failedReloads: v.failedReloads,
+      sessions: threads.reduce((n, t) => n + t.sessions, 0),
+      workers: scope.slots.length,
+    };
+    return { ok: true, lines: [...table(Object.entries(info).map(([k, val]) => [`${k}:`, String(val)])), ...missing], data: info };
+  }
+
+  private async showListeners(scope: Scope): Promise<Reply> {
+    const { threads, missing } = await snapshots(scope);
+    const states = listenerStates(threads);
+    const receivers = this.receivers();
+    const listeners = receivers.map((r) => ({
+      frontend: r.frontend,
+      bind: r.bind.text,
+      address: r.address,
+      fd: r.handle.fd,
+      origin: r.inherited ? 'inherited' : 'bound',
+      threads: states.get(r.id)?.states ?? [],
+      accepted: states.get(r.id)?.accepted ?? 0,
+    }));
+    const rows = [['frontend', 'bind', 'address', 'fd', 'origin', 'accepted', 'threads'], ...listeners.map((l) => [l.frontend, l.bind, l.address, String(l.fd), l.origin, String(l.accepted), l.threads.join(' ')])];
+    return { ok: true, lines: [...table(rows), ...missing], data: listeners };
+  }
+
+  private async showStat(scope: Scope): Promise<Reply> {
+    const { threads, missing } = await snapshots(scope);
+    const totals = sumStats(threads);
+    const rows = [['type', 'name', 'status', 'weight', 'current', 'total', 'failures', 'address']];
+    for (const f of totals.frontends) rows.push(['frontend', f.name, '', '', String(f.current), String(f.total), '', '']);
+    for (const b of totals.backends) {
+      rows.push(['backend', b.name, '', '', String(b.current), String(b.total), '', '']);
+      for (const s of b.servers) rows.push(['server', `${b.name}/${s.name}`, s.enabled ? 'enabled' : 'disabled', String(s.weight), String(s.active), String(s.total), String(s.failures), s.address]);
+    }
+    return { ok: true, lines: [...table(rows), ...missing], data: totals };
+  }
+
+  private async showSess(scope: Scope): Promise<Reply> {
+    const { threads, missing } = await snapshots(scope);
+    const count = threads.reduce((n, t) => n + t.sessions, 0);
+    const oldest = oldestSessions(threads, SHOWN_SESSIONS);
+    const now = Date.now();
+    const rows = [['age', 'client', 'frontend', 'backend/server', 'generation', 'group', 'thread', 'migrated from']];
+    for (const s of oldest) {
+      rows.push([uptime(now - s.acceptedAt), s.client, s.frontend, `${s.backend}/${s.server}`, String(s.generation), String(s.group), String(s.thread), s.generations.join(',') || '-']);
+    }
+    const lines = [`${count} live session${count === 1 ? '' : 's'} over ${threads.length} thread${threads.length === 1 ? '' : 's'}`, ...(oldest.length > 0 ? table(rows) : []), ...missing];
+    return { ok: true, lines, data: { count, oldest } };
+  }
+
+  private administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): Reply {
+    const admin = this.view.administer(ref, change);
+    return { ok: true, lines: [`server ${admin.backend}/${admin.server}: ${admin.enabled ? 'enabled' : 'disabled'}, weight ${admin.weight}`], data: admin };
+  }
+
+  private setWeight(ref: string, text: string): Reply {
+    const weight = Number(text);
+    if (!/^\d+$/.test(text) || weight > 256) throw new CommandError(`weight must be an integer from 0 to 256; found "${text}"`);
+    return this.administer(ref, { weight });
+  }
+
+  private everyWorker(): Scope {
+    return { slots: this.view.generations().flatMap((g) => g.generation.slots) };
+  }
+
+  private pick(at: string): Scope {
+    const generations = this.view.generations();
+    if (at === '@0' || at === '@master') throw new CommandError(`${at} is the master itself: send the command without it`);
+    if (at.startsWith('@!')) {
+      const pid = Number(at.slice(2));
+      const slot = generations.flatMap((g) => g.generation.slots).find((s) => s.pid === pid);
+      if (slot === undefined) throw new CommandError(`no worker has pid ${at.slice(2)}; see "show proc"`);
+      return { slots: [slot] };
+    }
+    const n = Number(at.slice(1));
+    const slots = generations.find((g) => g.role === 'current')?.generation.slots ?? [];
+    if (!Number.isInteger(n) || n < 1 || n > slots.length) throw new CommandError(`no worker ${at}: the serving generation has @1 to @${slots.length}; see "show proc"`);
+    return { slots: [slots[n - 1]] };
+  }
+
+  /** The receivers of every live generation, each once. */
+  private receivers(): BoundReceiver[] {
+    const seen = new Map<string, BoundReceiver>();
+    for (const { generation } of this.view.generations()) for (const r of generation.receivers) if (!seen.has(r.id)) seen.set(r.id, r);
+    return [...seen.values()];
+  }
+}
+
+/** Every thread snapshot of the scope's workers, and a line for each worker that did not answer. */
+async function snapshots(scope: Scope): Promise<{ threads: ThreadSnapshot[]; missing: string[] }> {
+  const answers = await Promise.all(scope.slots.map((s) => s.snapshot()));
+  const missing = scope.slots.filter((_, i) => answers[i] === undefined).map((s) => `(worker of group ${s.group}, pid ${s.pid ?? '-'}, did not answer: not ready or gone)`);
+  return { threads: answers.flatMap((a) => a ?? []), missing };
+}
+
+function failure(line: string): Reply {
+  return { ok: false, lines: [line] };
+}
+
+function usage(c: Command): string {
+  return [...c.words, c.args].filter((w) => w !== '').join(' ');
+}
+
+/** Left-aligned columns, two spaces apart. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+function uptime(ms: number): string {
+  let s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  s -= d * 86400;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return `${d > 0 ? `${d}d` : ''}${d + h > 0 ? `${h}h` : ''}${d + h + m > 0 ? `${m}m` : ''}${s}s`;
+}

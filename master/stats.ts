@@ -1,0 +1,60 @@
+// Sums the threads' snapshots into what the master CLI shows for the whole service (or one worker).
+import type { BackendSnapshot, FrontendSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/snapshot';
+
+export interface Totals {
+  frontends: FrontendSnapshot[];
+  backends: BackendSnapshot[];
+}
+
+export type LocatedSession = SessionSnapshot & { group: number; thread: number; generation: number };
+
+export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
+  const frontends = new Map<string, FrontendSnapshot>();
+  const backends = new Map<string, BackendSnapshot>();
+  for (const t of threads) {
+    for (const f of t.frontends) {
+      const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total });
+    }
+    for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
+  }
+  return { frontends: [...frontends.values()], backends: [...backends.values()] };
+}
+
+/** Settings (enabled, weight) are the same in every thread: the first one's are kept. */
+function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
+  if (sum === undefined) return { ...b, servers: b.servers.map((s) => ({ ...s })) };
+  sum.current += b.current;
+  sum.total += b.total;
+  for (const s of b.servers) {
+    const into = sum.servers.find((x) => x.name === s.name);
+    if (into === undefined) {
+      sum.servers.push({ ...s });
+      continue;
+    }
+    into.active += s.active;
+    into.total += s.total;
+    into.failures += s.failures;
+  }
+  return sum;
+}
+
+/** The oldest `limit` sessions over every thread, oldest first, each with where it runs. */
+export function oldestSessions(threads: readonly ThreadSnapshot[], limit: number): LocatedSession[] {
+  const all = threads.flatMap((t) => t.oldest.map((s) => ({ ...s, group: t.group, thread: t.thread, generation: t.generation })));
+  return all.sort((a, b) => a.acceptedAt - b.acceptedAt).slice(0, limit);
+}
+
+/** Per receiver id: each thread's listener state and the connections accepted over all threads. */
+export function listenerStates(threads: readonly ThreadSnapshot[]): Map<string, { states: string[]; accepted: number }> {
+  const byId = new Map<string, { states: string[]; accepted: number }>();
+  for (const t of threads) {
+    for (const l of t.listeners) {
+      const entry = byId.get(l.id) ?? { states: [], accepted: 0 };
+      entry.states.push(`g${t.group}t${t.thread}:${l.state}`);
+      entry.accepted += l.accepted;
+      byId.set(l.id, entry);
+    }
+  }
+  return byId;
+}

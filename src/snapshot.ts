@@ -1,0 +1,59 @@
+// What one thread reports of itself to the master CLI: counters and states, plain data that crosses
+// a MessagePort and the cluster IPC channel. The master sums them over threads and workers.
+import type { ListenerState } from './listener';
+
+export interface ListenerSnapshot {
+  id: string;
+  state: ListenerState;
+  /** Connections this thread accepted on the receiver. */
+  accepted: number;
+}
+
+export interface FrontendSnapshot {
+  name: string;
+  current: number;
+  total: number;
+}
+
+export interface ServerSnapshot {
+  name: string;
+  address: string;
+  active: number;
+  total: number;
+  /** Connection attempts that failed (refused, reset or timed out). */
+  failures: number;
+  enabled: boolean;
+  weight: number;
+}
+
+export interface BackendSnapshot {
+  name: string;
+  current: number;
+  total: number;
+  servers: ServerSnapshot[];
+}
+
+export interface SessionSnapshot {
+  acceptedAt: number;
+  client: string;
+  frontend: string;
+  backend: string;
+  server: string;
+  /** Generations it went through before this one: a migrated session. */
+  generations: number[];
+}
+
+export interface ThreadSnapshot {
+  group: number;
+  thread: number;
+  generation: number;
+  listeners: ListenerSnapshot[];
+  frontends: FrontendSnapshot[];
+  backends: BackendSnapshot[];
+  sessions: number;
+  /** The oldest sessions of this thread, oldest first, at most OLDEST_SESSIONS. */
+  oldest: SessionSnapshot[];
+}
+
+/** How many of its oldest sessions a thread reports: enough for `show sess`, bounded for big loads. */
+export const OLDEST_SESSIONS = 20;
