@@ -66,7 +66,7 @@ export class Commands {
     const prefixed = first.startsWith('@');
     const line = prefixed ? rest : words;
     const command = this.table.find((c) => c.words.every((w, i) => line[i] === w));
-    if (command === undefined) return failure(`unknown command "${words.join(' ')}"; try "help"`);
+    if (command === undefined) return failure(`unknown command "${clip(words.join(' '))}"; try "help"`);
     const args = line.slice(command.words.length);
     const expected = command.args === '' ? 0 : command.args.split(' ').length;
     if (args.length !== expected) return failure(`usage: ${usage(command)}`);
@@ -90,7 +90,7 @@ export class Commands {
     const rows = [['#', 'pid', 'role', 'generation', 'group', 'state', 'uptime', 'restarts']];
     rows.push(['@0', String(process.pid), 'master', '-', '-', 'ready', uptime(now - v.startedAt), '-']);
     const workers = this.view.generations().flatMap(({ generation, role }) =>
-      generation.slots.map((slot, i) => ({ at: role === 'current' ? `@${i + 1}` : '', pid: slot.pid ?? null, role, generation: generation.n, group: slot.group, state: slot.state, uptimeMs: now - slot.startedAt, restarts: slot.restarts })),
+      generation.slots.map((slot, i) => ({ at: role === 'current' ? `@${i + 1}` : `@!${slot.pid ?? '-'}`, pid: slot.pid ?? null, role, generation: generation.n, group: slot.group, state: slot.state, uptimeMs: now - slot.startedAt, restarts: slot.restarts })),
     );
     for (const w of workers) rows.push([w.at, String(w.pid ?? '-'), `worker (${w.role})`, String(w.generation), String(w.group), w.state, uptime(w.uptimeMs), String(w.restarts)]);
     const master = { pid: process.pid, uptimeMs: now - v.startedAt, reloads: v.reloads, failedReloads: v.failedReloads };
@@ -207,6 +207,11 @@ async function snapshots(scope: Scope): Promise<{ threads: ThreadSnapshot[]; mis
   const answers = await Promise.all(scope.slots.map((s) => s.snapshot()));
   const missing = scope.slots.filter((_, i) => answers[i] === undefined).map((s) => `(worker of group ${s.group}, pid ${s.pid ?? '-'}, did not answer: not ready or gone)`);
   return { threads: answers.flatMap((a) => a ?? []), missing };
+}
+
+/** Garbage sent to the socket is not worth echoing in full. */
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 function failure(line: string): Reply {
