@@ -8,6 +8,7 @@ import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
 import { ControlServer } from './control';
 import { Generation } from './generation';
+import { SystemdNotifier } from './notify';
 import type { WorkerSlot } from './worker-slot';
 
 /** How long a reload's new generation may take to report every thread ready. */
@@ -38,12 +39,15 @@ export class Master {
   /** Sessions delivered to a worker of the current generation that has not yet said it took them. */
   private readonly adopting = new Map<string, { slot: WorkerSlot; from: number }>();
   private exit: ((code: number) => void) | undefined;
+  private readonly systemd: SystemdNotifier;
 
   constructor(
     private config: Config,
     private readonly source: LoadOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.systemd = SystemdNotifier.fromEnv(process.env, log);
+  }
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
   async run(): Promise<number> {
@@ -79,7 +83,9 @@ export class Master {
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
     void generation.start().then(() => {
-      if (!this.stopping) this.log.info(this.describe(generation), 'ready');
+      if (this.stopping) return;
+      this.log.info(this.describe(generation), 'ready');
+      this.systemd.ready(`serving: generation ${generation.n} (${generation.config.global.groups} × ${generation.config.global.threads} threads)`);
     });
     return exited;
   }
@@ -109,7 +115,9 @@ export class Master {
     do {
       this.reloadAgain = false;
       const waiting = this.waiting.splice(0);
+      this.systemd.reloading();
       const outcome = await this.reload();
+      if (!this.stopping) this.systemd.reloaded(outcome);
       waiting.forEach((w) => w(outcome));
     } while (this.reloadAgain && !this.stopping);
     this.reloading = false;
@@ -248,6 +256,7 @@ export class Master {
       return generations.forEach((g) => g.kill());
     }
     this.stopping = true;
+    this.systemd.stopping();
     const current = this.current!;
     this.log.info({ signal, hardStopAfterMs: this.config.global.hardStopAfter }, 'stopping: no new connections, waiting for sessions to end');
     void current.stop(this.config.global.hardStopAfter).then(() => {
@@ -260,6 +269,7 @@ export class Master {
   private finishStop(): void {
     if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
     this.control?.close();
+    this.systemd.close();
     this.log.info('stopped');
     this.exit?.(0);
   }
