@@ -15,8 +15,8 @@ const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
 Usage:
   ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text]
-                                               run in the foreground (logs: JSON lines on stdout);
-                                               as a systemd service it reports to NOTIFY_SOCKET
+                                               run in the foreground, logging to stdout; under
+                                               systemd it reports to NOTIFY_SOCKET (sd_notify)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
                                                validate a configuration and try its binds
   ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
