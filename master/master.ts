@@ -11,6 +11,7 @@ import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerStates } from './server-states';
 import { Generation } from './generation';
+import { SystemdNotifier } from './notify';
 import type { WorkerSlot } from './worker-slot';
 
 /** How long a reload's new generation may take to report every thread ready. */
@@ -46,12 +47,15 @@ export class Master {
   private readonly startedAt = Date.now();
   private readonly servers = new ServerStates();
   private readonly commands = new Commands(this.view());
+  private readonly systemd: SystemdNotifier;
 
   constructor(
     private config: Config,
     private readonly source: LoadOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.systemd = SystemdNotifier.fromEnv(process.env, log);
+  }
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
   async run(): Promise<number> {
@@ -87,7 +91,9 @@ export class Master {
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
     void generation.start().then(() => {
-      if (!this.stopping) this.log.info(this.describe(generation), 'ready');
+      if (this.stopping) return;
+      this.log.info(this.describe(generation), 'ready');
+      this.systemd.ready(`serving: generation ${generation.n} (${generation.config.global.groups} × ${generation.config.global.threads} threads)`);
     });
     return exited;
   }
@@ -145,7 +151,9 @@ export class Master {
     do {
       this.reloadAgain = false;
       const waiting = this.waiting.splice(0);
+      this.systemd.reloading();
       const outcome = await this.reload();
+      if (!this.stopping) this.systemd.reloaded(outcome);
       waiting.forEach((w) => w(outcome));
     } while (this.reloadAgain && !this.stopping);
     this.reloading = false;
@@ -288,6 +296,7 @@ export class Master {
       return generations.forEach((g) => g.kill());
     }
     this.stopping = true;
+    this.systemd.stopping();
     const current = this.current!;
     this.log.info({ signal, hardStopAfterMs: this.config.global.hardStopAfter }, 'stopping: no new connections, waiting for sessions to end');
     void current.stop(this.config.global.hardStopAfter).then(() => {
@@ -300,6 +309,7 @@ export class Master {
   private finishStop(): void {
     if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
     this.control?.close();
+    this.systemd.close();
     this.log.info('stopped');
     this.exit?.(0);
   }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { BindError, bindAll, closeReceiver } from '../master/binder';
 import { Master } from '../master/master';
 import { ConfigError, loadConfig, type LoadOptions } from './config/load';
+import { LOG_FORMATS } from './config/schema';
 import type { Config } from './config/types';
 import { sendCommand } from './control-client';
 import { defaultMasterSocket } from './control-path';
@@ -12,7 +13,9 @@ import { version } from './version';
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
 Usage:
-  ferry start [-c FILE] [--set KEY=VALUE ...]   run in the foreground (logs: JSON lines on stdout)
+  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text]
+                                               run in the foreground, logging to stdout; under
+                                               systemd it reports to NOTIFY_SOCKET (sd_notify)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
                                                validate a configuration and try its binds
   ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
@@ -26,6 +29,8 @@ Options:
   --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
                        parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
                        Precedence: --set > FERRY_* > file > defaults.
+  --log-format FORMAT  json (default): one JSON object a line, as journald keeps them; text: a
+                       line for people. The same as --set global.log.format=FORMAT
   --no-bind            check only: do not try to bind the listening addresses (use this while ferry
                        itself holds them)
   -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
@@ -101,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         set: { type: 'string', multiple: true },
         'no-bind': { type: 'boolean' },
+        'log-format': { type: 'string' },
         socket: { type: 'string', short: 's' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -124,13 +130,19 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload or ctl)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
   if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
+  const format = values['log-format'];
+  if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
+    return usageError(`--log-format: expected ${LOG_FORMATS.join(' or ')}, found "${format}"`);
+  }
 
-  const source = { file: values.config, overrides: values.set ?? [], env: process.env };
+  // --log-format is a shorthand for the --set that takes the format to the workers with the configuration.
+  const overrides = [...(values.set ?? []), ...(format === undefined ? [] : [`global.log.format=${format}`])];
+  const source = { file: values.config, overrides, env: process.env };
   const config = load(source);
   if (config === undefined) return 1;
   if (command === 'check') return check(config, values.config, !values['no-bind']);
   // Reloads read the configuration again from the same file, environment and --set options.
-  return new Master(config, source, createLogger(config.global.log.level, { role: 'master' })).run();
+  return new Master(config, source, createLogger(config.global.log, { role: 'master' })).run();
 }
 
 main(process.argv.slice(2)).then(

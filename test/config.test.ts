@@ -169,7 +169,7 @@ test('server address: errors', () => {
 
 test('validate: every default is applied', () => {
   const config = valid(minimal());
-  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info' } });
+  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info', format: 'json' } });
   const web = config.frontends.web;
   assert.is(web.name, 'web');
   assert.is(web.mode, 'tcp');
@@ -219,7 +219,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     },
   };
   const expected: Config = {
-    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info' } },
+    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info', format: 'json' } },
     frontends: {
       web: {
         name: 'web',
@@ -324,7 +324,7 @@ test('validate: typos are unknown keys at every depth', () => {
   for (const line of [
     'globl: unknown key (expected one of: global, frontends, backends)',
     'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, log)',
-    'global.log.levl: unknown key (expected one of: level)',
+    'global.log.levl: unknown key (expected one of: level, format)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client)',
     'backends.app.timeout.conect: unknown key (expected one of: connect, server, tunnel)',

@@ -33,7 +33,7 @@ export class InlineThread implements ThreadLink {
   private readonly stack: ThreadStack;
 
   constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, servers: ServerAdmin[], report: ThreadReport) {
-    const log = createLogger(config.global.log.level, { role: 'worker', ...id });
+    const log = createLogger(config.global.log, { role: 'worker', ...id });
     this.stack = new ThreadStack(config, id, log, (msg, sockets = []) => report(id.thread, msg, sockets));
     this.stack.administer(servers);
     this.stack.start(receivers);

@@ -8,7 +8,7 @@ import type { Posted, ThreadStart } from './thread-link';
 
 const start = workerData as ThreadStart;
 const port = parentPort!;
-const log = createLogger(start.config.global.log.level, { role: 'worker', ...start.id });
+const log = createLogger(start.config.global.log, { role: 'worker', ...start.id });
 
 process.on('uncaughtException', (err) => {
   log.fatal({ err }, 'thread crashed');

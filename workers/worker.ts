@@ -119,7 +119,7 @@ function init(config: Config, group: number, generation: number): void {
     config,
     group,
     generation,
-    log: createLogger(config.global.log.level, { role: 'worker', group, generation }),
+    log: createLogger(config.global.log, { role: 'worker', group, generation }),
     receivers: Array.from({ length: n }, () => new Map<string, object>()),
     threads: [],
     ready: 0,

@@ -27,7 +27,7 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     hardStopAfter: ms(raw.hardStopAfter),
     maxReloads: raw.maxReloads,
     masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
-    log: { level: raw.log.level },
+    log: { level: raw.log.level, format: raw.log.format },
   };
 }
 

@@ -5,6 +5,7 @@ import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'text'] as const;
 export const BALANCES = ['roundrobin', 'leastconn'] as const;
 export const SERVICES = ['echo', 'hello'] as const;
 export const MODES = ['tcp'] as const;
@@ -56,7 +57,7 @@ const globalSchema = optionalSection({
   hardStopAfter: duration('30s'),
   maxReloads: integer(1, 1000, 50),
   masterSocket: { type: 'string', minLength: 1, description: 'a path for the master CLI socket, such as "/run/ferry/ferry.sock"' },
-  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info') }),
+  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info'), format: oneOf(LOG_FORMATS, 'json') }),
 });
 
 const frontendSchema = section(

@@ -3,6 +3,8 @@
 // Durations are milliseconds.
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** `json`: one pino JSON object a line, for journald and machines; `text`: lines for people. */
+export type LogFormat = 'json' | 'text';
 
 export interface GlobalConfig {
   groups: number;
@@ -13,7 +15,12 @@ export interface GlobalConfig {
   maxReloads: number;
   /** The master CLI's Unix socket (SOCK_SEQPACKET). */
   masterSocket: string;
-  log: { level: LogLevel };
+  log: LogSettings;
+}
+
+export interface LogSettings {
+  level: LogLevel;
+  format: LogFormat;
 }
 
 export type BindAddress =

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseDuration } from '../src/config/duration';
+import { CLI, runCli, tmpPath } from './helpers/ferry';
+
+const UNITS = join(__dirname, '..', '..', 'etc', 'systemd');
+const EXAMPLE = join(__dirname, '..', '..', 'etc', 'ferry.json');
+/** Where the units expect ferry: npm's global install. */
+const INSTALLED = '/usr/local/bin/ferry';
+const ANALYZE = '/usr/bin/systemd-analyze';
+
+const unit = (name: string): string => readFileSync(join(UNITS, name), 'utf8');
+
+/** Where the analysis can be run: the units, copied, with ferry's path leading to this build. */
+function installHere(): string[] {
+  const dir = tmpPath('units');
+  mkdirSync(dir);
+  const ferry = join(dir, 'ferry');
+  writeFileSync(ferry, `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`);
+  chmodSync(ferry, 0o755);
+  return ['ferry.service', 'ferry.socket'].map((name) => {
+    const path = join(dir, name);
+    writeFileSync(path, unit(name).replaceAll(INSTALLED, ferry));
+    return path;
+  });
+}
+
+if (!existsSync(ANALYZE)) console.error(`units.test: skipped: ${ANALYZE} is not installed (Debian: apt-get install systemd)`);
+
+(existsSync(ANALYZE) ? test : test.skip)('ferry.service and ferry.socket pass systemd-analyze verify without a warning', async () => {
+  assert.ok(unit('ferry.service').includes(`ExecStart=${INSTALLED} start`));
+  const units = installHere();
+  const { stdout, stderr } = await promisify(execFile)(ANALYZE, ['verify', ...units], { timeout: 30_000 });
+  const about = `${stdout}${stderr}`.split('\n').filter((l) => /ferry\.(service|socket)/.test(l));
+  assert.equal(about, [], 'no message about the units');
+});
+
+test('the service is a notify service reloaded with SIGUSR2, and its ExecStartPre is a check ferry accepts', async () => {
+  const service = unit('ferry.service');
+  for (const line of ['Type=notify', 'NotifyAccess=main', 'ExecReload=/bin/kill -USR2 $MAINPID', 'KillMode=mixed', 'RuntimeDirectory=ferry']) {
+    assert.ok(service.split('\n').includes(line), line);
+  }
+  // systemd's SIGKILL must come only after the master's own hard stop.
+  const stopSec = parseDuration(/^TimeoutStopSec=(\S+)$/m.exec(service)![1])!;
+  assert.ok(stopSec > parseDuration(JSON.parse(readFileSync(EXAMPLE, 'utf8')).global.hardStopAfter)!, 'TimeoutStopSec > hardStopAfter');
+  // V8's JIT needs writable executable memory.
+  assert.not.match(service, /^MemoryDenyWriteExecute=/m);
+  const pre = /^ExecStartPre=(\S+) (.*)$/m.exec(service)!;
+  assert.is(pre[1], INSTALLED);
+  const check = await runCli(pre[2].replace('/etc/ferry/ferry.json', EXAMPLE).split(' '));
+  assert.is(check.code, 0, check.stderr);
+});
+
+test.run();
