@@ -125,11 +125,11 @@ test('timeout.tunnel replaces the client and server timeouts once connected', as
   try {
     const c = await openClient(port);
     await c.waitFor('held');
-    const started = Date.now();
     await c.closed;
-    const ms = Date.now() - started;
-    assert.ok(ms >= 250 && ms < 5000, `closed after ${ms} ms`);
-    assert.match(String((await ferry.waitMsg('session')).termination), /^[cs]D$/);
+    // A timeout in the data phase well before the 20 s server timeout: the tunnel timeout's doing.
+    const session = await ferry.waitMsg('session');
+    assert.match(String(session.termination), /^[cs]D$/);
+    assert.ok((session.totalMs as number) < 5000, `closed after ${String(session.totalMs)} ms`);
   } finally {
     await ferry.stop();
     await server.close();
