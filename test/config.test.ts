@@ -400,7 +400,7 @@ test('validate: bind object problems', () => {
       'frontends.web.bind[0].v6only: "v6only" applies only to IPv6 binds such as ":::8080", and "127.0.0.1:80" is not one',
       'frontends.web.bind[1].owner: unknown key (expected one of: address, mode, user, group, v6only)',
       'frontends.web.bind[1].mode: expected a file mode such as "0660" (octal, in a string) or 432, found 660',
-      'frontends.web.bind[1].user: expected a user name, found ""',
+      'frontends.web.bind[1].user: expected a user name or a numeric id, such as "ferry" or 1000, found ""',
       'frontends.web.bind[2].address: required key is missing (expected a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock")',
       'frontends.web.bind[3].group: "group" applies only to unix@ binds, and "abns@x" is not one',
     ],

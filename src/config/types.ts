@@ -16,9 +16,16 @@ export interface GlobalConfig {
   log: { level: LogLevel };
 }
 
+/** A Unix socket file's permission bits, owner and group (user and group: a name or a numeric id). */
+export interface SocketAccess {
+  mode?: number;
+  user?: string;
+  group?: string;
+}
+
 export type BindAddress =
   | { kind: 'tcp'; host: string; port: number; family: 4 | 6; v6only: boolean }
-  | { kind: 'unix'; path: string; mode?: number; user?: string; group?: string }
+  | ({ kind: 'unix'; path: string } & SocketAccess)
   | { kind: 'abns'; name: string };
 
 export interface BindConfig {
