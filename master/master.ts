@@ -57,7 +57,8 @@ export class Master {
       return 1;
     }
     for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
-    const control = new ControlServer(this.config.global.masterSocket, (words) => this.command(words), this.log);
+    const { masterSocket, masterSocketAccess } = this.config.global;
+    const control = new ControlServer(masterSocket, masterSocketAccess, (words) => this.command(words), this.log);
     try {
       await control.listen();
     } catch (err) {

@@ -169,7 +169,7 @@ test('server address: errors', () => {
 
 test('validate: every default is applied', () => {
   const config = valid(minimal());
-  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info' } });
+  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info' } });
   const web = config.frontends.web;
   assert.is(web.name, 'web');
   assert.is(web.mode, 'tcp');
@@ -219,7 +219,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     },
   };
   const expected: Config = {
-    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info' } },
+    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info' } },
     frontends: {
       web: {
         name: 'web',
@@ -323,7 +323,7 @@ test('validate: typos are unknown keys at every depth', () => {
   const problems = problemsOf(raw);
   for (const line of [
     'globl: unknown key (expected one of: global, frontends, backends)',
-    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, log)',
+    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, log)',
     'global.log.levl: unknown key (expected one of: level)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client)',
@@ -500,7 +500,7 @@ test('validate: required sections and keys', () => {
   ]);
   assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, found 5']);
   assert.equal(problemsOf(minimal({ global: [] })), [
-    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, log, found []',
+    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, log, found []',
   ]);
 });
 

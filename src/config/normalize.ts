@@ -6,6 +6,7 @@ import { defaultMasterSocket } from '../control-path';
 import { parseServerAddress } from './address';
 import { parseBindList, toBindConfig } from './bind';
 import { parseDuration } from './duration';
+import { accessOf } from './socket-access';
 import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ServerConfig } from './types';
 
 type Raw = Record<string, any>;
@@ -27,6 +28,7 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     hardStopAfter: ms(raw.hardStopAfter),
     maxReloads: raw.maxReloads,
     masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
+    masterSocketAccess: { mode: 0o600, ...accessOf(raw.masterSocketAccess ?? {}) },
     log: { level: raw.log.level },
   };
 }

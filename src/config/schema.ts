@@ -56,6 +56,7 @@ const globalSchema = optionalSection({
   hardStopAfter: duration('30s'),
   maxReloads: integer(1, 1000, 50),
   masterSocket: { type: 'string', minLength: 1, description: 'a path for the master CLI socket, such as "/run/ferry/ferry.sock"' },
+  masterSocketAccess: { socketAccess: true, description: 'an object with the keys mode, user, group' },
   log: optionalSection({ level: oneOf(LOG_LEVELS, 'info') }),
 });
 

@@ -5,6 +5,7 @@
 import { findBindConflicts } from './conflicts';
 import { isRecord, problem, type Problem } from './problems';
 import { NAME_PATTERN } from './schema';
+import { checkAccessAccounts } from './socket-access';
 
 const NAME_RULE = 'names may contain only letters, digits, "_", "." and "-"';
 
@@ -12,7 +13,9 @@ export function checkSemantics(data: unknown): Problem[] {
   if (!isRecord(data)) return [];
   const frontends = isRecord(data.frontends) ? data.frontends : {};
   const backends = isRecord(data.backends) ? data.backends : {};
+  const global = isRecord(data.global) ? data.global : {};
   return [
+    ...(isRecord(global.masterSocketAccess) ? checkAccessAccounts(global.masterSocketAccess, ['global', 'masterSocketAccess']) : []),
     ...checkNames(['frontends'], frontends),
     ...checkNames(['backends'], backends),
     ...Object.entries(backends).flatMap(([name, b]) => checkBackend(name, b)),

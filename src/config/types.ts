@@ -13,6 +13,8 @@ export interface GlobalConfig {
   maxReloads: number;
   /** The master CLI's Unix socket (SOCK_SEQPACKET). */
   masterSocket: string;
+  /** Who may use the master socket; the mode defaults to 0600. */
+  masterSocketAccess: SocketAccess & { mode: number };
   log: { level: LogLevel };
 }
 
