@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log';
+import { cannotRunAs } from '../src/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
@@ -47,6 +48,12 @@ export class Master {
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
   async run(): Promise<number> {
+    const refused = cannotRunAs(this.config.global.runAs);
+    if (refused !== undefined) {
+      this.log.fatal({ problems: [refused] }, 'cannot run the workers: nothing started');
+      process.stderr.write(`ferry: cannot start: ${refused}\n`);
+      return 1;
+    }
     let receivers: BoundReceiver[];
     try {
       receivers = await bindAll(this.config);
@@ -131,6 +138,8 @@ export class Master {
       if (!(err instanceof ConfigError)) throw err;
       return this.reloadFailed('invalid configuration', err.problems);
     }
+    const refused = cannotRunAs(config.global.runAs);
+    if (refused !== undefined) return this.reloadFailed('cannot run the workers', [refused]);
     let receivers: BoundReceiver[];
     try {
       receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])));

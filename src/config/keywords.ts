@@ -2,6 +2,7 @@
 // reports finished sentences in params.message, so the translator prints them unchanged.
 
 import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
+import { checkAccountSyntax } from './account';
 import { parseServerAddress } from './address';
 import { parseBindList } from './bind';
 import { MAX_TIMER_MS, parseDuration } from './duration';
@@ -17,6 +18,8 @@ export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('duration', checkDuration),
   keyword('bindList', (data) => parseBindList(data).problems),
   keyword('serverAddress', checkServerAddress),
+  keyword('userAccount', (data) => checkAccountSyntax(data, [], 'user')),
+  keyword('groupAccount', (data) => checkAccountSyntax(data, [], 'group')),
   keyword('socketAccess', checkSocketAccess),
 ];
 

@@ -6,6 +6,7 @@ import { defaultMasterSocket } from '../control-path';
 import { parseServerAddress } from './address';
 import { parseBindList, toBindConfig } from './bind';
 import { parseDuration } from './duration';
+import { runAsOf } from './run-as';
 import { accessOf } from './socket-access';
 import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ServerConfig } from './types';
 
@@ -29,8 +30,15 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     maxReloads: raw.maxReloads,
     masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
     masterSocketAccess: { mode: 0o600, ...accessOf(raw.masterSocketAccess ?? {}) },
+    ...workersRunAs(raw),
     log: { level: raw.log.level },
   };
+}
+
+function workersRunAs(raw: Raw): Pick<GlobalConfig, 'runAs'> {
+  const { runAs, problems } = runAsOf(raw);
+  if (problems.length > 0) throw new Error(`validated global.user or global.group failed to resolve: ${problems[0].message}`);
+  return runAs === undefined ? {} : { runAs };
 }
 
 function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): FrontendConfig {

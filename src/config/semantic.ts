@@ -4,6 +4,7 @@
 
 import { findBindConflicts } from './conflicts';
 import { isRecord, problem, type Problem } from './problems';
+import { runAsOf } from './run-as';
 import { NAME_PATTERN } from './schema';
 import { checkAccessAccounts } from './socket-access';
 
@@ -15,6 +16,7 @@ export function checkSemantics(data: unknown): Problem[] {
   const backends = isRecord(data.backends) ? data.backends : {};
   const global = isRecord(data.global) ? data.global : {};
   return [
+    ...runAsOf(global).problems,
     ...(isRecord(global.masterSocketAccess) ? checkAccessAccounts(global.masterSocketAccess, ['global', 'masterSocketAccess']) : []),
     ...checkNames(['frontends'], frontends),
     ...checkNames(['backends'], backends),

@@ -15,7 +15,22 @@ export interface GlobalConfig {
   masterSocket: string;
   /** Who may use the master socket; the mode defaults to 0600. */
   masterSocketAccess: SocketAccess & { mode: number };
+  /** Who the workers run as (global.user, global.group); absent: as the master. */
+  runAs?: RunAs;
   log: { level: LogLevel };
+}
+
+/**
+ * Workers drop to these ids, resolved on this host when the configuration was read. The names are
+ * kept as written, for messages.
+ */
+export interface RunAs {
+  user: string;
+  group?: string;
+  uid: number;
+  gid: number;
+  /** The user's account name, whose supplementary groups the workers get; absent for an id no account has. */
+  account?: string;
 }
 
 /** A Unix socket file's permission bits, owner and group (user and group: a name or a numeric id). */
