@@ -2,8 +2,8 @@ import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import type { BindAddress, BindConfig, Config } from '../src/config/types';
-import { resolveGroup, resolveUser } from './ids';
+import type { BindAddress, BindConfig, Config, SocketAccess } from '../src/config/types';
+import { resolveGroup, resolveUser } from '../src/ids';
 
 /** The libuv handle of a bound socket, as node:cluster's primary creates and sends them. */
 export interface ServerHandle {
@@ -74,7 +74,7 @@ export async function bindAll(config: Config, existing: ReadonlyMap<string, Boun
 
 /** Checks that a kept socket can take the new options; a Unix socket's file gets the new ones. */
 function reuse(was: BindAddress, now: BindAddress): void {
-  if (now.kind === 'unix') return applyOwnership(now);
+  if (now.kind === 'unix') return applySocketAccess(now.path, now);
   if (now.kind === 'tcp' && was.kind === 'tcp' && now.v6only !== was.v6only) {
     throw new Error('v6only cannot change on a socket that stays open; remove the bind in one reload and add it back in the next, or restart');
   }
@@ -94,7 +94,7 @@ async function bindOne(address: BindAddress): Promise<ServerHandle> {
       await removeStaleSocket(address.path);
       const handle = check(createServerHandle(address.path, -1, -1), 'unix');
       try {
-        applyOwnership(address);
+        applySocketAccess(address.path, address);
       } catch (err) {
         handle.close();
         unlinkQuietly(address.path);
@@ -168,12 +168,13 @@ async function removeStaleSocket(path: string): Promise<void> {
   unlinkQuietly(path);
 }
 
-function applyOwnership(address: Extract<BindAddress, { kind: 'unix' }>): void {
-  if (address.mode !== undefined) chmodSync(address.path, address.mode);
-  if (address.user !== undefined || address.group !== undefined) {
-    const uid = address.user === undefined ? -1 : resolveUser(address.user);
-    const gid = address.group === undefined ? -1 : resolveGroup(address.group);
-    chownSync(address.path, uid, gid);
+/** Gives a socket file (or the directory of the master socket) its configured mode, owner and group. */
+export function applySocketAccess(path: string, access: SocketAccess): void {
+  if (access.mode !== undefined) chmodSync(path, access.mode);
+  if (access.user !== undefined || access.group !== undefined) {
+    const uid = access.user === undefined ? -1 : resolveUser(access.user);
+    const gid = access.group === undefined ? -1 : resolveGroup(access.group);
+    chownSync(path, uid, gid);
   }
 }
 

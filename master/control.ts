@@ -1,7 +1,9 @@
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SeqpacketServer, SeqpacketSocket } from 'node-unix-socket';
+import type { SocketAccess } from '../src/config/types';
 import type { Logger } from '../src/log';
+import { applySocketAccess } from './binder';
 import { decodeRequest, encodeReply, type Reply } from '../src/control-protocol';
 import { destroyLater } from '../src/seqpacket';
 
@@ -18,6 +20,8 @@ export class ControlServer {
 
   constructor(
     readonly path: string,
+    /** Who may connect: the socket's mode (0600 unless configured), owner and group. */
+    private readonly access: SocketAccess & { mode: number },
     private readonly handle: CommandHandler,
     private readonly log: Logger,
   ) {
@@ -26,11 +30,10 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    makeDirectory(dirname(this.path), this.access);
     await removeStale(this.path);
     this.server.listen(this.path);
-    // Only the user running ferry may reload or reconfigure it.
-    chmodSync(this.path, 0o600);
+    applySocketAccess(this.path, this.access);
   }
 
   close(): void {
@@ -64,6 +67,17 @@ export class ControlServer {
       );
     });
   }
+}
+
+/**
+ * The directories created here let in whoever the socket's mode lets in (to reach the socket, not to
+ * list them) and belong to the socket's owner and group. A directory that exists is left as it is.
+ */
+function makeDirectory(dir: string, access: SocketAccess & { mode: number }): void {
+  const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  const mode = 0o700 | (access.mode & 0o070 ? 0o010 : 0) | (access.mode & 0o007 ? 0o001 : 0);
+  for (let d = dir; d.length >= first.length; d = dirname(d)) applySocketAccess(d, { ...access, mode });
 }
 
 /** A socket file whose master is gone would make listen fail forever; a live one is an error. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log';
+import { cannotRunAs } from '../src/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
@@ -59,6 +60,12 @@ export class Master {
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
   async run(): Promise<number> {
+    const refused = cannotRunAs(this.config.global.runAs);
+    if (refused !== undefined) {
+      this.log.fatal({ problems: [refused] }, 'cannot run the workers: nothing started');
+      process.stderr.write(`ferry: cannot start: ${refused}\n`);
+      return 1;
+    }
     let receivers: BoundReceiver[];
     try {
       receivers = await bindAll(this.config);
@@ -69,7 +76,8 @@ export class Master {
       return 1;
     }
     for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
-    const control = new ControlServer(this.config.global.masterSocket, (words) => this.commands.run(words), this.log);
+    const { masterSocket, masterSocketAccess } = this.config.global;
+    const control = new ControlServer(masterSocket, masterSocketAccess, (words) => this.commands.run(words), this.log);
     try {
       await control.listen();
     } catch (err) {
@@ -174,6 +182,8 @@ export class Master {
       if (!(err instanceof ConfigError)) throw err;
       return this.reloadFailed('invalid configuration', err.problems);
     }
+    const refused = cannotRunAs(config.global.runAs);
+    if (refused !== undefined) return this.reloadFailed('cannot run the workers', [refused]);
     let receivers: BoundReceiver[];
     try {
       receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])));

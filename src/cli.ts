@@ -9,6 +9,7 @@ import { sendCommand } from './control-client';
 import { defaultMasterSocket } from './control-path';
 import { createLogger } from './log';
 import { version } from './version';
+import { cannotRunAs } from './privileges';
 
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
@@ -59,6 +60,11 @@ function load(source: LoadOptions): Config | undefined {
 }
 
 async function check(config: Config, file: string | undefined, bind: boolean): Promise<number> {
+  const refused = cannotRunAs(config.global.runAs);
+  if (refused !== undefined) {
+    process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot run here:\n  - ${refused}\n`);
+    return 1;
+  }
   if (bind) {
     try {
       (await bindAll(config)).forEach(closeReceiver);

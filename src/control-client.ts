@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { unpack } from 'msgpackr';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { encodeRequest, type Reply } from './control-protocol';
@@ -8,9 +9,9 @@ export function sendCommand(path: string, command: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const socket = new SeqpacketSocket();
     const done = (): void => destroyLater(socket);
-    const unreachable = (err: Error): void => {
+    const unreachable = (): void => {
       done();
-      reject(new Error(`cannot reach the ferry master at ${path}: ${err.message} (is ferry running? pass -s with its global.masterSocket)`));
+      reject(new Error(`cannot reach the ferry master at ${path}: ${whyUnreachable(path)}`));
     };
     socket.on('error', unreachable);
     socket.on('data', (packet: Buffer) => {
@@ -23,9 +24,25 @@ export function sendCommand(path: string, command: string): Promise<Reply> {
     });
     try {
       socket.connect(path, () => socket.write(encodeRequest(command)));
-    } catch (err) {
-      // A missing path fails at once rather than through 'error'.
-      unreachable(err as Error);
+    } catch {
+      // A connect that fails throws at once rather than emitting 'error'.
+      unreachable();
     }
   });
+}
+
+/**
+ * node-unix-socket words every failed connect as "No such file or directory", whatever the cause;
+ * the file system tells what it was.
+ */
+function whyUnreachable(path: string): string {
+  const hint = '(is ferry running? pass -s with its global.masterSocket)';
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') return 'permission denied (global.masterSocketAccess sets who may connect; by default only the socket\'s owner)';
+    return `${code === 'ENOENT' ? 'no such socket' : (err as Error).message} ${hint}`;
+  }
+  return `nobody accepts connections there ${hint}`;
 }

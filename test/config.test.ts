@@ -169,7 +169,7 @@ test('server address: errors', () => {
 
 test('validate: every default is applied', () => {
   const config = valid(minimal());
-  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info', format: 'json' } });
+  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json' } });
   const web = config.frontends.web;
   assert.is(web.name, 'web');
   assert.is(web.mode, 'tcp');
@@ -219,7 +219,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     },
   };
   const expected: Config = {
-    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), log: { level: 'info', format: 'json' } },
+    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json' } },
     frontends: {
       web: {
         name: 'web',
@@ -323,7 +323,7 @@ test('validate: typos are unknown keys at every depth', () => {
   const problems = problemsOf(raw);
   for (const line of [
     'globl: unknown key (expected one of: global, frontends, backends)',
-    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, log)',
+    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
     'global.log.levl: unknown key (expected one of: level, format)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client)',
@@ -400,7 +400,7 @@ test('validate: bind object problems', () => {
       'frontends.web.bind[0].v6only: "v6only" applies only to IPv6 binds such as ":::8080", and "127.0.0.1:80" is not one',
       'frontends.web.bind[1].owner: unknown key (expected one of: address, mode, user, group, v6only)',
       'frontends.web.bind[1].mode: expected a file mode such as "0660" (octal, in a string) or 432, found 660',
-      'frontends.web.bind[1].user: expected a user name, found ""',
+      'frontends.web.bind[1].user: expected a user name or a numeric id, such as "ferry" or 1000, found ""',
       'frontends.web.bind[2].address: required key is missing (expected a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock")',
       'frontends.web.bind[3].group: "group" applies only to unix@ binds, and "abns@x" is not one',
     ],
@@ -500,7 +500,7 @@ test('validate: required sections and keys', () => {
   ]);
   assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, found 5']);
   assert.equal(problemsOf(minimal({ global: [] })), [
-    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, log, found []',
+    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log, found []',
   ]);
 });
 

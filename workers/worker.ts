@@ -1,13 +1,15 @@
 // Entry point of a worker process: the coordinator of one thread group. It receives one dup of every
 // receiver per thread from the master, starts the threads, relays the master's orders to them and
 // reports their state back. It never binds or accepts itself unless it runs the only thread inline.
-import type { Config } from '../src/config/types';
+import { describeRunAs } from '../src/config/run-as';
+import type { Config, RunAs } from '../src/config/types';
 import type { SendHandle } from 'node:child_process';
 import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/ipc';
 import { createLogger, type Logger } from '../src/log';
 import { fdOf } from '../src/handles';
 import type { ServerAdmin } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
+import { dropPrivileges } from '../src/privileges';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
 
 interface Group {
@@ -115,11 +117,14 @@ function handOff(g: Group, thread: number, msg: Extract<FromThread, { type: 'han
 
 function init(config: Config, group: number, generation: number): void {
   const n = config.global.threads;
+  const log = createLogger(config.global.log, { role: 'worker', group, generation });
+  // Before any socket is used or any thread started. Without a state, the messages that follow are ignored.
+  if (config.global.runAs !== undefined && !dropTo(config.global.runAs, log)) return;
   state = {
     config,
     group,
     generation,
-    log: createLogger(config.global.log, { role: 'worker', group, generation }),
+    log,
     receivers: Array.from({ length: n }, () => new Map<string, object>()),
     threads: [],
     ready: 0,
@@ -130,6 +135,21 @@ function init(config: Config, group: number, generation: number): void {
     servers: [],
     snapshots: new Map(),
   };
+}
+
+/** Drops to global.user and global.group; on failure tells the master why and exits. */
+function dropTo(target: RunAs, log: Logger): boolean {
+  let dropped: boolean;
+  try {
+    dropped = dropPrivileges(target);
+  } catch (err) {
+    const reason = `cannot run as ${describeRunAs(target)}: ${(err as Error).message}`;
+    log.fatal({ uid: process.getuid!(), gid: process.getgid!() }, `${reason}; the worker exits`);
+    send({ type: 'failed', reason }, undefined, () => process.exit(1));
+    return false;
+  }
+  if (dropped) log.info({ user: target.user, uid: process.getuid!(), group: target.group, gid: process.getgid!() }, 'privileges dropped');
+  return true;
 }
 
 function startThreads(g: Group): void {

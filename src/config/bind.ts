@@ -3,6 +3,7 @@
 
 import { bindKey, parseBindAddress } from './address';
 import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';
+import { ACCESS_KEYS, accessOf, checkAccessOptions } from './socket-access';
 import type { BindAddress, BindConfig } from './types';
 
 export interface ParsedBind {
@@ -17,11 +18,8 @@ export interface BindList {
   problems: Problem[];
 }
 
-const OPTION_KEYS = ['address', 'mode', 'user', 'group', 'v6only'] as const;
+const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only'] as const;
 const ADDRESS_EXAMPLE = 'a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock"';
-const MODE_EXAMPLE = 'a file mode such as "0660" (octal, in a string) or 432';
-/** Permission bits only: setuid and friends mean nothing on a socket, and a decimal 660 lands above this. */
-const MAX_MODE = 0o777;
 
 export function parseBindList(value: unknown): BindList {
   if (typeof value === 'string') return collect([parseEntry(value, [])]);
@@ -87,13 +85,7 @@ function parseObjectAddress(address: unknown, at: PathSegment[]): EntryResult {
 
 /** Used when the address itself is unusable, so option values are still checked on their own. */
 function checkOptionTypes(entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
-  const problems: Problem[] = [];
-  if (entry.mode !== undefined && parseMode(entry.mode) === undefined) {
-    problems.push(problem([...at, 'mode'], expected(MODE_EXAMPLE, entry.mode)));
-  }
-  for (const key of ['user', 'group'] as const) {
-    if (entry[key] !== undefined && !isName(entry[key])) problems.push(problem([...at, key], expected(`a ${key} name`, entry[key])));
-  }
+  const problems = checkAccessOptions(entry, at);
   if (entry.v6only !== undefined && typeof entry.v6only !== 'boolean') {
     problems.push(problem([...at, 'v6only'], expected('true or false', entry.v6only)));
   }
@@ -110,7 +102,7 @@ function applyOptions(bind: ParsedBind, entry: Record<string, unknown>, at: Path
 function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
   const { address, text } = bind;
   const problems: Problem[] = [];
-  for (const key of ['mode', 'user', 'group'] as const) {
+  for (const key of ACCESS_KEYS) {
     if (entry[key] !== undefined && address.kind !== 'unix') {
       problems.push(problem([...at, key], `"${key}" applies only to unix@ binds, and ${JSON.stringify(text)} is not one`));
     }
@@ -126,21 +118,5 @@ function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: P
 
 function withOptions(address: BindAddress, entry: Record<string, unknown>): BindAddress {
   if (address.kind === 'tcp') return { ...address, v6only: entry.v6only === true };
-  if (address.kind !== 'unix') return address;
-  const mode = parseMode(entry.mode);
-  return {
-    ...address,
-    ...(mode !== undefined && { mode }),
-    ...(isName(entry.user) && { user: entry.user }),
-    ...(isName(entry.group) && { group: entry.group }),
-  };
-}
-
-function parseMode(v: unknown): number | undefined {
-  const mode = typeof v === 'string' && /^[0-7]{3,4}$/.test(v) ? parseInt(v, 8) : v;
-  return typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= MAX_MODE ? mode : undefined;
-}
-
-function isName(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0;
+  return address.kind === 'unix' ? { ...address, ...accessOf(entry) } : address;
 }

@@ -2,10 +2,12 @@
 // reports finished sentences in params.message, so the translator prints them unchanged.
 
 import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
+import { checkAccountSyntax } from './account';
 import { parseServerAddress } from './address';
 import { parseBindList } from './bind';
 import { MAX_TIMER_MS, parseDuration } from './duration';
 import { expected, problem, type PathSegment, type Problem } from './problems';
+import { checkSocketAccess } from './socket-access';
 
 export const DURATION_EXAMPLE = 'a duration such as "250ms", "30s" or "5m"';
 export const SERVER_ADDRESS_EXAMPLE = 'a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432"';
@@ -16,6 +18,9 @@ export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('duration', checkDuration),
   keyword('bindList', (data) => parseBindList(data).problems),
   keyword('serverAddress', checkServerAddress),
+  keyword('userAccount', (data) => checkAccountSyntax(data, [], 'user')),
+  keyword('groupAccount', (data) => checkAccountSyntax(data, [], 'group')),
+  keyword('socketAccess', checkSocketAccess),
 ];
 
 function keyword(name: string, check: Check): FuncKeywordDefinition {

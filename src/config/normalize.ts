@@ -6,6 +6,8 @@ import { defaultMasterSocket } from '../control-path';
 import { parseServerAddress } from './address';
 import { parseBindList, toBindConfig } from './bind';
 import { parseDuration } from './duration';
+import { runAsOf } from './run-as';
+import { accessOf } from './socket-access';
 import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ServerConfig } from './types';
 
 type Raw = Record<string, any>;
@@ -27,8 +29,16 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     hardStopAfter: ms(raw.hardStopAfter),
     maxReloads: raw.maxReloads,
     masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
+    masterSocketAccess: { mode: 0o600, ...accessOf(raw.masterSocketAccess ?? {}) },
+    ...workersRunAs(raw),
     log: { level: raw.log.level, format: raw.log.format },
   };
+}
+
+function workersRunAs(raw: Raw): Pick<GlobalConfig, 'runAs'> {
+  const { runAs, problems } = runAsOf(raw);
+  if (problems.length > 0) throw new Error(`validated global.user or global.group failed to resolve: ${problems[0].message}`);
+  return runAs === undefined ? {} : { runAs };
 }
 
 function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): FrontendConfig {

@@ -2,6 +2,7 @@
 // "expected ...", which is how schema errors become readable sentences (see translate.ts).
 
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
+import { accountExample } from './account';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -57,6 +58,9 @@ const globalSchema = optionalSection({
   hardStopAfter: duration('30s'),
   maxReloads: integer(1, 1000, 50),
   masterSocket: { type: 'string', minLength: 1, description: 'a path for the master CLI socket, such as "/run/ferry/ferry.sock"' },
+  masterSocketAccess: { socketAccess: true, description: 'an object with the keys mode, user, group' },
+  user: { userAccount: true, description: accountExample('user') },
+  group: { groupAccount: true, description: accountExample('group') },
   log: optionalSection({ level: oneOf(LOG_LEVELS, 'info'), format: oneOf(LOG_FORMATS, 'json') }),
 });
 

@@ -4,7 +4,9 @@
 
 import { findBindConflicts } from './conflicts';
 import { isRecord, problem, type Problem } from './problems';
+import { runAsOf } from './run-as';
 import { NAME_PATTERN } from './schema';
+import { checkAccessAccounts } from './socket-access';
 
 const NAME_RULE = 'names may contain only letters, digits, "_", "." and "-"';
 
@@ -12,7 +14,10 @@ export function checkSemantics(data: unknown): Problem[] {
   if (!isRecord(data)) return [];
   const frontends = isRecord(data.frontends) ? data.frontends : {};
   const backends = isRecord(data.backends) ? data.backends : {};
+  const global = isRecord(data.global) ? data.global : {};
   return [
+    ...runAsOf(global).problems,
+    ...(isRecord(global.masterSocketAccess) ? checkAccessAccounts(global.masterSocketAccess, ['global', 'masterSocketAccess']) : []),
     ...checkNames(['frontends'], frontends),
     ...checkNames(['backends'], backends),
     ...Object.entries(backends).flatMap(([name, b]) => checkBackend(name, b)),

@@ -15,6 +15,10 @@ export interface GlobalConfig {
   maxReloads: number;
   /** The master CLI's Unix socket (SOCK_SEQPACKET). */
   masterSocket: string;
+  /** Who may use the master socket; the mode defaults to 0600. */
+  masterSocketAccess: SocketAccess & { mode: number };
+  /** Who the workers run as (global.user, global.group); absent: as the master. */
+  runAs?: RunAs;
   log: LogSettings;
 }
 
@@ -23,9 +27,29 @@ export interface LogSettings {
   format: LogFormat;
 }
 
+/**
+ * Workers drop to these ids, resolved on this host when the configuration was read. The names are
+ * kept as written, for messages.
+ */
+export interface RunAs {
+  user: string;
+  group?: string;
+  uid: number;
+  gid: number;
+  /** The user's account name, whose supplementary groups the workers get; absent for an id no account has. */
+  account?: string;
+}
+
+/** A Unix socket file's permission bits, owner and group (user and group: a name or a numeric id). */
+export interface SocketAccess {
+  mode?: number;
+  user?: string;
+  group?: string;
+}
+
 export type BindAddress =
   | { kind: 'tcp'; host: string; port: number; family: 4 | 6; v6only: boolean }
-  | { kind: 'unix'; path: string; mode?: number; user?: string; group?: string }
+  | ({ kind: 'unix'; path: string } & SocketAccess)
   | { kind: 'abns'; name: string };
 
 export interface BindConfig {

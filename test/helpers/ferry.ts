@@ -21,6 +21,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Open-file limit for the master and its workers. */
   fdLimit?: number;
+  /** A command that runs the master, such as ["setpriv", "--reuid=65534", ...]. */
+  prefix?: string[];
 }
 
 /** A ferry master started as a child process, with its JSON log lines collected as they arrive. */
@@ -136,7 +138,7 @@ export async function startFerry(config: object | undefined, opts: StartOptions 
   // Each ferry gets a master socket of its own.
   const control = tmpPath(`master-${++controls}.sock`);
   const args = ['start', ...(config === undefined ? [] : ['-c', writeConfig(config)]), '--set', `global.masterSocket=${control}`, ...(opts.args ?? [])];
-  const command = [process.execPath, CLI, ...args];
+  const command = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
   const [file, ...argv] = opts.fdLimit === undefined ? command : ['sh', '-c', `ulimit -n ${opts.fdLimit} && exec "$@"`, 'sh', ...command];
   const f = new FerryProcess(spawn(file, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }), control);
   if (opts.waitReady ?? true) {
@@ -150,10 +152,11 @@ export async function startFerry(config: object | undefined, opts: StartOptions 
   return f;
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI to completion; `prefix` is a command that runs it, as for startFerry. */
+export function runCli(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, ...argv] = [...prefix, process.execPath, CLI, ...args];
+    const p = spawn(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -26,3 +26,26 @@ export function fdsOnSocket(pid: number, inode: number): number {
   }
   return n;
 }
+
+export interface Credentials {
+  /** Real, effective, saved and filesystem ids, as /proc shows them. */
+  uid: number[];
+  gid: number[];
+  groups: number[];
+}
+
+/** The credentials of every thread of process `pid` (the kernel keeps them per thread). */
+export function threadCredentials(pid: number): Credentials[] {
+  const out: Credentials[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+    } catch {
+      continue; // The thread ended while we looked.
+    }
+    const ids = (key: string): number[] => (new RegExp(`^${key}:(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+    out.push({ uid: ids('Uid'), gid: ids('Gid'), groups: ids('Groups') });
+  }
+  return out;
+}
