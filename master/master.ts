@@ -8,6 +8,7 @@ import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
 import { ControlServer } from './control';
 import { Generation } from './generation';
+import { takeInheritedSockets } from './inherited';
 import type { WorkerSlot } from './worker-slot';
 
 /** How long a reload's new generation may take to report every thread ready. */
@@ -38,6 +39,8 @@ export class Master {
   /** Sessions delivered to a worker of the current generation that has not yet said it took them. */
   private readonly adopting = new Map<string, { slot: WorkerSlot; from: number }>();
   private exit: ((code: number) => void) | undefined;
+  /** Sockets passed by the service manager, taken once: every configuration may use them. */
+  private readonly inherited = takeInheritedSockets();
 
   constructor(
     private config: Config,
@@ -47,16 +50,17 @@ export class Master {
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
   async run(): Promise<number> {
+    this.inherited.log(this.log);
     let receivers: BoundReceiver[];
     try {
-      receivers = await bindAll(this.config);
+      receivers = await bindAll(this.config, new Map(), this.inherited);
     } catch (err) {
       if (!(err instanceof BindError)) throw err;
       this.log.fatal({ problems: err.problems }, 'cannot bind: nothing started');
       process.stderr.write(`ferry: cannot start:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
       return 1;
     }
-    for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+    receivers.forEach((r) => this.announce(r));
     const control = new ControlServer(this.config.global.masterSocket, (words) => this.command(words), this.log);
     try {
       await control.listen();
@@ -132,7 +136,7 @@ export class Master {
     }
     let receivers: BoundReceiver[];
     try {
-      receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])));
+      receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])), this.inherited);
     } catch (err) {
       if (!(err instanceof BindError)) throw err;
       return this.reloadFailed('cannot bind', err.problems);
@@ -154,7 +158,7 @@ export class Master {
     this.reloads++;
     this.retire(old);
     for (const r of receivers) {
-      if (!old.receivers.some((o) => o.handle === r.handle)) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+      if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);
     }
     this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size }, 'reload done');
     return {
@@ -234,7 +238,8 @@ export class Master {
   private closeUnused(receivers: readonly BoundReceiver[]): void {
     const live = [this.current, ...this.draining].flatMap((g) => g?.receivers ?? []);
     for (const r of receivers) {
-      if (!live.some((l) => l.handle === r.handle)) {
+      // An inherited socket stays open for the next configuration that takes it.
+      if (!r.inherited && !live.some((l) => l.handle === r.handle)) {
         closeReceiver(r);
         this.log.info({ frontend: r.frontend, bind: r.bind.text }, 'receiver closed');
       }
@@ -270,6 +275,10 @@ export class Master {
       adopted: (_, id) => this.adopting.delete(id),
       exited: (slot) => this.workerExited(slot),
     });
+  }
+
+  private announce(r: BoundReceiver): void {
+    this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address, fd: r.handle.fd }, r.inherited ? 'receiver inherited' : 'receiver bound');
   }
 
   private describe(g: Generation): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BindError, bindAll, closeReceiver } from '../master/binder';
+import { takeInheritedSockets } from '../master/inherited';
 import { Master } from '../master/master';
 import { ConfigError, loadConfig, type LoadOptions } from './config/load';
 import type { Config } from './config/types';
@@ -62,7 +63,8 @@ function load(source: LoadOptions): Config | undefined {
 async function check(config: Config, file: string | undefined, bind: boolean): Promise<number> {
   if (bind) {
     try {
-      (await bindAll(config)).forEach(closeReceiver);
+      // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
+      (await bindAll(config, new Map(), takeInheritedSockets())).forEach(closeReceiver);
     } catch (err) {
       if (!(err instanceof BindError)) throw err;
       process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot be bound:\n`);

@@ -19,7 +19,9 @@ export interface GlobalConfig {
 export type BindAddress =
   | { kind: 'tcp'; host: string; port: number; family: 4 | 6; v6only: boolean }
   | { kind: 'unix'; path: string; mode?: number; user?: string; group?: string }
-  | { kind: 'abns'; name: string };
+  | { kind: 'abns'; name: string }
+  /** A socket passed by the service manager (socket activation), by name or, when all digits, by fd number. */
+  | { kind: 'fd'; name: string };
 
 export interface BindConfig {
   /** The address as the user wrote it, for messages. */
