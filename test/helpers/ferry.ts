@@ -21,6 +21,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Open-file limit for the master and its workers. */
   fdLimit?: number;
+  /** A command that execs ferry once it has done its part, e.g. systemd-socket-activate and its options. */
+  through?: string[];
 }
 
 /** A ferry master started as a child process, with its JSON log lines collected as they arrive. */
@@ -136,7 +138,7 @@ export async function startFerry(config: object | undefined, opts: StartOptions 
   // Each ferry gets a master socket of its own.
   const control = tmpPath(`master-${++controls}.sock`);
   const args = ['start', ...(config === undefined ? [] : ['-c', writeConfig(config)]), '--set', `global.masterSocket=${control}`, ...(opts.args ?? [])];
-  const command = [process.execPath, CLI, ...args];
+  const command = [...(opts.through ?? []), process.execPath, CLI, ...args];
   const [file, ...argv] = opts.fdLimit === undefined ? command : ['sh', '-c', `ulimit -n ${opts.fdLimit} && exec "$@"`, 'sh', ...command];
   const f = new FerryProcess(spawn(file, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] }), control);
   if (opts.waitReady ?? true) {
@@ -148,6 +150,15 @@ export async function startFerry(config: object | undefined, opts: StartOptions 
     ]);
   }
   return f;
+}
+
+/** Writes `config` to `file`, signals a reload and waits for its outcome line ("reload done" or "reload refused…"). */
+export async function reloadWith(ferry: FerryProcess, file: string, config: object, signal: NodeJS.Signals = 'SIGHUP'): Promise<LogLine> {
+  const isOutcome = (l: LogLine): boolean => l.msg === 'reload done' || l.msg.startsWith('reload refused');
+  const done = ferry.logs.filter(isOutcome).length;
+  writeFileSync(file, JSON.stringify(config));
+  ferry.proc.kill(signal);
+  return ferry.waitLog(isOutcome, 15_000, done);
 }
 
 /** Runs the CLI to completion. */
