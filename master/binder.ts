@@ -1,20 +1,13 @@
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
-import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { BindAddress, BindConfig, Config, SocketAccess } from '../src/config/types';
 import { resolveGroup, resolveUser } from '../src/ids';
+import { NO_INHERITED_SOCKETS, type InheritedSocket, type InheritedSockets } from './inherited';
+import { createServerHandle, type ServerHandle } from './server-handle';
 
-/** The libuv handle of a bound socket, as node:cluster's primary creates and sends them. */
-export interface ServerHandle {
-  readonly fd: number;
-  close(): void;
-  getsockname?(out: Record<string, unknown>): number;
-}
+export type { ServerHandle } from './server-handle';
 
-type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
-// Public since node 0.x for node:cluster's primary: binds a socket without listening or polling it.
-const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
 const UV_TCP_IPV6ONLY = 1;
 
 export interface BoundReceiver {
@@ -40,36 +33,59 @@ export class BindError extends Error {
 /**
  * Binds every receiver of the configuration, or none: on any failure the ones bound here are closed
  * and the error lists every bind that failed. A bind whose socket already exists in `existing` (same
- * key and options, from the running generation) reuses it: its kernel accept queue carries over.
+ * key and options, from the running generation) reuses it: its kernel accept queue carries over. A
+ * bind that names an inherited socket (fd@NAME), or repeats the address of one, takes that socket.
  */
-export async function bindAll(config: Config, existing: ReadonlyMap<string, BoundReceiver> = new Map()): Promise<BoundReceiver[]> {
+export async function bindAll(
+  config: Config,
+  existing: ReadonlyMap<string, BoundReceiver> = new Map(),
+  inherited: InheritedSockets = NO_INHERITED_SOCKETS,
+): Promise<BoundReceiver[]> {
   const bound: BoundReceiver[] = [];
-  const created: BoundReceiver[] = [];
   const problems: string[] = [];
   for (const frontend of Object.values(config.frontends)) {
     for (const [i, bind] of frontend.bind.entries()) {
       const path = `frontends.${frontend.name}.bind[${i}]`;
       const old = existing.get(bind.key);
       try {
-        if (old !== undefined) {
-          reuse(old.bind.address, bind.address);
-          bound.push({ ...old, bind, frontend: frontend.name, path });
-          continue;
-        }
-        const handle = await bindOne(bind.address);
-        const r = { id: bind.key, bind, frontend: frontend.name, path, handle, address: boundAddress(bind, handle), inherited: false };
+        if (old !== undefined && !old.inherited) reuse(old.bind.address, bind.address);
+        const socket = old ?? (await open(bind, inherited));
+        const r = { ...socket, id: bind.key, bind, frontend: frontend.name, path };
+        if (r.inherited) takenOnce(r, bound);
         bound.push(r);
-        created.push(r);
       } catch (err) {
         problems.push(`${path}: cannot bind "${bind.text}": ${(err as Error).message}`);
       }
     }
   }
   if (problems.length > 0) {
-    created.forEach(closeReceiver);
+    bound.filter((r) => !existing.has(r.id)).forEach(closeReceiver);
     throw new BindError(problems);
   }
   return bound;
+}
+
+type Socket = Pick<BoundReceiver, 'handle' | 'address' | 'inherited'>;
+
+async function open(bind: BindConfig, inherited: InheritedSockets): Promise<Socket> {
+  const address = bind.address;
+  if (address.kind === 'fd') return fromManager(inherited.named(address.name));
+  const socket = inherited.at(address);
+  if (socket !== undefined) return fromManager(socket);
+  const handle = await bindOne(address);
+  return { handle, address: boundAddress(bind, handle), inherited: false };
+}
+
+function fromManager(socket: InheritedSocket): Socket {
+  return { handle: socket.handle, address: socket.text, inherited: true };
+}
+
+/** Two binds that reach one inherited socket (by name and by address, say) would accept on it twice. */
+function takenOnce(r: BoundReceiver, bound: readonly BoundReceiver[]): void {
+  const other = bound.find((b) => b.handle === r.handle);
+  if (other !== undefined) {
+    throw new Error(`it is the inherited socket ${r.address}, which ${other.path} ("${other.bind.text}") already takes; keep one of the two`);
+  }
 }
 
 /** Checks that a kept socket can take the new options; a Unix socket's file gets the new ones. */
@@ -80,13 +96,17 @@ function reuse(was: BindAddress, now: BindAddress): void {
   }
 }
 
-/** Closes the master's socket, which ends it once no worker holds a dup; removes a Unix socket's file. */
+/**
+ * Closes the master's socket, which ends it once no worker holds a dup; removes a Unix socket's file.
+ * An inherited socket stays open: it is the service manager's, and a later configuration may take it again.
+ */
 export function closeReceiver(r: BoundReceiver): void {
+  if (r.inherited) return;
   r.handle.close();
   if (r.bind.address.kind === 'unix') unlinkQuietly(r.bind.address.path);
 }
 
-async function bindOne(address: BindAddress): Promise<ServerHandle> {
+async function bindOne(address: Exclude<BindAddress, { kind: 'fd' }>): Promise<ServerHandle> {
   switch (address.kind) {
     case 'tcp':
       return bindTcp(address.host, address.port, address.family, address.v6only);

@@ -13,6 +13,7 @@ import { ControlServer } from './control';
 import { ServerStates } from './server-states';
 import { Generation } from './generation';
 import { SystemdNotifier } from './notify';
+import { takeInheritedSockets } from './inherited';
 import type { WorkerSlot } from './worker-slot';
 
 /** How long a reload's new generation may take to report every thread ready. */
@@ -49,6 +50,8 @@ export class Master {
   private readonly servers = new ServerStates();
   private readonly commands = new Commands(this.view());
   private readonly systemd: SystemdNotifier;
+  /** Sockets passed by the service manager, taken once: every configuration may use them. */
+  private readonly inherited = takeInheritedSockets();
 
   constructor(
     private config: Config,
@@ -66,16 +69,17 @@ export class Master {
       process.stderr.write(`ferry: cannot start: ${refused}\n`);
       return 1;
     }
+    this.inherited.log(this.log);
     let receivers: BoundReceiver[];
     try {
-      receivers = await bindAll(this.config);
+      receivers = await bindAll(this.config, new Map(), this.inherited);
     } catch (err) {
       if (!(err instanceof BindError)) throw err;
       this.log.fatal({ problems: err.problems }, 'cannot bind: nothing started');
       process.stderr.write(`ferry: cannot start:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
       return 1;
     }
-    for (const r of receivers) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+    receivers.forEach((r) => this.announce(r));
     const { masterSocket, masterSocketAccess } = this.config.global;
     const control = new ControlServer(masterSocket, masterSocketAccess, (words) => this.commands.run(words), this.log);
     try {
@@ -186,7 +190,7 @@ export class Master {
     if (refused !== undefined) return this.reloadFailed('cannot run the workers', [refused]);
     let receivers: BoundReceiver[];
     try {
-      receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])));
+      receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])), this.inherited);
     } catch (err) {
       if (!(err instanceof BindError)) throw err;
       return this.reloadFailed('cannot bind', err.problems);
@@ -212,7 +216,7 @@ export class Master {
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
     this.retire(old);
     for (const r of receivers) {
-      if (!old.receivers.some((o) => o.handle === r.handle)) this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address }, 'receiver bound');
+      if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);
     }
     this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size }, 'reload done');
     return {
@@ -292,7 +296,8 @@ export class Master {
   private closeUnused(receivers: readonly BoundReceiver[]): void {
     const live = [this.current, ...this.draining].flatMap((g) => g?.receivers ?? []);
     for (const r of receivers) {
-      if (!live.some((l) => l.handle === r.handle)) {
+      // An inherited socket stays open for the next configuration that takes it.
+      if (!r.inherited && !live.some((l) => l.handle === r.handle)) {
         closeReceiver(r);
         this.log.info({ frontend: r.frontend, bind: r.bind.text }, 'receiver closed');
       }
@@ -331,6 +336,10 @@ export class Master {
       exited: (slot) => this.workerExited(slot),
       servers: (c) => this.servers.for(c),
     });
+  }
+
+  private announce(r: BoundReceiver): void {
+    this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address, fd: r.handle.fd }, r.inherited ? 'receiver inherited' : 'receiver bound');
   }
 
   private describe(g: Generation): Record<string, unknown> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { BindError, bindAll, closeReceiver } from '../master/binder';
+import { takeInheritedSockets } from '../master/inherited';
 import { Master } from '../master/master';
 import { ConfigError, loadConfig, type LoadOptions } from './config/load';
 import { LOG_FORMATS } from './config/schema';
@@ -67,7 +68,8 @@ async function check(config: Config, file: string | undefined, bind: boolean): P
   }
   if (bind) {
     try {
-      (await bindAll(config)).forEach(closeReceiver);
+      // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
+      (await bindAll(config, new Map(), takeInheritedSockets())).forEach(closeReceiver);
     } catch (err) {
       if (!(err instanceof BindError)) throw err;
       process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot be bound:\n`);

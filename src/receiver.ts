@@ -9,7 +9,8 @@ type ListenableServer = NetServer & {
   _listen2(address: null, port: number | null, addressType: number | null, backlog: number, fd?: number): void;
 };
 
-export type Protocol = 'tcp4' | 'tcp6' | 'unix' | 'abns';
+/** 'fd': a socket passed by the service manager, whose kind only the master knows. */
+export type Protocol = 'tcp4' | 'tcp6' | 'unix' | 'abns' | 'fd';
 
 export function protocolOf(address: BindAddress): Protocol {
   if (address.kind === 'tcp') return address.family === 4 ? 'tcp4' : 'tcp6';

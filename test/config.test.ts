@@ -136,9 +136,27 @@ test('bind: errors name the cause', () => {
   assert.match(bindError('tcp@127.0.0.1:80'), 'unknown address type "tcp@"');
 });
 
-test('bind: udp@ and fd@ are refused with their exact reasons', () => {
+test('bind: udp@ is refused with its exact reason', () => {
   assert.is(bindError('udp@0.0.0.0:53'), 'UDP binds are not supported yet (they come with UDP mode)');
-  assert.is(bindError('fd@listeners'), 'fd@ binds need systemd socket activation, which is not supported yet');
+});
+
+test('bind: fd@ names a socket passed by the service manager, or its fd number', () => {
+  assert.equal(bindOk('fd@web'), { kind: 'fd', name: 'web' });
+  assert.equal(bindOk('fd@ferry.socket'), { kind: 'fd', name: 'ferry.socket' });
+  assert.is(bindKey(bindOk('fd@web')), 'fd:web');
+  assert.equal(bindOk('fd@3'), { kind: 'fd', name: '3' });
+  assert.is(bindKey(bindOk('fd@003')), bindKey(bindOk('fd@3')), 'one fd, however it is spelled');
+});
+
+test('bind: fd@ errors name the cause', () => {
+  assert.match(bindError('fd@'), 'fd@ needs the name of a socket passed by the service manager, e.g. "fd@web"');
+  assert.is(bindError('fd@2'), 'fd 2 is not a socket passed by the service manager: those start at fd 3');
+  assert.is(bindError('fd@99999999999'), '99999999999 is not an fd number');
+  assert.is(bindError('fd@web:admin'), 'a socket name cannot contain ":"');
+  assert.is(bindError('fd@we\tb'), 'the socket name contains a control character');
+  assert.is(bindError(`fd@${'x'.repeat(256)}`), 'the socket name is 256 characters long; systemd allows at most 255');
+  assert.ok(parseBindAddress(`fd@${'x'.repeat(255)}`).ok);
+  assert.match(bindError('tcp@127.0.0.1:80'), '(expected unix@, abns@ or fd@)');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -376,8 +394,11 @@ test('validate: bind problems point at the entry', () => {
   assert.equal(problemsOf(frontendWithBind('udp@0.0.0.0:53')), [
     'frontends.web.bind: "udp@0.0.0.0:53": UDP binds are not supported yet (they come with UDP mode)',
   ]);
-  assert.equal(problemsOf(frontendWithBind(['fd@x'])), [
-    'frontends.web.bind[0]: "fd@x": fd@ binds need systemd socket activation, which is not supported yet',
+  assert.equal(problemsOf(frontendWithBind(['127.0.0.1:8080', 'fd@'])), [
+    'frontends.web.bind[1]: "fd@": fd@ needs the name of a socket passed by the service manager, e.g. "fd@web" (FileDescriptorName= in the .socket unit)',
+  ]);
+  assert.equal(problemsOf(frontendWithBind(['fd@web', { address: 'fd@web', mode: '0600' }])), [
+    'frontends.web.bind[1].mode: "mode" applies only to unix@ binds, and "fd@web" is not one',
   ]);
   assert.equal(problemsOf(frontendWithBind([])), ['frontends.web.bind: expected at least one bind address, found []']);
   assert.equal(problemsOf(frontendWithBind([8080])), [

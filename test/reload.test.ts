@@ -1,26 +1,12 @@
-import { writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
-import { blackhole, echoServer, exchange, freePort, holdingServer, openClient } from './helpers/net';
+import { reloadWith as reload, startFerry, writeConfig } from './helpers/ferry';
+import { blackhole, echoServer, freePort, generationAt, holdingServer, keepAsking, openClient } from './helpers/net';
 import { listeningInodes } from './helpers/proc';
 import { ECHO, HELLO, oneFrontend, serversAt } from './helpers/configs';
 
 function helloConfig(binds: number[], groups = 1): object {
   return oneFrontend(binds, HELLO, { global: { groups, hardStopAfter: '20s' } });
-}
-
-async function generationAt(port: number): Promise<number> {
-  const m = /generation (\d+)/.exec(String((await exchange(port, '', { end: false })).data));
-  if (m === null) throw new Error('no greeting');
-  return Number(m[1]);
-}
-
-async function reload(ferry: FerryProcess, file: string, config: object, signal: NodeJS.Signals = 'SIGHUP'): Promise<void> {
-  const done = ferry.logs.filter((l) => l.msg === 'reload done' || l.msg.startsWith('reload refused')).length;
-  writeFileSync(file, JSON.stringify(config));
-  ferry.proc.kill(signal);
-  await ferry.waitLog((l) => l.msg === 'reload done' || l.msg.startsWith('reload refused'), 15_000, done);
 }
 
 test('a reload starts the next generation on the same socket while the old one finishes what cannot move', async () => {
@@ -290,19 +276,9 @@ test('no connection is refused or reset while reloads follow each other', async 
   const file = writeConfig(helloConfig([port], 2));
   const ferry = await startFerry(undefined, { args: ['-c', file] });
   try {
-    let reloading = true;
-    let served = 0;
-    const failures: string[] = [];
-    const client = (async () => {
-      while (reloading) {
-        const r = await exchange(port, '', { end: false }).catch((e: Error) => ({ data: Buffer.alloc(0), error: e.message }));
-        if (/hello from ferry/.test(String(r.data))) served++;
-        else failures.push(r.error ?? 'no greeting');
-      }
-    })();
+    const asking = keepAsking(port);
     for (let i = 0; i < 5; i++) await reload(ferry, file, helloConfig([port], 2));
-    reloading = false;
-    await client;
+    const { served, failures } = await asking.stop();
     assert.equal(failures, []);
     assert.ok(served > 0);
     assert.is(ferry.logs.filter((l) => l.msg === 'reload done').length, 5);

@@ -14,6 +14,10 @@ export interface ServerAddress {
 
 /** Linux sun_path holds 108 bytes, one of which is the terminating (or, for abns, leading) NUL. */
 const SOCKET_PATH_MAX_BYTES = 107;
+/** sd_listen_fds(3): the service manager passes its sockets from fd 3 on (SD_LISTEN_FDS_START). */
+export const FIRST_INHERITED_FD = 3;
+const MAX_INHERITED_NAME = 255;
+const MAX_FD = 2 ** 31 - 1;
 
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
@@ -46,6 +50,8 @@ export function bindKey(address: BindAddress): string {
       return `unix:${address.path}`;
     case 'abns':
       return `abns:${address.name}`;
+    case 'fd':
+      return `fd:${address.name}`;
   }
 }
 
@@ -60,9 +66,9 @@ function parsePrefixedBind(prefix: string, rest: string, cwd: string): Parsed<Bi
     case 'udp6':
       return fail('UDP binds are not supported yet (they come with UDP mode)');
     case 'fd':
-      return fail('fd@ binds need systemd socket activation, which is not supported yet');
+      return parseInheritedName(rest);
     default:
-      return fail(`unknown address type "${prefix}@" (expected unix@ or abns@)`);
+      return fail(`unknown address type "${prefix}@" (expected unix@, abns@ or fd@)`);
   }
 }
 
@@ -79,6 +85,25 @@ function parseAbstractName(name: string): Parsed<BindAddress> {
   if (name === '') return fail('abns@ needs a socket name, e.g. "abns@ferry"');
   const tooLong = socketNameTooLong(name, 'abstract socket name');
   return tooLong ? fail(tooLong) : ok({ kind: 'abns', name });
+}
+
+/**
+ * A socket passed by the service manager: its name (LISTEN_FDNAMES, systemd's FileDescriptorName=),
+ * or, when all digits, its fd number, for managers that pass no names.
+ */
+function parseInheritedName(name: string): Parsed<BindAddress> {
+  if (name === '') return fail('fd@ needs the name of a socket passed by the service manager, e.g. "fd@web" (FileDescriptorName= in the .socket unit)');
+  if (/^\d+$/.test(name)) {
+    const fd = Number(name);
+    if (fd < FIRST_INHERITED_FD) return fail(`fd ${fd} is not a socket passed by the service manager: those start at fd ${FIRST_INHERITED_FD}`);
+    if (fd > MAX_FD) return fail(`${name} is not an fd number`);
+    return ok({ kind: 'fd', name: String(fd) });
+  }
+  // The limits systemd puts on FileDescriptorName=; ":" separates the names in LISTEN_FDNAMES.
+  if (name.includes(':')) return fail('a socket name cannot contain ":"');
+  if (/[\x00-\x1f\x7f]/.test(name)) return fail('the socket name contains a control character');
+  if (name.length > MAX_INHERITED_NAME) return fail(`the socket name is ${name.length} characters long; systemd allows at most ${MAX_INHERITED_NAME}`);
+  return ok({ kind: 'fd', name });
 }
 
 function socketNameTooLong(name: string, what: string): string | undefined {

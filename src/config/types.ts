@@ -50,7 +50,9 @@ export interface SocketAccess {
 export type BindAddress =
   | { kind: 'tcp'; host: string; port: number; family: 4 | 6; v6only: boolean }
   | ({ kind: 'unix'; path: string } & SocketAccess)
-  | { kind: 'abns'; name: string };
+  | { kind: 'abns'; name: string }
+  /** A socket passed by the service manager (socket activation), by name or, when all digits, by fd number. */
+  | { kind: 'fd'; name: string };
 
 export interface BindConfig {
   /** The address as the user wrote it, for messages. */

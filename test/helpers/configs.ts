@@ -1,11 +1,11 @@
 /**
- * The configuration most tests need: one frontend "web" on 127.0.0.1 at `ports`, in front of one
- * backend "app", with `global` and `frontend` settings laid over the defaults.
+ * The configuration most tests need: one frontend "web" on 127.0.0.1 at `ports` (a string is a bind
+ * address as it is), in front of one backend "app", with `global` and `frontend` settings laid over the defaults.
  */
-export function oneFrontend(ports: number | number[], backend: object, opts: { global?: object; frontend?: object } = {}): object {
+export function oneFrontend(ports: number | string | (number | string)[], backend: object, opts: { global?: object; frontend?: object } = {}): object {
   return {
     global: { groups: 1, ...opts.global },
-    frontends: { web: { bind: [ports].flat().map((p) => `127.0.0.1:${p}`), backend: 'app', ...opts.frontend } },
+    frontends: { web: { bind: [ports].flat().map((p) => (typeof p === 'number' ? `127.0.0.1:${p}` : p)), backend: 'app', ...opts.frontend } },
     backends: { app: backend },
   };
 }

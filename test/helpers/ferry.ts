@@ -21,7 +21,7 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Open-file limit for the master and its workers. */
   fdLimit?: number;
-  /** A command that runs the master, such as ["setpriv", "--reuid=65534", ...]. */
+  /** A command that runs the master and execs ferry once it has done its part, e.g. ["setpriv", "--reuid=65534", ...] or systemd-socket-activate and its options. */
   prefix?: string[];
 }
 
@@ -150,6 +150,15 @@ export async function startFerry(config: object | undefined, opts: StartOptions 
     ]);
   }
   return f;
+}
+
+/** Writes `config` to `file`, signals a reload and waits for its outcome line ("reload done" or "reload refused…"). */
+export async function reloadWith(ferry: FerryProcess, file: string, config: object, signal: NodeJS.Signals = 'SIGHUP'): Promise<LogLine> {
+  const isOutcome = (l: LogLine): boolean => l.msg === 'reload done' || l.msg.startsWith('reload refused');
+  const done = ferry.logs.filter(isOutcome).length;
+  writeFileSync(file, JSON.stringify(config));
+  ferry.proc.kill(signal);
+  return ferry.waitLog(isOutcome, 15_000, done);
 }
 
 /** Runs the CLI to completion; `prefix` is a command that runs it, as for startFerry. */

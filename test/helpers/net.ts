@@ -112,6 +112,34 @@ export function exchange(port: number, payload: Buffer | string = '', opts: { ho
   });
 }
 
+/** The generation named by the `hello` service's greeting at `port` (or at the Unix socket `path`). */
+export async function generationAt(port: number, path?: string): Promise<number> {
+  const m = /generation (\d+)/.exec(String((await exchange(port, '', { end: false, path })).data));
+  if (m === null) throw new Error('no greeting');
+  return Number(m[1]);
+}
+
+/** Asks the `hello` service at `port` again and again until stopped; says how many greetings came and every failure. */
+export function keepAsking(port: number): { stop(): Promise<{ served: number; failures: string[] }> } {
+  let asking = true;
+  let served = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (asking) {
+      const r = await exchange(port, '', { end: false }).catch((e: Error) => ({ data: Buffer.alloc(0), error: e.message }));
+      if (/hello from ferry/.test(String(r.data))) served++;
+      else failures.push(r.error ?? 'no greeting');
+    }
+  })();
+  return {
+    stop: async () => {
+      asking = false;
+      await loop;
+      return { served, failures };
+    },
+  };
+}
+
 /** An open client connection and what it has received so far. */
 export interface OpenClient {
   socket: Socket;
