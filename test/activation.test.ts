@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { takeListenFds } from '../master/listen-fds';
+import { sendCommand } from '../src/control-client';
 import { ECHO, HELLO, oneFrontend } from './helpers/configs';
 import { CLI, FerryProcess, reloadWith, runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { exchange, freePort, generationAt, keepAsking, openClient } from './helpers/net';
@@ -79,6 +80,8 @@ activation('ferry serves on the sockets it is passed, binds none itself, and its
       [`unix@${path}`, `unix@${path}`, 5],
     ]);
     assert.is(ferry.logs.some((l) => l.msg === 'receiver bound'), false);
+    const shown = (await sendCommand(ferry.control, 'show listeners')).data as { bind: string; origin: string; fd: number }[];
+    assert.equal(shown.map((l) => [l.bind, l.origin, l.fd]), [['fd@web', 'inherited', 3], [`unix@${path}`, 'inherited', 5]]);
     // The unix@ bind names the inherited socket's path, so ferry serves on it instead of binding.
     assert.is(await generationAt(0, path), 1);
     for (const worker of ferry.workerPids) {

@@ -9,6 +9,7 @@ import { CLI, runCli, tmpPath } from './helpers/ferry';
 
 const UNITS = join(__dirname, '..', '..', 'etc', 'systemd');
 const EXAMPLE = join(__dirname, '..', '..', 'etc', 'ferry.json');
+const ACTIVATED_EXAMPLE = join(__dirname, '..', '..', 'etc', 'ferry-socket-activated.json');
 /** Where the units expect ferry: npm's global install. */
 const INSTALLED = '/usr/local/bin/ferry';
 const ANALYZE = '/usr/bin/systemd-analyze';
@@ -51,8 +52,16 @@ test('the service is a notify service reloaded with SIGUSR2, and its ExecStartPr
   assert.not.match(service, /^MemoryDenyWriteExecute=/m);
   const pre = /^ExecStartPre=(\S+) (.*)$/m.exec(service)!;
   assert.is(pre[1], INSTALLED);
-  const check = await runCli(pre[2].replace('/etc/ferry/ferry.json', EXAMPLE).split(' '));
-  assert.is(check.code, 0, check.stderr);
+  for (const example of [EXAMPLE, ACTIVATED_EXAMPLE]) {
+    const check = await runCli(pre[2].replace('/etc/ferry/ferry.json', example).split(' '));
+    assert.is(check.code, 0, check.stderr);
+  }
+});
+
+test('the socket unit passes the name that the socket-activated example binds', () => {
+  const name = /^FileDescriptorName=(\S+)$/m.exec(unit('ferry.socket'))![1];
+  const binds = Object.values(JSON.parse(readFileSync(ACTIVATED_EXAMPLE, 'utf8')).frontends as Record<string, { bind: string | string[] }>).flatMap((f) => f.bind);
+  assert.ok(binds.includes(`fd@${name}`), `${JSON.stringify(binds)} has fd@${name}`);
 });
 
 test.run();
