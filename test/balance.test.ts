@@ -1,19 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startFerry } from './helpers/ferry';
-import { blackhole, exchange, freePort, holdingServer, namedServer, openClient, silentServer, type TestServer } from './helpers/net';
+import { blackhole, exchange, freePort, holdingServer, namedServer, openClient, silentServer, whoAnswers, closeAll } from './helpers/net';
 import { oneFrontend, serversAt } from './helpers/configs';
 
 function proxyConfig(port: number, backend: object): object {
   return oneFrontend(port, backend, { global: { threads: 1 } });
-}
-
-async function whoAnswers(port: number): Promise<string> {
-  return String((await exchange(port)).data).trim();
-}
-
-async function closeAll(list: TestServer[]): Promise<void> {
-  await Promise.all(list.map((s) => s.close()));
 }
 
 test('roundrobin follows the weights, spread out', async () => {

@@ -7,8 +7,9 @@ import { sendCommand } from '../src/control-client';
 import type { Reply } from '../src/control-protocol';
 import { destroyLater } from '../src/seqpacket';
 import { HELLO, oneFrontend, serversAt } from './helpers/configs';
+import { rawRequest } from './helpers/control';
 import { alive, runCli, startFerry, writeConfig } from './helpers/ferry';
-import { exchange, freePort, holdingServer, namedServer, openClient, type TestServer } from './helpers/net';
+import { exchange, freePort, holdingServer, namedServer, openClient, whoAnswers, closeAll } from './helpers/net';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,10 +19,6 @@ async function data(control: string, command: string): Promise<any> { // eslint-
   return reply.data as Data;
 }
 
-async function whoAnswers(port: number): Promise<string> {
-  return String((await exchange(port)).data).trim();
-}
-
 async function tally(port: number, n: number): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
@@ -29,10 +26,6 @@ async function tally(port: number, n: number): Promise<Record<string, number>> {
     counts[name] = (counts[name] ?? 0) + 1;
   }
   return counts;
-}
-
-function closeAll(list: TestServer[]): Promise<void[]> {
-  return Promise.all(list.map((s) => s.close()));
 }
 
 test('show stat, listeners, proc and info sum every thread of every worker; @N and @!PID ask one', async () => {
@@ -177,20 +170,6 @@ test('server commands name what is wrong', async () => {
   }
 });
 
-/** Sends one packet and waits for the reply packet, or for the master to close the connection. */
-function raw(path: string, packet: Buffer): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const socket = new SeqpacketSocket();
-    socket.on('error', reject);
-    socket.on('end', () => resolve(undefined));
-    socket.on('data', (reply: Buffer) => {
-      destroyLater(socket);
-      resolve(reply);
-    });
-    socket.connect(path, () => socket.write(packet));
-  });
-}
-
 test('random bytes, oversized packets and silent or vanishing clients leave the master serving', async () => {
   const port = await freePort();
   const ferry = await startFerry(oneFrontend(port, HELLO));
@@ -201,10 +180,10 @@ test('random bytes, oversized packets and silent or vanishing clients leave the 
       const packet = randomBytes(1 + Math.floor(Math.random() * 2000));
       // Half of them look like msgpack maps, to reach the decoder.
       if (i % 2 === 0) packet[0] = 0x80 + (i % 16);
-      const reply = await raw(ferry.control, packet);
+      const reply = await rawRequest(ferry.control, packet);
       assert.ok(reply !== undefined && reply.length > 0, `a reply to packet ${i}`);
     }
-    assert.match(String(await raw(ferry.control, Buffer.alloc(100_000, 'a'))), /request too large \(100000 bytes, at most 65536\)/);
+    assert.match(String(await rawRequest(ferry.control, Buffer.alloc(100_000, 'a'))), /request too large \(100000 bytes, at most 65536\)/);
     for (let i = 0; i < 20; i++) {
       const gone = new SeqpacketSocket();
       gone.on('error', () => {});

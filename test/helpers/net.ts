@@ -48,6 +48,10 @@ async function startServer(onConnection: (socket: Socket) => void): Promise<Test
   return ts;
 }
 
+export async function closeAll(list: TestServer[]): Promise<void> {
+  await Promise.all(list.map((s) => s.close()));
+}
+
 /** Says its name and closes: shows which server a connection reached. */
 export function namedServer(name: string): Promise<TestServer> {
   return startServer((s) => {
@@ -141,6 +145,11 @@ export function keepAsking(port: number): { stop(): Promise<{ served: number; fa
 }
 
 /** An open client connection and what it has received so far. */
+/** The name a namedServer behind the proxy at `port` says: which server a new connection reached. */
+export async function whoAnswers(port: number): Promise<string> {
+  return String((await exchange(port)).data).trim();
+}
+
 export interface OpenClient {
   socket: Socket;
   received(): string;
