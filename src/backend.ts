@@ -7,7 +7,7 @@ import { services, type Service } from './services';
 export class Backend {
   readonly name: string;
   readonly servers: Server[];
-  readonly balancer: Balancer;
+  private readonly balancer: Balancer;
   readonly service?: Service;
   /** This thread's sessions on the backend now, and since start. */
   current = 0;
@@ -18,5 +18,10 @@ export class Backend {
     this.servers = config.servers.map((s) => new Server(s));
     this.balancer = createBalancer(config.balance, this.servers);
     if (config.service !== undefined) this.service = services[config.service];
+  }
+
+  /** The server for a new session, among the usable ones not in `skip`; undefined when none is. */
+  pick(skip: ReadonlySet<Server>): Server | undefined {
+    return this.balancer.pick(skip);
   }
 }

@@ -24,7 +24,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
   // Allocated on the first failure only: most sessions connect at once.
   let failedServers: Set<Server> | undefined;
   let retries = 0;
-  let server = backend.balancer.pick(NONE);
+  let server = backend.pick(NONE);
 
   const attempt = (): void => {
     if (server === undefined) return sink.failed('P', retries);
@@ -45,7 +45,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
       retries++;
       failedServers ??= new Set();
       failedServers.add(target);
-      if (redispatch) server = backend.balancer.pick(failedServers) ?? backend.balancer.pick(NONE);
+      if (redispatch) server = backend.pick(failedServers) ?? backend.pick(NONE);
       attempt();
     };
     const onError = (): void => fail('S');
