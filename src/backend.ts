@@ -1,5 +1,5 @@
 import type { BackendConfig } from './config/types';
-import { createBalancer, type Balancer } from './balance';
+import { createBalancer, type Balancer, type PickContext } from './balance';
 import { Server } from './server';
 import { services, type Service } from './services';
 
@@ -21,7 +21,7 @@ export class Backend {
   }
 
   /** The server for a new session, among the usable ones not in `skip`; undefined when none is. */
-  pick(skip: ReadonlySet<Server>): Server | undefined {
-    return this.balancer.pick(skip);
+  pick(skip: ReadonlySet<Server>, ctx: PickContext): Server | undefined {
+    return this.balancer.pick(skip, ctx);
   }
 }

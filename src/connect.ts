@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Backend } from './backend';
+import type { PickContext } from './balance';
 import type { Server } from './server';
 import type { Who } from './termination';
 
@@ -19,12 +20,12 @@ const NONE: ReadonlySet<Server> = new Set();
  * the balancer for another server than those that failed (all of them again once every one has
  * failed); without it, retries stay on the first server chosen.
  */
-export function connectToServer(backend: Backend, sink: ConnectSink): void {
+export function connectToServer(backend: Backend, ctx: PickContext, sink: ConnectSink): void {
   const { retries: maxRetries, redispatch, timeout } = backend.config;
   // Allocated on the first failure only: most sessions connect at once.
   let failedServers: Set<Server> | undefined;
   let retries = 0;
-  let server = backend.pick(NONE);
+  let server = backend.pick(NONE, ctx);
 
   const attempt = (): void => {
     if (server === undefined) return sink.failed('P', retries);
@@ -45,7 +46,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
       retries++;
       failedServers ??= new Set();
       failedServers.add(target);
-      if (redispatch) server = backend.pick(failedServers) ?? backend.pick(NONE);
+      if (redispatch) server = backend.pick(failedServers, ctx) ?? backend.pick(NONE, ctx);
       attempt();
     };
     const onError = (): void => fail('S');

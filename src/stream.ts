@@ -90,7 +90,7 @@ export class Stream implements ConnectSink {
   start(early?: Buffer): void {
     if (early !== undefined && early.length > 0) this.conn.ctrl.unshift(early);
     const { service } = this.ctx.backend;
-    if (service === undefined) return connectToServer(this.ctx.backend, this);
+    if (service === undefined) return connectToServer(this.ctx.backend, { client: this.conn.ctrl.remoteAddress }, this);
     this.serverName = `<${service.name}>`;
     this.transferring = true;
     service.serve(this.conn.ctrl, this.ctx.service);

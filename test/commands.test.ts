@@ -9,7 +9,7 @@ import { destroyLater } from '../src/seqpacket';
 import { HELLO, oneFrontend, serversAt } from './helpers/configs';
 import { rawRequest } from './helpers/control';
 import { alive, runCli, startFerry, writeConfig } from './helpers/ferry';
-import { exchange, freePort, holdingServer, namedServer, openClient, whoAnswers, closeAll } from './helpers/net';
+import { exchange, freePort, holdingServer, namedServer, openClient, tally, whoAnswers, closeAll } from './helpers/net';
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -17,15 +17,6 @@ async function data(control: string, command: string): Promise<any> { // eslint-
   const reply = await sendCommand(control, command);
   assert.ok(reply.ok, `${command}: ${reply.lines.join('\n')}`);
   return reply.data as Data;
-}
-
-async function tally(port: number, n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const name = await whoAnswers(port);
-    counts[name] = (counts[name] ?? 0) + 1;
-  }
-  return counts;
 }
 
 test('show stat, listeners, proc and info sum every thread of every worker; @N and @!PID ask one', async () => {

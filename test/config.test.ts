@@ -197,7 +197,7 @@ test('validate: every default is applied', () => {
   const app = config.backends.app;
   assert.equal(
     { balance: app.balance, retries: app.retries, redispatch: app.redispatch, timeout: app.timeout },
-    { balance: 'roundrobin', retries: 3, redispatch: true, timeout: { connect: 5_000, server: 30_000 } },
+    { balance: { algorithm: 'roundrobin' }, retries: 3, redispatch: true, timeout: { connect: 5_000, server: 30_000 } },
   );
   assert.not.ok('tunnel' in app.timeout);
   assert.not.ok('service' in app);
@@ -259,7 +259,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     backends: {
       app: {
         name: 'app',
-        balance: 'roundrobin',
+        balance: { algorithm: 'roundrobin' },
         retries: 3,
         redispatch: true,
         timeout: { connect: 5_000, server: 30_000, tunnel: 3_600_000 },
@@ -270,7 +270,7 @@ test('validate: the full example normalizes to the documented shape', () => {
       },
       greeter: {
         name: 'greeter',
-        balance: 'roundrobin',
+        balance: { algorithm: 'roundrobin' },
         retries: 3,
         redispatch: true,
         timeout: { connect: 5_000, server: 30_000 },
@@ -359,12 +359,12 @@ test('validate: out-of-range and mistyped values say what was expected and found
   raw.frontends.web.backlog = '1024';
   raw.backends.app.retries = 101;
   raw.backends.app.redispatch = 'yes';
-  raw.backends.app.balance = 'random';
+  raw.backends.app.balance = 'leastconns';
   raw.backends.app.servers.s1.weight = 257;
   assert.equal(problemsOf(raw), [
     'frontends.web.mode: expected "tcp" (the only mode so far), found "http"',
     'frontends.web.backlog: expected an integer from 1 to 65535, found "1024"',
-    'backends.app.balance: expected one of "roundrobin", "leastconn", found "random"',
+    'backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), found "leastconns"',
     'backends.app.retries: expected an integer from 0 to 100, found 101',
     'backends.app.redispatch: expected true or false, found "yes"',
     'backends.app.servers.s1.weight: expected an integer from 0 to 256, found 257',

@@ -1,16 +1,22 @@
-import type { Balance } from '../config/types';
+import type { BalanceConfig } from '../config/types';
 import type { Server } from '../server';
 import type { Balancer } from './balancer';
 import { LeastConn } from './leastconn';
+import { RandomDraws } from './random';
 import { RoundRobin } from './roundrobin';
+import { SourceHash } from './source';
 
-export type { Balancer } from './balancer';
+export type { Balancer, PickContext } from './balancer';
 
-const algorithms: Record<Balance, new (servers: readonly Server[]) => Balancer> = {
-  roundrobin: RoundRobin,
-  leastconn: LeastConn,
-};
-
-export function createBalancer(algorithm: Balance, servers: readonly Server[]): Balancer {
-  return new algorithms[algorithm](servers);
+export function createBalancer(config: BalanceConfig, servers: readonly Server[]): Balancer {
+  switch (config.algorithm) {
+    case 'roundrobin':
+      return new RoundRobin(servers);
+    case 'leastconn':
+      return new LeastConn(servers);
+    case 'source':
+      return new SourceHash(servers);
+    case 'random':
+      return new RandomDraws(servers, config.draws);
+  }
 }

@@ -4,6 +4,7 @@
 import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
 import { checkAccountSyntax } from './account';
 import { parseServerAddress } from './address';
+import { BALANCE_EXAMPLE, parseBalance } from './balance';
 import { parseBindList } from './bind';
 import { MAX_TIMER_MS, parseDuration } from './duration';
 import { expected, problem, type PathSegment, type Problem } from './problems';
@@ -18,6 +19,7 @@ export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('duration', checkDuration),
   keyword('bindList', (data) => parseBindList(data).problems),
   keyword('serverAddress', checkServerAddress),
+  keyword('balance', checkBalance),
   keyword('userAccount', (data) => checkAccountSyntax(data, [], 'user')),
   keyword('groupAccount', (data) => checkAccountSyntax(data, [], 'group')),
   keyword('socketAccess', checkSocketAccess),
@@ -50,6 +52,12 @@ function checkServerAddress(data: unknown): Problem[] {
   if (typeof data !== 'string') return [problem([], expected(SERVER_ADDRESS_EXAMPLE, data))];
   const parsed = parseServerAddress(data);
   return parsed.ok ? [] : [problem([], `${JSON.stringify(data)}: ${parsed.error}`)];
+}
+
+function checkBalance(data: unknown): Problem[] {
+  if (typeof data !== 'string') return [problem([], expected(BALANCE_EXAMPLE, data))];
+  const parsed = parseBalance(data);
+  return parsed.ok ? [] : [problem([], parsed.error)];
 }
 
 function toPointer(path: PathSegment[]): string {

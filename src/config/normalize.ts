@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import { defaultMasterSocket } from '../control-path';
 
-import { parseServerAddress } from './address';
+import { parseServerAddress, type Parsed } from './address';
+import { parseBalance } from './balance';
 import { parseBindList, toBindConfig } from './bind';
 import { parseDuration } from './duration';
 import { runAsOf } from './run-as';
@@ -57,7 +58,7 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
   const timeout = raw.timeout;
   return {
     name,
-    balance: raw.balance,
+    balance: validated(parseBalance(raw.balance), 'balance'),
     retries: raw.retries,
     redispatch: raw.redispatch,
     timeout: {
@@ -71,9 +72,13 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
 }
 
 function normalizeServer(name: string, raw: Raw): ServerConfig {
-  const address = parseServerAddress(raw.address);
-  if (!address.ok) throw new Error(`validated server address failed to parse: ${address.error}`);
-  return { name, host: address.value.host, port: address.value.port, weight: raw.weight };
+  const { host, port } = validated(parseServerAddress(raw.address), 'server address');
+  return { name, host, port, weight: raw.weight };
+}
+
+function validated<T>(parsed: Parsed<T>, what: string): T {
+  if (!parsed.ok) throw new Error(`validated ${what} failed to parse: ${parsed.error}`);
+  return parsed.value;
 }
 
 function ms(v: unknown): number {

@@ -3,11 +3,11 @@
 
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { accountExample } from './account';
+import { BALANCE_EXAMPLE } from './balance';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
-export const BALANCES = ['roundrobin', 'leastconn'] as const;
 export const SERVICES = ['echo', 'hello'] as const;
 export const MODES = ['tcp'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -85,7 +85,7 @@ const serverSchema = section(
 );
 
 const backendSchema = section({
-  balance: oneOf(BALANCES, 'roundrobin'),
+  balance: { balance: true, default: 'roundrobin', description: BALANCE_EXAMPLE },
   retries: integer(0, 100, 3),
   redispatch: { type: 'boolean', default: true, description: 'true or false' },
   timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), tunnel: duration() }),

@@ -74,7 +74,12 @@ export interface FrontendConfig {
   backend: string;
 }
 
-export type Balance = 'roundrobin' | 'leastconn';
+/** How a backend chooses the server of each new session (src/balance). */
+export type BalanceConfig =
+  | { algorithm: 'roundrobin' | 'leastconn' | 'source' }
+  /** `draws` servers drawn at random by weight; the least loaded of them takes the session. */
+  | { algorithm: 'random'; draws: number };
+export type Balance = BalanceConfig['algorithm'];
 export type ServiceName = 'echo' | 'hello';
 
 export interface ServerConfig {
@@ -86,7 +91,7 @@ export interface ServerConfig {
 
 export interface BackendConfig {
   name: string;
-  balance: Balance;
+  balance: BalanceConfig;
   retries: number;
   redispatch: boolean;
   timeout: { connect: number; server: number; tunnel?: number };

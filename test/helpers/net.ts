@@ -88,10 +88,10 @@ export interface Exchange {
 }
 
 /** Connects, sends `payload` then FIN (unless `end` is false), and collects everything until close. */
-export function exchange(port: number, payload: Buffer | string = '', opts: { host?: string; path?: string; end?: boolean; timeoutMs?: number } = {}): Promise<Exchange> {
+export function exchange(port: number, payload: Buffer | string = '', opts: { host?: string; localAddress?: string; path?: string; end?: boolean; timeoutMs?: number } = {}): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const socket = opts.path !== undefined ? connect({ path: opts.path, allowHalfOpen: true }) : connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: true });
+    const socket = opts.path !== undefined ? connect({ path: opts.path, allowHalfOpen: true }) : connect({ port, host: opts.host ?? '127.0.0.1', localAddress: opts.localAddress, allowHalfOpen: true });
     const chunks: Buffer[] = [];
     let ended = false;
     let error: string | undefined;
@@ -144,12 +144,25 @@ export function keepAsking(port: number): { stop(): Promise<{ served: number; fa
   };
 }
 
-/** An open client connection and what it has received so far. */
-/** The name a namedServer behind the proxy at `port` says: which server a new connection reached. */
-export async function whoAnswers(port: number): Promise<string> {
-  return String((await exchange(port)).data).trim();
+/**
+ * The name a namedServer (or holdingServer) behind the proxy at `port` says: which server a new
+ * connection reached. `from` is the client's address, such as 127.0.0.7 (any of 127/8 works).
+ */
+export async function whoAnswers(port: number, from?: string): Promise<string> {
+  return String((await exchange(port, '', { localAddress: from })).data).trim();
 }
 
+/** How many of `n` connections in a row each server answered. */
+export async function tally(port: number, n: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const name = await whoAnswers(port);
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** An open client connection and what it has received so far. */
 export interface OpenClient {
   socket: Socket;
   received(): string;
