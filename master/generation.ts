@@ -1,7 +1,7 @@
 import type { Config } from '../src/config/types';
 import type { Handoff } from '../src/ipc';
 import type { Logger } from '../src/log';
-import type { ServerAdmin } from '../src/server';
+import type { ServerPush } from '../src/server';
 import type { BoundReceiver } from './binder';
 import { WorkerSlot } from './worker-slot';
 
@@ -16,8 +16,8 @@ export interface GenerationHost {
   adopted(slot: WorkerSlot, id: string): void;
   /** A worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
-  /** Operators' server settings that apply to `config`. */
-  servers(config: Config): ServerAdmin[];
+  /** Operators' server settings and resolved addresses that apply to `config`. */
+  servers(config: Config): ServerPush;
 }
 
 /**
@@ -96,7 +96,7 @@ export class Generation {
     });
   }
 
-  /** Every worker gets the operators' server settings again, after one of them changed. */
+  /** Every worker gets the server settings and addresses again, after one of them changed. */
   pushServers(): void {
     for (const slot of this.slots) slot.pushServers();
   }

@@ -10,6 +10,7 @@ import type { Handoff } from '../src/ipc';
 import type { ServerAdmin } from '../src/server';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
+import { ServerAddresses } from './server-addresses';
 import { ServerStates } from './server-states';
 import { Generation } from './generation';
 import { SystemdNotifier } from './notify';
@@ -48,6 +49,7 @@ export class Master {
   private starting: Generation | undefined;
   private readonly startedAt = Date.now();
   private readonly servers = new ServerStates();
+  private readonly addresses: ServerAddresses;
   private readonly commands = new Commands(this.view());
   private readonly systemd: SystemdNotifier;
   /** Sockets passed by the service manager, taken once: every configuration may use them. */
@@ -59,6 +61,7 @@ export class Master {
     private readonly log: Logger,
   ) {
     this.systemd = SystemdNotifier.fromEnv(process.env, log);
+    this.addresses = new ServerAddresses(log, () => this.pushServers());
   }
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
@@ -67,6 +70,12 @@ export class Master {
     if (refused !== undefined) {
       this.log.fatal({ problems: [refused] }, 'cannot run the workers: nothing started');
       process.stderr.write(`ferry: cannot start: ${refused}\n`);
+      return 1;
+    }
+    const unresolved = await this.addresses.resolve(this.config);
+    if (unresolved.length > 0) {
+      this.log.fatal({ problems: unresolved }, 'cannot resolve server addresses: nothing started');
+      process.stderr.write(`ferry: cannot start:\n${unresolved.map((p) => `  - ${p}\n`).join('')}`);
       return 1;
     }
     this.inherited.log(this.log);
@@ -102,6 +111,7 @@ export class Master {
 
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
+    this.addresses.watch(this.config);
     void generation.start().then(() => {
       if (this.stopping) return;
       this.log.info(this.describe(generation), 'ready');
@@ -140,9 +150,14 @@ export class Master {
   /** An operator's server setting reaches every live worker now, and later generations at their start. */
   private administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): ServerAdmin {
     const admin = this.servers.change(this.config, ref, change);
-    for (const g of [this.current, this.starting, ...this.draining]) g?.pushServers();
+    this.pushServers();
     this.log.info({ backend: admin.backend, server: admin.server, enabled: admin.enabled, weight: admin.weight }, 'server settings changed');
     return admin;
+  }
+
+  /** Every live worker gets the server settings and addresses in force again. */
+  private pushServers(): void {
+    for (const g of [this.current, this.starting, ...this.draining]) g?.pushServers();
   }
 
   /**
@@ -188,6 +203,8 @@ export class Master {
     }
     const refused = cannotRunAs(config.global.runAs);
     if (refused !== undefined) return this.reloadFailed('cannot run the workers', [refused]);
+    const unresolved = await this.addresses.resolve(config);
+    if (unresolved.length > 0) return this.reloadFailed('server names do not resolve', unresolved);
     let receivers: BoundReceiver[];
     try {
       receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])), this.inherited);
@@ -212,6 +229,7 @@ export class Master {
     }
     this.current = next;
     this.config = config;
+    this.addresses.watch(config);
     this.reloads++;
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
     this.retire(old);
@@ -312,6 +330,7 @@ export class Master {
     }
     this.stopping = true;
     this.systemd.stopping();
+    this.addresses.stop();
     const current = this.current!;
     this.log.info({ signal, hardStopAfterMs: this.config.global.hardStopAfter }, 'stopping: no new connections, waiting for sessions to end');
     void current.stop(this.config.global.hardStopAfter).then(() => {
@@ -334,7 +353,7 @@ export class Master {
       handoff: (from, msg, handle) => this.relay(from, msg, handle),
       adopted: (_, id) => this.adopting.delete(id),
       exited: (slot) => this.workerExited(slot),
-      servers: (c) => this.servers.for(c),
+      servers: (c) => ({ states: this.servers.for(c), addresses: this.addresses.for(c) }),
     });
   }
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { BindError, bindAll, closeReceiver } from '../master/binder';
 import { takeInheritedSockets } from '../master/inherited';
 import { Master } from '../master/master';
+import { ServerAddresses } from '../master/server-addresses';
 import { ConfigError, loadConfig, type LoadOptions } from './config/load';
 import { LOG_FORMATS } from './config/schema';
 import type { Config } from './config/types';
@@ -64,6 +65,12 @@ async function check(config: Config, file: string | undefined, bind: boolean): P
   const refused = cannotRunAs(config.global.runAs);
   if (refused !== undefined) {
     process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot run here:\n  - ${refused}\n`);
+    return 1;
+  }
+  const unresolved = await new ServerAddresses().resolve(config);
+  if (unresolved.length > 0) {
+    process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but names servers that do not resolve:\n`);
+    for (const p of unresolved) process.stderr.write(`  - ${p}\n`);
     return 1;
   }
   if (bind) {

@@ -30,7 +30,7 @@ export function connectToServer(backend: Backend, ctx: PickContext, sink: Connec
   const attempt = (): void => {
     if (server === undefined) return sink.failed('P', retries);
     const target = server;
-    const socket = netConnect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen: true });
+    const socket = netConnect({ host: target.address, port: target.port, noDelay: true, allowHalfOpen: true });
     socket.setTimeout(timeout.connect);
     sink.attempting(target, socket);
 

@@ -1,7 +1,7 @@
 // Messages between the master and a worker process (over node:cluster's IPC channel, where listening
 // sockets ride along as SCM_RIGHTS handles) and between a worker's coordinator and its threads.
 import type { Config } from './config/types';
-import type { ServerAdmin } from './server';
+import type { ServerPush } from './server';
 import type { ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
@@ -13,8 +13,8 @@ export type ToWorker =
   /** `migrate`: hand what can move over to the next generation before draining the rest. */
   | { type: 'stop'; migrate: boolean }
   | { type: 'kill' }
-  /** Operators' runtime settings of servers: every one in force, also sent before `start`. */
-  | { type: 'servers'; states: ServerAdmin[] }
+  /** Operators' runtime settings of servers and resolved addresses: all in force, also sent before `start`. */
+  | ({ type: 'servers' } & ServerPush)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
   | { type: 'snapshot'; ref: number }
   | Handoff;
@@ -52,7 +52,7 @@ export type ToThread =
   | { type: 'rearm'; id: string }
   | { type: 'adopt'; envelope: string }
   | { type: 'handed'; ref: number; ok: boolean }
-  | { type: 'servers'; states: ServerAdmin[] }
+  | ({ type: 'servers' } & ServerPush)
   | { type: 'snapshot'; ref: number };
 
 /** Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session. */

@@ -9,6 +9,23 @@ export interface ServerAdmin {
 }
 
 /**
+ * The address the master found for a server given by host name. `unresolvable` says why the name
+ * no longer resolves (the last address found is kept, unused, until it does).
+ */
+export interface ResolvedAddress {
+  backend: string;
+  server: string;
+  address: string;
+  unresolvable?: string;
+}
+
+/** What the master tells every thread about servers: operators' settings and resolved addresses. */
+export interface ServerPush {
+  states: ServerAdmin[];
+  addresses: ResolvedAddress[];
+}
+
+/**
  * A backend server as one thread sees it. Counters are per thread: threads share nothing, so
  * leastconn balances each thread's own sessions.
  */
@@ -16,6 +33,13 @@ export class Server {
   readonly name: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * The IP address new connections go to: the configured one, or for a host name the one the master
+   * resolved it to (pushed before the thread starts, and again whenever it changes).
+   */
+  address: string;
+  /** Why the server takes no new sessions: its host name no longer resolves. */
+  unresolvable: string | undefined;
   weight: number;
   /** Sessions of this thread currently using the server. */
   active = 0;
@@ -32,11 +56,25 @@ export class Server {
     this.name = config.name;
     this.host = config.host;
     this.port = config.port;
+    this.address = config.host;
     this.weight = config.weight;
   }
 
   get usable(): boolean {
-    return this.enabled && this.weight > 0;
+    return this.enabled && this.weight > 0 && this.unresolvable === undefined;
+  }
+
+  /** "host:port", and the address a host name resolved to, for `show stat`. */
+  describe(): string {
+    const configured = `${this.host}:${this.port}`;
+    if (this.unresolvable !== undefined) return `${configured} (unresolvable)`;
+    return this.address === this.host ? configured : `${configured} (${this.address})`;
+  }
+
+  /** Takes the address the master resolved the server's host name to. */
+  resolved(r: ResolvedAddress): void {
+    this.address = r.address;
+    this.unresolvable = r.unresolvable;
   }
 
   /** Takes an operator's runtime setting. */

@@ -11,7 +11,7 @@ import type { Logger } from '../src/log';
 import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
 import type { ServiceContext } from '../src/services';
-import type { ServerAdmin } from '../src/server';
+import type { Server, ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/snapshot';
 import type { Stream, StreamContext } from '../src/stream';
 
@@ -100,7 +100,7 @@ export class ThreadStack {
         for (const stream of this.streams) stream.terminate('K');
         break;
       case 'servers':
-        this.administer(msg.states);
+        this.administer(msg);
         break;
       case 'snapshot':
         this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
@@ -108,11 +108,14 @@ export class ThreadStack {
     }
   }
 
-  /** Applies operators' runtime settings of servers (settings for servers unknown here are ignored). */
-  administer(states: readonly ServerAdmin[]): void {
-    for (const state of states) {
-      this.backends.get(state.backend)?.servers.find((s) => s.name === state.server)?.administer(state);
-    }
+  /** Applies what the master says of servers (anything about servers unknown here is ignored). */
+  administer({ states, addresses }: ServerPush): void {
+    for (const state of states) this.server(state)?.administer(state);
+    for (const address of addresses) this.server(address)?.resolved(address);
+  }
+
+  private server(ref: { backend: string; server: string }): Server | undefined {
+    return this.backends.get(ref.backend)?.servers.find((s) => s.name === ref.server);
   }
 
   private snapshot(): ThreadSnapshot {
@@ -128,7 +131,7 @@ export class ThreadStack {
         total: b.total,
         servers: b.servers.map((s) => ({
           name: s.name,
-          address: `${s.host}:${s.port}`,
+          address: s.describe(),
           active: s.active,
           total: s.total,
           failures: s.failures,

@@ -41,6 +41,28 @@ export function parseServerAddress(text: string): Parsed<ServerAddress> {
   return checked.ok ? ok({ host: checked.value, port: port.value }) : checked;
 }
 
+/** The port DNS servers listen on when a nameserver is written without one. */
+const DNS_PORT = 53;
+
+/**
+ * A DNS server to ask for server names: an IP address, with a port or not (53). Returned as
+ * "ip:port" or "[ipv6]:port", the forms node's dns.Resolver#setServers takes.
+ */
+export function parseNameserver(text: string): Parsed<string> {
+  if (net.isIPv4(text)) return ok(`${text}:${DNS_PORT}`);
+  if (net.isIPv6(text)) return ok(`[${text}]:${DNS_PORT}`);
+  const split = splitHostPort(text, '127.0.0.53:53');
+  if (!split.ok) return split;
+  const { host, portText, bracketed } = split.value;
+  const port = parsePort(portText, 1);
+  if (!port.ok) return port;
+  if (bracketed) {
+    const v6 = checkIPv6(host);
+    return v6.ok ? ok(`[${v6.value}]:${port.value}`) : v6;
+  }
+  return net.isIPv4(host) ? ok(`${host}:${port.value}`) : fail(`"${host}" is not an IP address (a nameserver is given by address)`);
+}
+
 /** Identity of a bound address, independent of how it was spelled ("*:80" and "0.0.0.0:80" agree). */
 export function bindKey(address: BindAddress): string {
   switch (address.kind) {

@@ -3,7 +3,7 @@
 
 import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
 import { checkAccountSyntax } from './account';
-import { parseServerAddress } from './address';
+import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { BALANCE_EXAMPLE, parseBalance } from './balance';
 import { parseBindList } from './bind';
 import { MAX_TIMER_MS, parseDuration } from './duration';
@@ -12,13 +12,15 @@ import { checkSocketAccess } from './socket-access';
 
 export const DURATION_EXAMPLE = 'a duration such as "250ms", "30s" or "5m"';
 export const SERVER_ADDRESS_EXAMPLE = 'a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432"';
+export const NAMESERVER_EXAMPLE = 'a DNS server address such as "127.0.0.53", "10.0.0.2:53" or "[::1]:5353"';
 
 type Check = (data: unknown) => Problem[];
 
 export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('duration', checkDuration),
   keyword('bindList', (data) => parseBindList(data).problems),
-  keyword('serverAddress', checkServerAddress),
+  keyword('serverAddress', (data) => checkText(data, SERVER_ADDRESS_EXAMPLE, parseServerAddress)),
+  keyword('nameserver', (data) => checkText(data, NAMESERVER_EXAMPLE, parseNameserver)),
   keyword('balance', checkBalance),
   keyword('userAccount', (data) => checkAccountSyntax(data, [], 'user')),
   keyword('groupAccount', (data) => checkAccountSyntax(data, [], 'group')),
@@ -48,9 +50,10 @@ function checkDuration(data: unknown): Problem[] {
   return [];
 }
 
-function checkServerAddress(data: unknown): Problem[] {
-  if (typeof data !== 'string') return [problem([], expected(SERVER_ADDRESS_EXAMPLE, data))];
-  const parsed = parseServerAddress(data);
+/** A string in one of the address syntaxes; its parser's reason follows the text it refuses. */
+function checkText(data: unknown, example: string, parse: (text: string) => Parsed<unknown>): Problem[] {
+  if (typeof data !== 'string') return [problem([], expected(example, data))];
+  const parsed = parse(data);
   return parsed.ok ? [] : [problem([], `${JSON.stringify(data)}: ${parsed.error}`)];
 }
 

@@ -3,13 +3,13 @@
 import { resolve } from 'node:path';
 import { defaultMasterSocket } from '../control-path';
 
-import { parseServerAddress, type Parsed } from './address';
+import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
 import { parseBindList, toBindConfig } from './bind';
 import { parseDuration } from './duration';
 import { runAsOf } from './run-as';
 import { accessOf } from './socket-access';
-import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ServerConfig } from './types';
+import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ResolveConfig, ServerConfig } from './types';
 
 type Raw = Record<string, any>;
 
@@ -68,6 +68,16 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
     },
     servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s)),
     ...(raw.service !== undefined && { service: raw.service }),
+    ...(raw.resolve !== undefined && { resolve: normalizeResolve(raw.resolve) }),
+  };
+}
+
+/** An interval of 0 means none, as a timeout of 0 does. */
+function normalizeResolve(raw: Raw): ResolveConfig {
+  const interval = raw.interval === undefined ? 0 : ms(raw.interval);
+  return {
+    ...(interval > 0 && { interval }),
+    ...(raw.nameservers !== undefined && { nameservers: (raw.nameservers as string[]).map((n) => validated(parseNameserver(n), 'nameserver')) }),
   };
 }
 

@@ -4,7 +4,7 @@
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { accountExample } from './account';
 import { BALANCE_EXAMPLE } from './balance';
-import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
+import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
@@ -91,6 +91,10 @@ const backendSchema = section({
   timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), tunnel: duration() }),
   servers: namedMap(serverSchema, 'a non-empty map of server names to servers, such as {"s1": {"address": "127.0.0.1:9000"}}', 1),
   service: oneOf(SERVICES),
+  resolve: section({
+    interval: duration(),
+    nameservers: { type: 'array', minItems: 1, items: { nameserver: true, description: NAMESERVER_EXAMPLE }, description: 'a list of DNS server addresses such as ["10.0.0.2:53"]' },
+  }),
 });
 
 export const CONFIG_SCHEMA: SchemaObject = section(

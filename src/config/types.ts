@@ -97,6 +97,15 @@ export interface BackendConfig {
   timeout: { connect: number; server: number; tunnel?: number };
   servers: ServerConfig[];
   service?: ServiceName;
+  resolve?: ResolveConfig;
+}
+
+/** How the master finds the addresses of servers given by host name (names are resolved at start and reload). */
+export interface ResolveConfig {
+  /** Resolve again this often (ms), following address changes; absent: at start and reload only. */
+  interval?: number;
+  /** DNS servers to ask, as "ip:port"; absent: the system's resolver (getaddrinfo: /etc/hosts, then DNS). */
+  nameservers?: string[];
 }
 
 export interface Config {

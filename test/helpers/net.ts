@@ -25,7 +25,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function startServer(onConnection: (socket: Socket) => void): Promise<TestServer> {
+/** Where a test server listens: 127.0.0.1 on a free port unless told otherwise. */
+export interface At {
+  host?: string;
+  port?: number;
+}
+
+async function startServer(onConnection: (socket: Socket) => void, at: At = {}): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const ts: TestServer = {
     port: 0,
@@ -44,7 +50,7 @@ async function startServer(onConnection: (socket: Socket) => void): Promise<Test
     socket.on('error', () => {});
     onConnection(socket);
   });
-  ts.port = await listen(server);
+  ts.port = await listen(server, at.port, at.host);
   return ts;
 }
 
@@ -53,20 +59,20 @@ export async function closeAll(list: TestServer[]): Promise<void> {
 }
 
 /** Says its name and closes: shows which server a connection reached. */
-export function namedServer(name: string): Promise<TestServer> {
+export function namedServer(name: string, at?: At): Promise<TestServer> {
   return startServer((s) => {
     s.end(`${name}\n`);
     s.resume();
-  });
+  }, at);
 }
 
 /** Says its name and keeps the connection open until the client closes it. */
-export function holdingServer(name: string): Promise<TestServer> {
+export function holdingServer(name: string, at?: At): Promise<TestServer> {
   return startServer((s) => {
     s.write(`${name}\n`);
     s.resume();
     s.on('end', () => s.end());
-  });
+  }, at);
 }
 
 /** Echoes every byte, and half-closes after the client does. */
