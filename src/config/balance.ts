@@ -4,7 +4,7 @@ import type { Parsed } from './address';
 import type { BalanceConfig } from './types';
 
 export const BALANCE_EXAMPLE = 'one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16)';
-export const DEFAULT_DRAWS = 2;
+const DEFAULT_DRAWS = 2;
 const MAX_DRAWS = 16;
 
 export function parseBalance(text: string): Parsed<BalanceConfig> {

@@ -79,7 +79,6 @@ export type BalanceConfig =
   | { algorithm: 'roundrobin' | 'leastconn' | 'source' }
   /** `draws` servers drawn at random by weight; the least loaded of them takes the session. */
   | { algorithm: 'random'; draws: number };
-export type Balance = BalanceConfig['algorithm'];
 export type ServiceName = 'echo' | 'hello';
 
 export interface ServerConfig {
