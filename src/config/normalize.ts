@@ -63,6 +63,8 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
     timeout: {
       connect: ms(timeout.connect),
       server: ms(timeout.server),
+      // As in HAProxy: a queue without its own timeout waits as long as a connect attempt may.
+      queue: ms(timeout.queue ?? timeout.connect),
       ...(timeout.tunnel !== undefined && { tunnel: ms(timeout.tunnel) }),
     },
     servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s)),
@@ -73,7 +75,7 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
 function normalizeServer(name: string, raw: Raw): ServerConfig {
   const address = parseServerAddress(raw.address);
   if (!address.ok) throw new Error(`validated server address failed to parse: ${address.error}`);
-  return { name, host: address.value.host, port: address.value.port, weight: raw.weight };
+  return { name, host: address.value.host, port: address.value.port, weight: raw.weight, ...(raw.maxconn !== undefined && { maxconn: raw.maxconn }) };
 }
 
 function ms(v: unknown): number {

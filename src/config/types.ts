@@ -82,6 +82,8 @@ export interface ServerConfig {
   host: string;
   port: number;
   weight: number;
+  /** Sessions at once on the server, over the whole service; absent: no limit. */
+  maxconn?: number;
 }
 
 export interface BackendConfig {
@@ -89,7 +91,8 @@ export interface BackendConfig {
   balance: Balance;
   retries: number;
   redispatch: boolean;
-  timeout: { connect: number; server: number; tunnel?: number };
+  /** `queue`: how long a session may wait for a server slot. */
+  timeout: { connect: number; server: number; queue: number; tunnel?: number };
   servers: ServerConfig[];
   service?: ServiceName;
 }
