@@ -142,11 +142,14 @@ export class Commands {
   private async showStat(scope: Scope): Promise<Reply> {
     const { threads, missing } = await snapshots(scope);
     const totals = sumStats(threads);
-    const rows = [['type', 'name', 'status', 'weight', 'current', 'total', 'failures', 'address']];
+    const rows = [['type', 'name', 'status', 'weight', 'current', 'total', 'failures', 'address', 'maxconn', 'queue', 'qmax', 'queued', 'qtimeout']];
     for (const f of totals.frontends) rows.push(['frontend', f.name, '', '', String(f.current), String(f.total), '', '']);
     for (const b of totals.backends) {
-      rows.push(['backend', b.name, '', '', String(b.current), String(b.total), '', '']);
-      for (const s of b.servers) rows.push(['server', `${b.name}/${s.name}`, s.enabled ? 'enabled' : 'disabled', String(s.weight), String(s.active), String(s.total), String(s.failures), s.address]);
+      const q = b.queue;
+      rows.push(['backend', b.name, '', '', String(b.current), String(b.total), '', '', '', String(q.current), String(q.max), String(q.total), String(q.timedOut)]);
+      for (const s of b.servers) {
+        rows.push(['server', `${b.name}/${s.name}`, s.enabled ? 'enabled' : 'disabled', String(s.weight), String(s.active), String(s.total), String(s.failures), s.address, String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
+      }
     }
     return { ok: true, lines: [...table(rows), ...missing], data: totals };
   }

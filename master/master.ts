@@ -284,12 +284,13 @@ export class Master {
       this.log.error({ id: msg.id, part: msg.part, from: from.n }, 'migrated session lost: no worker of the current generation to take it');
       return close();
     }
+    // Counted now: the old generation may exit before the new worker has the session (a loss is logged).
+    const handed = this.migrated.get(from);
+    if (msg.envelope !== undefined && handed !== undefined) this.migrated.set(from, handed + 1);
     target.adopt(msg, handle, (ok) => {
       close();
       if (!ok) return this.log.error({ id: msg.id, part: msg.part, from: from.n, group: target.group }, 'migrated session lost: the new worker could not take it');
-      if (msg.envelope === undefined) return;
-      this.migrated.set(from, (this.migrated.get(from) ?? 0) + 1);
-      this.adopting.set(msg.id, { slot: target, from: from.n });
+      if (msg.envelope !== undefined) this.adopting.set(msg.id, { slot: target, from: from.n });
     });
   }
 

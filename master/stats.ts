@@ -21,11 +21,15 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   return { frontends: [...frontends.values()], backends: [...backends.values()] };
 }
 
-/** Settings (enabled, weight) are the same in every thread: the first one's are kept. */
+/** Settings (enabled, weight, maxconn) are the same in every thread: the first one's are kept. */
 function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
-  if (sum === undefined) return { ...b, servers: b.servers.map((s) => ({ ...s })) };
+  if (sum === undefined) return { ...b, queue: { ...b.queue }, servers: b.servers.map((s) => ({ ...s })) };
   sum.current += b.current;
   sum.total += b.total;
+  sum.queue.current += b.queue.current;
+  sum.queue.max += b.queue.max;
+  sum.queue.total += b.queue.total;
+  sum.queue.timedOut += b.queue.timedOut;
   for (const s of b.servers) {
     const into = sum.servers.find((x) => x.name === s.name);
     if (into === undefined) {
@@ -35,6 +39,7 @@ function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): Backe
     into.active += s.active;
     into.total += s.total;
     into.failures += s.failures;
+    into.fromQueue += s.fromQueue;
   }
   return sum;
 }

@@ -9,6 +9,10 @@ export interface Envelope {
   client: string;
   acceptedAt: number;
   connectedAt: number;
+  /** Since when it waits in a backend queue for a server slot; absent when it is not waiting. */
+  queuedAt?: number;
+  /** Time it spent waiting for a slot before that; absent when none. */
+  queueMs?: number;
   bytesIn: number;
   bytesOut: number;
   retries: number;

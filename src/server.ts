@@ -1,4 +1,5 @@
 import type { ServerConfig } from './config/types';
+import { shareOf } from './share';
 
 /** An operator's runtime setting of one server (master CLI), which overrides its configuration. */
 export interface ServerAdmin {
@@ -41,10 +42,14 @@ export class Server {
   /** Why the server takes no new sessions: its host name no longer resolves. */
   unresolvable: string | undefined;
   weight: number;
-  /** Sessions of this thread currently using the server. */
+  /** This thread's share of the server's maxconn (see shareOf); undefined: no limit. */
+  readonly maxconn: number | undefined;
+  /** Sessions of this thread currently holding a slot on the server (connecting or connected). */
   active = 0;
   /** Sessions this thread sent to the server since start. */
   total = 0;
+  /** Sessions of this thread that got the server after waiting in the backend queue. */
+  fromQueue = 0;
   /** Connection attempts of this thread to the server that failed. */
   failures = 0;
   /** Off when an operator disabled the server (`disable server`): no new sessions. */
@@ -52,12 +57,18 @@ export class Server {
   /** Smooth weighted round-robin's running score. */
   current = 0;
 
-  constructor(config: ServerConfig) {
+  constructor(config: ServerConfig, threads: number) {
     this.name = config.name;
     this.host = config.host;
     this.port = config.port;
     this.address = config.host;
     this.weight = config.weight;
+    this.maxconn = config.maxconn === undefined ? undefined : shareOf(config.maxconn, threads);
+  }
+
+  /** Every slot of this thread's share is taken: a new session waits in the backend queue. */
+  get full(): boolean {
+    return this.maxconn !== undefined && this.active >= this.maxconn;
   }
 
   get usable(): boolean {

@@ -24,12 +24,29 @@ export interface ServerSnapshot {
   failures: number;
   enabled: boolean;
   weight: number;
+  /** The configured maxconn, over the whole service (each thread enforces its share); null: none. */
+  maxconn: number | null;
+  /** Sessions that got this server after waiting in the backend queue. */
+  fromQueue: number;
+}
+
+/** A backend's queue of sessions waiting for a server slot. */
+export interface QueueSnapshot {
+  /** Waiting now. */
+  current: number;
+  /** The longest it has been (summed over threads: each thread has its own queue). */
+  max: number;
+  /** Sessions that had to wait. */
+  total: number;
+  /** Sessions that waited timeout.queue in vain and were closed (sQ). */
+  timedOut: number;
 }
 
 export interface BackendSnapshot {
   name: string;
   current: number;
   total: number;
+  queue: QueueSnapshot;
   servers: ServerSnapshot[];
 }
 

@@ -1,13 +1,15 @@
 import type { Socket } from 'node:net';
 import type { Backend } from './backend';
+import type { PickContext } from './balance';
 import { ConnFlag, type Connection } from './connection';
 import { connectToServer, type ConnectSink } from './connect';
 import type { Envelope } from './envelope';
 import type { Logger } from './log';
+import type { Waiter } from './queue';
 import type { Server } from './server';
 import type { ServiceContext } from './services';
 import type { SessionSnapshot } from './snapshot';
-import { NORMAL, type Termination, type Who } from './termination';
+import { NORMAL, type Stage, type Termination, type Who } from './termination';
 
 /** What a stream needs from the thread that runs it. */
 export interface StreamContext {
@@ -21,7 +23,7 @@ export interface StreamContext {
 }
 
 /** A session's history when it comes from an older generation. */
-export type Origin = Pick<Envelope, 'acceptedAt' | 'connectedAt' | 'bytesIn' | 'bytesOut' | 'retries' | 'generations'>;
+export type Origin = Pick<Envelope, 'acceptedAt' | 'connectedAt' | 'queuedAt' | 'queueMs' | 'bytesIn' | 'bytesOut' | 'retries' | 'generations'>;
 
 /** A stream taken off its sockets for the next generation: the raw handles and their envelope. */
 export interface Detached {
@@ -37,15 +39,24 @@ const NO_GENERATIONS: number[] = [];
 type RawHandle = { readStop(): number };
 
 /**
- * One exchange between a client connection and a server connection (or a built-in service): both
- * directions with back-pressure and half-close (pipe), the client, server, connect and tunnel
- * timeouts, byte counters, how it ended, and one access-log line. A stream can be detached at a quiet
- * point and carried on by the next generation, which then writes the only log line.
+ * One exchange between a client connection and a server connection (or a built-in service): a slot
+ * on a server (at once, or after waiting in the backend queue), both directions with back-pressure
+ * and half-close (pipe), the client, server, connect and tunnel timeouts, byte counters, how it
+ * ended, and one access-log line. A stream can be detached at a quiet point and carried on by the
+ * next generation, which then writes the only log line.
  */
-export class Stream implements ConnectSink {
+export class Stream implements ConnectSink, Waiter {
   private server: Socket | undefined;
   private serverName = '-';
+  /** The server it holds a slot on (counted in its `active`). */
   private assigned: Server | undefined;
+  /**
+   * When it began to wait for a slot (in this generation or an older one); 0: it is not waiting. It
+   * waits in the backend queue, or on its way from there to the next generation.
+   */
+  private queuedAt = 0;
+  /** Time it spent waiting before its current wait. */
+  private waitedMs: number;
   private connectedAt: number;
   private retries: number;
   private transferring = false;
@@ -62,6 +73,7 @@ export class Stream implements ConnectSink {
     const client = conn.ctrl;
     this.origin = origin ?? { acceptedAt: conn.acceptedAt, connectedAt: 0, bytesIn: 0, bytesOut: 0, retries: 0, generations: NO_GENERATIONS };
     this.connectedAt = this.origin.connectedAt;
+    this.waitedMs = this.origin.queueMs ?? 0;
     this.retries = this.origin.retries;
     ctx.began(this);
     client.setTimeout(ctx.frontend.clientTimeout);
@@ -71,6 +83,15 @@ export class Stream implements ConnectSink {
       this.terminate('C');
     });
     client.on('close', () => this.socketClosed());
+  }
+
+  get acceptedAt(): number {
+    return this.origin.acceptedAt;
+  }
+
+  /** It waits for a server slot, in the backend queue or on its way from there to the next generation. */
+  get waiting(): boolean {
+    return this.queuedAt !== 0;
   }
 
   /** What `show sess` tells of this session. */
@@ -86,20 +107,38 @@ export class Stream implements ConnectSink {
     };
   }
 
+  /** What the balancer chooses this session's server by. */
+  get pickContext(): PickContext {
+    return { client: this.conn.ctrl.remoteAddress };
+  }
+
   /** Serves the client: a built-in service, or a server connection. `early` was read before. */
   start(early?: Buffer): void {
     if (early !== undefined && early.length > 0) this.conn.ctrl.unshift(early);
     const { service } = this.ctx.backend;
-    if (service === undefined) return connectToServer(this.ctx.backend, { client: this.conn.ctrl.remoteAddress }, this);
+    if (service === undefined) return this.requestSlot();
     this.serverName = `<${service.name}>`;
     this.transferring = true;
     service.serve(this.conn.ctrl, this.ctx.service);
   }
 
+  /** The backend gave it a slot on `server`: connect there. */
+  served(server: Server): void {
+    if (this.waiting) {
+      this.waitedMs += Date.now() - this.queuedAt;
+      this.queuedAt = 0;
+    }
+    this.hold(server);
+    connectToServer(this.ctx.backend, server, this.pickContext, this);
+  }
+
+  /** It waited `timeout.queue` for nothing (a wait begun in an older generation counts from its start). */
+  expired(): void {
+    this.terminate('s');
+  }
+
   attempting(server: Server, socket: Socket): void {
-    this.release();
-    this.assigned = server;
-    server.active++;
+    this.hold(server);
     this.server = socket;
     this.serverName = server.name;
   }
@@ -114,10 +153,8 @@ export class Stream implements ConnectSink {
   /** Carries on a tunnel an older generation detached, starting with the bytes it had in hand. */
   adoptTunnel(socket: Socket, serverName: string, server: Server | undefined, toServer: Buffer, toClient: Buffer): void {
     this.serverName = serverName;
-    if (server !== undefined) {
-      this.assigned = server;
-      server.active++;
-    }
+    // The tunnel is already open: it takes its slot even past maxconn.
+    if (server !== undefined) this.hold(server);
     if (toServer.length > 0) socket.write(toServer);
     if (toClient.length > 0) this.conn.ctrl.write(toClient);
     this.tunnel(socket);
@@ -132,7 +169,7 @@ export class Stream implements ConnectSink {
   /** Ends the stream now: both sides are closed at once (reset, timeout, kill, no server). */
   terminate(who: Who): void {
     if (this.done) return;
-    this.finish(`${who}${this.transferring ? 'D' : 'C'}`);
+    this.finish(`${who}${this.stage()}`);
     this.conn.ctrl.destroy();
     this.server?.destroy();
   }
@@ -149,9 +186,11 @@ export class Stream implements ConnectSink {
     if (this.done || !movable(client) || this.serverName.startsWith('<')) return undefined;
     if (this.transferring && (server === undefined || !movable(server))) return undefined;
     const connecting = !this.transferring;
-    // From here the sockets belong to the hand-over: no timer may close them while they travel.
+    // From here the sockets belong to the hand-over: no timer may close them while they travel, and
+    // a queued session takes no slot here any more (the next generation queues it again).
     client.setTimeout(0);
     server?.setTimeout(0);
+    if (this.waiting) this.ctx.backend.queue.remove(this);
     const toServer = stopReading(client, server);
     const toClient = server !== undefined && !connecting ? stopReading(server, client) : Buffer.alloc(0);
     if (connecting) {
@@ -173,6 +212,8 @@ export class Stream implements ConnectSink {
       client: this.conn.client,
       acceptedAt: this.origin.acceptedAt,
       connectedAt: this.connectedAt,
+      ...(this.waiting && { queuedAt: this.queuedAt }),
+      ...(this.waitedMs !== 0 && { queueMs: this.waitedMs }),
       bytesIn: this.bytesIn(),
       bytesOut: this.bytesOut(),
       retries: this.retries,
@@ -205,6 +246,40 @@ export class Stream implements ConnectSink {
     socket.pipe(client);
   }
 
+  /** Takes the backend's next free slot, or waits in its queue for one, behind those who came first. */
+  private requestSlot(): void {
+    const { backend } = this.ctx;
+    // A session that was waiting in an older generation keeps its place and its deadline.
+    this.queuedAt = this.origin.queuedAt ?? 0;
+    const server = backend.admit(this.pickContext);
+    if (server !== undefined) return this.served(server);
+    this.queuedAt ||= Date.now();
+    const { queue: timeout } = backend.config.timeout;
+    backend.queue.add(this, timeout === 0 ? undefined : this.queuedAt + timeout);
+  }
+
+  /** Takes a slot on `server`, then gives back the one it held: a retry on the same server keeps its slot. */
+  private hold(server: Server): void {
+    if (this.assigned === server) return;
+    server.active++;
+    this.release();
+    this.assigned = server;
+  }
+
+  /** Gives its slot back, to the head of the queue if one waits. */
+  private release(): void {
+    const server = this.assigned;
+    if (server === undefined) return;
+    this.assigned = undefined;
+    server.active--;
+    this.ctx.backend.dispatch();
+  }
+
+
+  private stage(): Stage {
+    return this.transferring ? 'D' : this.waiting ? 'Q' : 'C';
+  }
+
   private socketClosed(): void {
     if (--this.openSockets === 0) this.finish(NORMAL);
   }
@@ -214,14 +289,10 @@ export class Stream implements ConnectSink {
     if (this.done) return;
     this.done = true;
     this.termination = termination;
+    if (this.waiting) this.ctx.backend.queue.remove(this);
     this.release();
     if (termination !== undefined) this.log();
     this.ctx.ended(this);
-  }
-
-  private release(): void {
-    if (this.assigned !== undefined) this.assigned.active--;
-    this.assigned = undefined;
   }
 
   private bytesIn(): number {
@@ -243,6 +314,7 @@ export class Stream implements ConnectSink {
         server: this.serverName,
         bytesIn: this.bytesIn(),
         bytesOut: this.bytesOut(),
+        queueMs: this.waitedMs + (this.waiting ? now - this.queuedAt : 0),
         connectMs: this.connectedAt === 0 ? -1 : this.connectedAt - origin.acceptedAt,
         totalMs: now - origin.acceptedAt,
         retries: this.retries,

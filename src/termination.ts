@@ -1,9 +1,10 @@
 // How a session ended, in two letters as HAProxy's logs say it: who ended it, then at which stage.
 // Who: '-' nobody (normal end), 'C' client abort or error, 'c' client timeout, 'S' server abort, error or
-// refusal, 's' server timeout, 'P' the proxy (no usable server), 'K' killed (hard stop).
-// Stage: 'C' waiting for the server connection, 'D' data transfer, '-' normal end.
+// refusal, 's' server timeout (also the queue's), 'P' the proxy (no usable server), 'K' killed (hard stop).
+// Stage: 'Q' waiting in the backend queue for a server slot, 'C' waiting for the server connection,
+// 'D' data transfer, '-' normal end.
 export type Who = '-' | 'C' | 'c' | 'S' | 's' | 'P' | 'K';
-export type Stage = '-' | 'C' | 'D';
+export type Stage = '-' | 'Q' | 'C' | 'D';
 export type Termination = `${Who}${Stage}`;
 
 export const NORMAL: Termination = '--';

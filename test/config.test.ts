@@ -197,7 +197,7 @@ test('validate: every default is applied', () => {
   const app = config.backends.app;
   assert.equal(
     { balance: app.balance, retries: app.retries, redispatch: app.redispatch, timeout: app.timeout },
-    { balance: { algorithm: 'roundrobin' }, retries: 3, redispatch: true, timeout: { connect: 5_000, server: 30_000 } },
+    { balance: { algorithm: 'roundrobin' }, retries: 3, redispatch: true, timeout: { connect: 5_000, server: 30_000, queue: 5_000 } },
   );
   assert.not.ok('tunnel' in app.timeout);
   assert.not.ok('service' in app);
@@ -230,8 +230,8 @@ test('validate: the full example normalizes to the documented shape', () => {
         balance: 'roundrobin',
         retries: 3,
         redispatch: true,
-        timeout: { connect: '5s', server: '30s', tunnel: '1h' },
-        servers: { s1: { address: '127.0.0.1:9000' }, s2: { address: '127.0.0.1:9001', weight: 2 } },
+        timeout: { connect: '5s', server: '30s', queue: '10s', tunnel: '1h' },
+        servers: { s1: { address: '127.0.0.1:9000', maxconn: 500 }, s2: { address: '127.0.0.1:9001', weight: 2 } },
       },
       greeter: { service: 'hello' },
     },
@@ -262,9 +262,9 @@ test('validate: the full example normalizes to the documented shape', () => {
         balance: { algorithm: 'roundrobin' },
         retries: 3,
         redispatch: true,
-        timeout: { connect: 5_000, server: 30_000, tunnel: 3_600_000 },
+        timeout: { connect: 5_000, server: 30_000, queue: 10_000, tunnel: 3_600_000 },
         servers: [
-          { name: 's1', host: '127.0.0.1', port: 9000, weight: 1 },
+          { name: 's1', host: '127.0.0.1', port: 9000, weight: 1, maxconn: 500 },
           { name: 's2', host: '127.0.0.1', port: 9001, weight: 2 },
         ],
       },
@@ -273,7 +273,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         balance: { algorithm: 'roundrobin' },
         retries: 3,
         redispatch: true,
-        timeout: { connect: 5_000, server: 30_000 },
+        timeout: { connect: 5_000, server: 30_000, queue: 5_000 },
         servers: [],
         service: 'hello',
       },
@@ -345,8 +345,8 @@ test('validate: typos are unknown keys at every depth', () => {
     'global.log.levl: unknown key (expected one of: level, format)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client)',
-    'backends.app.timeout.conect: unknown key (expected one of: connect, server, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight)',
+    'backends.app.timeout.conect: unknown key (expected one of: connect, server, queue, tunnel)',
+    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }

@@ -10,17 +10,13 @@ import { Listener, type ListenerState } from '../src/listener';
 import type { Logger } from '../src/log';
 import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
+import { shareOf } from '../src/share';
 import type { ServiceContext } from '../src/services';
 import type { Server, ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/snapshot';
-import type { Stream, StreamContext } from '../src/stream';
+import type { Detached, Stream, StreamContext } from '../src/stream';
 
 export type ThreadIdentity = ServiceContext;
-
-/** A thread's share of a limit that applies to the whole service: limits are enforced per thread. */
-export function shareOf(total: number, threads: number): number {
-  return Math.max(1, Math.floor(total / threads));
-}
 
 /**
  * Everything one thread runs: a listener per bind over its own dups of the master's sockets, the
@@ -39,8 +35,8 @@ export class ThreadStack {
   private stopping = false;
   private started = false;
   private handedOver = 0;
-  /** Detached streams whose sockets are on their way out, by hand-over reference. */
-  private readonly leaving = new Map<number, Stream>();
+  /** Detached streams whose sockets are on their way out, by hand-over reference, and who waits for them to leave. */
+  private readonly leaving = new Map<number, { stream: Stream; left: () => void }>();
   private nextRef = 0;
 
   constructor(
@@ -52,7 +48,7 @@ export class ThreadStack {
   ) {
     const threads = config.global.groups * config.global.threads;
     this.maxconn = shareOf(config.global.maxconn, threads);
-    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b));
+    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads));
     for (const fc of Object.values(config.frontends)) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
@@ -108,10 +104,14 @@ export class ThreadStack {
     }
   }
 
-  /** Applies what the master says of servers (anything about servers unknown here is ignored). */
+  /**
+   * Applies what the master says of servers (anything about servers unknown here is ignored), then
+   * lets each backend's queue take the slots that an enabled server, a new weight or a new address opened.
+   */
   administer({ states, addresses }: ServerPush): void {
     for (const state of states) this.server(state)?.administer(state);
     for (const address of addresses) this.server(address)?.resolved(address);
+    for (const backend of this.backends.values()) backend.dispatch();
   }
 
   private server(ref: { backend: string; server: string }): Server | undefined {
@@ -129,6 +129,7 @@ export class ThreadStack {
         name: b.name,
         current: b.current,
         total: b.total,
+        queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
         servers: b.servers.map((s) => ({
           name: s.name,
           address: s.describe(),
@@ -137,6 +138,8 @@ export class ThreadStack {
           failures: s.failures,
           enabled: s.enabled,
           weight: s.weight,
+          maxconn: b.config.servers.find((c) => c.name === s.name)?.maxconn ?? null,
+          fromQueue: s.fromQueue,
         })),
       })),
       sessions: this.sessions,
@@ -148,25 +151,44 @@ export class ThreadStack {
     this.stopping = true;
     this.applyLimits();
     this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
-    if (migrate) for (const stream of [...this.streams]) void this.handOff(stream);
+    if (migrate) void this.migrate();
     this.drainedYet();
   }
 
-  /** Sends a stream's sockets to the next generation, or leaves it to finish here if it cannot move. */
-  private async handOff(stream: Stream): Promise<void> {
-    const detached = await stream.detach(this.id.generation);
-    if (detached === undefined) return;
+  /**
+   * Hands every stream that can move to the next generation; those that cannot finish here.
+   * Sessions waiting for a server slot leave the queue at once but travel last, once the sessions
+   * holding the slots have left: the next generation then counts those slots taken first, and the
+   * waiting sessions queue there behind each other rather than take them.
+   */
+  private async migrate(): Promise<void> {
+    const { generation } = this.id;
+    const waiting = [...this.streams].filter((s) => s.waiting);
+    const holding = [...this.streams].filter((s) => !s.waiting);
+    const parked = Promise.all(waiting.map((s) => s.detach(generation)));
+    await Promise.all(holding.map(async (s) => this.handOff(s, await s.detach(generation))));
+    const detached = await parked;
+    await Promise.all(waiting.map((s, i) => this.handOff(s, detached[i])));
+  }
+
+  /** Sends a detached stream's sockets to the next generation; resolves once they left, or failed to. */
+  private handOff(stream: Stream, detached: Detached | undefined): Promise<void> {
+    if (detached === undefined) return Promise.resolve();
     const { envelope, client, server } = detached;
     const ref = this.nextRef++;
-    this.leaving.set(ref, stream);
-    this.up({ type: 'handoff', ref, envelope: encodeEnvelope(envelope) }, server === undefined ? [client] : [client, server]);
+    return new Promise((left) => {
+      this.leaving.set(ref, { stream, left });
+      this.up({ type: 'handoff', ref, envelope: encodeEnvelope(envelope) }, server === undefined ? [client] : [client, server]);
+    });
   }
 
   /** The coordinator says whether a detached stream's sockets left; only then are they closed here. */
   private handed(ref: number, ok: boolean): void {
-    const stream = this.leaving.get(ref);
+    const leaving = this.leaving.get(ref);
     this.leaving.delete(ref);
-    if (stream === undefined) return;
+    if (leaving === undefined) return;
+    const { stream, left } = leaving;
+    left();
     if (!ok) return stream.terminate('K');
     this.handedOver++;
     stream.handedOver();

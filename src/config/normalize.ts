@@ -64,6 +64,8 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
     timeout: {
       connect: ms(timeout.connect),
       server: ms(timeout.server),
+      // As in HAProxy: a queue without its own timeout waits as long as a connect attempt may.
+      queue: ms(timeout.queue ?? timeout.connect),
       ...(timeout.tunnel !== undefined && { tunnel: ms(timeout.tunnel) }),
     },
     servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s)),
@@ -83,7 +85,7 @@ function normalizeResolve(raw: Raw): ResolveConfig {
 
 function normalizeServer(name: string, raw: Raw): ServerConfig {
   const { host, port } = validated(parseServerAddress(raw.address), 'server address');
-  return { name, host, port, weight: raw.weight };
+  return { name, host, port, weight: raw.weight, ...(raw.maxconn !== undefined && { maxconn: raw.maxconn }) };
 }
 
 function validated<T>(parsed: Parsed<T>, what: string): T {

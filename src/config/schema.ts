@@ -80,6 +80,7 @@ const serverSchema = section(
   {
     address: { serverAddress: true, description: SERVER_ADDRESS_EXAMPLE },
     weight: integer(0, 256, 1),
+    maxconn: integer(1, MAX_MAXCONN),
   },
   ['address'],
 );
@@ -88,7 +89,7 @@ const backendSchema = section({
   balance: { balance: true, default: 'roundrobin', description: BALANCE_EXAMPLE },
   retries: integer(0, 100, 3),
   redispatch: { type: 'boolean', default: true, description: 'true or false' },
-  timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), tunnel: duration() }),
+  timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), queue: duration(), tunnel: duration() }),
   servers: namedMap(serverSchema, 'a non-empty map of server names to servers, such as {"s1": {"address": "127.0.0.1:9000"}}', 1),
   service: oneOf(SERVICES),
   resolve: section({

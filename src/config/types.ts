@@ -86,6 +86,8 @@ export interface ServerConfig {
   host: string;
   port: number;
   weight: number;
+  /** Sessions at once on the server, over the whole service; absent: no limit. */
+  maxconn?: number;
 }
 
 export interface BackendConfig {
@@ -93,7 +95,8 @@ export interface BackendConfig {
   balance: BalanceConfig;
   retries: number;
   redispatch: boolean;
-  timeout: { connect: number; server: number; tunnel?: number };
+  /** `queue`: how long a session may wait for a server slot. */
+  timeout: { connect: number; server: number; queue: number; tunnel?: number };
   servers: ServerConfig[];
   service?: ServiceName;
   resolve?: ResolveConfig;
