@@ -5,6 +5,7 @@ import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 
 import { checkAccountSyntax } from './account';
 import { parseServerAddress } from './address';
 import { parseBindList } from './bind';
+import { parseStatusRange, STATUS_EXAMPLE } from './check';
 import { MAX_TIMER_MS, parseDuration } from './duration';
 import { expected, problem, type PathSegment, type Problem } from './problems';
 import { checkSocketAccess } from './socket-access';
@@ -16,6 +17,8 @@ type Check = (data: unknown) => Problem[];
 
 export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('duration', checkDuration),
+  keyword('positiveDuration', checkPositiveDuration),
+  keyword('statusRange', (data) => (parseStatusRange(data) === undefined ? [problem([], expected(STATUS_EXAMPLE, data))] : [])),
   keyword('bindList', (data) => parseBindList(data).problems),
   keyword('serverAddress', checkServerAddress),
   keyword('userAccount', (data) => checkAccountSyntax(data, [], 'user')),
@@ -44,6 +47,12 @@ function checkDuration(data: unknown): Problem[] {
     return [problem([], `${JSON.stringify(data)} is too long: timers cannot wait longer than ${MAX_TIMER_MS}ms (about 24.8 days)`)];
   }
   return [];
+}
+
+/** For periods, where 0 cannot mean "no timeout". */
+function checkPositiveDuration(data: unknown): Problem[] {
+  if (parseDuration(data) === 0) return [problem([], expected('a duration above 0 such as "500ms" or "2s"', data))];
+  return checkDuration(data);
 }
 
 function checkServerAddress(data: unknown): Problem[] {

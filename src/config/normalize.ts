@@ -5,6 +5,7 @@ import { defaultMasterSocket } from '../control-path';
 
 import { parseServerAddress } from './address';
 import { parseBindList, toBindConfig } from './bind';
+import { checkOf } from './check';
 import { parseDuration } from './duration';
 import { runAsOf } from './run-as';
 import { accessOf } from './socket-access';
@@ -65,15 +66,26 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
       server: ms(timeout.server),
       ...(timeout.tunnel !== undefined && { tunnel: ms(timeout.tunnel) }),
     },
-    servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s)),
+    servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s, raw)),
     ...(raw.service !== undefined && { service: raw.service }),
   };
 }
 
-function normalizeServer(name: string, raw: Raw): ServerConfig {
+/** Optional settings are left out when unset, so that an unchanged server compares equal across reloads. */
+function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
   const address = parseServerAddress(raw.address);
   if (!address.ok) throw new Error(`validated server address failed to parse: ${address.error}`);
-  return { name, host: address.value.host, port: address.value.port, weight: raw.weight };
+  const check = checkOf(backend.check, raw.check);
+  const slowstart = ms(raw.slowstart ?? backend.slowstart ?? 0);
+  return {
+    name,
+    host: address.value.host,
+    port: address.value.port,
+    weight: raw.weight,
+    ...(check !== undefined && { check }),
+    ...(raw.backup === true && { backup: true as const }),
+    ...(slowstart > 0 && { slowstart }),
+  };
 }
 
 function ms(v: unknown): number {
