@@ -1,9 +1,9 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, Handoff, ToWorker } from '../src/ipc';
+import type { FromWorker, Handoff, Observed, ToWorker } from '../src/ipc';
 import type { Logger } from '../src/log';
-import type { ServerAdmin } from '../src/server';
+import type { ServerSettings } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
@@ -21,8 +21,10 @@ export interface SlotEvents {
   adopted(slot: WorkerSlot, id: string): void;
   /** The slot's worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
-  /** Operators' server settings for this slot's configuration. */
-  servers(): ServerAdmin[];
+  /** Operators' server settings and server health for this slot's configuration. */
+  servers(): ServerSettings;
+  /** A thread's passive detection took a server DOWN. */
+  observed(slot: WorkerSlot, msg: Observed): void;
 }
 
 /** How long a worker may take to answer a snapshot request before the master CLI goes on without it. */
@@ -114,7 +116,7 @@ export class WorkerSlot {
     if (this.stopping) return;
     this.handedOver = true;
     this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation });
-    this.send(worker, { type: 'servers', states: this.events.servers() });
+    this.send(worker, { type: 'servers', ...this.events.servers() });
     for (let thread = 0; thread < this.config.global.threads; thread++) {
       for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
     }
@@ -142,6 +144,9 @@ export class WorkerSlot {
         break;
       case 'snapshot':
         this.snapshots.get(msg.ref)?.(msg.threads);
+        break;
+      case 'observed':
+        this.events.observed(this, msg);
         break;
       case 'failed':
         this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
@@ -187,9 +192,9 @@ export class WorkerSlot {
     });
   }
 
-  /** Sends the operators' server settings in force again, after one of them changed. */
+  /** Sends the server settings and health in force again, after one of them changed. */
   pushServers(): void {
-    if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'servers', states: this.events.servers() });
+    if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'servers', ...this.events.servers() });
   }
 
   /** Passes on a socket of a session from an older generation; `sent` says whether it left. */

@@ -40,7 +40,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
       settled = true;
       socket.removeListener('connect', onConnect);
       socket.destroy();
-      target.failures++;
+      target.connectFailed(who);
       if (retries >= maxRetries) return sink.failed(who, retries);
       retries++;
       failedServers ??= new Set();
@@ -53,6 +53,7 @@ export function connectToServer(backend: Backend, sink: ConnectSink): void {
     const onConnect = (): void => {
       socket.removeListener('error', onError);
       socket.removeListener('timeout', onTimeout);
+      target.connectSucceeded();
       sink.connected(target, socket, retries);
     };
     socket.on('error', onError);

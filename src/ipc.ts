@@ -1,7 +1,7 @@
 // Messages between the master and a worker process (over node:cluster's IPC channel, where listening
 // sockets ride along as SCM_RIGHTS handles) and between a worker's coordinator and its threads.
 import type { Config } from './config/types';
-import type { ServerAdmin } from './server';
+import type { ServerSettings } from './server';
 import type { ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
@@ -13,8 +13,8 @@ export type ToWorker =
   /** `migrate`: hand what can move over to the next generation before draining the rest. */
   | { type: 'stop'; migrate: boolean }
   | { type: 'kill' }
-  /** Operators' runtime settings of servers: every one in force, also sent before `start`. */
-  | { type: 'servers'; states: ServerAdmin[] }
+  /** Operators' runtime settings of servers and their health: all in force, also sent before `start`. */
+  | ({ type: 'servers' } & ServerSettings)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
   | { type: 'snapshot'; ref: number }
   | Handoff;
@@ -39,6 +39,7 @@ export type FromWorker =
   /** A session handed over arrived and belongs to one of this worker's threads now. */
   | { type: 'adopted'; id: string }
   | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
+  | Observed
   | Handoff;
 
 /**
@@ -52,7 +53,7 @@ export type ToThread =
   | { type: 'rearm'; id: string }
   | { type: 'adopt'; envelope: string }
   | { type: 'handed'; ref: number; ok: boolean }
-  | { type: 'servers'; states: ServerAdmin[] }
+  | ({ type: 'servers' } & ServerSettings)
   | { type: 'snapshot'; ref: number };
 
 /** Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session. */
@@ -62,7 +63,19 @@ export type FromThread =
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
   | { type: 'handoff'; ref: number; envelope: string }
-  | { type: 'snapshot'; ref: number; data: ThreadSnapshot };
+  | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
+  | Observed;
+
+/**
+ * Passive detection took a server DOWN in a thread: the master decides for every thread (thread ->
+ * coordinator -> master).
+ */
+export interface Observed {
+  type: 'observed';
+  backend: string;
+  server: string;
+  reason: string;
+}
 
 /**
  * A socket a thread takes over (to listen on, or a connection to carry on): the handle node's IPC

@@ -1,12 +1,47 @@
 import type { ServerConfig } from './config/types';
+import type { Who } from './termination';
+
+/** An operator's say over a server: `enable server`, `drain server`, `disable server`. */
+export type AdminState = 'ready' | 'drain' | 'maint';
+
+/**
+ * What a server is, as `show stat` and the logs say it. MAINT (an operator turned it off) comes
+ * before DOWN (checks or passive detection found it failing), which comes before DRAIN (an
+ * operator lets its sessions finish and sends it no new ones).
+ */
+export type ServerState = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT';
 
 /** An operator's runtime setting of one server (master CLI), which overrides its configuration. */
 export interface ServerAdmin {
   backend: string;
   server: string;
-  enabled: boolean;
+  admin: AdminState;
   weight: number;
 }
+
+/** What the master's health checks (and passive reports) say of one server. */
+export interface ServerHealth {
+  backend: string;
+  server: string;
+  up: boolean;
+  /** When it last came back into service (DOWN or MAINT to UP), ms since the epoch: slowstart ramps from there. */
+  since: number;
+}
+
+/** Everything the master pushes to every thread about servers; servers left out are UP, as configured. */
+export interface ServerSettings {
+  states: ServerAdmin[];
+  health: ServerHealth[];
+}
+
+export function stateOf(admin: AdminState, up: boolean): ServerState {
+  if (admin === 'maint') return 'MAINT';
+  if (!up) return 'DOWN';
+  return admin === 'drain' ? 'DRAIN' : 'UP';
+}
+
+/** Where slowstart begins: a server that took everything at once right after coming back would be swamped. */
+const RAMP_FLOOR = 0.01;
 
 /**
  * A backend server as one thread sees it. Counters are per thread: threads share nothing, so
@@ -16,6 +51,10 @@ export class Server {
   readonly name: string;
   readonly host: string;
   readonly port: number;
+  readonly backup: boolean;
+  /** The configured weight, or the operator's (`set weight`). */
+  userWeight: number;
+  /** The weight balancers use: userWeight, scaled down while slowstart ramps it up. */
   weight: number;
   /** Sessions of this thread currently using the server. */
   active = 0;
@@ -23,25 +62,76 @@ export class Server {
   total = 0;
   /** Connection attempts of this thread to the server that failed. */
   failures = 0;
-  /** Off when an operator disabled the server (`disable server`): no new sessions. */
-  enabled = true;
+  admin: AdminState = 'ready';
+  /** False once checks (master) or this thread's passive detection found it failing. */
+  up = true;
   /** Smooth weighted round-robin's running score. */
   current = 0;
+  private since = 0;
+  private readonly slowstart: number;
+  private readonly observe: number | undefined;
+  /** Failed connect attempts in a row, for passive detection. */
+  private failedInARow = 0;
 
-  constructor(config: ServerConfig) {
+  constructor(
+    config: ServerConfig,
+    /** Told when passive detection takes the server DOWN in this thread, with the reason. */
+    private readonly observed: (server: Server, reason: string) => void = () => {},
+  ) {
     this.name = config.name;
     this.host = config.host;
     this.port = config.port;
+    this.backup = config.backup === true;
+    this.userWeight = config.weight;
     this.weight = config.weight;
+    this.slowstart = config.slowstart ?? 0;
+    this.observe = config.check?.observe?.failures;
   }
 
   get usable(): boolean {
-    return this.enabled && this.weight > 0;
+    return this.admin === 'ready' && this.up && this.weight > 0;
+  }
+
+  get state(): ServerState {
+    return stateOf(this.admin, this.up);
   }
 
   /** Takes an operator's runtime setting. */
   administer(admin: ServerAdmin): void {
-    this.enabled = admin.enabled;
-    this.weight = admin.weight;
+    this.admin = admin.admin;
+    this.userWeight = admin.weight;
+  }
+
+  /** Takes the master's health verdict; none means UP, never down. */
+  checked(health: ServerHealth | undefined): void {
+    const up = health?.up ?? true;
+    // Failures "in a row" do not run across a time the server was DOWN.
+    if (up !== this.up) this.failedInARow = 0;
+    this.up = up;
+    this.since = health?.since ?? 0;
+  }
+
+  /**
+   * Sets `weight` for `now`: slowstart scales it linearly from RAMP_FLOOR to userWeight. Says
+   * whether the ramp goes on.
+   */
+  ramp(now: number): boolean {
+    const elapsed = now - this.since;
+    const ramping = elapsed < this.slowstart;
+    this.weight = ramping ? this.userWeight * Math.max(RAMP_FLOOR, elapsed / this.slowstart) : this.userWeight;
+    return ramping;
+  }
+
+  connectSucceeded(): void {
+    this.failedInARow = 0;
+  }
+
+  /** A connect attempt failed: refused or reset ('S'), or timed out ('s'). */
+  connectFailed(who: Who): void {
+    this.failures++;
+    if (this.observe === undefined || !this.up || ++this.failedInARow < this.observe) return;
+    this.up = false;
+    this.failedInARow = 0;
+    this.observed(this, `${this.observe} connect attempts in a row failed (last: ${who === 's' ? 'timeout' : 'refused or reset'})`);
   }
 }

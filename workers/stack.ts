@@ -11,7 +11,7 @@ import type { Logger } from '../src/log';
 import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
 import type { ServiceContext } from '../src/services';
-import type { ServerAdmin } from '../src/server';
+import type { ServerSettings } from '../src/server';
 import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/snapshot';
 import type { Stream, StreamContext } from '../src/stream';
 
@@ -52,7 +52,7 @@ export class ThreadStack {
   ) {
     const threads = config.global.groups * config.global.threads;
     this.maxconn = shareOf(config.global.maxconn, threads);
-    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b));
+    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason })));
     for (const fc of Object.values(config.frontends)) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
@@ -100,7 +100,7 @@ export class ThreadStack {
         for (const stream of this.streams) stream.terminate('K');
         break;
       case 'servers':
-        this.administer(msg.states);
+        this.settle(msg);
         break;
       case 'snapshot':
         this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
@@ -108,34 +108,39 @@ export class ThreadStack {
     }
   }
 
-  /** Applies operators' runtime settings of servers (settings for servers unknown here are ignored). */
-  administer(states: readonly ServerAdmin[]): void {
-    for (const state of states) {
-      this.backends.get(state.backend)?.servers.find((s) => s.name === state.server)?.administer(state);
-    }
+  /** Applies the master's settings and health of servers (those of servers unknown here are ignored). */
+  settle(settings: ServerSettings): void {
+    for (const backend of this.backends.values()) backend.settle(settings);
   }
 
   private snapshot(): ThreadSnapshot {
+    const now = Date.now();
     const oldest = [...this.streams].map((s) => s.describe());
     oldest.sort((a, b) => a.acceptedAt - b.acceptedAt);
     return {
       ...this.id,
       listeners: [...this.listeners.values()].map((l) => ({ id: l.id, state: l.state, accepted: l.receiver.accepted })),
       frontends: this.frontends.map((f) => ({ name: f.name, current: f.sessions, total: f.accepted })),
-      backends: [...this.backends.values()].map((b) => ({
-        name: b.name,
-        current: b.current,
-        total: b.total,
-        servers: b.servers.map((s) => ({
-          name: s.name,
-          address: `${s.host}:${s.port}`,
-          active: s.active,
-          total: s.total,
-          failures: s.failures,
-          enabled: s.enabled,
-          weight: s.weight,
-        })),
-      })),
+      backends: [...this.backends.values()].map((b) => {
+        b.ramp(now);
+        return {
+          name: b.name,
+          current: b.current,
+          total: b.total,
+          servers: b.servers.map((s) => ({
+            name: s.name,
+            address: `${s.host}:${s.port}`,
+            active: s.active,
+            total: s.total,
+            failures: s.failures,
+            state: s.state,
+            admin: s.admin,
+            backup: s.backup,
+            weight: s.userWeight,
+            effectiveWeight: Math.round(s.weight * 1000) / 1000,
+          })),
+        };
+      }),
       sessions: this.sessions,
       oldest: oldest.slice(0, OLDEST_SESSIONS),
     };

@@ -4,7 +4,7 @@ import type { Config } from '../src/config/types';
 import { fdOf, handleOnFd } from '../src/handles';
 import type { FromThread, ToThread } from '../src/ipc';
 import { createLogger } from '../src/log';
-import type { ServerAdmin } from '../src/server';
+import type { ServerSettings } from '../src/server';
 import { ThreadStack, type ThreadIdentity } from './stack';
 
 /**
@@ -25,17 +25,17 @@ export interface ThreadStart {
   config: Config;
   id: ThreadIdentity;
   receivers: [id: string, fd: number][];
-  servers: ServerAdmin[];
+  servers: ServerSettings;
 }
 
 /** The stack on the coordinator's own thread: with `threads: 1` a worker process needs no other. */
 export class InlineThread implements ThreadLink {
   private readonly stack: ThreadStack;
 
-  constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, servers: ServerAdmin[], report: ThreadReport) {
+  constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, servers: ServerSettings, report: ThreadReport) {
     const log = createLogger(config.global.log, { role: 'worker', ...id });
     this.stack = new ThreadStack(config, id, log, (msg, sockets = []) => report(id.thread, msg, sockets));
-    this.stack.administer(servers);
+    this.stack.settle(servers);
     this.stack.start(receivers);
   }
 

@@ -7,7 +7,7 @@ import type { SendHandle } from 'node:child_process';
 import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/ipc';
 import { createLogger, type Logger } from '../src/log';
 import { fdOf } from '../src/handles';
-import type { ServerAdmin } from '../src/server';
+import type { ServerSettings } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { dropPrivileges } from '../src/privileges';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
@@ -26,8 +26,8 @@ interface Group {
   arriving: Map<string, object>;
   nextHandoff: number;
   nextThread: number;
-  /** Operators' server settings in force: the threads start with them. */
-  servers: ServerAdmin[];
+  /** The master's server settings and health in force: the threads start with them. */
+  servers: ServerSettings;
   /** Snapshot requests of the master CLI, by ref: the threads' answers so far. */
   snapshots: Map<number, ThreadSnapshot[]>;
 }
@@ -65,7 +65,7 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       if (handle !== undefined) arrive(g, msg, handle);
       break;
     case 'servers':
-      g.servers = msg.states;
+      g.servers = { states: msg.states, health: msg.health };
       for (const t of g.threads) t.post(msg);
       break;
     case 'snapshot':
@@ -132,7 +132,7 @@ function init(config: Config, group: number, generation: number): void {
     arriving: new Map(),
     nextHandoff: 0,
     nextThread: 0,
-    servers: [],
+    servers: { states: [], health: [] },
     snapshots: new Map(),
   };
 }
@@ -186,6 +186,9 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
       break;
     case 'snapshot':
       collect(g, msg.ref, msg.data);
+      break;
+    case 'observed':
+      send(msg);
       break;
     case 'drained':
       if (++g.drained === g.config.global.threads) {
