@@ -25,7 +25,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function startServer(onConnection: (socket: Socket) => void): Promise<TestServer> {
+/** On `port` when given: a server the test closed comes back where the proxy expects it. */
+async function startServer(onConnection: (socket: Socket) => void, port = 0): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const ts: TestServer = {
     port: 0,
@@ -44,7 +45,7 @@ async function startServer(onConnection: (socket: Socket) => void): Promise<Test
     socket.on('error', () => {});
     onConnection(socket);
   });
-  ts.port = await listen(server);
+  ts.port = await listen(server, port);
   return ts;
 }
 
@@ -53,11 +54,11 @@ export async function closeAll(list: TestServer[]): Promise<void> {
 }
 
 /** Says its name and closes: shows which server a connection reached. */
-export function namedServer(name: string): Promise<TestServer> {
+export function namedServer(name: string, port?: number): Promise<TestServer> {
   return startServer((s) => {
     s.end(`${name}\n`);
     s.resume();
-  });
+  }, port);
 }
 
 /** Says its name and keeps the connection open until the client closes it. */
