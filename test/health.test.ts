@@ -55,8 +55,12 @@ async function tally(port: number, n: number): Promise<Record<string, number>> {
   return counts;
 }
 
+interface Load {
+  stop(): Promise<{ answers: string[]; failures: string[] }>;
+}
+
 /** Clients one after another until stopped: which server answered each, and every client that got no answer. */
-function clients(port: number): { stop(): Promise<{ answers: string[]; failures: string[] }> } {
+function clients(port: number): Load {
   let going = true;
   const answers: string[] = [];
   const failures: string[] = [];
@@ -83,10 +87,11 @@ test('a server that fails `fall` checks goes DOWN, traffic moves to the other wi
   const port = await freePort();
   const check = { ...FAST, rise: 2, fall: 3 };
   const ferry = await startFerry(oneFrontend(port, { retries: 3, check, servers: serversAt(['a', a.port], ['b', b.port]) }, { global: { threads: 2 } }));
+  let load: Load | undefined;
   try {
     await ferry.waitLog((l) => l.msg === 'health checks started' && l.generation === 1 && l.servers === 2);
     await checkedUp(ferry, 'a', 'b');
-    const load = clients(port);
+    load = clients(port);
     await a.close();
     const down = await ferry.waitLog(stateChange('a', 'DOWN'));
     assert.equal([down.from, down.reason, down.backend], ['UP', 'check: connection refused (3/3)', 'app']);
@@ -111,6 +116,7 @@ test('a server that fails `fall` checks goes DOWN, traffic moves to the other wi
     const text = await runCli(['ctl', '-s', ferry.control, 'show', 'stat']);
     assert.match(text.stdout, /server\s+app\/a\s+UP\s+1\s.*tcp: connected, \d+\/\d+ failed/);
   } finally {
+    await load?.stop();
     await ferry.stop();
     await closeAll([a, b]);
   }
@@ -257,9 +263,10 @@ test('passive detection: failed connects on live traffic take a server DOWN long
   const port = await freePort();
   const check = { interval: '1h', observe: { failures: 2 } };
   const ferry = await startFerry(oneFrontend(port, { retries: 3, check, servers: serversAt(['a', a.port], ['b', b.port]) }, { global: { threads: 2 } }));
+  let load: Load | undefined;
   try {
     await a.close();
-    const load = clients(port);
+    load = clients(port);
     const down = await ferry.waitLog(stateChange('a', 'DOWN'));
     assert.is(down.reason, 'observed: 2 connect attempts in a row failed (last: refused or reset)');
     const { failures } = await load.stop();
@@ -271,6 +278,7 @@ test('passive detection: failed connects on live traffic take a server DOWN long
     assert.equal(await tally(port, 20), { b: 20 });
     assert.is((await server(ferry, 'a')).failures, before.failures, 'no thread tried the DOWN server again');
   } finally {
+    await load?.stop();
     await ferry.stop();
     await b.close();
   }
