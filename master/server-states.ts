@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Config, ServerConfig } from '../src/config/types';
+import type { CheckType, Config, ServerConfig } from '../src/config/types';
 import { stateOf, type ServerAdmin, type ServerSettings, type ServerState } from '../src/server';
 import { HealthRecord, type LastCheck } from './health-record';
 import type { CheckResult } from './probe';
@@ -24,7 +24,7 @@ export interface Change {
 
 /** What `show stat` tells of a server's checks. */
 export interface CheckStat {
-  type: string;
+  type: CheckType;
   last: LastCheck | null;
   checks: number;
   failed: number;
@@ -64,13 +64,13 @@ export class ServerStates {
     return { admin, state: stateOf(admin.admin, entry.health.up), ...(done && { change: done }) };
   }
 
-  /** A check of a server of `config` ended. */
+  /** A check by the serving generation's checker ended. */
   checked(backend: string, server: ServerConfig, result: CheckResult): Change | undefined {
     const entry = this.entry(backend, server);
     return this.update(entry, () => entry.health.result(result, server.check!));
   }
 
-  /** A worker's passive detection took a server of `config` DOWN. */
+  /** A thread's passive detection took a server of `config` (the serving one) DOWN; ignored for a server without `observe`. */
   observed(config: Config, backend: string, name: string, reason: string): Change | undefined {
     const server = config.backends[backend]?.servers.find((s) => s.name === name);
     if (server?.check?.observe === undefined) return undefined;
