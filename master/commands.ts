@@ -1,12 +1,12 @@
 import type { Config } from '../src/config/types';
 import type { Reply } from '../src/control-protocol';
-import type { ServerAdmin } from '../src/server';
+import type { ServerAdmin, ServerState } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { version } from '../src/version';
 import type { BoundReceiver } from './binder';
 import type { Generation } from './generation';
-import { CommandError } from './server-states';
-import { listenerStates, oldestSessions, sumStats } from './stats';
+import { CommandError, type AdminChange, type CheckStat } from './server-states';
+import { listenerStates, oldestSessions, sumStats, withChecks, type ServerStat } from './stats';
 import type { WorkerSlot } from './worker-slot';
 
 /** What the master CLI reads of the running service and may ask of it. */
@@ -19,8 +19,10 @@ export interface ServiceView {
   /** The serving generation first, then a reload's starting one, then the draining ones. */
   generations(): { generation: Generation; role: 'current' | 'starting' | 'draining' }[];
   reload(source: string): Promise<Reply>;
-  /** Applies an operator's server setting to every worker and keeps it for the next generations. */
-  administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): ServerAdmin;
+  /** Applies an operator's server setting (`command`) to every worker and keeps it for the next generations. */
+  administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState };
+  /** What the serving generation's health checks found, per "backend/server". */
+  checks(): Map<string, CheckStat>;
 }
 
 /** The workers a command reads: every live one, or the one picked with @N / @!PID. */
@@ -54,8 +56,9 @@ export class Commands {
     { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
     { words: ['show', 'sess'], args: '', help: `the number of live sessions and the ${SHOWN_SESSIONS} oldest`, scoped: true, run: (_, s) => this.showSess(s) },
     { words: ['reload'], args: '', help: 'reload the configuration and wait for the outcome', scoped: false, run: () => this.view.reload('master socket') },
-    { words: ['disable', 'server'], args: 'BACKEND/SERVER', help: 'no new sessions to the server (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { enabled: false }) },
-    { words: ['enable', 'server'], args: 'BACKEND/SERVER', help: 'undo disable server', scoped: false, run: ([ref]) => this.administer(ref, { enabled: true }) },
+    { words: ['disable', 'server'], args: 'BACKEND/SERVER', help: 'MAINT: the server is off, no new sessions (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'maint' }, 'disable server') },
+    { words: ['drain', 'server'], args: 'BACKEND/SERVER', help: 'DRAIN: no new sessions, open ones finish (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'drain' }, 'drain server') },
+    { words: ['enable', 'server'], args: 'BACKEND/SERVER', help: 'undo disable or drain server: UP, or what the checks say', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'ready' }, 'enable server') },
     { words: ['set', 'weight'], args: 'BACKEND/SERVER WEIGHT', help: 'change a server weight, 0 to 256 (kept across reloads)', scoped: false, run: ([ref, w]) => this.setWeight(ref, w) },
   ];
 
@@ -141,14 +144,15 @@ export class Commands {
 
   private async showStat(scope: Scope): Promise<Reply> {
     const { threads, missing } = await snapshots(scope);
-    const totals = sumStats(threads);
-    const rows = [['type', 'name', 'status', 'weight', 'current', 'total', 'failures', 'address', 'maxconn', 'queue', 'qmax', 'queued', 'qtimeout']];
-    for (const f of totals.frontends) rows.push(['frontend', f.name, '', '', String(f.current), String(f.total), '', '']);
+    const totals = withChecks(sumStats(threads), this.view.checks());
+    const rows = [['type', 'name', 'state', 'weight', 'current', 'total', 'failures', 'address', 'check', 'maxconn', 'queue', 'qmax', 'queued', 'qtimeout']];
+    for (const f of totals.frontends) rows.push(['frontend', f.name, '', '', String(f.current), String(f.total), '', '', '']);
     for (const b of totals.backends) {
       const q = b.queue;
-      rows.push(['backend', b.name, '', '', String(b.current), String(b.total), '', '', '', String(q.current), String(q.max), String(q.total), String(q.timedOut)]);
+      rows.push(['backend', b.name, '', '', String(b.current), String(b.total), '', '', '', '', String(q.current), String(q.max), String(q.total), String(q.timedOut)]);
       for (const s of b.servers) {
-        rows.push(['server', `${b.name}/${s.name}`, s.enabled ? 'enabled' : 'disabled', String(s.weight), String(s.active), String(s.total), String(s.failures), s.address, String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
+        const state = s.state + (s.backup ? ' (backup)' : '');
+        rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
     return { ok: true, lines: [...table(rows), ...missing], data: totals };
@@ -167,15 +171,15 @@ export class Commands {
     return { ok: true, lines, data: { count, oldest } };
   }
 
-  private administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): Reply {
-    const admin = this.view.administer(ref, change);
-    return { ok: true, lines: [`server ${admin.backend}/${admin.server}: ${admin.enabled ? 'enabled' : 'disabled'}, weight ${admin.weight}`], data: admin };
+  private administer(ref: string, change: AdminChange, command: string): Reply {
+    const { admin, state } = this.view.administer(ref, change, command);
+    return { ok: true, lines: [`server ${admin.backend}/${admin.server}: ${state}, weight ${admin.weight}`], data: { ...admin, state } };
   }
 
   private setWeight(ref: string, text: string): Reply {
     const weight = Number(text);
     if (!/^\d+$/.test(text) || weight > 256) throw new CommandError(`weight must be an integer from 0 to 256; found "${text}"`);
-    return this.administer(ref, { weight });
+    return this.administer(ref, { weight }, 'set weight');
   }
 
   private everyWorker(): Scope {
@@ -210,6 +214,17 @@ async function snapshots(scope: Scope): Promise<{ threads: ThreadSnapshot[]; mis
   const answers = await Promise.all(scope.slots.map((s) => s.snapshot()));
   const missing = scope.slots.filter((_, i) => answers[i] === undefined).map((s) => `(worker of group ${s.group}, pid ${s.pid ?? '-'}, did not answer: not ready or gone)`);
   return { threads: answers.flatMap((a) => a ?? []), missing };
+}
+
+/** The weight, and while slowstart ramps it up, the share of it in use. */
+function weightOf(s: ServerStat): string {
+  return s.effectiveWeight < s.weight ? `${s.effectiveWeight}/${s.weight}` : String(s.weight);
+}
+
+function checkOf(s: ServerStat): string {
+  if (s.check === null) return '-';
+  const last = s.check.last === null ? 'not yet' : s.check.last.result;
+  return `${s.check.type}: ${last}, ${s.check.failed}/${s.check.checks} failed`;
 }
 
 /** Garbage sent to the socket is not worth echoing in full. */

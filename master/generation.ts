@@ -1,8 +1,9 @@
 import type { Config } from '../src/config/types';
-import type { Handoff } from '../src/ipc';
+import type { Handoff, Observed } from '../src/ipc';
 import type { Logger } from '../src/log';
 import type { ServerPush } from '../src/server';
 import type { BoundReceiver } from './binder';
+import { HealthChecker, type CheckReport } from './health';
 import { WorkerSlot } from './worker-slot';
 
 /** Once killed, how long workers get to exit before SIGKILL. */
@@ -16,8 +17,12 @@ export interface GenerationHost {
   adopted(slot: WorkerSlot, id: string): void;
   /** A worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
-  /** Operators' server settings and resolved addresses that apply to `config`. */
+  /** Operators' server settings, health and resolved addresses that apply to `config`. */
   servers(config: Config): ServerPush;
+  /** A health check of one of `from`'s servers ended. */
+  checked(from: Generation, ...result: Parameters<CheckReport>): void;
+  /** A thread of `from` took a server DOWN on its own (passive detection). */
+  observed(from: Generation, msg: Observed): void;
 }
 
 /**
@@ -26,6 +31,8 @@ export interface GenerationHost {
  */
 export class Generation {
   readonly slots: WorkerSlot[];
+  /** Its servers' health checks: they run while it is the serving generation. */
+  readonly checker: HealthChecker;
   /** Its sessions were closed before they ended by themselves (hardStopAfter, maxReloads, a second stop signal). */
   hardStopped = false;
   private readonly unready = new Set<WorkerSlot>();
@@ -50,7 +57,9 @@ export class Generation {
       adopted: (slot: WorkerSlot, id: string) => host.adopted(slot, id),
       exited: (slot: WorkerSlot) => host.exited(slot),
       servers: () => host.servers(config),
+      observed: (_: WorkerSlot, msg: Observed) => host.observed(this, msg),
     };
+    this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result));
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
 
@@ -78,6 +87,7 @@ export class Generation {
 
   /** Gives up on a generation that failed to start: its workers are killed, they held no session. */
   abort(): void {
+    this.checker.stop();
     for (const slot of this.slots) slot.destroy();
   }
 
@@ -86,6 +96,7 @@ export class Generation {
    * closed, and workers still alive KILL_GRACE_MS later are killed. Resolves when every worker is gone.
    */
   stop(hardStopAfter: number, migrate = false): Promise<void> {
+    this.checker.stop();
     const stopped = new Promise<void>((resolve) => (this.whenStopped = resolve));
     const hard = setTimeout(() => this.kill(), hardStopAfter);
     const last = setTimeout(() => this.slots.forEach((s) => s.destroy()), hardStopAfter + KILL_GRACE_MS);
@@ -96,7 +107,7 @@ export class Generation {
     });
   }
 
-  /** Every worker gets the server settings and addresses again, after one of them changed. */
+  /** Every worker gets the server settings, health and addresses again, after one of them changed. */
   pushServers(): void {
     for (const slot of this.slots) slot.pushServers();
   }

@@ -7,11 +7,11 @@ import { cannotRunAs } from '../src/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/control-protocol';
 import type { Handoff } from '../src/ipc';
-import type { ServerAdmin } from '../src/server';
+import type { ServerAdmin, ServerState } from '../src/server';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';
-import { ServerStates } from './server-states';
+import { ServerStates, type AdminChange, type Change } from './server-states';
 import { Generation } from './generation';
 import { SystemdNotifier } from './notify';
 import { takeInheritedSockets } from './inherited';
@@ -112,6 +112,7 @@ export class Master {
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
     this.addresses.watch(this.config);
+    this.startChecks(generation);
     void generation.start().then(() => {
       if (this.stopping) return;
       this.log.info(this.describe(generation), 'ready');
@@ -143,19 +144,35 @@ export class Master {
         ...[...this.draining].map((generation) => ({ generation, role: 'draining' as const })),
       ],
       reload: (source) => this.requestReload(source),
-      administer: (ref, change) => this.administer(ref, change),
+      administer: (ref, change, command) => this.administer(ref, change, command),
+      checks: () => this.servers.checks(this.config),
     };
   }
 
   /** An operator's server setting reaches every live worker now, and later generations at their start. */
-  private administer(ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): ServerAdmin {
-    const admin = this.servers.change(this.config, ref, change);
+  private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState } {
+    const { admin, state, change: changed } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
     this.pushServers();
-    this.log.info({ backend: admin.backend, server: admin.server, enabled: admin.enabled, weight: admin.weight }, 'server settings changed');
-    return admin;
+    if (changed !== undefined && changed.from !== changed.to) this.log.info({ ...changed, weight: admin.weight }, 'server state changed');
+    else this.log.info({ backend: admin.backend, server: admin.server, admin: admin.admin, weight: admin.weight }, 'server settings changed');
+    return { admin, state };
   }
 
-  /** Every live worker gets the server settings and addresses in force again. */
+  /** The serving generation's servers are checked from now on, the master's only checks. */
+  private startChecks(g: Generation): void {
+    g.checker.start();
+    const servers = g.checker.servers.length;
+    if (servers > 0) this.log.info({ generation: g.n, servers }, 'health checks started');
+  }
+
+  /** Every thread hears of a change of a server; a change of state is logged, once, here. */
+  private serverChanged(change: Change | undefined): void {
+    if (change === undefined) return;
+    if (change.from !== change.to) this.log.info(change, 'server state changed');
+    this.pushServers();
+  }
+
+  /** Every live worker gets the server settings, health and addresses in force again. */
   private pushServers(): void {
     for (const g of [this.current, this.starting, ...this.draining]) g?.pushServers();
   }
@@ -231,6 +248,7 @@ export class Master {
     this.config = config;
     this.addresses.watch(config);
     this.reloads++;
+    this.startChecks(next);
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
     this.retire(old);
     for (const r of receivers) {
@@ -354,7 +372,17 @@ export class Master {
       handoff: (from, msg, handle) => this.relay(from, msg, handle),
       adopted: (_, id) => this.adopting.delete(id),
       exited: (slot) => this.workerExited(slot),
-      servers: (c) => ({ states: this.servers.for(c), addresses: this.addresses.for(c) }),
+      servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),
+      checked: (g, backend, server, result) => {
+        if (g === this.current) this.serverChanged(this.servers.checked(backend, server, result));
+      },
+      observed: (g, msg) => {
+        // Only the serving generation's reports count. A thread whose report changes nothing holds
+        // the server DOWN on its own until it hears the master's view again.
+        const change = g === this.current ? this.servers.observed(this.config, msg.backend, msg.server, msg.reason) : undefined;
+        if (change !== undefined) this.serverChanged(change);
+        else g.pushServers();
+      },
     });
   }
 

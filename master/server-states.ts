@@ -1,50 +1,141 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Config, ServerConfig } from '../src/config/types';
-import type { ServerAdmin } from '../src/server';
+import type { CheckType, Config, ServerConfig } from '../src/config/types';
+import { stateOf, type ServerAdmin, type ServerPush, type ServerState } from '../src/server';
+import { HealthRecord, type LastCheck } from './health-record';
+import type { CheckResult } from './probe';
 
 /** A command the master CLI refuses, with the reason the operator reads. */
 export class CommandError extends Error {}
 
-interface Kept {
-  admin: ServerAdmin;
-  /** The server's configuration when the operator changed it: a setting lives as long as it does. */
+/** What an operator may change of a server. */
+export type AdminChange = Partial<Pick<ServerAdmin, 'admin' | 'weight'>>;
+
+/**
+ * Something the threads must hear about a server. `from` and `to` differ when its state changed:
+ * that is the one line the log gets.
+ */
+export interface Change {
+  backend: string;
+  server: string;
+  from: ServerState;
+  to: ServerState;
+  reason: string;
+}
+
+/** What `show stat` tells of a server's checks. */
+export interface CheckStat {
+  type: CheckType;
+  last: LastCheck | null;
+  checks: number;
+  failed: number;
+}
+
+interface Entry {
+  backend: string;
+  /** The server's configuration when the entry was made: the entry lives as long as it says the same. */
   base: ServerConfig;
+  /** The operator's setting, once there is one. */
+  admin?: ServerAdmin;
+  health: HealthRecord;
+  /** When the server last came back into service, for slowstart. */
+  since: number;
 }
 
 /**
- * Operators' runtime settings of servers (`disable server`, `set weight`), kept in the master so that
- * workers restarted later and the next generations start with them. A setting is dropped when a
- * reload changes or removes its server: the new configuration then says what the operator wants.
+ * Everything the master knows of servers at runtime: operators' settings (`disable`, `drain`,
+ * `enable server`, `set weight`) and what the health checks found. Kept here so that workers
+ * restarted later and the next generations start with them; an entry is dropped when a reload
+ * changes or removes its server, because the new configuration then says what the operator wants
+ * and the old checks no longer describe it.
  */
 export class ServerStates {
-  private readonly kept = new Map<string, Kept>();
+  private readonly entries = new Map<string, Entry>();
 
-  /** Changes one server, named "backend/server" in `config`; returns the setting now in force. */
-  change(config: Config, ref: string, change: Partial<Pick<ServerAdmin, 'enabled' | 'weight'>>): ServerAdmin {
+  /** Changes one server, named "backend/server" in `config`. */
+  change(config: Config, ref: string, change: AdminChange, reason: string): { admin: ServerAdmin; state: ServerState; change?: Change } {
     const { backend, server } = locate(config, ref);
-    const key = `${backend}/${server.name}`;
-    const was = this.kept.get(key)?.admin ?? { backend, server: server.name, enabled: true, weight: server.weight };
-    const admin = { ...was, ...change };
-    this.kept.set(key, { admin, base: server });
-    return admin;
+    const entry = this.entry(backend, server);
+    const admin: ServerAdmin = { ...(entry.admin ?? { backend, server: server.name, admin: 'ready', weight: server.weight }), ...change };
+    const done = this.update(entry, () => {
+      const changed = !isDeepStrictEqual(entry.admin, admin);
+      entry.admin = admin;
+      return changed ? reason : undefined;
+    });
+    return { admin, state: stateOf(admin.admin, entry.health.up), ...(done && { change: done }) };
   }
 
-  /** The settings that apply to a generation running `config`. */
-  for(config: Config): ServerAdmin[] {
-    return [...this.kept.values()].filter((k) => isDeepStrictEqual(configured(config, k.admin), k.base)).map((k) => k.admin);
+  /** A check by the serving generation's checker ended. */
+  checked(backend: string, server: ServerConfig, result: CheckResult): Change | undefined {
+    const entry = this.entry(backend, server);
+    return this.update(entry, () => entry.health.result(result, server.check!));
   }
 
-  /** Forgets the settings `config` no longer applies to; returns their "backend/server" names. */
+  /** A thread's passive detection took a server of `config` (the serving one) DOWN; ignored for a server without `observe`. */
+  observed(config: Config, backend: string, name: string, reason: string): Change | undefined {
+    const server = config.backends[backend]?.servers.find((s) => s.name === name);
+    if (server?.check?.observe === undefined) return undefined;
+    const entry = this.entry(backend, server);
+    return this.update(entry, () => entry.health.observed(reason));
+  }
+
+  /** The settings and health that apply to a generation running `config`. */
+  for(config: Config): Omit<ServerPush, 'addresses'> {
+    const entries = this.matching(config);
+    return {
+      states: entries.flatMap((e) => e.admin ?? []),
+      health: entries.map((e) => ({ backend: e.backend, server: e.base.name, up: e.health.up, since: e.since })),
+    };
+  }
+
+  /** Per "backend/server" of `config` with checks: what they found so far. */
+  checks(config: Config): Map<string, CheckStat> {
+    const stats = new Map<string, CheckStat>();
+    for (const b of Object.values(config.backends)) {
+      for (const s of b.servers) {
+        if (s.check === undefined) continue;
+        const e = this.entries.get(`${b.name}/${s.name}`);
+        const health = e !== undefined && isDeepStrictEqual(e.base, s) ? e.health : new HealthRecord();
+        stats.set(`${b.name}/${s.name}`, { type: s.check.type, last: health.last ?? null, checks: health.checks, failed: health.failed });
+      }
+    }
+    return stats;
+  }
+
+  /** Forgets what `config` no longer applies to; returns the "backend/server" names whose operator settings go. */
   prune(config: Config): string[] {
-    const applied = new Set(this.for(config));
-    const dropped = [...this.kept].filter(([, k]) => !applied.has(k.admin)).map(([key]) => key);
-    for (const key of dropped) this.kept.delete(key);
-    return dropped;
+    const kept = new Set(this.matching(config));
+    const dropped = [...this.entries].filter(([, e]) => !kept.has(e));
+    for (const [key] of dropped) this.entries.delete(key);
+    return dropped.filter(([, e]) => e.admin !== undefined).map(([key]) => key);
+  }
+
+  private matching(config: Config): Entry[] {
+    return [...this.entries.values()].filter((e) => isDeepStrictEqual(configured(config, e), e.base));
+  }
+
+  /** The entry of a server as configured now: a server whose configuration changed starts afresh. */
+  private entry(backend: string, server: ServerConfig): Entry {
+    const key = `${backend}/${server.name}`;
+    const found = this.entries.get(key);
+    if (found !== undefined && isDeepStrictEqual(found.base, server)) return found;
+    const entry: Entry = { backend, base: server, health: new HealthRecord(), since: 0 };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Applies a change that returns its reason when it changed anything; slowstart starts on the way back UP. */
+  private update(entry: Entry, apply: () => string | undefined): Change | undefined {
+    const from = stateOf(entry.admin?.admin ?? 'ready', entry.health.up);
+    const reason = apply();
+    if (reason === undefined) return undefined;
+    const to = stateOf(entry.admin?.admin ?? 'ready', entry.health.up);
+    if (to === 'UP' && (from === 'DOWN' || from === 'MAINT')) entry.since = Date.now();
+    return { backend: entry.backend, server: entry.base.name, from, to, reason };
   }
 }
 
-function configured(config: Config, admin: ServerAdmin): ServerConfig | undefined {
-  return config.backends[admin.backend]?.servers.find((s) => s.name === admin.server);
+function configured(config: Config, e: Entry): ServerConfig | undefined {
+  return config.backends[e.backend]?.servers.find((s) => s.name === e.base.name);
 }
 
 function locate(config: Config, ref: string): { backend: string; server: ServerConfig } {

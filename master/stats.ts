@@ -1,9 +1,18 @@
 // Sums the threads' snapshots into what the master CLI shows for the whole service (or one worker).
-import type { BackendSnapshot, FrontendSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/snapshot';
+import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/snapshot';
+import type { CheckStat } from './server-states';
 
 export interface Totals {
   frontends: FrontendSnapshot[];
   backends: BackendSnapshot[];
+}
+
+/** A server as `show stat` shows it: the threads' sums, and the master's checks (null: none). */
+export type ServerStat = ServerSnapshot & { check: CheckStat | null };
+
+export interface StatTotals {
+  frontends: FrontendSnapshot[];
+  backends: (Omit<BackendSnapshot, 'servers'> & { servers: ServerStat[] })[];
 }
 
 export type LocatedSession = SessionSnapshot & { group: number; thread: number; generation: number };
@@ -21,7 +30,18 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   return { frontends: [...frontends.values()], backends: [...backends.values()] };
 }
 
-/** Settings (enabled, weight, maxconn) are the same in every thread: the first one's are kept. */
+/** What the master's checks found, beside each server's counters. */
+export function withChecks(totals: Totals, checks: ReadonlyMap<string, CheckStat>): StatTotals {
+  return {
+    frontends: totals.frontends,
+    backends: totals.backends.map((b) => ({ ...b, servers: b.servers.map((s) => ({ ...s, check: checks.get(`${b.name}/${s.name}`) ?? null })) })),
+  };
+}
+
+/**
+ * Settings (state, weights, maxconn) are the same in every thread, but for a thread whose passive detection
+ * has just taken a server DOWN before the master said so: the first thread's are kept.
+ */
 function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
   if (sum === undefined) return { ...b, queue: { ...b.queue }, servers: b.servers.map((s) => ({ ...s })) };
   sum.current += b.current;

@@ -1,7 +1,7 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, Handoff, ToWorker } from '../src/ipc';
+import type { FromWorker, Handoff, Observed, ToWorker } from '../src/ipc';
 import type { Logger } from '../src/log';
 import type { ServerPush } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
@@ -21,8 +21,10 @@ export interface SlotEvents {
   adopted(slot: WorkerSlot, id: string): void;
   /** The slot's worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
-  /** Operators' server settings and resolved addresses for this slot's configuration. */
+  /** Operators' server settings, health and resolved addresses for this slot's configuration. */
   servers(): ServerPush;
+  /** A thread's passive detection took a server DOWN. */
+  observed(slot: WorkerSlot, msg: Observed): void;
 }
 
 /** How long a worker may take to answer a snapshot request before the master CLI goes on without it. */
@@ -143,6 +145,9 @@ export class WorkerSlot {
       case 'snapshot':
         this.snapshots.get(msg.ref)?.(msg.threads);
         break;
+      case 'observed':
+        this.events.observed(this, msg);
+        break;
       case 'failed':
         this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
         break;
@@ -187,7 +192,7 @@ export class WorkerSlot {
     });
   }
 
-  /** Sends the server settings and addresses in force again, after one of them changed. */
+  /** Sends the server settings, health and addresses in force again, after one of them changed. */
   pushServers(): void {
     if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'servers', ...this.events.servers() });
   }

@@ -45,7 +45,7 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
       settled = true;
       socket.removeListener('connect', onConnect);
       socket.destroy();
-      target.failures++;
+      target.connectFailed(who);
       if (retries >= maxRetries) return sink.failed(who, retries);
       retries++;
       failedServers ??= new Set();
@@ -58,6 +58,7 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
     const onConnect = (): void => {
       socket.removeListener('error', onError);
       socket.removeListener('timeout', onTimeout);
+      target.connectSucceeded();
       sink.connected(target, socket, retries);
     };
     socket.on('error', onError);

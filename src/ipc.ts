@@ -13,7 +13,7 @@ export type ToWorker =
   /** `migrate`: hand what can move over to the next generation before draining the rest. */
   | { type: 'stop'; migrate: boolean }
   | { type: 'kill' }
-  /** Operators' runtime settings of servers and resolved addresses: all in force, also sent before `start`. */
+  /** Operators' runtime settings of servers, their health and resolved addresses: all in force, also sent before `start`. */
   | ({ type: 'servers' } & ServerPush)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
   | { type: 'snapshot'; ref: number }
@@ -39,6 +39,7 @@ export type FromWorker =
   /** A session handed over arrived and belongs to one of this worker's threads now. */
   | { type: 'adopted'; id: string }
   | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
+  | Observed
   | Handoff;
 
 /**
@@ -62,7 +63,19 @@ export type FromThread =
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
   | { type: 'handoff'; ref: number; envelope: string }
-  | { type: 'snapshot'; ref: number; data: ThreadSnapshot };
+  | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
+  | Observed;
+
+/**
+ * Passive detection took a server DOWN in a thread: the master decides for every thread (thread ->
+ * coordinator -> master).
+ */
+export interface Observed {
+  type: 'observed';
+  backend: string;
+  server: string;
+  reason: string;
+}
 
 /**
  * A socket a thread takes over (to listen on, or a connection to carry on): the handle node's IPC

@@ -1,13 +1,43 @@
 import type { ServerConfig } from './config/types';
 import { shareOf } from './share';
+import type { Who } from './termination';
+
+/** An operator's say over a server: `enable server`, `drain server`, `disable server`. */
+export type AdminState = 'ready' | 'drain' | 'maint';
+
+/**
+ * What a server is, as `show stat` and the logs say it. MAINT (an operator turned it off) comes
+ * before DOWN (checks or passive detection found it failing), which comes before DRAIN (an
+ * operator lets its sessions finish and sends it no new ones).
+ */
+export type ServerState = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT';
 
 /** An operator's runtime setting of one server (master CLI), which overrides its configuration. */
 export interface ServerAdmin {
   backend: string;
   server: string;
-  enabled: boolean;
+  admin: AdminState;
   weight: number;
 }
+
+/** What the master's health checks (and passive reports) say of one server. */
+export interface ServerHealth {
+  backend: string;
+  server: string;
+  up: boolean;
+  /** When it last came back into service (DOWN or MAINT to UP), ms since the epoch: slowstart ramps from there. */
+  since: number;
+}
+
+
+export function stateOf(admin: AdminState, up: boolean): ServerState {
+  if (admin === 'maint') return 'MAINT';
+  if (!up) return 'DOWN';
+  return admin === 'drain' ? 'DRAIN' : 'UP';
+}
+
+/** Where slowstart begins: a server that took everything at once right after coming back would be swamped. */
+const RAMP_FLOOR = 0.01;
 
 /**
  * The address the master found for a server given by host name. `unresolvable` says why the name
@@ -20,9 +50,13 @@ export interface ResolvedAddress {
   unresolvable?: string;
 }
 
-/** What the master tells every thread about servers: operators' settings and resolved addresses. */
+/**
+ * Everything the master tells every thread about servers: operators' settings, health and resolved
+ * addresses. A server left out of `health` is UP; one left out of the others is as configured.
+ */
 export interface ServerPush {
   states: ServerAdmin[];
+  health: ServerHealth[];
   addresses: ResolvedAddress[];
 }
 
@@ -41,6 +75,10 @@ export class Server {
   address: string;
   /** Why the server takes no new sessions: its host name no longer resolves. */
   unresolvable: string | undefined;
+  readonly backup: boolean;
+  /** The configured weight, or the operator's (`set weight`). */
+  userWeight: number;
+  /** The weight balancers use: userWeight, scaled down while slowstart ramps it up. */
   weight: number;
   /** This thread's share of the server's maxconn (see shareOf); undefined: no limit. */
   readonly maxconn: number | undefined;
@@ -52,18 +90,34 @@ export class Server {
   fromQueue = 0;
   /** Connection attempts of this thread to the server that failed. */
   failures = 0;
-  /** Off when an operator disabled the server (`disable server`): no new sessions. */
-  enabled = true;
+  admin: AdminState = 'ready';
+  /** False once checks (master) or this thread's passive detection found it failing. */
+  up = true;
   /** Smooth weighted round-robin's running score. */
   current = 0;
+  private since = 0;
+  private readonly slowstart: number;
+  private readonly observe: number | undefined;
+  /** Failed connect attempts in a row, for passive detection. */
+  private failedInARow = 0;
 
-  constructor(config: ServerConfig, threads: number) {
+  constructor(
+    config: ServerConfig,
+    /** Threads of the whole service, which share the server's maxconn. */
+    threads: number,
+    /** Told when passive detection takes the server DOWN in this thread, with the reason. */
+    private readonly observed: (server: Server, reason: string) => void = () => {},
+  ) {
     this.name = config.name;
     this.host = config.host;
     this.port = config.port;
     this.address = config.host;
+    this.backup = config.backup === true;
+    this.userWeight = config.weight;
     this.weight = config.weight;
     this.maxconn = config.maxconn === undefined ? undefined : shareOf(config.maxconn, threads);
+    this.slowstart = config.slowstart ?? 0;
+    this.observe = config.check?.observe?.failures;
   }
 
   /** Every slot of this thread's share is taken: a new session waits in the backend queue. */
@@ -72,7 +126,11 @@ export class Server {
   }
 
   get usable(): boolean {
-    return this.enabled && this.weight > 0 && this.unresolvable === undefined;
+    return this.admin === 'ready' && this.up && this.weight > 0 && this.unresolvable === undefined;
+  }
+
+  get state(): ServerState {
+    return stateOf(this.admin, this.up);
   }
 
   /** "host:port", and the address a host name resolved to, for `show stat`. */
@@ -90,7 +148,40 @@ export class Server {
 
   /** Takes an operator's runtime setting. */
   administer(admin: ServerAdmin): void {
-    this.enabled = admin.enabled;
-    this.weight = admin.weight;
+    this.admin = admin.admin;
+    this.userWeight = admin.weight;
+  }
+
+  /** Takes the master's health verdict; none means UP, never down. */
+  checked(health: ServerHealth | undefined): void {
+    const up = health?.up ?? true;
+    // Failures "in a row" do not run across a time the server was DOWN.
+    if (up !== this.up) this.failedInARow = 0;
+    this.up = up;
+    this.since = health?.since ?? 0;
+  }
+
+  /**
+   * Sets `weight` for `now`: slowstart scales it linearly from RAMP_FLOOR to userWeight. Says
+   * whether the ramp goes on.
+   */
+  ramp(now: number): boolean {
+    const elapsed = now - this.since;
+    const ramping = elapsed < this.slowstart;
+    this.weight = ramping ? this.userWeight * Math.max(RAMP_FLOOR, elapsed / this.slowstart) : this.userWeight;
+    return ramping;
+  }
+
+  connectSucceeded(): void {
+    this.failedInARow = 0;
+  }
+
+  /** A connect attempt failed: refused or reset ('S'), or timed out ('s'). */
+  connectFailed(who: Who): void {
+    this.failures++;
+    if (this.observe === undefined || !this.up || ++this.failedInARow < this.observe) return;
+    this.up = false;
+    this.failedInARow = 0;
+    this.observed(this, `${this.observe} connect attempts in a row failed (last: ${who === 's' ? 'timeout' : 'refused or reset'})`);
   }
 }

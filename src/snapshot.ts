@@ -1,6 +1,7 @@
 // What one thread reports of itself to the master CLI: counters and states, plain data that crosses
 // a MessagePort and the cluster IPC channel. The master sums them over threads and workers.
 import type { ListenerState } from './listener';
+import type { AdminState, ServerState } from './server';
 
 export interface ListenerSnapshot {
   id: string;
@@ -22,8 +23,13 @@ export interface ServerSnapshot {
   total: number;
   /** Connection attempts that failed (refused, reset or timed out). */
   failures: number;
-  enabled: boolean;
+  state: ServerState;
+  admin: AdminState;
+  backup: boolean;
+  /** The configured weight, or the operator's. */
   weight: number;
+  /** The weight balancing uses now: below `weight` while slowstart ramps it up. */
+  effectiveWeight: number;
   /** The configured maxconn, over the whole service (each thread enforces its share); null: none. */
   maxconn: number | null;
   /** Sessions that got this server after waiting in the backend queue. */

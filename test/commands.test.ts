@@ -59,7 +59,7 @@ test('show stat, listeners, proc and info sum every thread of every worker; @N a
 
     const human = await runCli(['ctl', '-s', ferry.control, 'show', 'stat']);
     assert.is(human.code, 0, human.stderr);
-    assert.match(human.stdout, /server\s+app\/a\s+enabled\s+1\s+0\s+\d+\s+0\s+127\.0\.0\.1:\d+/);
+    assert.match(human.stdout, /server\s+app\/a\s+UP\s+1\s+0\s+\d+\s+0\s+127\.0\.0\.1:\d+/);
     const wrong = await runCli(['ctl', '-s', ferry.control, '@3', 'show', 'stat']);
     assert.is(wrong.code, 1);
     assert.match(wrong.stderr, /no worker @3: the serving generation has @1 to @2/);
@@ -110,7 +110,7 @@ test('disable, enable and set weight reach every worker, survive a reload and a 
   try {
     assert.ok((await sendCommand(ferry.control, 'disable server app/a')).ok);
     assert.equal(await tally(port, 6), { b: 6 });
-    assert.equal(await sendCommand(ferry.control, 'enable server app/a'), { ok: true, lines: ['server app/a: enabled, weight 1'], data: { backend: 'app', server: 'a', enabled: true, weight: 1 } });
+    assert.equal(await sendCommand(ferry.control, 'enable server app/a'), { ok: true, lines: ['server app/a: UP, weight 1'], data: { backend: 'app', server: 'a', admin: 'ready', weight: 1, state: 'UP' } });
     assert.ok((await sendCommand(ferry.control, 'set weight app/b 3')).ok);
     assert.equal(await tally(port, 8), { a: 2, b: 6 });
 
@@ -130,7 +130,7 @@ test('disable, enable and set weight reach every worker, survive a reload and a 
     await ferry.waitMsg('old generation exited');
     assert.equal(await tally(port, 9), { a: 3, b: 6 });
     const stat = await data(ferry.control, 'show stat');
-    assert.equal(stat.backends[0].servers.map((s: Data) => [s.name, s.enabled, s.weight]), [['a', true, 1], ['b', true, 2]]);
+    assert.equal(stat.backends[0].servers.map((s: Data) => [s.name, s.state, s.weight]), [['a', 'UP', 1], ['b', 'UP', 2]]);
     assert.ok(alive(worker) === false);
   } finally {
     await ferry.stop();

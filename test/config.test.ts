@@ -346,7 +346,7 @@ test('validate: typos are unknown keys at every depth', () => {
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client)',
     'backends.app.timeout.conect: unknown key (expected one of: connect, server, queue, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn)',
+    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }

@@ -88,7 +88,7 @@ test('past a server maxconn, sessions wait in arrival order and each takes the s
     );
     const text = await sendCommand(ferry.control, 'show stat');
     assert.match(text.lines.join('\n'), /backend\s+app\s+0\s+4\s+0\s+3\s+3\s+0/);
-    assert.match(text.lines.join('\n'), /server\s+app\/s\s+enabled\s+1\s+0\s+4\s+0\s+127\.0\.0\.1:\d+\s+1\s+3/);
+    assert.match(text.lines.join('\n'), /server\s+app\/s\s+UP\s+1\s+0\s+4\s+0\s+127\.0\.0\.1:\d+\s+-\s+1\s+3/);
   } finally {
     await ferry.stop();
     await server.close();

@@ -12,7 +12,7 @@ import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
 import { shareOf } from '../src/share';
 import type { ServiceContext } from '../src/services';
-import type { Server, ServerPush } from '../src/server';
+import type { ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/snapshot';
 import type { Detached, Stream, StreamContext } from '../src/stream';
 
@@ -48,7 +48,7 @@ export class ThreadStack {
   ) {
     const threads = config.global.groups * config.global.threads;
     this.maxconn = shareOf(config.global.maxconn, threads);
-    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads));
+    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason })));
     for (const fc of Object.values(config.frontends)) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
@@ -96,7 +96,7 @@ export class ThreadStack {
         for (const stream of this.streams) stream.terminate('K');
         break;
       case 'servers':
-        this.administer(msg);
+        this.settle(msg);
         break;
       case 'snapshot':
         this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
@@ -104,44 +104,42 @@ export class ThreadStack {
     }
   }
 
-  /**
-   * Applies what the master says of servers (anything about servers unknown here is ignored), then
-   * lets each backend's queue take the slots that an enabled server, a new weight or a new address opened.
-   */
-  administer({ states, addresses }: ServerPush): void {
-    for (const state of states) this.server(state)?.administer(state);
-    for (const address of addresses) this.server(address)?.resolved(address);
-    for (const backend of this.backends.values()) backend.dispatch();
-  }
-
-  private server(ref: { backend: string; server: string }): Server | undefined {
-    return this.backends.get(ref.backend)?.servers.find((s) => s.name === ref.server);
+  /** Applies the master's settings, health and addresses of servers (those of servers unknown here are ignored). */
+  settle(settings: ServerPush): void {
+    for (const backend of this.backends.values()) backend.settle(settings);
   }
 
   private snapshot(): ThreadSnapshot {
+    const now = Date.now();
     const oldest = [...this.streams].map((s) => s.describe());
     oldest.sort((a, b) => a.acceptedAt - b.acceptedAt);
     return {
       ...this.id,
       listeners: [...this.listeners.values()].map((l) => ({ id: l.id, state: l.state, accepted: l.receiver.accepted })),
       frontends: this.frontends.map((f) => ({ name: f.name, current: f.sessions, total: f.accepted })),
-      backends: [...this.backends.values()].map((b) => ({
-        name: b.name,
-        current: b.current,
-        total: b.total,
-        queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
-        servers: b.servers.map((s) => ({
-          name: s.name,
-          address: s.describe(),
-          active: s.active,
-          total: s.total,
-          failures: s.failures,
-          enabled: s.enabled,
-          weight: s.weight,
-          maxconn: b.config.servers.find((c) => c.name === s.name)?.maxconn ?? null,
-          fromQueue: s.fromQueue,
-        })),
-      })),
+      backends: [...this.backends.values()].map((b) => {
+        b.ramp(now);
+        return {
+          name: b.name,
+          current: b.current,
+          total: b.total,
+          queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
+          servers: b.servers.map((s) => ({
+            name: s.name,
+            address: s.describe(),
+            active: s.active,
+            total: s.total,
+            failures: s.failures,
+            state: s.state,
+            admin: s.admin,
+            backup: s.backup,
+            weight: s.userWeight,
+            effectiveWeight: Math.round(s.weight * 1000) / 1000,
+            maxconn: b.config.servers.find((c) => c.name === s.name)?.maxconn ?? null,
+            fromQueue: s.fromQueue,
+          })),
+        };
+      }),
       sessions: this.sessions,
       oldest: oldest.slice(0, OLDEST_SESSIONS),
     };

@@ -35,7 +35,7 @@ export class InlineThread implements ThreadLink {
   constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, servers: ServerPush, report: ThreadReport) {
     const log = createLogger(config.global.log, { role: 'worker', ...id });
     this.stack = new ThreadStack(config, id, log, (msg, sockets = []) => report(id.thread, msg, sockets));
-    this.stack.administer(servers);
+    this.stack.settle(servers);
     this.stack.start(receivers);
   }
 

@@ -20,5 +20,5 @@ const stack = new ThreadStack(start.config, start.id, log, (msg: FromThread, soc
   port.postMessage(posted);
 });
 port.on('message', ({ fds, ...msg }: Posted<ToThread>) => stack.handle(msg as ToThread, (fds ?? []).map((fd) => ({ fd }))));
-stack.administer(start.servers);
+stack.settle(start.servers);
 stack.start(new Map(start.receivers.map(([id, fd]) => [id, { fd }])));

@@ -26,7 +26,7 @@ interface Group {
   arriving: Map<string, object>;
   nextHandoff: number;
   nextThread: number;
-  /** Operators' server settings and resolved addresses in force: the threads start with them. */
+  /** The master's server settings, health and resolved addresses in force: the threads start with them. */
   servers: ServerPush;
   /** Snapshot requests of the master CLI, by ref: the threads' answers so far. */
   snapshots: Map<number, ThreadSnapshot[]>;
@@ -65,7 +65,7 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       if (handle !== undefined) arrive(g, msg, handle);
       break;
     case 'servers':
-      g.servers = { states: msg.states, addresses: msg.addresses };
+      g.servers = { states: msg.states, health: msg.health, addresses: msg.addresses };
       for (const t of g.threads) t.post(msg);
       break;
     case 'snapshot':
@@ -132,7 +132,7 @@ function init(config: Config, group: number, generation: number): void {
     arriving: new Map(),
     nextHandoff: 0,
     nextThread: 0,
-    servers: { states: [], addresses: [] },
+    servers: { states: [], health: [], addresses: [] },
     snapshots: new Map(),
   };
 }
@@ -186,6 +186,9 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
       break;
     case 'snapshot':
       collect(g, msg.ref, msg.data);
+      break;
+    case 'observed':
+      send(msg);
       break;
     case 'drained':
       if (++g.drained === g.config.global.threads) {

@@ -6,6 +6,7 @@ import { checkAccountSyntax } from './account';
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { BALANCE_EXAMPLE, parseBalance } from './balance';
 import { parseBindList } from './bind';
+import { parseStatusRange, STATUS_EXAMPLE } from './check';
 import { MAX_TIMER_MS, parseDuration } from './duration';
 import { expected, problem, type PathSegment, type Problem } from './problems';
 import { checkSocketAccess } from './socket-access';
@@ -18,6 +19,8 @@ type Check = (data: unknown) => Problem[];
 
 export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('duration', checkDuration),
+  keyword('positiveDuration', checkPositiveDuration),
+  keyword('statusRange', (data) => (parseStatusRange(data) === undefined ? [problem([], expected(STATUS_EXAMPLE, data))] : [])),
   keyword('bindList', (data) => parseBindList(data).problems),
   keyword('serverAddress', (data) => checkText(data, SERVER_ADDRESS_EXAMPLE, parseServerAddress)),
   keyword('nameserver', (data) => checkText(data, NAMESERVER_EXAMPLE, parseNameserver)),
@@ -48,6 +51,12 @@ function checkDuration(data: unknown): Problem[] {
     return [problem([], `${JSON.stringify(data)} is too long: timers cannot wait longer than ${MAX_TIMER_MS}ms (about 24.8 days)`)];
   }
   return [];
+}
+
+/** For periods, where 0 cannot mean "no timeout". */
+function checkPositiveDuration(data: unknown): Problem[] {
+  if (parseDuration(data) === 0) return [problem([], expected('a duration above 0 such as "500ms" or "2s"', data))];
+  return checkDuration(data);
 }
 
 /** A string in one of the address syntaxes; its parser's reason follows the text it refuses. */

@@ -6,6 +6,7 @@ import { defaultMasterSocket } from '../control-path';
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
 import { parseBindList, toBindConfig } from './bind';
+import { checkOf } from './check';
 import { parseDuration } from './duration';
 import { runAsOf } from './run-as';
 import { accessOf } from './socket-access';
@@ -68,7 +69,7 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
       queue: ms(timeout.queue ?? timeout.connect),
       ...(timeout.tunnel !== undefined && { tunnel: ms(timeout.tunnel) }),
     },
-    servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s)),
+    servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s, raw)),
     ...(raw.service !== undefined && { service: raw.service }),
     ...(raw.resolve !== undefined && { resolve: normalizeResolve(raw.resolve) }),
   };
@@ -83,9 +84,21 @@ function normalizeResolve(raw: Raw): ResolveConfig {
   };
 }
 
-function normalizeServer(name: string, raw: Raw): ServerConfig {
+/** Optional settings are left out when unset, so that an unchanged server compares equal across reloads. */
+function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
   const { host, port } = validated(parseServerAddress(raw.address), 'server address');
-  return { name, host, port, weight: raw.weight, ...(raw.maxconn !== undefined && { maxconn: raw.maxconn }) };
+  const check = checkOf(backend.check, raw.check);
+  const slowstart = ms(raw.slowstart ?? backend.slowstart ?? 0);
+  return {
+    name,
+    host,
+    port,
+    weight: raw.weight,
+    ...(raw.maxconn !== undefined && { maxconn: raw.maxconn }),
+    ...(check !== undefined && { check }),
+    ...(raw.backup === true && { backup: true as const }),
+    ...(slowstart > 0 && { slowstart }),
+  };
 }
 
 function validated<T>(parsed: Parsed<T>, what: string): T {

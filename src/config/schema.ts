@@ -4,12 +4,14 @@
 import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { accountExample } from './account';
 import { BALANCE_EXAMPLE } from './balance';
+import { STATUS_EXAMPLE } from './check';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
 export const SERVICES = ['echo', 'hello'] as const;
 export const MODES = ['tcp'] as const;
+export const CHECK_TYPES = ['tcp', 'http'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 const MAX_MAXCONN = 1_000_000;
@@ -76,11 +78,37 @@ const frontendSchema = section(
   ['bind', 'backend'],
 );
 
+/**
+ * A backend's `check`, or a server's over it: no defaults here, they are filled in after the two are
+ * merged (check.ts). true turns checks on with the defaults, false off.
+ */
+const checkSchema: SchemaObject = {
+  ...section({
+    type: oneOf(CHECK_TYPES),
+    interval: { positiveDuration: true, description: DURATION_EXAMPLE },
+    timeout: { positiveDuration: true, description: DURATION_EXAMPLE },
+    rise: integer(1, 100),
+    fall: integer(1, 100),
+    http: section({
+      method: { type: 'string', pattern: '^[A-Z]{1,20}$', description: 'an HTTP method in capitals, such as "GET", "HEAD" or "OPTIONS"' },
+      path: { type: 'string', pattern: '^/[\\x21-\\x7e]*$', description: 'a path that starts with "/", without spaces, such as "/health"' },
+      host: { type: 'string', pattern: '^[\\x21-\\x7e]+$', description: 'a Host header without spaces, such as "app.example.com"' },
+      status: { statusRange: true, description: STATUS_EXAMPLE },
+    }),
+    observe: section({ failures: integer(1, 1000) }, ['failures']),
+  }),
+  type: ['boolean', 'object'],
+  description: 'true, false or an object with the keys type, interval, timeout, rise, fall, http, observe',
+};
+
 const serverSchema = section(
   {
     address: { serverAddress: true, description: SERVER_ADDRESS_EXAMPLE },
     weight: integer(0, 256, 1),
     maxconn: integer(1, MAX_MAXCONN),
+    check: checkSchema,
+    backup: { type: 'boolean', description: 'true or false' },
+    slowstart: duration(),
   },
   ['address'],
 );
@@ -96,6 +124,8 @@ const backendSchema = section({
     interval: duration(),
     nameservers: { type: 'array', minItems: 1, items: { nameserver: true, description: NAMESERVER_EXAMPLE }, description: 'a list of DNS server addresses such as ["10.0.0.2:53"]' },
   }),
+  check: checkSchema,
+  slowstart: duration(),
 });
 
 export const CONFIG_SCHEMA: SchemaObject = section(
@@ -112,7 +142,7 @@ let compiled: ValidateFunction | undefined;
 /** ajv fills in defaults by mutating its input, so callers must pass a copy they own. */
 export function schemaValidator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, keywords: CUSTOM_KEYWORDS });
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, allowUnionTypes: true, keywords: CUSTOM_KEYWORDS });
     compiled = ajv.compile(CONFIG_SCHEMA);
   }
   return compiled;

@@ -2,6 +2,7 @@
 // schema found problems, so that one run lists everything; anything of the wrong type is skipped
 // here because the schema already reported it.
 
+import { checkHttpWithoutType } from './check';
 import { findBindConflicts } from './conflicts';
 import { isRecord, problem, type Problem } from './problems';
 import { runAsOf } from './run-as';
@@ -38,6 +39,7 @@ function checkBackend(name: string, backend: unknown): Problem[] {
   const hasServers = backend.servers !== undefined;
   const hasService = backend.service !== undefined;
   const problems = isRecord(backend.servers) ? checkNames([...at, 'servers'], backend.servers) : [];
+  problems.push(...checkHttpWithoutType(at, backend));
   if (hasServers && hasService) {
     problems.push(problem(at, 'has both "servers" and "service"; a backend forwards to servers or runs a built-in service, not both'));
   } else if (!hasServers && !hasService) {

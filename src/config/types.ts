@@ -88,6 +88,38 @@ export interface ServerConfig {
   weight: number;
   /** Sessions at once on the server, over the whole service; absent: no limit. */
   maxconn?: number;
+  /** Active health checks (run by the master); absent: none, the server counts as UP. */
+  check?: CheckConfig;
+  /** Used only when no normal server of the backend is usable. */
+  backup?: true;
+  /** After coming back (DOWN or MAINT to UP), the weight ramps up from ~0 over this many ms. */
+  slowstart?: number;
+}
+
+export type CheckType = 'tcp' | 'http';
+
+/** A server's health check: its backend's `check` refined by its own, defaults filled in. */
+export interface CheckConfig {
+  type: CheckType;
+  interval: number;
+  timeout: number;
+  /** Successes in a row that bring a DOWN server UP. */
+  rise: number;
+  /** Failures in a row that take an UP server DOWN. */
+  fall: number;
+  /** Only for type "http". */
+  http?: HttpCheckConfig;
+  /** Passive detection: this many failed connect attempts in a row on live traffic mark the server DOWN. */
+  observe?: { failures: number };
+}
+
+export interface HttpCheckConfig {
+  method: string;
+  path: string;
+  /** The Host header; absent: the server's address. */
+  host?: string;
+  /** The statuses that pass, inclusive. */
+  status: { min: number; max: number };
 }
 
 export interface BackendConfig {
