@@ -129,8 +129,9 @@ export class Server {
     return this.admin === 'ready' && this.up && this.weight > 0 && this.unresolvable === undefined;
   }
 
+  /** A host name that stopped resolving leaves the server DOWN, whatever its checks said last. */
   get state(): ServerState {
-    return stateOf(this.admin, this.up);
+    return stateOf(this.admin, this.up && this.unresolvable === undefined);
   }
 
   /** "host:port", and the address a host name resolved to, for `show stat`. */

@@ -18,7 +18,7 @@ function named(port: number, host: string, dns: DnsServer, backendPort: number):
  * The address `show stat` gives s1. Once it answers, every thread has what the master pushed before:
  * the worker handles the master's messages in order, and each thread its coordinator's.
  */
-type StatData = { backends: { queue: { current: number }; servers: { address: string }[] }[] };
+type StatData = { backends: { queue: { current: number }; servers: { address: string; state: string }[] }[] };
 
 async function shownAddress(ferry: FerryProcess): Promise<string> {
   const reply = await sendCommand(ferry.control, 'show stat');
@@ -90,6 +90,7 @@ test('a name that stops resolving makes its server unusable, with a log line, un
     assert.equal([gone.backend, gone.server, gone.host], ['app', 's1', NAME]);
     assert.is(gone.reason, `cannot resolve "${NAME}": ENOTFOUND (no such name) at ${dns.address}`);
     assert.is(await shownAddress(ferry), `${NAME}:${backend.port} (unresolvable)`);
+    assert.is(((await sendCommand(ferry.control, 'show stat')).data as StatData).backends[0].servers[0].state, 'DOWN');
     // No usable server: a new client waits in the backend queue, and is served once the name resolves.
     const waiting = await openClient(port);
     let queued = 0;
