@@ -14,6 +14,11 @@ export function sendCommand(path: string, command: string): Promise<Reply> {
       reject(new Error(`cannot reach the ferry master at ${path}: ${whyUnreachable(path)}`));
     };
     socket.on('error', unreachable);
+    // After a reply, 'end' finds the promise settled already and changes nothing.
+    socket.on('end', () => {
+      done();
+      reject(new Error(`the ferry master at ${path} closed the connection without a reply (is it stopping?)`));
+    });
     socket.on('data', (packet: Buffer) => {
       done();
       try {

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { SeqpacketSocket } from 'node-unix-socket';
+import { SeqpacketServer, SeqpacketSocket } from 'node-unix-socket';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
@@ -87,6 +87,20 @@ test('a second master on the same master socket refuses to start', async () => {
     assert.match(r.stderr, /another ferry master listens on/);
   } finally {
     await ferry.stop();
+  }
+});
+
+test('ferry ctl says so when the socket closes without a reply, rather than waiting forever', async () => {
+  const path = tmpPath('mute-master.sock');
+  const mute = new SeqpacketServer();
+  mute.on('connection', (socket: SeqpacketSocket) => socket.on('data', () => destroyLater(socket)));
+  mute.listen(path);
+  try {
+    const ctl = await runCli(['ctl', '-s', path, 'help']);
+    assert.is(ctl.code, 1);
+    assert.match(ctl.stderr, `the ferry master at ${path} closed the connection without a reply (is it stopping?)`);
+  } finally {
+    mute.close();
   }
 });
 
