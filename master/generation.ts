@@ -1,7 +1,7 @@
 import type { Config } from '../src/config/types';
 import type { Handoff, Observed } from '../src/ipc';
 import type { Logger } from '../src/log';
-import type { ServerPush } from '../src/server';
+import type { ResolvedAddress, ServerPush } from '../src/server';
 import type { BoundReceiver } from './binder';
 import { HealthChecker, type CheckReport } from './health';
 import { WorkerSlot } from './worker-slot';
@@ -59,7 +59,9 @@ export class Generation {
       servers: () => host.servers(config),
       observed: (_: WorkerSlot, msg: Observed) => host.observed(this, msg),
     };
-    this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result));
+    const resolved = (backend: string, server: string): ResolvedAddress | undefined =>
+      host.servers(config).addresses.find((a) => a.backend === backend && a.server === server);
+    this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result), resolved);
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
 

@@ -1,4 +1,5 @@
 import type { Config, ServerConfig } from '../src/config/types';
+import type { ResolvedAddress } from '../src/server';
 import { probe, type CheckResult } from './probe';
 
 export type CheckReport = (backend: string, server: ServerConfig, result: CheckResult) => void;
@@ -17,6 +18,8 @@ export class HealthChecker {
   constructor(
     private readonly config: Config,
     private readonly report: CheckReport,
+    /** Where a server given by host name is now: checks go where the traffic goes. */
+    private readonly resolved: (backend: string, server: string) => ResolvedAddress | undefined = () => undefined,
   ) {}
 
   /** The servers it checks: those with a check configured. */
@@ -51,7 +54,12 @@ export class HealthChecker {
   }
 
   private check(backend: string, server: ServerConfig): void {
-    const cancel = probe(server, server.check!, (result) => {
+    const where = this.resolved(backend, server.name);
+    if (where?.unresolvable !== undefined) {
+      this.report(backend, server, { ok: false, result: where.unresolvable, ms: 0 });
+      return this.after(server.check!.interval, backend, server);
+    }
+    const cancel = probe(server, where?.address ?? server.host, server.check!, (result) => {
       this.running.delete(cancel);
       this.report(backend, server, result);
       if (this.started) this.after(server.check!.interval, backend, server);

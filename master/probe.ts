@@ -11,8 +11,8 @@ export interface CheckResult {
   ms: number;
 }
 
-/** Checks `server` once and calls `done` once, unless cancelled first. Returns the cancel function. */
-export function probe(server: ServerConfig, check: CheckConfig, done: (result: CheckResult) => void): () => void {
+/** Checks `server` once at `address` (for a host name, the address it resolved to) and calls `done` once, unless cancelled first. Returns the cancel function. */
+export function probe(server: ServerConfig, address: string, check: CheckConfig, done: (result: CheckResult) => void): () => void {
   const started = Date.now();
   let settled = false;
   let close = (): void => {};
@@ -24,7 +24,7 @@ export function probe(server: ServerConfig, check: CheckConfig, done: (result: C
     done({ ok, result, ms: Date.now() - started });
   };
   const timer = setTimeout(() => finish(false, `timeout after ${check.timeout} ms`), check.timeout);
-  close = check.http === undefined ? connectTo(server, finish) : ask(server, check.http, finish);
+  close = check.http === undefined ? connectTo(address, server.port, finish) : ask(server, address, check.http, finish);
   return () => {
     settled = true;
     clearTimeout(timer);
@@ -35,17 +35,17 @@ export function probe(server: ServerConfig, check: CheckConfig, done: (result: C
 type Finish = (ok: boolean, result: string) => void;
 
 /** Returns what closes the connection. */
-function connectTo(server: ServerConfig, finish: Finish): () => void {
-  const socket = connect({ host: server.host, port: server.port });
+function connectTo(host: string, port: number, finish: Finish): () => void {
+  const socket = connect({ host, port });
   socket.on('connect', () => finish(true, 'connected'));
   socket.on('error', (err) => finish(false, describe(err)));
   return () => socket.destroy();
 }
 
-function ask(server: ServerConfig, http: HttpCheckConfig, finish: Finish): () => void {
+function ask(server: ServerConfig, address: string, http: HttpCheckConfig, finish: Finish): () => void {
   const { min, max } = http.status;
   const req = request({
-    host: server.host,
+    host: address,
     port: server.port,
     method: http.method,
     path: http.path,

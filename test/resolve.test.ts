@@ -14,12 +14,12 @@ function named(port: number, host: string, dns: DnsServer, backendPort: number):
   return oneFrontend(port, { resolve: { interval: '100ms', nameservers: [dns.address] }, servers: { s1: { address: `${host}:${backendPort}` } } });
 }
 
+type StatData = { backends: { queue: { current: number }; servers: { address: string; state: string; check: { last: { result: string } | null } | null }[] }[] };
+
 /**
  * The address `show stat` gives s1. Once it answers, every thread has what the master pushed before:
  * the worker handles the master's messages in order, and each thread its coordinator's.
  */
-type StatData = { backends: { queue: { current: number }; servers: { address: string; state: string }[] }[] };
-
 async function shownAddress(ferry: FerryProcess): Promise<string> {
   const reply = await sendCommand(ferry.control, 'show stat');
   return (reply.data as StatData).backends[0].servers[0].address;
@@ -142,6 +142,30 @@ test('a name that does not resolve at check, start or reload is a configuration 
     }
   } finally {
     await backend.close();
+    await dns.close();
+  }
+});
+
+test('health checks of a server given by host name go where its name resolved to', async () => {
+  const dns = await dnsServer({ [NAME]: '127.0.0.1' });
+  const backendPort = await freePort();
+  const one = await holdingServer('one', { host: '127.0.0.1', port: backendPort });
+  const port = await freePort();
+  const check = { type: 'tcp', interval: '100ms', rise: 1, fall: 1 };
+  const ferry = await startFerry(oneFrontend(port, { resolve: { interval: '100ms', nameservers: [dns.address] }, check, servers: { s1: { address: `${NAME}:${backendPort}` } } }));
+  try {
+    // The system's resolver does not know the name: a check that looked it up itself would fail.
+    let server: StatData['backends'][0]['servers'][0] | undefined;
+    for (let ask = 0; ask < 100 && !server?.check?.last; ask++) server = ((await sendCommand(ferry.control, 'show stat')).data as StatData).backends[0].servers[0];
+    assert.equal([server?.state, server?.check?.last?.result], ['UP', 'connected']);
+
+    // Nothing listens at the name's next address: its checks fail there.
+    dns.set(NAME, '127.0.0.2');
+    const down = await ferry.waitLog((l) => l.msg === 'server state changed' && l.to === 'DOWN');
+    assert.match(String(down.reason), /connection refused/);
+  } finally {
+    await ferry.stop();
+    await one.close();
     await dns.close();
   }
 });
