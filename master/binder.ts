@@ -5,6 +5,7 @@ import type { BindAddress, BindConfig, Config, SocketAccess } from '../src/confi
 import { resolveGroup, resolveUser } from '../src/ids';
 import { NO_INHERITED_SOCKETS, type InheritedSocket, type InheritedSockets } from './inherited';
 import { createServerHandle, type ServerHandle } from './server-handle';
+import { bindUdp } from './udp-handle';
 
 export type { ServerHandle } from './server-handle';
 
@@ -122,6 +123,8 @@ async function bindOne(address: Exclude<BindAddress, { kind: 'fd' }>): Promise<S
       }
       return handle;
     }
+    case 'udp':
+      return bindUdp(address.host, address.port, address.family);
     case 'abns':
       // A leading NUL puts the name in Linux's abstract namespace: no file, gone with its last fd.
       return check(createServerHandle(`\0${address.name}`, -1, -1), 'unix');
@@ -144,7 +147,7 @@ function check(result: ServerHandle | number, kind: 'tcp' | 'unix'): ServerHandl
   return result;
 }
 
-function explain(errno: number, kind: 'tcp' | 'unix'): string {
+export function explain(errno: number, kind: 'tcp' | 'unix'): string {
   const name = getSystemErrorName(errno);
   switch (name) {
     case 'EADDRINUSE':
@@ -199,7 +202,7 @@ export function applySocketAccess(path: string, access: SocketAccess): void {
 }
 
 function boundAddress(bind: BindConfig, handle: ServerHandle): string {
-  if (bind.address.kind !== 'tcp') return bind.text;
+  if (bind.address.kind !== 'tcp' && bind.address.kind !== 'udp') return bind.text;
   const out: { address?: string; port?: number } = {};
   handle.getsockname?.(out);
   return bind.address.family === 6 ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`;
