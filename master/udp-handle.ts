@@ -22,7 +22,7 @@ export function bindUdp(host: string, port: number, family: 4 | 6): ServerHandle
   const err = family === 6 ? handle.bind6(host, port, 0) : handle.bind(host, port, 0);
   if (err !== 0) {
     handle.close();
-    throw new Error(explain(err, 'tcp').replace('listens', 'receives'));
+    throw new Error(explain(err, 'udp'));
   }
   return handle;
 }

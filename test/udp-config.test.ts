@@ -57,4 +57,12 @@ test('two frontends cannot bind the same udp address', () => {
   assert.equal(problemsOf(raw), ['frontends.dns2.bind: "udp@127.0.0.1:5353" is already bound by frontends.dns.bind[0]']);
 });
 
+test('a udp frontend needs a backend with servers, not a built-in service', () => {
+  const raw = udpConfig({});
+  raw.backends.app = { service: 'echo' };
+  assert.equal(problemsOf(raw), [
+    'frontends.dns.backend: backend "app" runs the built-in service "echo", which speaks TCP; a UDP frontend needs a backend with "servers"',
+  ]);
+});
+
 test.run();

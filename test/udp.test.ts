@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
 import type { FrontendSnapshot } from '../src/snapshot';
 import { serversAt } from './helpers/configs';
-import { startFerry, type FerryProcess } from './helpers/ferry';
+import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { freePort } from './helpers/net';
 
 interface UdpEcho {
@@ -15,15 +15,15 @@ interface UdpEcho {
 }
 
 /** Answers each datagram with "<source port>:<payload>", and remembers the source ports. */
-function udpEcho(): Promise<UdpEcho> {
-  const socket = createSocket('udp4');
+function udpEcho(family: 4 | 6 = 4): Promise<UdpEcho> {
+  const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
   const sources: number[] = [];
   socket.on('message', (data, from) => {
     sources.push(from.port);
     socket.send(`${from.port}:${data}`, from.port, from.address);
   });
   return new Promise((resolve) =>
-    socket.bind(0, '127.0.0.1', () => resolve({ port: socket.address().port, sources, close: () => socket.close() })),
+    socket.bind(0, family === 6 ? '::1' : '127.0.0.1', () => resolve({ port: socket.address().port, sources, close: () => socket.close() })),
   );
 }
 
@@ -33,9 +33,9 @@ interface Client {
   close(): void;
 }
 
-async function udpClient(port: number): Promise<Client> {
-  const socket: Socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+async function udpClient(port: number, host = '127.0.0.1'): Promise<Client> {
+  const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return {
     ask: (text, timeoutMs = 2000) =>
       new Promise((resolve, reject) => {
@@ -48,15 +48,15 @@ async function udpClient(port: number): Promise<Client> {
           resolve(String(data));
         };
         socket.once('message', onReply);
-        socket.send(text, port, '127.0.0.1');
+        socket.send(text, port, host);
       }),
     close: () => socket.close(),
   };
 }
 
-function udpConfig(port: number, backend: object, frontend: object = {}): object {
+function udpConfig(port: number, backend: object, frontend: object = {}, global: object = {}): object {
   return {
-    global: { groups: 1, threads: 1 },
+    global: { groups: 1, threads: 1, ...global },
     frontends: { dns: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'app', ...frontend } },
     backends: { app: backend },
   };
@@ -156,6 +156,56 @@ test('an idle flow expires after timeout.flow; the next datagram opens a new one
     assert.is((await udpStat(ferry)).datagrams.flowsTotal, 2);
   });
   server.close();
+});
+
+test('with 2 groups of 2 threads one thread reads UDP, over IPv6 too, and a reload serves new flows', async () => {
+  const [v4, v6] = [await udpEcho(), await udpEcho(6)];
+  const [port, port6] = [await freePort(), await freePort()];
+  const config = (server: number): object => ({
+    global: { groups: 2, threads: 2 },
+    frontends: {
+      dns: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'app' },
+      dns6: { mode: 'udp', bind: `udp@[::1]:${port6}`, backend: 'app6' },
+    },
+    backends: { app: { servers: serversAt(['s1', server]) }, app6: { servers: { s1: { address: `[::1]:${v6.port}` } } } },
+  });
+  const file = writeConfig(config(v4.port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const [client, client6] = [await udpClient(port), await udpClient(port6, '::1')];
+    const replies = [];
+    for (let i = 0; i < 6; i++) replies.push(await client.ask(`m${i}`));
+    assert.is(new Set(v4.sources).size, 1, 'every datagram of the flow met the same flow table');
+    assert.match(await client6.ask('six'), /^\d+:six$/);
+    assert.is((await udpStat(ferry)).datagrams.in, 6);
+
+    const other = await udpEcho();
+    assert.is((await reloadWith(ferry, file, config(other.port))).msg, 'reload done');
+    assert.match(await client.ask('after reload'), /^\d+:after reload$/, 'the new generation reads the socket');
+    assert.is(other.sources.length, 1, 'the new flow went to the new server');
+    other.close();
+    client.close();
+    client6.close();
+  } finally {
+    assert.equal(await ferry.stop(), { code: 0, signal: null });
+    v4.close();
+    v6.close();
+  }
+});
+
+test('ferry check refuses udp config errors, naming the key', async () => {
+  const r = await runCli(['check', '-c', writeConfig(udpConfig(5353, { servers: serversAt(['s1', 53]) }, { bind: ['udp@0.0.0.0:5353', '127.0.0.1:5354'] }))]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, 'frontends.dns.bind[0]: "udp@0.0.0.0:5353": a UDP bind cannot take every address');
+  assert.match(r.stderr, 'frontends.dns.bind[1]: "127.0.0.1:5354" is not a UDP address');
+});
+
+test('a UDP port in use fails start, naming the bind', async () => {
+  const squatter = await udpEcho();
+  const r = await runCli(['start', '-c', writeConfig(udpConfig(squatter.port, { servers: serversAt(['s1', 53]) }))]);
+  squatter.close();
+  assert.is(r.code, 1);
+  assert.match(r.stderr, `frontends.dns.bind[0]: cannot bind "udp@127.0.0.1:${squatter.port}": address already in use: another process receives there`);
 });
 
 test.run();

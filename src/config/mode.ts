@@ -19,3 +19,11 @@ export function checkModeBinds(name: string, frontend: unknown): Problem[] {
       ),
     );
 }
+
+/** A UDP frontend forwards datagrams to servers; the built-in services speak TCP only. */
+export function checkUdpBackend(name: string, frontend: unknown, backends: Record<string, unknown>): Problem[] {
+  if (!isRecord(frontend) || frontend.mode !== 'udp' || typeof frontend.backend !== 'string') return [];
+  const backend = backends[frontend.backend];
+  if (!Object.hasOwn(backends, frontend.backend) || !isRecord(backend) || backend.service === undefined) return [];
+  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; a UDP frontend needs a backend with "servers"`)];
+}
