@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
@@ -198,6 +199,11 @@ test('ferry check refuses udp config errors, naming the key', async () => {
   assert.is(r.code, 1);
   assert.match(r.stderr, 'frontends.dns.bind[0]: "udp@0.0.0.0:5353": a UDP bind cannot take every address');
   assert.match(r.stderr, 'frontends.dns.bind[1]: "127.0.0.1:5354" is not a UDP address');
+});
+
+test('the example etc/ferry-udp.json is valid', async () => {
+  const r = await runCli(['check', '-c', join(__dirname, '..', '..', 'etc', 'ferry-udp.json'), '--no-bind']);
+  assert.is(r.code, 0, r.stderr);
 });
 
 test('a UDP port in use fails start, naming the bind', async () => {
