@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
-import type { FrontendSnapshot } from '../src/snapshot';
+import type { BackendSnapshot, FrontendSnapshot } from '../src/snapshot';
 import { serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { freePort } from './helpers/net';
@@ -63,6 +63,11 @@ function udpConfig(port: number, backend: object, frontend: object = {}, global:
   };
 }
 
+async function statData(ferry: FerryProcess): Promise<{ backends: BackendSnapshot[] }> {
+  const reply = await sendCommand(ferry.control, 'show stat');
+  return reply.data as { backends: BackendSnapshot[] };
+}
+
 async function udpStat(ferry: FerryProcess): Promise<Required<FrontendSnapshot>> {
   const reply = await sendCommand(ferry.control, 'show stat');
   assert.ok(reply.ok, reply.lines.join('\n'));
@@ -102,6 +107,8 @@ test('a flow reaches the server from one upstream port, and the replies come bac
     assert.equal(new Set(server.sources), new Set([upstream]));
     const stat = await udpStat(ferry);
     assert.equal(stat.datagrams, { flows: 1, flowsTotal: 1, in: 5, out: 5, dropped: 0 });
+    const backend = (await statData(ferry)).backends.find((b) => b.name === 'app')!;
+    assert.equal([backend.current, backend.total, backend.servers[0].active, backend.servers[0].total], [1, 1, 1, 1], 'a flow counts as a session');
   });
   server.close();
 });
@@ -182,6 +189,8 @@ test('with 2 groups of 2 threads one thread reads UDP, over IPv6 too, and a relo
 
     const other = await udpEcho();
     assert.is((await reloadWith(ferry, file, config(other.port))).msg, 'reload done');
+    // Until the old generation's reader stops, it may still take the datagram for its own flow.
+    await ferry.waitLog((l) => l.msg === 'thread stopping: no longer accepting' && l.generation === 1 && l.group === 0 && l.thread === 0);
     assert.match(await client.ask('after reload'), /^\d+:after reload$/, 'the new generation reads the socket');
     assert.is(other.sources.length, 1, 'the new flow went to the new server');
     other.close();
@@ -199,6 +208,16 @@ test('ferry check refuses udp config errors, naming the key', async () => {
   assert.is(r.code, 1);
   assert.match(r.stderr, 'frontends.dns.bind[0]: "udp@0.0.0.0:5353": a UDP bind cannot take every address');
   assert.match(r.stderr, 'frontends.dns.bind[1]: "127.0.0.1:5354" is not a UDP address');
+});
+
+test('an upstream that cannot connect (broadcast, refused without SO_BROADCAST) ends its flow and counts its datagram dropped', async () => {
+  const port = await freePort();
+  await withFerry(udpConfig(port, { servers: { far: { address: '255.255.255.255:53' } } }), async (ferry) => {
+    const client = await udpClient(port);
+    await client.ask('anyone?', 100).catch(() => undefined);
+    await statUntil(ferry, (d) => d.flowsTotal === 1 && d.flows === 0 && d.dropped === 1, 5000);
+    client.close();
+  });
 });
 
 test('the example etc/ferry-udp.json is valid', async () => {

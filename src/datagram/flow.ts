@@ -33,9 +33,8 @@ export class Flow {
   ) {
     this.upstream = createSocket(isIPv6(server.address) ? 'udp6' : 'udp4');
     this.upstream.on('message', (data) => this.fromServer(data));
-    // ICMP errors (port unreachable) come back as errors on a connected socket; the flow lives on until idle.
-    this.upstream.on('error', () => {});
-    this.upstream.connect(server.port, server.address, () => this.connected());
+    this.upstream.on('error', () => this.failed());
+    this.upstream.connect(server.port, server.address, (err?: Error) => (err ? this.failed() : this.connected()));
     this.timer = setTimeout(() => this.close(), idle);
     this.timer.unref();
     server.active++;
@@ -57,6 +56,18 @@ export class Flow {
     this.server.active--;
     this.upstream.close();
     this.owner.ended(this);
+  }
+
+  /**
+   * A connect that failed (no route, a broadcast address) means the upstream never will be:
+   * the flow ends and its held datagrams count as dropped. Afterwards errors are ICMP reports (port
+   * unreachable) or a send that failed, and the flow lives on until idle, as the server may come back.
+   */
+  private failed(): void {
+    if (this.pending === undefined) return;
+    for (let i = 0; i < this.pending.length; i++) this.owner.dropped();
+    this.pending = [];
+    this.close();
   }
 
   private connected(): void {

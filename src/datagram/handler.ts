@@ -50,6 +50,7 @@ export class DatagramHandler implements FlowOwner {
     this.flows.delete(flow.key);
     this.sockets.delete(flow);
     this.counters.flows--;
+    this.backend.current--;
   }
 
   /** Ends every flow and stops reading: the master's socket lives on for the next generation. */
@@ -77,6 +78,8 @@ export class DatagramHandler implements FlowOwner {
     this.sockets.set(flow, socket);
     this.counters.flows++;
     this.counters.flowsTotal++;
+    this.backend.current++;
+    this.backend.total++;
     return flow;
   }
 }
