@@ -1,10 +1,11 @@
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import type { BindAddress, BindConfig, Config, SocketAccess } from '../src/config/types';
 import { resolveGroup, resolveUser } from '../src/ids';
 import { NO_INHERITED_SOCKETS, type InheritedSocket, type InheritedSockets } from './inherited';
 import { createServerHandle, type ServerHandle } from './server-handle';
+import { explain } from './bind-error-text';
+import { bindUdp } from './udp-handle';
 
 export type { ServerHandle } from './server-handle';
 
@@ -122,6 +123,8 @@ async function bindOne(address: Exclude<BindAddress, { kind: 'fd' }>): Promise<S
       }
       return handle;
     }
+    case 'udp':
+      return bindUdp(address.host, address.port, address.family);
     case 'abns':
       // A leading NUL puts the name in Linux's abstract namespace: no file, gone with its last fd.
       return check(createServerHandle(`\0${address.name}`, -1, -1), 'unix');
@@ -142,26 +145,6 @@ function bindTcp(host: string, port: number, family: 4 | 6, v6only: boolean): Se
 function check(result: ServerHandle | number, kind: 'tcp' | 'unix'): ServerHandle {
   if (typeof result === 'number') throw new Error(explain(result, kind));
   return result;
-}
-
-function explain(errno: number, kind: 'tcp' | 'unix'): string {
-  const name = getSystemErrorName(errno);
-  switch (name) {
-    case 'EADDRINUSE':
-      return kind === 'tcp'
-        ? 'address already in use: another process listens there (see `ss -ltnp`); stop it or choose another port'
-        : 'address already in use: another process listens on this socket; stop it or choose another path';
-    case 'EACCES':
-      return kind === 'tcp'
-        ? 'permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE'
-        : "permission denied: check the directory's permissions";
-    case 'EADDRNOTAVAIL':
-      return 'address not available: no interface of this host has that IP';
-    case 'ENOENT':
-      return 'the directory does not exist';
-    default:
-      return `${name} (${errno})`;
-  }
 }
 
 /**
@@ -199,7 +182,7 @@ export function applySocketAccess(path: string, access: SocketAccess): void {
 }
 
 function boundAddress(bind: BindConfig, handle: ServerHandle): string {
-  if (bind.address.kind !== 'tcp') return bind.text;
+  if (bind.address.kind !== 'tcp' && bind.address.kind !== 'udp') return bind.text;
   const out: { address?: string; port?: number } = {};
   handle.getsockname?.(out);
   return bind.address.family === 6 ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`;

@@ -6,6 +6,7 @@ import { version } from '../src/version';
 import type { BoundReceiver } from './binder';
 import type { Generation } from './generation';
 import { CommandError, type AdminChange, type CheckStat } from './server-states';
+import type { FrontendSnapshot } from '../src/snapshot';
 import { listenerStates, oldestSessions, sumStats, withChecks, type ServerStat } from './stats';
 import type { WorkerSlot } from './worker-slot';
 
@@ -155,7 +156,7 @@ export class Commands {
         rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
-    return { ok: true, lines: [...table(rows), ...missing], data: totals };
+    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...missing], data: totals };
   }
 
   private async showSess(scope: Scope): Promise<Reply> {
@@ -255,4 +256,13 @@ function uptime(ms: number): string {
   const m = Math.floor(s / 60);
   s -= m * 60;
   return `${d > 0 ? `${d}d` : ''}${d + h > 0 ? `${h}h` : ''}${d + h + m > 0 ? `${m}m` : ''}${s}s`;
+}
+
+/** UDP frontends' flows and datagrams, below the main table; nothing without UDP frontends. */
+function datagramTable(frontends: readonly FrontendSnapshot[]): string[] {
+  const udp = frontends.filter((f) => f.datagrams !== undefined);
+  if (udp.length === 0) return [];
+  const rows = [['udp frontend', 'flows', 'flows total', 'datagrams in', 'datagrams out', 'dropped']];
+  for (const { name, datagrams: d } of udp) rows.push([name, String(d!.flows), String(d!.flowsTotal), String(d!.in), String(d!.out), String(d!.dropped)]);
+  return ['', ...table(rows)];
 }

@@ -1,5 +1,6 @@
 // Sums the threads' snapshots into what the master CLI shows for the whole service (or one worker).
 import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/snapshot';
+import { addDatagrams, noDatagrams } from '../src/datagram/counters';
 import type { CheckStat } from './server-states';
 
 export interface Totals {
@@ -23,11 +24,18 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
   return { frontends: [...frontends.values()], backends: [...backends.values()] };
+}
+
+function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapshot, 'datagrams'> {
+  if (f.datagrams === undefined) return sum.datagrams === undefined ? {} : { datagrams: sum.datagrams };
+  const datagrams = { ...(sum.datagrams ?? noDatagrams()) };
+  addDatagrams(datagrams, f.datagrams);
+  return { datagrams };
 }
 
 /** What the master's checks found, beside each server's counters. */

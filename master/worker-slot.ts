@@ -7,6 +7,7 @@ import type { ServerPush } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
+import { ownsDatagrams } from '../src/datagram/owner';
 
 export interface SlotEvents {
   /** The slot's worker reported every thread ready (after each start, restarts included). */
@@ -111,14 +112,20 @@ export class WorkerSlot {
     this.worker?.process.kill('SIGKILL');
   }
 
-  /** Sends the configuration, then one dup of every receiver per thread: each send is a new fd there. */
+  /**
+   * Sends the configuration, then one dup of every receiver per thread: each send is a new fd there.
+   * A UDP socket goes only to the thread that reads it (datagram/owner.ts).
+   */
   private handOver(worker: Worker): void {
     if (this.stopping) return;
     this.handedOver = true;
     this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation });
     this.send(worker, { type: 'servers', ...this.events.servers() });
     for (let thread = 0; thread < this.config.global.threads; thread++) {
-      for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
+      for (const r of this.receivers) {
+        if (r.bind.address.kind === 'udp' && !ownsDatagrams({ group: this.group, thread })) continue;
+        this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
+      }
     }
     this.send(worker, { type: 'start' });
   }

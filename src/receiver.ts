@@ -10,10 +10,11 @@ type ListenableServer = NetServer & {
 };
 
 /** 'fd': a socket passed by the service manager, whose kind only the master knows. */
-export type Protocol = 'tcp4' | 'tcp6' | 'unix' | 'abns' | 'fd';
+export type Protocol = 'tcp4' | 'tcp6' | 'udp4' | 'udp6' | 'unix' | 'abns' | 'fd';
 
 export function protocolOf(address: BindAddress): Protocol {
   if (address.kind === 'tcp') return address.family === 4 ? 'tcp4' : 'tcp6';
+  if (address.kind === 'udp') return address.family === 4 ? 'udp4' : 'udp6';
   return address.kind;
 }
 

@@ -1,5 +1,6 @@
 // What one thread reports of itself to the master CLI: counters and states, plain data that crosses
 // a MessagePort and the cluster IPC channel. The master sums them over threads and workers.
+import type { DatagramCounters } from './datagram/counters';
 import type { ListenerState } from './listener';
 import type { AdminState, ServerState } from './server';
 
@@ -12,8 +13,11 @@ export interface ListenerSnapshot {
 
 export interface FrontendSnapshot {
   name: string;
+  /** Sessions, or for a UDP frontend flows. */
   current: number;
   total: number;
+  /** UDP frontends only, from the thread that reads their sockets. */
+  datagrams?: DatagramCounters;
 }
 
 export interface ServerSnapshot {

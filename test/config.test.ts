@@ -136,8 +136,18 @@ test('bind: errors name the cause', () => {
   assert.match(bindError('tcp@127.0.0.1:80'), 'unknown address type "tcp@"');
 });
 
-test('bind: udp@ is refused with its exact reason', () => {
-  assert.is(bindError('udp@0.0.0.0:53'), 'UDP binds are not supported yet (they come with UDP mode)');
+test('bind: udp@ takes one IPv4 or IPv6 address; wildcards and udp4@/udp6@ are refused', () => {
+  assert.equal(bindOk('udp@127.0.0.1:53'), { kind: 'udp', host: '127.0.0.1', port: 53, family: 4 });
+  assert.equal(bindOk('udp@[0:0::1]:53'), { kind: 'udp', host: '::1', port: 53, family: 6 });
+  assert.is(bindKey(bindOk('udp@[::1]:53')), 'udp:[::1]:53');
+  assert.is.not(bindKey(bindOk('udp@127.0.0.1:53')), bindKey(bindOk('127.0.0.1:53')));
+  const wildcard = 'a UDP bind cannot take every address (replies would not come from the address the client sent to); bind each address instead, e.g. "udp@127.0.0.1:53"';
+  assert.is(bindError('udp@0.0.0.0:53'), wildcard);
+  assert.is(bindError('udp@*:53'), wildcard);
+  assert.is(bindError('udp@:::53'), wildcard);
+  assert.is(bindError('udp@[::]:53'), wildcard);
+  assert.is(bindError('udp@127.0.0.1'), 'missing ":port" (e.g. "127.0.0.1:8080")');
+  assert.is(bindError('udp6@[::1]:53'), 'write "udp@[::1]:53": the address says the family');
 });
 
 test('bind: fd@ names a socket passed by the service manager, or its fd number', () => {
@@ -156,7 +166,7 @@ test('bind: fd@ errors name the cause', () => {
   assert.is(bindError('fd@we\tb'), 'the socket name contains a control character');
   assert.is(bindError(`fd@${'x'.repeat(256)}`), 'the socket name is 256 characters long; systemd allows at most 255');
   assert.ok(parseBindAddress(`fd@${'x'.repeat(255)}`).ok);
-  assert.match(bindError('tcp@127.0.0.1:80'), '(expected unix@, abns@ or fd@)');
+  assert.match(bindError('tcp@127.0.0.1:80'), '(expected unix@, abns@, udp@ or fd@)');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +203,7 @@ test('validate: every default is applied', () => {
   assert.is(web.mode, 'tcp');
   assert.is(web.maxconn, 20000);
   assert.is(web.backlog, 1024);
-  assert.equal(web.timeout, { client: 30_000 });
+  assert.equal(web.timeout, { client: 30_000, flow: 30_000 });
   const app = config.backends.app;
   assert.equal(
     { balance: app.balance, retries: app.retries, redispatch: app.redispatch, timeout: app.timeout },
@@ -252,7 +262,8 @@ test('validate: the full example normalizes to the documented shape', () => {
         mode: 'tcp',
         maxconn: 10000,
         backlog: 1024,
-        timeout: { client: 30_000 },
+        timeout: { client: 30_000, flow: 30_000 },
+        maxFlows: 10000,
         backend: 'app',
       },
     },
@@ -343,8 +354,8 @@ test('validate: typos are unknown keys at every depth', () => {
     'globl: unknown key (expected one of: global, frontends, backends)',
     'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
     'global.log.levl: unknown key (expected one of: level, format)',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
-    'frontends.web.timeout.clinet: unknown key (expected one of: client)',
+    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, backend)',
+    'frontends.web.timeout.clinet: unknown key (expected one of: client, flow)',
     'backends.app.timeout.conect: unknown key (expected one of: connect, server, queue, tunnel)',
     'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart)',
   ]) {
@@ -362,7 +373,7 @@ test('validate: out-of-range and mistyped values say what was expected and found
   raw.backends.app.balance = 'leastconns';
   raw.backends.app.servers.s1.weight = 257;
   assert.equal(problemsOf(raw), [
-    'frontends.web.mode: expected "tcp" (the only mode so far), found "http"',
+    'frontends.web.mode: expected one of "tcp", "udp", found "http"',
     'frontends.web.backlog: expected an integer from 1 to 65535, found "1024"',
     'backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), found "leastconns"',
     'backends.app.retries: expected an integer from 0 to 100, found 101',
@@ -392,7 +403,7 @@ test('validate: bind problems point at the entry', () => {
     'frontends.web.bind[1]: "1.2.3.4:99999": port must be 0-65535',
   ]);
   assert.equal(problemsOf(frontendWithBind('udp@0.0.0.0:53')), [
-    'frontends.web.bind: "udp@0.0.0.0:53": UDP binds are not supported yet (they come with UDP mode)',
+    'frontends.web.bind: "udp@0.0.0.0:53": a UDP bind cannot take every address (replies would not come from the address the client sent to); bind each address instead, e.g. \"udp@127.0.0.1:53\"',
   ]);
   assert.equal(problemsOf(frontendWithBind(['127.0.0.1:8080', 'fd@'])), [
     'frontends.web.bind[1]: "fd@": fd@ needs the name of a socket passed by the service manager, e.g. "fd@web" (FileDescriptorName= in the .socket unit)',
@@ -501,7 +512,7 @@ test('validate: names are checked, and odd names are quoted in paths', () => {
   raw.frontends['my web'] = { bind: '127.0.0.1:81', backend: 'app', extra: 1 };
   raw.backends.app.servers['s/1'] = { address: '127.0.0.1:9001' };
   assert.equal(problemsOf(raw), [
-    'frontends["my web"].extra: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
+    'frontends["my web"].extra: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, backend)',
     'frontends["my web"]: invalid name "my web" (names may contain only letters, digits, "_", "." and "-")',
     'backends.app.servers["s/1"]: invalid name "s/1" (names may contain only letters, digits, "_", "." and "-")',
   ]);
@@ -536,7 +547,7 @@ test('validate: many problems are listed together, grouped by place, each once',
   };
   assert.equal(problemsOf(raw), [
     'global.groups: expected an integer from 1 to 64, found 0',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend)',
+    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, backend)',
     'frontends.web.bind[1]: "1.2.3.4:99999": port must be 0-65535',
     'frontends.web.timeout.client: expected a duration such as "250ms", "30s" or "5m", found "30x"',
     'frontends.web.backend: no backend named "ap" (defined: app, greeter)',
@@ -686,7 +697,7 @@ test('load: problems caused by overrides name the override', () => {
     overrides: ['global.groups=99', 'frontends.web.typo=1'],
   });
   assert.equal(result.problems, [
-    'frontends.web.typo: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, backend) (set by --set frontends.web.typo=1)',
+    'frontends.web.typo: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, backend) (set by --set frontends.web.typo=1)',
     'frontends.web.maxconn: expected an integer from 1 to 1000000, found 0 (set by FERRY_FRONTENDS__web__MAXCONN)',
     'global.groups: expected an integer from 1 to 64, found 99 (set by --set global.groups=99)',
   ]);

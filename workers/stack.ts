@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import { Backend } from '../src/backend';
 import type { Config } from '../src/config/types';
 import { Connection } from '../src/connection';
+import { DatagramHandler } from '../src/datagram/handler';
+import { ownsDatagrams } from '../src/datagram/owner';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
 import { socketFrom } from '../src/handles';
 import { Frontend } from '../src/frontend';
@@ -13,7 +15,7 @@ import { Receiver } from '../src/receiver';
 import { shareOf } from '../src/share';
 import type { ServiceContext } from '../src/services';
 import type { ServerPush } from '../src/server';
-import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/snapshot';
+import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/snapshot';
 import type { Detached, Stream, StreamContext } from '../src/stream';
 
 export type ThreadIdentity = ServiceContext;
@@ -28,6 +30,8 @@ export class ThreadStack {
   private readonly frontends: Frontend[] = [];
   private readonly backends = new Map<string, Backend>();
   private readonly listeners = new Map<string, Listener>();
+  /** UDP frontends' handlers, in the thread that reads UDP sockets (datagram/owner.ts), by frontend. */
+  private readonly datagrams = new Map<string, DatagramHandler>();
   private readonly streams = new Set<Stream>();
   private readonly contexts = new Map<Frontend, StreamContext>();
   private readonly maxconn: number;
@@ -51,6 +55,11 @@ export class ThreadStack {
     for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason })));
     for (const fc of Object.values(config.frontends)) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
+      this.frontends.push(frontend);
+      if (fc.mode === 'udp') {
+        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log));
+        continue;
+      }
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
       this.contexts.set(frontend, ctx);
       for (const bind of fc.bind) {
@@ -59,22 +68,29 @@ export class ThreadStack {
         frontend.listeners.push(listener);
         this.listeners.set(bind.key, listener);
       }
-      this.frontends.push(frontend);
     }
   }
 
   /** Starts every listener on its first dup; reports ready once all of them accept. */
   start(targets: ReadonlyMap<string, SocketRef>): void {
-    let pending = this.listeners.size;
+    const udpBinds = [...this.datagrams.values()].flatMap((h) => h.config.bind.map((bind) => ({ bind, handler: h })));
+    let pending = this.listeners.size + udpBinds.length;
     const ready = (): void => {
       if (--pending > 0) return;
       this.started = true;
       this.up({ type: 'ready' });
     };
+    if (pending === 0) return void setImmediate(ready);
+    const missing = (text: string): void => this.up({ type: 'failed', reason: `no socket received for ${text}` });
     for (const [rid, listener] of this.listeners) {
       const target = targets.get(rid);
-      if (target === undefined) return this.up({ type: 'failed', reason: `no socket received for ${listener.receiver.bind.text}` });
+      if (target === undefined) return missing(listener.receiver.bind.text);
       listener.open(target, ready);
+    }
+    for (const { bind, handler } of udpBinds) {
+      const target = targets.get(bind.key);
+      if (target === undefined) return missing(bind.text);
+      handler.open(bind, target, ready);
     }
   }
 
@@ -93,6 +109,7 @@ export class ThreadStack {
         this.adopt(msg.envelope, sockets[0], sockets[1]);
         break;
       case 'kill':
+        this.closeDatagrams();
         for (const stream of this.streams) stream.terminate('K');
         break;
       case 'servers':
@@ -116,7 +133,7 @@ export class ThreadStack {
     return {
       ...this.id,
       listeners: [...this.listeners.values()].map((l) => ({ id: l.id, state: l.state, accepted: l.receiver.accepted })),
-      frontends: this.frontends.map((f) => ({ name: f.name, current: f.sessions, total: f.accepted })),
+      frontends: this.frontends.map((f) => this.frontendSnapshot(f)),
       backends: [...this.backends.values()].map((b) => {
         b.ramp(now);
         return {
@@ -145,8 +162,22 @@ export class ThreadStack {
     };
   }
 
+  /** A UDP frontend counts flows where a TCP one counts sessions. */
+  private frontendSnapshot(f: Frontend): FrontendSnapshot {
+    const handler = this.datagrams.get(f.name);
+    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted };
+    const c = handler.counters;
+    return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
+  }
+
+  /** UDP flows do not move to the next generation yet: they end with the thread's stop. */
+  private closeDatagrams(): void {
+    for (const handler of this.datagrams.values()) handler.close();
+  }
+
   private stop(migrate: boolean): void {
     this.stopping = true;
+    this.closeDatagrams();
     this.applyLimits();
     this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
     if (migrate) void this.migrate();

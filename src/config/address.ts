@@ -74,6 +74,8 @@ export function bindKey(address: BindAddress): string {
       return `abns:${address.name}`;
     case 'fd':
       return `fd:${address.name}`;
+    case 'udp':
+      return address.family === 6 ? `udp:[${address.host}]:${address.port}` : `udp:${address.host}:${address.port}`;
   }
 }
 
@@ -84,13 +86,14 @@ function parsePrefixedBind(prefix: string, rest: string, cwd: string): Parsed<Bi
     case 'abns':
       return parseAbstractName(rest);
     case 'udp':
+      return parseUdpBind(rest);
     case 'udp4':
     case 'udp6':
-      return fail('UDP binds are not supported yet (they come with UDP mode)');
+      return fail(`write "udp@${rest}": the address says the family`);
     case 'fd':
       return parseInheritedName(rest);
     default:
-      return fail(`unknown address type "${prefix}@" (expected unix@, abns@ or fd@)`);
+      return fail(`unknown address type "${prefix}@" (expected unix@, abns@, udp@ or fd@)`);
   }
 }
 
@@ -132,6 +135,21 @@ function socketNameTooLong(name: string, what: string): string | undefined {
   const bytes = Buffer.byteLength(name);
   if (bytes <= SOCKET_PATH_MAX_BYTES) return undefined;
   return `the ${what} is ${bytes} bytes long; at most ${SOCKET_PATH_MAX_BYTES} fit in a socket address`;
+}
+
+/**
+ * A UDP bind names one address. A socket on a wildcard address would have to answer each datagram
+ * from the address its client targeted (IP_PKTINFO), which node's dgram cannot do: replies would
+ * leave from whatever address the routing table picks, and clients would drop them.
+ */
+function parseUdpBind(rest: string): Parsed<BindAddress> {
+  const parsed = parseTcpBind(rest);
+  if (!parsed.ok || parsed.value.kind !== 'tcp') return parsed;
+  const { host, port, family } = parsed.value;
+  if (host === '0.0.0.0' || host === '::') {
+    return fail(`a UDP bind cannot take every address (replies would not come from the address the client sent to); bind each address instead, e.g. "udp@127.0.0.1:${port}"`);
+  }
+  return ok({ kind: 'udp', host, port, family });
 }
 
 function parseTcpBind(text: string): Parsed<BindAddress> {

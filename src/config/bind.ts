@@ -35,7 +35,7 @@ export function parseBindList(value: unknown): BindList {
 /** Binds to port 0 get a fresh port each time, so only their owner makes them the same socket. */
 export function toBindConfig(bind: ParsedBind, frontend: string): BindConfig {
   const key = bindKey(bind.address);
-  const ephemeral = bind.address.kind === 'tcp' && bind.address.port === 0;
+  const ephemeral = (bind.address.kind === 'tcp' || bind.address.kind === 'udp') && bind.address.port === 0;
   const index = bind.at.length > 0 ? bind.at[0] : 0;
   return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address };
 }

@@ -50,7 +50,8 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     mode: raw.mode,
     maxconn: raw.maxconn ?? global.maxconn,
     backlog: raw.backlog,
-    timeout: { client: ms(raw.timeout.client) },
+    timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow) },
+    maxFlows: raw.maxFlows,
     backend: raw.backend,
   };
 }

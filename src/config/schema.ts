@@ -10,7 +10,7 @@ import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_E
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
 export const SERVICES = ['echo', 'hello'] as const;
-export const MODES = ['tcp'] as const;
+export const MODES = ['tcp', 'udp'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
@@ -69,10 +69,11 @@ const globalSchema = optionalSection({
 const frontendSchema = section(
   {
       bind: { bindList: true, description: 'a list of bind addresses such as ["127.0.0.1:8080"]' },
-      mode: oneOf(MODES, 'tcp', ' (the only mode so far)'),
+      mode: oneOf(MODES, 'tcp'),
       maxconn: integer(1, MAX_MAXCONN),
       backlog: integer(1, 65535, 1024),
-      timeout: optionalSection({ client: duration('30s') }),
+      timeout: optionalSection({ client: duration('30s'), flow: duration('30s') }),
+      maxFlows: integer(1, MAX_MAXCONN, 10000),
       backend: { type: 'string', minLength: 1, description: 'the name of a backend' },
     },
   ['bind', 'backend'],

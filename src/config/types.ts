@@ -51,6 +51,8 @@ export type BindAddress =
   | { kind: 'tcp'; host: string; port: number; family: 4 | 6; v6only: boolean }
   | ({ kind: 'unix'; path: string } & SocketAccess)
   | { kind: 'abns'; name: string }
+  /** A UDP socket on one address (never a wildcard: see address.ts). */
+  | { kind: 'udp'; host: string; port: number; family: 4 | 6 }
   /** A socket passed by the service manager (socket activation), by name or, when all digits, by fd number. */
   | { kind: 'fd'; name: string };
 
@@ -62,7 +64,7 @@ export interface BindConfig {
   address: BindAddress;
 }
 
-export type Mode = 'tcp';
+export type Mode = 'tcp' | 'udp';
 
 export interface FrontendConfig {
   name: string;
@@ -70,7 +72,10 @@ export interface FrontendConfig {
   mode: Mode;
   maxconn: number;
   backlog: number;
-  timeout: { client: number };
+  /** `flow`: how long a UDP flow lives without a datagram either way. */
+  timeout: { client: number; flow: number };
+  /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
+  maxFlows: number;
   backend: string;
 }
 

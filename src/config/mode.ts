@@ -1,0 +1,29 @@
+// A frontend's mode and its binds must agree: a UDP frontend reads datagrams, a TCP one accepts
+// connections, and no socket does both.
+
+import { parseBindList } from './bind';
+import { isRecord, problem, type Problem } from './problems';
+
+export function checkModeBinds(name: string, frontend: unknown): Problem[] {
+  if (!isRecord(frontend)) return [];
+  const udp = frontend.mode === 'udp';
+  if (frontend.mode !== undefined && frontend.mode !== 'tcp' && !udp) return [];
+  return parseBindList(frontend.bind)
+    .binds.filter((b) => (b.address.kind === 'udp') !== udp)
+    .map((b) =>
+      problem(
+        ['frontends', name, 'bind', ...b.at],
+        udp
+          ? `${JSON.stringify(b.text)} is not a UDP address, and the frontend has "mode": "udp"; write "udp@host:port"`
+          : `${JSON.stringify(b.text)} is a UDP address; a frontend with UDP binds needs "mode": "udp" (and only UDP binds)`,
+      ),
+    );
+}
+
+/** A UDP frontend forwards datagrams to servers; the built-in services speak TCP only. */
+export function checkUdpBackend(name: string, frontend: unknown, backends: Record<string, unknown>): Problem[] {
+  if (!isRecord(frontend) || frontend.mode !== 'udp' || typeof frontend.backend !== 'string') return [];
+  const backend = backends[frontend.backend];
+  if (!Object.hasOwn(backends, frontend.backend) || !isRecord(backend) || backend.service === undefined) return [];
+  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; a UDP frontend needs a backend with "servers"`)];
+}

@@ -1,0 +1,23 @@
+/** A UDP frontend's counters in one thread; the master sums them over threads for `show stat`. */
+export interface DatagramCounters {
+  /** Flows live now, and created since start. */
+  flows: number;
+  flowsTotal: number;
+  /** Datagrams from clients, and replies sent back to them. */
+  in: number;
+  out: number;
+  /** Datagrams dropped: new flows past maxFlows, no usable server, or an upstream not ready in time. */
+  dropped: number;
+}
+
+export function noDatagrams(): DatagramCounters {
+  return { flows: 0, flowsTotal: 0, in: 0, out: 0, dropped: 0 };
+}
+
+export function addDatagrams(into: DatagramCounters, c: DatagramCounters): void {
+  into.flows += c.flows;
+  into.flowsTotal += c.flowsTotal;
+  into.in += c.in;
+  into.out += c.out;
+  into.dropped += c.dropped;
+}
