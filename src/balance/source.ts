@@ -1,3 +1,4 @@
+import { fnv1a, mix } from '../hash';
 import type { Server } from '../server';
 import type { Balancer, PickContext } from './balancer';
 import { RoundRobin } from './roundrobin';
@@ -48,18 +49,4 @@ function weightedScore(hash: number, weight: number): number {
 /** A client on a dual-stack socket shows as ::ffff:192.0.2.1; it is the same client as 192.0.2.1. */
 function unmapped(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-/** FNV-1a over the string's UTF-16 code units: 32 bits, unsigned. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** MurmurHash3's finalizer: every input bit flips about half of the output bits. */
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
