@@ -5,6 +5,7 @@ import type { ResolvedAddress, ServerPush } from '../src/server';
 import type { BoundReceiver } from './binder';
 import { HealthChecker, type CheckReport } from './health';
 import { WorkerSlot } from './worker-slot';
+import { FlowOwners } from '../src/datagram/owner';
 
 /** Once killed, how long workers get to exit before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -13,8 +14,10 @@ const KILL_GRACE_MS = 2_000;
 export interface GenerationHost {
   /** A worker of `from` hands one socket of a session over to the next generation. */
   handoff(from: Generation, msg: Handoff, handle: object): void;
-  /** A worker took a session handed over to it. */
-  adopted(slot: WorkerSlot, id: string): void;
+  /** A worker took a session handed over to it (or, for a flow, `closed` it). */
+  adopted(slot: WorkerSlot, id: string, closed: boolean): void;
+  /** A worker of `from`, stopping with migrate, has sent every UDP flow it could. */
+  flowsOut(from: Generation, slot: WorkerSlot): void;
   /** A worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
   /** Operators' server settings, health and resolved addresses that apply to `config`. */
@@ -31,6 +34,8 @@ export interface GenerationHost {
  */
 export class Generation {
   readonly slots: WorkerSlot[];
+  /** Which of its threads owns each UDP flow. */
+  readonly owners: FlowOwners;
   /** Its servers' health checks: they run while it is the serving generation. */
   readonly checker: HealthChecker;
   /** Its sessions were closed before they ended by themselves (hardStopAfter, maxReloads, a second stop signal). */
@@ -54,7 +59,8 @@ export class Generation {
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
       handoff: (_: WorkerSlot, msg: Handoff, handle: object) => host.handoff(this, msg, handle),
-      adopted: (slot: WorkerSlot, id: string) => host.adopted(slot, id),
+      adopted: (slot: WorkerSlot, id: string, closed: boolean) => host.adopted(slot, id, closed),
+      flowsOut: (slot: WorkerSlot) => host.flowsOut(this, slot),
       exited: (slot: WorkerSlot) => host.exited(slot),
       servers: () => host.servers(config),
       observed: (_: WorkerSlot, msg: Observed) => host.observed(this, msg),
@@ -62,6 +68,7 @@ export class Generation {
     const resolved = (backend: string, server: string): ResolvedAddress | undefined =>
       host.servers(config).addresses.find((a) => a.backend === backend && a.server === server);
     this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result), resolved);
+    this.owners = new FlowOwners(config.global.groups, config.global.threads);
     this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
   }
 
@@ -107,6 +114,11 @@ export class Generation {
       clearTimeout(hard);
       clearTimeout(last);
     });
+  }
+
+  /** Its workers start reading their UDP sockets: the flows of older generations have reached them. */
+  readDatagrams(): void {
+    for (const slot of this.slots) slot.readDatagrams();
   }
 
   /** Every worker gets the server settings, health and addresses again, after one of them changed. */

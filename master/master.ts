@@ -6,12 +6,14 @@ import type { Logger } from '../src/log';
 import { cannotRunAs } from '../src/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/control-protocol';
-import type { Handoff } from '../src/ipc';
+import { adoptingThread } from '../src/datagram/owner';
+import type { FlowHandoff, Handoff } from '../src/ipc';
 import type { ServerAdmin, ServerState } from '../src/server';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';
 import { ServerStates, type AdminChange, type Change } from './server-states';
+import { DatagramGate } from './datagram-gate';
 import { Generation } from './generation';
 import { SystemdNotifier } from './notify';
 import { takeInheritedSockets } from './inherited';
@@ -44,6 +46,8 @@ export class Master {
   private readonly migrated = new Map<Generation, number>();
   /** Sessions delivered to a worker of the current generation that has not yet said it took them. */
   private readonly adopting = new Map<string, { slot: WorkerSlot; from: number }>();
+  /** Holds a new generation's UDP reading while the old generations' flows travel to it. */
+  private readonly gate: DatagramGate;
   private exit: ((code: number) => void) | undefined;
   /** A reload's new generation while it starts. */
   private starting: Generation | undefined;
@@ -62,6 +66,7 @@ export class Master {
   ) {
     this.systemd = SystemdNotifier.fromEnv(process.env, log);
     this.addresses = new ServerAddresses(log, () => this.pushServers());
+    this.gate = new DatagramGate(log);
   }
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
@@ -111,6 +116,8 @@ export class Master {
 
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
+    // No older generation: no flow to wait for.
+    generation.readDatagrams();
     this.addresses.watch(this.config);
     this.startChecks(generation);
     void generation.start().then(() => {
@@ -250,6 +257,7 @@ export class Master {
     this.reloads++;
     this.startChecks(next);
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
+    this.gate.hold(next, old);
     this.retire(old);
     for (const r of receivers) {
       if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);
@@ -294,6 +302,7 @@ export class Master {
    * session to the same one), then closes the master's copy: the socket lives on in the message.
    */
   private relay(from: Generation, msg: Handoff, handle: object): void {
+    if (msg.part === 'flow') return this.relayFlow(msg, handle);
     const target = this.routes.get(msg.id) ?? this.pickTarget();
     if (msg.envelope === undefined && target !== undefined) this.routes.set(msg.id, target);
     else this.routes.delete(msg.id);
@@ -312,11 +321,37 @@ export class Master {
     });
   }
 
+  /**
+   * Passes a UDP flow to the worker of the current generation whose thread will read its datagrams,
+   * naming that thread, then closes the master's copy of its upstream socket.
+   */
+  private relayFlow(msg: FlowHandoff, handle: object): void {
+    this.gate.relayed(msg.id);
+    const close = (): void => (handle as { close(): void }).close();
+    const current = this.current;
+    const at = current === undefined ? undefined : adoptingThread(current.owners, msg.flow.key);
+    const target = at === undefined ? undefined : current?.slots[at.group];
+    const about = { id: msg.id, client: `${msg.flow.client.address}:${msg.flow.client.port}`, frontend: msg.flow.frontend, generations: msg.flow.generations };
+    if (target?.pid === undefined) {
+      this.log.error(about, 'migrated flow lost: no worker of the current generation to take it');
+      this.gate.settled(msg.id, 'lost');
+      return close();
+    }
+    target.adopt({ ...msg, thread: at!.thread }, handle, (ok) => {
+      close();
+      if (ok) return void this.adopting.set(msg.id, { slot: target, from: msg.flow.generations.at(-1)! });
+      this.log.error({ ...about, group: target.group }, 'migrated flow lost: the new worker could not take it');
+      this.gate.settled(msg.id, 'lost');
+    });
+  }
+
   /** A worker of the current generation died with sessions it had not yet taken: each is logged. */
   private workerExited(slot: WorkerSlot): void {
+    this.gate.exited(slot);
     for (const [id, { slot: target, from }] of this.adopting) {
       if (target !== slot) continue;
       this.adopting.delete(id);
+      this.gate.settled(id, 'lost');
       this.log.error({ id, from, group: slot.group }, 'migrated session lost: the new worker died while taking it');
     }
   }
@@ -370,7 +405,11 @@ export class Master {
   private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
     return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, {
       handoff: (from, msg, handle) => this.relay(from, msg, handle),
-      adopted: (_, id) => this.adopting.delete(id),
+      adopted: (_, id, closed) => {
+        this.adopting.delete(id);
+        this.gate.settled(id, closed ? 'closed' : 'adopted');
+      },
+      flowsOut: (_, slot) => this.gate.flowsOut(slot),
       exited: (slot) => this.workerExited(slot),
       servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),
       checked: (g, backend, server, result) => {

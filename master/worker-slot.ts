@@ -18,8 +18,10 @@ export interface SlotEvents {
   failed(slot: WorkerSlot, reason: string): void;
   /** The worker hands one socket of a session over to the next generation. */
   handoff(slot: WorkerSlot, msg: Handoff, handle: object): void;
-  /** The worker took a session handed over to it. */
-  adopted(slot: WorkerSlot, id: string): void;
+  /** The worker took a session handed over to it (or, for a flow, `closed` it). */
+  adopted(slot: WorkerSlot, id: string, closed: boolean): void;
+  /** Stopping with migrate, the worker has sent every UDP flow it could. */
+  flowsOut(slot: WorkerSlot): void;
   /** The slot's worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
   /** Operators' server settings, health and resolved addresses for this slot's configuration. */
@@ -49,6 +51,8 @@ export class WorkerSlot {
   private everReady = false;
   /** The current worker reported every thread ready. */
   private ready = false;
+  /** Its workers read their UDP sockets (see DatagramGate); a worker restarted later reads at once. */
+  private reading = false;
   private readonly backoff = new Backoff();
 
   constructor(
@@ -128,6 +132,12 @@ export class WorkerSlot {
       }
     }
     this.send(worker, { type: 'start' });
+    if (this.reading) this.send(worker, { type: 'readDatagrams' });
+  }
+
+  readDatagrams(): void {
+    this.reading = true;
+    if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'readDatagrams' });
   }
 
   private onMessage(worker: Worker, msg: FromWorker, handle: object | undefined): void {
@@ -147,7 +157,10 @@ export class WorkerSlot {
         if (handle !== undefined) this.events.handoff(this, msg, handle);
         break;
       case 'adopted':
-        this.events.adopted(this, msg.id);
+        this.events.adopted(this, msg.id, msg.closed ?? false);
+        break;
+      case 'flowsOut':
+        this.events.flowsOut(this);
         break;
       case 'snapshot':
         this.snapshots.get(msg.ref)?.(msg.threads);

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { SocketRef } from './ipc';
 
@@ -25,4 +26,29 @@ export function socketFrom(ref: SocketRef): Socket {
  */
 export function handleOnFd(fd: number): object {
   return (new Socket({ fd, readable: false, writable: false }) as unknown as { _handle: object })._handle;
+}
+
+type UdpBinding = { UDP: new () => { open(fd: number): number; close(): void } };
+
+/**
+ * libuv's UDP handle, unbound and unread: what node's IPC sends as 'dgram.Native'.
+ * process.binding('udp_wrap') is on node's allow list, without warning.
+ */
+export function newUdpHandle(): object {
+  const { UDP } = (process as unknown as { binding(name: 'udp_wrap'): UdpBinding }).binding('udp_wrap');
+  return new UDP();
+}
+
+/** handleOnFd for a UDP socket (a flow's upstream), under the same rules. */
+export function udpHandleOnFd(fd: number): object {
+  const handle = newUdpHandle() as { open(fd: number): number };
+  const err = handle.open(fd);
+  if (err !== 0) throw new Error(`cannot take UDP socket fd ${fd} (libuv error ${err})`);
+  return handle;
+}
+
+/** Closes a socket received that will not be used. */
+export function closeRef(ref: SocketRef): void {
+  if (isFd(ref)) closeSync(ref.fd);
+  else (ref as { close(): void }).close();
 }

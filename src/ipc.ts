@@ -1,6 +1,7 @@
 // Messages between the master and a worker process (over node:cluster's IPC channel, where listening
 // sockets ride along as SCM_RIGHTS handles) and between a worker's coordinator and its threads.
 import type { Config } from './config/types';
+import type { FlowEnvelope } from './datagram/flow-envelope';
 import type { ServerPush } from './server';
 import type { ThreadSnapshot } from './snapshot';
 
@@ -17,18 +18,34 @@ export type ToWorker =
   | ({ type: 'servers' } & ServerPush)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
   | { type: 'snapshot'; ref: number }
+  /** The older generations' UDP flows have reached this one (or the wait is over): read the UDP receivers. */
+  | { type: 'readDatagrams' }
   | Handoff;
 
+/** A socket moving between generations, worker -> master -> worker: a connection's, or a UDP flow's. */
+export type Handoff = SessionHandoff | FlowHandoff;
+
 /**
- * One socket of a connection moving between generations, worker -> master -> worker. A tunnel
- * travels as two of these (one handle per message), the client first; the last one carries the
- * envelope (msgpackr, base64).
+ * One socket of a connection. A tunnel travels as two of these (one handle per message), the
+ * client first; the last one carries the envelope (msgpackr, base64).
  */
-export interface Handoff {
+export interface SessionHandoff {
   type: 'handoff';
   id: string;
   part: 'client' | 'server';
   envelope?: string;
+}
+
+/**
+ * A UDP flow, with its upstream socket (connected to its server) as the handle. The master adds
+ * `thread`: the thread of the new worker that adopts it (datagram/owner.ts, adoptingThread).
+ */
+export interface FlowHandoff {
+  type: 'handoff';
+  id: string;
+  part: 'flow';
+  flow: FlowEnvelope;
+  thread?: number;
 }
 
 /** Worker process -> master. */
@@ -36,8 +53,13 @@ export type FromWorker =
   | { type: 'ready'; threads: number }
   | { type: 'rearm'; id: string; thread: number }
   | { type: 'failed'; reason: string }
-  /** A session handed over arrived and belongs to one of this worker's threads now. */
-  | { type: 'adopted'; id: string }
+  /**
+   * A session handed over arrived and belongs to one of this worker's threads now; for a flow, the
+   * thread has taken it (or `closed` it: the new configuration no longer fits it).
+   */
+  | { type: 'adopted'; id: string; closed?: boolean }
+  /** Stopping with migrate, every thread has sent its UDP flows (the `handoff`s before this message). */
+  | { type: 'flowsOut' }
   | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
   | Observed
   | Handoff;
@@ -45,24 +67,34 @@ export type FromWorker =
 /**
  * Coordinator -> thread. Sockets ride beside the message (see ThreadLink): `rearm` comes with a fresh
  * dup of a receiver the thread closed when it was full, `adopt` with the client (and server) socket
- * of a session from an older generation. `handed` answers a `handoff`: did the sockets leave?
+ * of a session from an older generation, `adoptFlow` with a flow's upstream socket. `handed` answers
+ * a `handoff`: did the sockets leave?
  */
 export type ToThread =
   | { type: 'stop'; migrate: boolean }
   | { type: 'kill' }
   | { type: 'rearm'; id: string }
   | { type: 'adopt'; envelope: string }
+  | { type: 'adoptFlow'; id: string; flow: FlowEnvelope }
+  | { type: 'readDatagrams' }
   | { type: 'handed'; ref: number; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
   | { type: 'snapshot'; ref: number };
 
-/** Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session. */
+/**
+ * Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session,
+ * or the upstream socket of a flow.
+ */
 export type FromThread =
   | { type: 'ready' }
   | { type: 'rearm'; id: string }
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
   | { type: 'handoff'; ref: number; envelope: string }
+  | { type: 'handoff'; ref: number; flow: FlowEnvelope }
+  /** Every flow it could move is on its way (stop with migrate). */
+  | { type: 'flowsOut' }
+  | { type: 'adopted'; id: string; closed: boolean }
   | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
   | Observed;
 

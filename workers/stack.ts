@@ -2,10 +2,12 @@ import type { Socket } from 'node:net';
 import { Backend } from '../src/backend';
 import type { Config } from '../src/config/types';
 import { Connection } from '../src/connection';
+import type { Flow } from '../src/datagram/flow';
+import type { FlowEnvelope } from '../src/datagram/flow-envelope';
 import { DatagramHandler } from '../src/datagram/handler';
 import { ownsDatagrams } from '../src/datagram/owner';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
-import { socketFrom } from '../src/handles';
+import { closeRef, fdOf, socketFrom } from '../src/handles';
 import { Frontend } from '../src/frontend';
 import type { FromThread, SocketRef, ToThread } from '../src/ipc';
 import { Listener, type ListenerState } from '../src/listener';
@@ -37,10 +39,15 @@ export class ThreadStack {
   private readonly maxconn: number;
   private sessions = 0;
   private stopping = false;
+  /** Stopping with a next generation to hand over to. */
+  private migrating = false;
+  /** Hard stop: a flow whose hand-over fails ends rather than stays. */
+  private killed = false;
+  private drained = false;
   private started = false;
   private handedOver = 0;
-  /** Detached streams whose sockets are on their way out, by hand-over reference, and who waits for them to leave. */
-  private readonly leaving = new Map<number, { stream: Stream; left: () => void }>();
+  /** Detached streams and flows whose sockets are on their way out, by hand-over reference: what to do once they left, or failed to. */
+  private readonly leaving = new Map<number, (ok: boolean) => void>();
   private nextRef = 0;
 
   constructor(
@@ -57,7 +64,7 @@ export class ThreadStack {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       this.frontends.push(frontend);
       if (fc.mode === 'udp') {
-        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log));
+        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log, () => this.drainedYet()));
         continue;
       }
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
@@ -108,7 +115,14 @@ export class ThreadStack {
       case 'adopt':
         this.adopt(msg.envelope, sockets[0], sockets[1]);
         break;
+      case 'adoptFlow':
+        this.up({ type: 'adopted', id: msg.id, closed: !this.adoptFlow(msg.flow, sockets[0]) });
+        break;
+      case 'readDatagrams':
+        if (!this.stopping) for (const handler of this.datagrams.values()) handler.read();
+        break;
       case 'kill':
+        this.killed = true;
         this.closeDatagrams();
         for (const stream of this.streams) stream.terminate('K');
         break;
@@ -170,14 +184,16 @@ export class ThreadStack {
     return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
   }
 
-  /** UDP flows do not move to the next generation yet: they end with the thread's stop. */
+  /** Ends every flow but those on their way out, and closes the UDP sockets. */
   private closeDatagrams(): void {
     for (const handler of this.datagrams.values()) handler.close();
   }
 
   private stop(migrate: boolean): void {
     this.stopping = true;
-    this.closeDatagrams();
+    this.migrating = migrate;
+    if (migrate) this.handOffFlows();
+    else this.closeDatagrams();
     this.applyLimits();
     this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
     if (migrate) void this.migrate();
@@ -206,21 +222,72 @@ export class ThreadStack {
     const { envelope, client, server } = detached;
     const ref = this.nextRef++;
     return new Promise((left) => {
-      this.leaving.set(ref, { stream, left });
+      this.leaving.set(ref, (ok) => {
+        left();
+        if (!ok) return stream.terminate('K');
+        this.handedOver++;
+        stream.handedOver();
+      });
       this.up({ type: 'handoff', ref, envelope: encodeEnvelope(envelope) }, server === undefined ? [client] : [client, server]);
     });
   }
 
-  /** The coordinator says whether a detached stream's sockets left; only then are they closed here. */
+  /**
+   * Stops reading the UDP receivers and sends every flow to the next generation, then says so: the
+   * master holds the next generation's UDP reading until each old thread has (master/datagram-gate.ts).
+   * The receivers stay open here for the replies of flows that cannot move.
+   */
+  private handOffFlows(): void {
+    for (const handler of this.datagrams.values()) {
+      handler.stopReading();
+      for (const flow of handler.live()) this.handOffFlow(handler, flow);
+    }
+    this.up({ type: 'flowsOut' });
+  }
+
+  /**
+   * A flow whose upstream is still connecting, or whose hand-over fails, stays here: it ends when it
+   * idles out, or at the hard stop. Its client's datagrams go to the next generation meanwhile.
+   */
+  private handOffFlow(handler: DatagramHandler, flow: Flow): void {
+    const detached = flow.detach(handler.config.name, this.id.generation);
+    if (detached === undefined) return;
+    const ref = this.nextRef++;
+    this.leaving.set(ref, (ok) => {
+      if (ok) return flow.handedOver();
+      flow.stay();
+      if (this.killed) flow.close();
+    });
+    this.up({ type: 'handoff', ref, flow: detached.envelope }, [detached.upstream]);
+  }
+
+  /** The coordinator says whether a detached stream's or flow's sockets left; only then are they closed here. */
   private handed(ref: number, ok: boolean): void {
-    const leaving = this.leaving.get(ref);
+    const done = this.leaving.get(ref);
     this.leaving.delete(ref);
-    if (leaving === undefined) return;
-    const { stream, left } = leaving;
-    left();
-    if (!ok) return stream.terminate('K');
-    this.handedOver++;
-    stream.handedOver();
+    done?.(ok);
+  }
+
+  /**
+   * Takes a flow an older generation handed over, with its upstream socket; false when it was closed
+   * instead (logged with the reason). A thread that is itself handing over passes it on at once.
+   */
+  private adoptFlow(e: FlowEnvelope, upstream: SocketRef | undefined): boolean {
+    const about = { client: `${e.client.address}:${e.client.port}`, frontend: e.frontend, server: e.server.name, generations: e.generations };
+    if (upstream === undefined) {
+      this.log.error(about, 'migrated flow lost: no upstream socket came with it');
+      return false;
+    }
+    const handler = this.datagrams.get(e.frontend);
+    const flow = handler === undefined ? `frontend ${e.frontend} is gone or no longer UDP` : handler.adopt(e, fdOf(upstream));
+    if (typeof flow === 'string') {
+      closeRef(upstream);
+      this.log.warn({ ...about, reason: flow, in: e.in, out: e.out, ageMs: Date.now() - e.startedAt }, `migrated flow closed: ${flow}`);
+      return false;
+    }
+    if (this.migrating) this.handOffFlow(handler!, flow);
+    else if (this.stopping) flow.close();
+    return true;
   }
 
   /** Takes a session an older generation handed over, as if this thread had accepted it. */
@@ -244,8 +311,10 @@ export class ThreadStack {
     selectMux(frontend.config.mode).adopt(conn, this.contexts.get(frontend)!, envelope, serverSocket);
   }
 
+  /** A stopping thread has drained once its sessions and its flows are gone. */
   private drainedYet(): void {
-    if (!this.stopping || this.sessions > 0) return;
+    if (!this.stopping || this.drained || this.sessions > 0 || [...this.datagrams.values()].some((h) => h.size > 0)) return;
+    this.drained = true;
     if (this.handedOver > 0) this.log.info({ handedOver: this.handedOver }, 'sessions handed over to the next generation');
     this.up({ type: 'drained' });
   }

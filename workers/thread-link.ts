@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../src/config/types';
-import { fdOf, handleOnFd } from '../src/handles';
+import { fdOf, handleOnFd, udpHandleOnFd } from '../src/handles';
 import type { FromThread, ToThread } from '../src/ipc';
 import { createLogger } from '../src/log';
 import type { ServerPush } from '../src/server';
@@ -54,8 +54,11 @@ export class WorkerThread implements ThreadLink {
 
   constructor(start: ThreadStart, report: ThreadReport, exited: (thread: number, code: number) => void) {
     this.worker = new Worker(join(__dirname, 'thread.js'), { workerData: start });
-    // Sockets a thread hands over come back to this thread as handles on the same fds.
-    this.worker.on('message', ({ fds, ...msg }: Posted<FromThread>) => report(start.id.thread, msg as FromThread, (fds ?? []).map(handleOnFd)));
+    // Sockets a thread hands over come back to this thread as handles on the same fds: a flow's upstream is UDP.
+    this.worker.on('message', ({ fds, ...msg }: Posted<FromThread>) => {
+      const onFd = msg.type === 'handoff' && 'flow' in msg ? udpHandleOnFd : handleOnFd;
+      report(start.id.thread, msg as FromThread, (fds ?? []).map(onFd));
+    });
     this.worker.on('error', () => {
       // The thread's own logger has written the error; the exit handler decides what follows.
     });

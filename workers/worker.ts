@@ -22,6 +22,8 @@ interface Group {
   threads: ThreadLink[];
   ready: number;
   drained: number;
+  /** Threads that have sent their UDP flows on (stop with migrate). */
+  flowsOut: number;
   /** Client sockets of tunnels arriving from an older generation, until their server socket comes. */
   arriving: Map<string, object>;
   nextHandoff: number;
@@ -64,6 +66,9 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
     case 'handoff':
       if (handle !== undefined) arrive(g, msg, handle);
       break;
+    case 'readDatagrams':
+      for (const t of g.threads) t.post(msg);
+      break;
     case 'servers':
       g.servers = { states: msg.states, health: msg.health, addresses: msg.addresses };
       for (const t of g.threads) t.post(msg);
@@ -86,8 +91,12 @@ function collect(g: Group, ref: number, data: ThreadSnapshot): void {
   send({ type: 'snapshot', ref, threads: answers.sort((a, b) => a.thread - b.thread) });
 }
 
-/** Collects the parts of a session from an older generation and gives it to one of the threads. */
+/**
+ * Collects the parts of a session from an older generation and gives it to one of the threads; a
+ * flow goes to the thread the master chose, which says itself when it has taken it.
+ */
 function arrive(g: Group, msg: Handoff, handle: object): void {
+  if (msg.part === 'flow') return g.threads[msg.thread ?? 0]?.post({ type: 'adoptFlow', id: msg.id, flow: msg.flow }, [handle]);
   if (msg.envelope === undefined) return void g.arriving.set(msg.id, handle);
   const client = msg.part === 'client' ? handle : g.arriving.get(msg.id);
   g.arriving.delete(msg.id);
@@ -98,16 +107,18 @@ function arrive(g: Group, msg: Handoff, handle: object): void {
 }
 
 /**
- * Sends a thread's detached session to the master, one socket per message, the envelope with the
- * last, then tells the thread whether they left: only then may it close its copies.
+ * Sends a thread's detached session (or flow) to the master, one socket per message, the envelope
+ * with the last, then tells the thread whether they left: only then may it close its copies.
  */
 function handOff(g: Group, thread: number, msg: Extract<FromThread, { type: 'handoff' }>, sockets: object[]): void {
   const id = `${process.pid}:${g.nextHandoff++}`;
   const [client, server] = sockets;
+  const fate = 'flow' in msg ? 'the flow stays until it idles out' : 'the session is closed';
   const done = (err: Error | null): void => {
-    if (err !== null) g.log.error({ id, err: err.message }, 'hand-over failed: the session is closed');
+    if (err !== null) g.log.error({ id, err: err.message }, `hand-over failed: ${fate}`);
     g.threads[thread].post({ type: 'handed', ref: msg.ref, ok: err === null });
   };
+  if ('flow' in msg) return send({ type: 'handoff', id, part: 'flow', flow: msg.flow }, client, done);
   if (server === undefined) return send({ type: 'handoff', id, part: 'client', envelope: msg.envelope }, client, done);
   send({ type: 'handoff', id, part: 'client' }, client, (err) => {
     if (err !== null) return done(err);
@@ -129,6 +140,7 @@ function init(config: Config, group: number, generation: number): void {
     threads: [],
     ready: 0,
     drained: 0,
+    flowsOut: 0,
     arriving: new Map(),
     nextHandoff: 0,
     nextThread: 0,
@@ -183,6 +195,12 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
       break;
     case 'handoff':
       handOff(g, thread, msg, sockets);
+      break;
+    case 'flowsOut':
+      if (++g.flowsOut === g.config.global.threads) send(msg);
+      break;
+    case 'adopted':
+      send({ type: 'adopted', id: msg.id, closed: msg.closed });
       break;
     case 'snapshot':
       collect(g, msg.ref, msg.data);

@@ -5,7 +5,9 @@ import type { SocketRef } from '../ipc';
 import { fdOf } from '../handles';
 import type { Logger } from '../log';
 import { noDatagrams, type DatagramCounters } from './counters';
+import { pauseReading, resumeReading } from './dgram-handle';
 import { Flow, type FlowOwner } from './flow';
+import type { FlowEnvelope } from './flow-envelope';
 
 /**
  * The datagram handler of one UDP frontend in the thread that reads its sockets: the flow table,
@@ -15,15 +17,27 @@ export class DatagramHandler implements FlowOwner {
   readonly counters: DatagramCounters = noDatagrams();
   private readonly flows = new Map<string, Flow>();
   private readonly sockets = new Map<Flow, Socket>();
-  private readonly receivers: Socket[] = [];
+  /** By bind key. */
+  private readonly receivers = new Map<string, Socket>();
+  /** Whether the receivers are read: not before the master says so (see DatagramGate), nor after stop. */
+  private reading = false;
 
   constructor(
     readonly config: FrontendConfig,
     private readonly backend: Backend,
     private readonly log: Logger,
+    /** Told after each flow that ends, so that a stopping thread knows when it has drained. */
+    private readonly flowEnded: () => void,
   ) {}
 
-  /** Reads a UDP socket received from the master (a handle, or its fd number in a worker thread). */
+  get size(): number {
+    return this.flows.size;
+  }
+
+  /**
+   * Takes a UDP socket received from the master (a handle, or its fd number in a worker thread); it
+   * is read once `read` is called.
+   */
   open(bind: BindConfig, target: SocketRef, ready: () => void): void {
     if (bind.address.kind !== 'udp') throw new Error(`${bind.text} is not a UDP bind`);
     const socket = createSocket(bind.address.family === 6 ? 'udp6' : 'udp4');
@@ -32,7 +46,48 @@ export class DatagramHandler implements FlowOwner {
     // Without `exclusive`, a cluster worker's bind asks the primary for the socket, which would open
     // this process's fd number in the master's own table.
     socket.bind({ fd: fdOf(target), exclusive: true }, ready);
-    this.receivers.push(socket);
+    // bind() with an fd starts reading at once, but no datagram is read before the event loop runs.
+    if (!this.reading) pauseReading(socket);
+    this.receivers.set(bind.key, socket);
+  }
+
+  read(): void {
+    if (this.reading) return;
+    this.reading = true;
+    for (const socket of this.receivers.values()) resumeReading(socket);
+  }
+
+  /** Stops reading, but keeps the sockets: replies of the flows that stay here still leave through them. */
+  stopReading(): void {
+    if (!this.reading) return;
+    this.reading = false;
+    for (const socket of this.receivers.values()) pauseReading(socket);
+  }
+
+  /** The live flows, to hand over to the next generation. */
+  live(): Flow[] {
+    return [...this.flows.values()];
+  }
+
+  /**
+   * Carries on a flow an older generation handed over, over its upstream fd; says why not when the
+   * configuration no longer fits it (the caller closes the fd, and the client's next datagram starts
+   * a new flow).
+   */
+  adopt(e: FlowEnvelope, fd: number): Flow | string {
+    const socket = this.receivers.get(e.bind);
+    if (socket === undefined) return 'the frontend no longer has its bind';
+    const server = this.backend.servers.find((s) => s.name === e.server.name);
+    if (server === undefined) return `backend ${this.backend.name} no longer has server ${e.server.name}`;
+    if (server.address !== e.server.address || server.port !== e.server.port) return `server ${e.server.name} moved to ${server.address}:${server.port}`;
+    if (this.flows.has(e.key)) return 'the client has started a new flow meanwhile';
+    const counters = { startedAt: e.startedAt, in: e.in, out: e.out };
+    const flow = new Flow(e.key, e.bind, e.client, server, this.config.timeout.flow, this, { fd, counters, generations: e.generations });
+    this.flows.set(e.key, flow);
+    this.sockets.set(flow, socket);
+    this.counters.flows++;
+    this.backend.current++;
+    return flow;
   }
 
   reply(flow: Flow, data: Buffer): void {
@@ -51,29 +106,30 @@ export class DatagramHandler implements FlowOwner {
     this.sockets.delete(flow);
     this.counters.flows--;
     this.backend.current--;
+    this.flowEnded();
   }
 
   /** Ends every flow and stops reading: the master's socket lives on for the next generation. */
   close(): void {
     for (const flow of [...this.flows.values()]) flow.close();
-    for (const socket of this.receivers) socket.close();
-    this.receivers.length = 0;
+    for (const socket of this.receivers.values()) socket.close();
+    this.receivers.clear();
   }
 
   private fromClient(bind: BindConfig, socket: Socket, data: Buffer, client: RemoteInfo): void {
     this.counters.in++;
     const key = `${bind.key} ${client.address}:${client.port}`;
-    const flow = this.flows.get(key) ?? this.newFlow(key, socket, client);
+    const flow = this.flows.get(key) ?? this.newFlow(bind, key, socket, client);
     if (flow === undefined) return this.dropped();
     flow.forward(data);
   }
 
   /** A flow past maxFlows, or with no usable server, is not created: the datagram is dropped. */
-  private newFlow(key: string, socket: Socket, client: RemoteInfo): Flow | undefined {
+  private newFlow(bind: BindConfig, key: string, socket: Socket, client: RemoteInfo): Flow | undefined {
     if (this.flows.size >= this.config.maxFlows) return undefined;
     const server = this.backend.pick(new Set(), { client: client.address });
     if (server === undefined) return undefined;
-    const flow = new Flow(key, client, server, this.config.timeout.flow, this);
+    const flow = new Flow(key, bind.key, client, server, this.config.timeout.flow, this);
     this.flows.set(key, flow);
     this.sockets.set(flow, socket);
     this.counters.flows++;

@@ -47,3 +47,12 @@ export class FlowOwners {
 export function ownsDatagrams(id: ThreadId): boolean {
   return id.group === 0 && id.thread === 0;
 }
+
+/**
+ * The thread of a new generation that adopts a flow handed over on reload: the one that will read
+ * its datagrams. Today that is the single reader; once every thread reads and owns the flows that
+ * `owners` gives it, this becomes `owners.threads[owners.ownerOf(key)]`.
+ */
+export function adoptingThread(owners: FlowOwners, _key: string): ThreadId {
+  return owners.threads.find(ownsDatagrams)!;
+}
