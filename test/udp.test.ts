@@ -106,7 +106,7 @@ test('a flow reaches the server from one upstream port, and the replies come bac
     assert.equal(replies, [0, 1, 2, 3, 4].map((i) => `${upstream}:ping${i}`));
     assert.equal(new Set(server.sources), new Set([upstream]));
     const stat = await udpStat(ferry);
-    assert.equal(stat.datagrams, { flows: 1, flowsTotal: 1, in: 5, out: 5, dropped: 0 });
+    assert.equal(stat.datagrams, { flows: 1, flowsTotal: 1, in: 5, out: 5, dropped: 0, rateLimited: 0, malformed: 0 });
     const backend = (await statData(ferry)).backends.find((b) => b.name === 'app')!;
     assert.equal([backend.current, backend.total, backend.servers[0].active, backend.servers[0].total], [1, 1, 1, 1], 'a flow counts as a session');
   });

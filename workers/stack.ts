@@ -57,7 +57,7 @@ export class ThreadStack {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       this.frontends.push(frontend);
       if (fc.mode === 'udp') {
-        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log));
+        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log, threads));
         continue;
       }
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);

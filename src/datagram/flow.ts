@@ -16,7 +16,8 @@ export interface FlowOwner {
 /**
  * One client's exchange with one server: its own upstream socket, connected to the server, so that
  * the kernel hands it only that server's replies and the server sees one source port per client.
- * It ends after `idle` ms without a datagram either way.
+ * It ends after `idle` ms without a datagram either way, or, if `once`, after the server's first reply
+ * (a datagram that stands alone: flowKey "none").
  */
 export class Flow {
   private readonly upstream: Socket;
@@ -26,10 +27,12 @@ export class Flow {
 
   constructor(
     readonly key: string,
-    readonly client: RemoteInfo,
+    /** Where replies go: the client's newest address, as a flow keyed by QUIC connection id follows its client. */
+    public client: RemoteInfo,
     readonly server: Server,
     idle: number,
     private readonly owner: FlowOwner,
+    private readonly once = false,
   ) {
     this.upstream = createSocket(isIPv6(server.address) ? 'udp6' : 'udp4');
     this.upstream.on('message', (data) => this.fromServer(data));
@@ -80,5 +83,6 @@ export class Flow {
   private fromServer(data: Buffer): void {
     this.timer.refresh();
     this.owner.reply(this, data);
+    if (this.once) this.close();
   }
 }
