@@ -1,98 +1,10 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control-client';
-import type { BackendSnapshot, FrontendSnapshot } from '../src/snapshot';
 import { serversAt } from './helpers/configs';
-import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
+import { reloadWith, runCli, startFerry, writeConfig } from './helpers/ferry';
 import { freePort } from './helpers/net';
-
-interface UdpEcho {
-  port: number;
-  /** The source port of every datagram received, in order. */
-  sources: number[];
-  close(): void;
-}
-
-/** Answers each datagram with "<source port>:<payload>", and remembers the source ports. */
-function udpEcho(family: 4 | 6 = 4): Promise<UdpEcho> {
-  const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
-  const sources: number[] = [];
-  socket.on('message', (data, from) => {
-    sources.push(from.port);
-    socket.send(`${from.port}:${data}`, from.port, from.address);
-  });
-  return new Promise((resolve) =>
-    socket.bind(0, family === 6 ? '::1' : '127.0.0.1', () => resolve({ port: socket.address().port, sources, close: () => socket.close() })),
-  );
-}
-
-interface Client {
-  /** Sends one datagram and waits for one reply; rejects after `timeoutMs` without one. */
-  ask(text: string, timeoutMs?: number): Promise<string>;
-  close(): void;
-}
-
-async function udpClient(port: number, host = '127.0.0.1'): Promise<Client> {
-  const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
-  return {
-    ask: (text, timeoutMs = 2000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          socket.off('message', onReply);
-          reject(new Error(`no reply to ${text}`));
-        }, timeoutMs);
-        const onReply = (data: Buffer): void => {
-          clearTimeout(timer);
-          resolve(String(data));
-        };
-        socket.once('message', onReply);
-        socket.send(text, port, host);
-      }),
-    close: () => socket.close(),
-  };
-}
-
-function udpConfig(port: number, backend: object, frontend: object = {}, global: object = {}): object {
-  return {
-    global: { groups: 1, threads: 1, ...global },
-    frontends: { dns: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'app', ...frontend } },
-    backends: { app: backend },
-  };
-}
-
-async function statData(ferry: FerryProcess): Promise<{ backends: BackendSnapshot[] }> {
-  const reply = await sendCommand(ferry.control, 'show stat');
-  return reply.data as { backends: BackendSnapshot[] };
-}
-
-async function udpStat(ferry: FerryProcess): Promise<Required<FrontendSnapshot>> {
-  const reply = await sendCommand(ferry.control, 'show stat');
-  assert.ok(reply.ok, reply.lines.join('\n'));
-  assert.ok(reply.lines.some((l) => l.startsWith('udp frontend')), 'show stat has the UDP table');
-  const frontends = (reply.data as { frontends: FrontendSnapshot[] }).frontends;
-  return frontends.find((f) => f.name === 'dns') as Required<FrontendSnapshot>;
-}
-
-/** Asks `show stat` again until the UDP counters satisfy `ok`; fails after `timeoutMs`. */
-async function statUntil(ferry: FerryProcess, ok: (d: Required<FrontendSnapshot>['datagrams']) => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok((await udpStat(ferry)).datagrams)) {
-    if (Date.now() > deadline) assert.unreachable('the UDP counters never reached the expected state');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function withFerry(config: object, run: (ferry: FerryProcess) => Promise<void>): Promise<void> {
-  const ferry = await startFerry(config);
-  try {
-    await run(ferry);
-  } finally {
-    assert.equal(await ferry.stop(), { code: 0, signal: null }, 'stop ends ferry cleanly');
-  }
-}
+import { statData, statUntil, udpClient, udpConfig, udpEcho, udpStat, withFerry } from './helpers/udp';
 
 test('a flow reaches the server from one upstream port, and the replies come back', async () => {
   const server = await udpEcho();

@@ -56,7 +56,7 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow) },
     maxFlows: raw.maxFlows,
     ...(raw.maxFlowRate !== undefined && { maxFlowRate: raw.maxFlowRate }),
-    flowKey: raw.flowKey,
+    flowKey: raw.flowKey ?? 'address',
     quicDcidLength: raw.quicDcidLength ?? QUIC_DCID_LENGTH,
     backend: raw.backend,
   };

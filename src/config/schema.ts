@@ -76,8 +76,8 @@ const frontendSchema = section(
       timeout: optionalSection({ client: duration('30s'), flow: duration('30s') }),
       maxFlows: integer(1, MAX_MAXCONN, 10000),
       maxFlowRate: integer(1, MAX_MAXCONN),
-      flowKey: oneOf(FLOW_KEYS, 'address'),
-      // No default here: semantic.ts refuses it without flowKey "quic-dcid", normalize.ts fills in 8.
+      // No defaults for these two: udp-options.ts refuses them where they mean nothing, normalize.ts fills them in.
+      flowKey: oneOf(FLOW_KEYS),
       quicDcidLength: integer(0, 20),
       backend: { type: 'string', minLength: 1, description: 'the name of a backend' },
     },

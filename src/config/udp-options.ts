@@ -8,7 +8,8 @@ const UDP_ONLY = ['flowKey', 'quicDcidLength', 'maxFlowRate'] as const;
 export function checkUdpOptions(name: string, frontend: unknown): Problem[] {
   if (!isRecord(frontend)) return [];
   const at = ['frontends', name];
-  if (frontend.mode !== 'udp') {
+  // An unknown mode is the schema's to report.
+  if (frontend.mode === 'tcp') {
     return UDP_ONLY.filter((key) => frontend[key] !== undefined).map((key) => problem([...at, key], 'is a UDP option; it needs "mode": "udp"'));
   }
   if (frontend.quicDcidLength === undefined || frontend.flowKey === 'quic-dcid') return [];
