@@ -73,7 +73,8 @@ export class DatagramHandler implements FlowOwner {
     this.counters.in++;
     const key = flowKey(this.config, bind, data, client);
     if (key === undefined) return void this.counters.malformed++;
-    const flow = (key === ALONE ? undefined : this.flows.get(key)) ?? this.newFlow(key, socket, client);
+    // The table never holds ALONE: such a datagram always makes a new flow.
+    const flow = this.flows.get(key) ?? this.newFlow(key, socket, client);
     if (flow === undefined) return;
     flow.client = client;
     flow.forward(data);
