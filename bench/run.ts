@@ -1,10 +1,12 @@
 // Entry point of `npm run bench`: ferry against a plain Node pipe proxy (and
 // haproxy when installed) on request rate, bulk throughput, memory and
-// requests failed during reloads, with medians over interleaved rounds and
-// ratios that cancel the box's speed.
+// requests failed during reloads, and against a plain Node dgram relay on UDP
+// datagrams per second, with medians over interleaved rounds and ratios that
+// cancel the box's speed.
 
 import os from 'node:os';
 import { lineup, type Entry } from './contenders/registry';
+import { udpLineup, type UdpEntry } from './contenders/udp';
 import { chooseLoad } from './load/choose';
 import type { LoadGenerator } from './load/load';
 import { setupAffinity } from './lib/affinity';
@@ -15,6 +17,7 @@ import { measureBulk } from './measure/bulk';
 import { measureMemory } from './measure/memory';
 import { measureRate } from './measure/rate';
 import { measureReload } from './measure/reload';
+import { measureUdp } from './measure/udp';
 import { chooseComparison } from './report/compare';
 import { checkFloors } from './report/floors';
 import { printReport } from './report/print';
@@ -23,7 +26,7 @@ import { summaryLine } from './report/summary';
 
 const DEADLINE_MS = 15 * 60 * 1000;
 
-async function measureAll(options: Options, entries: readonly Entry[], load: LoadGenerator | null): Promise<Section[]> {
+async function measureAll(options: Options, entries: readonly Entry[], udpEntries: readonly UdpEntry[], load: LoadGenerator | null): Promise<Section[]> {
   const sections: Section[] = [];
   if (load !== null) sections.push(await measureRate(entries, options, load));
   if (options.only.includes('bulk')) sections.push(await measureBulk(entries, options));
@@ -32,6 +35,7 @@ async function measureAll(options: Options, entries: readonly Entry[], load: Loa
     sections.push(memory.idle, memory.tunnels);
   }
   if (options.only.includes('reload')) sections.push(await measureReload(entries, options));
+  if (options.only.includes('udp') && udpEntries.length > 0) sections.push(await measureUdp(udpEntries, options));
   return sections;
 }
 
@@ -44,11 +48,12 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2), process.env);
   const pinning = setupAffinity(options.pin);
   const { entries, notes } = lineup(options.contenders, { cli: options.ferryCli, logLevel: options.ferryLog });
-  for (const note of notes) console.log(`note: ${note}`);
+  const udp = options.only.includes('udp') ? udpLineup(options.contenders, entries.map((e) => e.kind.kind), { cli: options.ferryCli, logLevel: options.ferryLog }) : { entries: [], notes: [] };
+  for (const note of [...notes, ...udp.notes]) console.log(`note: ${note}`);
   if (entries.length === 0) throw new Error('no contender can run');
   progress(`bench: ${entries.map((e) => e.name).join(', ')} | ${options.rounds} rounds | node ${process.version} | ${os.cpus().length} cpus | ${pinning}`);
   const load = options.only.includes('rate') ? chooseLoad(options.load, options.connections) : null;
-  const sections = await measureAll(options, entries, load);
+  const sections = await measureAll(options, entries, udp.entries, load);
   const comparison = chooseComparison(entries.map((e) => e.name));
   const floors = checkFloors(sections, comparison);
   printReport(sections, comparison, floors);

@@ -51,6 +51,38 @@ test('udp settings out of range and unknown modes', () => {
   assert.equal(problemsOf(udpConfig({ mode: 'quic' })), ['frontends.dns.mode: expected one of "tcp", "udp", found "quic"']);
 });
 
+test('flowKey, quicDcidLength and maxFlowRate: defaults and values', () => {
+  const dns = validateConfig(udpConfig({})).config!.frontends.dns;
+  assert.equal([dns.flowKey, dns.quicDcidLength, dns.maxFlowRate], ['address', 8, undefined]);
+  const quic = validateConfig(udpConfig({ flowKey: 'quic-dcid', quicDcidLength: 0, maxFlowRate: 500 })).config!.frontends.dns;
+  assert.equal([quic.flowKey, quic.quicDcidLength, quic.maxFlowRate], ['quic-dcid', 0, 500]);
+  assert.is(validateConfig(udpConfig({ flowKey: 'quic-dcid', quicDcidLength: 20 })).config!.frontends.dns.quicDcidLength, 20);
+  assert.is(validateConfig(udpConfig({ flowKey: 'none' })).config!.frontends.dns.flowKey, 'none');
+});
+
+test('bad flowKey, quicDcidLength and maxFlowRate values are refused, naming the key', () => {
+  assert.equal(problemsOf(udpConfig({ flowKey: 'dcid' })), ['frontends.dns.flowKey: expected one of "address", "quic-dcid", "none", found "dcid"']);
+  assert.equal(problemsOf(udpConfig({ flowKey: 'quic-dcid', quicDcidLength: 21 })), ['frontends.dns.quicDcidLength: expected an integer from 0 to 20, found 21']);
+  assert.equal(problemsOf(udpConfig({ flowKey: 'quic-dcid', quicDcidLength: -1 })), ['frontends.dns.quicDcidLength: expected an integer from 0 to 20, found -1']);
+  assert.equal(problemsOf(udpConfig({ maxFlowRate: 0 })), ['frontends.dns.maxFlowRate: expected an integer from 1 to 1000000, found 0']);
+  assert.equal(problemsOf(udpConfig({ maxFlowRate: 2.5 })), ['frontends.dns.maxFlowRate: expected an integer from 1 to 1000000, found 2.5']);
+  assert.equal(problemsOf(udpConfig({ maxFlowRate: '500/s' })), ['frontends.dns.maxFlowRate: expected an integer from 1 to 1000000, found "500/s"']);
+});
+
+test('quicDcidLength needs flowKey quic-dcid; the UDP options need a UDP frontend', () => {
+  assert.equal(problemsOf(udpConfig({ quicDcidLength: 8 })), [
+    'frontends.dns.quicDcidLength: applies to "flowKey": "quic-dcid" only (the frontend\'s flowKey is "address"); remove it or set "flowKey": "quic-dcid"',
+  ]);
+  assert.equal(problemsOf(udpConfig({ flowKey: 'none', quicDcidLength: 8 })), [
+    'frontends.dns.quicDcidLength: applies to "flowKey": "quic-dcid" only (the frontend\'s flowKey is "none"); remove it or set "flowKey": "quic-dcid"',
+  ]);
+  const tcp = { frontends: { web: { bind: '127.0.0.1:8080', backend: 'app', flowKey: 'address', maxFlowRate: 5 } }, backends: udpConfig({}).backends };
+  assert.equal(problemsOf(tcp), [
+    'frontends.web.flowKey: is a UDP option; it needs "mode": "udp"',
+    'frontends.web.maxFlowRate: is a UDP option; it needs "mode": "udp"',
+  ]);
+});
+
 test('two frontends cannot bind the same udp address', () => {
   const raw = udpConfig({});
   raw.frontends.dns2 = { mode: 'udp', bind: 'udp@127.0.0.1:5353', backend: 'app' };

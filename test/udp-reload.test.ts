@@ -4,7 +4,7 @@ import type { BackendSnapshot, FrontendSnapshot } from '../src/snapshot';
 import { HELLO, serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess, type LogLine } from './helpers/ferry';
 import { freePort } from './helpers/net';
-import { udpClient, udpEcho, type UdpClient } from './helpers/udp';
+import { udpClient, udpEcho, type Client } from './helpers/udp';
 
 const CLIENTS = 20;
 
@@ -48,7 +48,7 @@ function oldGone(ferry: FerryProcess, generation: number): Promise<LogLine> {
  * Every client asks again and again, one datagram at a time, until stopped; each reply must come
  * (a lost datagram fails after 3 s) and carry the upstream port the client's flow had at first.
  */
-function keepAsking(clients: UdpClient[], ports: number[]): { more(n: number): Promise<void>; stop(): Promise<void> } {
+function keepAsking(clients: Client[], ports: number[]): { more(n: number): Promise<void>; stop(): Promise<void> } {
   let stopped = false;
   let replies = 0;
   let waiter: { at: number; reached: () => void } | undefined;

@@ -1,51 +1,10 @@
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control-client';
-import type { BackendSnapshot, FrontendSnapshot } from '../src/snapshot';
 import { serversAt } from './helpers/configs';
-import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
+import { reloadWith, runCli, startFerry, writeConfig } from './helpers/ferry';
 import { freePort } from './helpers/net';
-import { udpClient, udpEcho } from './helpers/udp';
-
-function udpConfig(port: number, backend: object, frontend: object = {}, global: object = {}): object {
-  return {
-    global: { groups: 1, threads: 1, ...global },
-    frontends: { dns: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'app', ...frontend } },
-    backends: { app: backend },
-  };
-}
-
-async function statData(ferry: FerryProcess): Promise<{ backends: BackendSnapshot[] }> {
-  const reply = await sendCommand(ferry.control, 'show stat');
-  return reply.data as { backends: BackendSnapshot[] };
-}
-
-async function udpStat(ferry: FerryProcess): Promise<Required<FrontendSnapshot>> {
-  const reply = await sendCommand(ferry.control, 'show stat');
-  assert.ok(reply.ok, reply.lines.join('\n'));
-  assert.ok(reply.lines.some((l) => l.startsWith('udp frontend')), 'show stat has the UDP table');
-  const frontends = (reply.data as { frontends: FrontendSnapshot[] }).frontends;
-  return frontends.find((f) => f.name === 'dns') as Required<FrontendSnapshot>;
-}
-
-/** Asks `show stat` again until the UDP counters satisfy `ok`; fails after `timeoutMs`. */
-async function statUntil(ferry: FerryProcess, ok: (d: Required<FrontendSnapshot>['datagrams']) => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok((await udpStat(ferry)).datagrams)) {
-    if (Date.now() > deadline) assert.unreachable('the UDP counters never reached the expected state');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function withFerry(config: object, run: (ferry: FerryProcess) => Promise<void>): Promise<void> {
-  const ferry = await startFerry(config);
-  try {
-    await run(ferry);
-  } finally {
-    assert.equal(await ferry.stop(), { code: 0, signal: null }, 'stop ends ferry cleanly');
-  }
-}
+import { statData, statUntil, udpClient, udpConfig, udpEcho, udpStat, withFerry } from './helpers/udp';
 
 test('a flow reaches the server from one upstream port, and the replies come back', async () => {
   const server = await udpEcho();
@@ -59,7 +18,7 @@ test('a flow reaches the server from one upstream port, and the replies come bac
     assert.equal(replies, [0, 1, 2, 3, 4].map((i) => `${upstream}:ping${i}`));
     assert.equal(new Set(server.sources), new Set([upstream]));
     const stat = await udpStat(ferry);
-    assert.equal(stat.datagrams, { flows: 1, flowsTotal: 1, in: 5, out: 5, dropped: 0 });
+    assert.equal(stat.datagrams, { flows: 1, flowsTotal: 1, in: 5, out: 5, dropped: 0, rateLimited: 0, malformed: 0 });
     const backend = (await statData(ferry)).backends.find((b) => b.name === 'app')!;
     assert.equal([backend.current, backend.total, backend.servers[0].active, backend.servers[0].total], [1, 1, 1, 1], 'a flow counts as a session');
   });

@@ -64,7 +64,7 @@ export class ThreadStack {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       this.frontends.push(frontend);
       if (fc.mode === 'udp') {
-        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log, () => this.drainedYet()));
+        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log, threads, () => this.drainedYet()));
         continue;
       }
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);

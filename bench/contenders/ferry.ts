@@ -14,11 +14,12 @@ import { onProxyCpu } from '../lib/affinity';
 import { Brood } from '../lib/brood';
 import { isAlive, trackPid, untrackPid } from '../lib/children';
 import { waitForChild } from '../lib/first-child';
-import { freePort } from '../lib/free-port';
+import { freePort, freeUdpPort } from '../lib/free-port';
 import { startProc, stopProc, type Proc } from '../lib/proc';
 import { writeTempFile, tempPath } from '../lib/temp';
 import { waitForLine } from '../lib/wait-line';
 import { waitForPort } from '../lib/wait-port';
+import { waitForUdp } from '../lib/wait-udp';
 import type { Contender, ContenderKind, ReloadableContender } from './contender';
 
 const START_TIMEOUT_MS = 20_000;
@@ -104,6 +105,40 @@ async function startReloadable(settings: FerrySettings, name: string, backendPor
       brood.adopt();
       return done;
     },
+    stop: async () => {
+      brood.adopt();
+      await stopProc(master, 5000);
+      brood.killSurvivors();
+    },
+  };
+}
+
+function udpConfig(port: number, backendPort: number, groups: number, logLevel: string): string {
+  return JSON.stringify({
+    global: { groups, threads: 1, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
+    frontends: { bench: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'b', timeout: { flow: '5m' } } },
+    backends: { b: { servers: { s1: { address: `127.0.0.1:${backendPort}` } } } },
+  }, null, 2);
+}
+
+/**
+ * ferry relaying UDP with `groups` worker processes of one thread each. Ready once a probe makes the
+ * round trip to the echo backend. dataPid is the master: the measurement counts its whole tree.
+ */
+export async function startFerryUdp(settings: FerrySettings, name: string, backendPort: number, groups: number): Promise<Contender> {
+  const port = await freeUdpPort();
+  const file = writeTempFile('ferry-udp.json', udpConfig(port, backendPort, groups, settings.logLevel));
+  const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
+  const master = startProc(name, command, args);
+  const brood = new Brood(master.pid);
+  await waitForChild(master, START_TIMEOUT_MS);
+  brood.adopt();
+  await waitForUdp(port, master, START_TIMEOUT_MS);
+  brood.adopt();
+  return {
+    name,
+    port,
+    dataPid: master.pid,
     stop: async () => {
       brood.adopt();
       await stopProc(master, 5000);

@@ -2,6 +2,7 @@
 // Linux), read from /proc/PID/stat.
 
 import fs from 'node:fs';
+import { childPidsSync } from './tree';
 
 export const TICKS_PER_SECOND = 100;
 
@@ -15,4 +16,11 @@ export function cpuTicks(pid: number, withReapedChildren = false): number | null
   } catch {
     return null;
   }
+}
+
+/** A process and its descendants (ferry's master and workers), as they are now. */
+export function treeCpuTicks(pid: number): number | null {
+  const own = cpuTicks(pid);
+  if (own === null) return null;
+  return childPidsSync(pid).reduce((sum, child) => sum + (treeCpuTicks(child) ?? 0), own);
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ferryCli } from './paths';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
@@ -16,6 +16,8 @@ export interface Options {
   only: Measurement[];
   contenders: string[];
   connections: number;
+  /** Concurrent client flows in the udp measurement. */
+  udpFlows: number;
   bulkMb: number;
   tunnels: number;
   batch: number;
@@ -28,7 +30,7 @@ export interface Options {
   strict: boolean;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload'];
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp'];
 
 const DEFAULTS: Record<string, string> = {
   rounds: '5',
@@ -38,6 +40,7 @@ const DEFAULTS: Record<string, string> = {
   only: MEASUREMENTS.join(','),
   contenders: 'ferry,pipe,pipe-nagle,haproxy',
   connections: '50',
+  'udp-flows': '16',
   'bulk-mb': '256',
   tunnels: '5000',
   batch: '500',
@@ -51,8 +54,8 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload[,..]]
-       [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--bulk-mb N]
+       [--only rate|bulk|memory|reload|udp[,..]]
+       [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
        [--max-noise PERCENT] [--retries N] [--pin on|off]
        [--ferry-cli PATH] [--ferry-log warn|info] [--strict]
@@ -138,6 +141,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     only: measurements(get('only')),
     contenders: list(get('contenders')),
     connections: Math.round(positive('connections', get('connections'))),
+    udpFlows: Math.round(positive('udp-flows', get('udp-flows'))),
     bulkMb: positive('bulk-mb', get('bulk-mb')),
     tunnels: tunnels(get('tunnels')),
     batch: Math.round(positive('batch', get('batch'))),

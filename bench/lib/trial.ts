@@ -4,7 +4,7 @@
 // throughput numbers are blurred.
 
 import { startNoiseMeter } from './cpu-noise';
-import { cpuTicks, TICKS_PER_SECOND } from './cpu-time';
+import { cpuTicks, treeCpuTicks, TICKS_PER_SECOND } from './cpu-time';
 
 export interface Work {
   /** The figure of merit (req/s, MB/s). */
@@ -21,10 +21,12 @@ export interface Trial {
   readonly noise: number;
 }
 
-export async function meter(proxyPid: number, run: () => Promise<Work>): Promise<Trial> {
+/** `tree`: count the CPU of the proxy's descendants too (every worker of a ferry with several groups). */
+export async function meter(proxyPid: number, run: () => Promise<Work>, tree = false): Promise<Trial> {
+  const ticks = tree ? treeCpuTicks : cpuTicks;
   const noiseOf = startNoiseMeter();
-  const before = cpuTicks(proxyPid) ?? 0;
+  const before = ticks(proxyPid) ?? 0;
   const done = await run();
-  const cpuSeconds = ((cpuTicks(proxyPid) ?? before) - before) / TICKS_PER_SECOND;
+  const cpuSeconds = ((ticks(proxyPid) ?? before) - before) / TICKS_PER_SECOND;
   return { value: done.value, cost: cpuSeconds / done.work, noise: noiseOf() };
 }

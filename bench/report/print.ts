@@ -9,7 +9,7 @@ import type { Section } from './section';
 import { formatTable } from './table';
 
 function digits(unit: string): number {
-  return unit === 'req/s' ? 0 : 1;
+  return unit === 'req/s' || unit === 'dgram/s' ? 0 : 1;
 }
 
 function ratioCell(values: Record<string, number>, subject: string, name: string): string {

@@ -3,7 +3,7 @@
 
 import type { RoundResults } from '../lib/rounds';
 
-export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload';
+export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp';
 
 export interface Section {
   readonly key: SectionKey;
@@ -12,13 +12,13 @@ export interface Section {
   readonly better: 'higher' | 'lower';
   readonly samples: Map<string, number[]>;
   readonly notes: string[];
-  /** Share of the CPUs neighbours took, per measured round (rate and bulk). */
+  /** Share of the CPUs neighbours took, per measured round (rate, bulk and udp). */
   readonly noise: number[];
   retried: number;
-  /** Proxy CPU per unit of work, scaled for display (rate and bulk). */
+  /** Proxy CPU per unit of work, scaled for display (rate, bulk and udp). */
   readonly cost: Map<string, number[]>;
   readonly costUnit: string;
-  /** Counts summed over all rounds, by column then contender (reload: failed requests, reloads). */
+  /** Counts summed over all rounds, by column then contender (reload: failed requests, reloads; udp: lost). */
   readonly totals: Map<string, Map<string, number>>;
 }
 

@@ -14,6 +14,9 @@ import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ResolveConfig
 
 type Raw = Record<string, any>;
 
+/** The short-header DCID length most QUIC servers choose. */
+const QUIC_DCID_LENGTH = 8;
+
 export function normalize(data: Raw): Config {
   const global = normalizeGlobal(data.global);
   return {
@@ -52,6 +55,9 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     backlog: raw.backlog,
     timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow) },
     maxFlows: raw.maxFlows,
+    ...(raw.maxFlowRate !== undefined && { maxFlowRate: raw.maxFlowRate }),
+    flowKey: raw.flowKey ?? 'address',
+    quicDcidLength: raw.quicDcidLength ?? QUIC_DCID_LENGTH,
     backend: raw.backend,
   };
 }

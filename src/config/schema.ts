@@ -11,6 +11,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const LOG_FORMATS = ['json', 'text'] as const;
 export const SERVICES = ['echo', 'hello'] as const;
 export const MODES = ['tcp', 'udp'] as const;
+export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
@@ -74,6 +75,10 @@ const frontendSchema = section(
       backlog: integer(1, 65535, 1024),
       timeout: optionalSection({ client: duration('30s'), flow: duration('30s') }),
       maxFlows: integer(1, MAX_MAXCONN, 10000),
+      maxFlowRate: integer(1, MAX_MAXCONN),
+      // No defaults for these two: udp-options.ts refuses them where they mean nothing, normalize.ts fills them in.
+      flowKey: oneOf(FLOW_KEYS),
+      quicDcidLength: integer(0, 20),
       backend: { type: 'string', minLength: 1, description: 'the name of a backend' },
     },
   ['bind', 'backend'],

@@ -9,6 +9,7 @@ import { isRecord, problem, type Problem } from './problems';
 import { runAsOf } from './run-as';
 import { NAME_PATTERN } from './schema';
 import { checkAccessAccounts } from './socket-access';
+import { checkUdpOptions } from './udp-options';
 
 const NAME_RULE = 'names may contain only letters, digits, "_", "." and "-"';
 
@@ -24,7 +25,7 @@ export function checkSemantics(data: unknown): Problem[] {
     ...checkNames(['backends'], backends),
     ...Object.entries(backends).flatMap(([name, b]) => checkBackend(name, b)),
     ...Object.entries(frontends).flatMap(([name, f]) => checkBackendReference(name, f, backends)),
-    ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkUdpBackend(name, f, backends)]),
+    ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkUdpBackend(name, f, backends), ...checkUdpOptions(name, f)]),
     ...findBindConflicts(frontends),
   ];
 }

@@ -66,6 +66,9 @@ export interface BindConfig {
 
 export type Mode = 'tcp' | 'udp';
 
+/** What makes UDP datagrams one flow: the client's address, a QUIC destination connection id, or nothing. */
+export type FlowKeyKind = 'address' | 'quic-dcid' | 'none';
+
 export interface FrontendConfig {
   name: string;
   bind: BindConfig[];
@@ -76,6 +79,11 @@ export interface FrontendConfig {
   timeout: { client: number; flow: number };
   /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
   maxFlows: number;
+  /** New UDP flows per second, over the whole service (each thread enforces its share); absent: no limit. */
+  maxFlowRate?: number;
+  flowKey: FlowKeyKind;
+  /** The DCID length of QUIC short-header packets (flowKey "quic-dcid"); 8 by default. */
+  quicDcidLength: number;
   backend: string;
 }
 

@@ -27,7 +27,8 @@ export interface AdoptedFlow {
 /**
  * One client's exchange with one server: its own upstream socket, connected to the server, so that
  * the kernel hands it only that server's replies and the server sees one source port per client.
- * It ends after `idle` ms without a datagram either way.
+ * It ends after `idle` ms without a datagram either way, or, if `once`, after the server's first reply
+ * (a datagram that stands alone: flowKey "none").
  */
 export class Flow {
   readonly counters: FlowCounters;
@@ -41,17 +42,20 @@ export class Flow {
   private moving = false;
   /** Its fd came connected from an older generation: it can move on before node's connect() has called back. */
   private readonly connectedAlready: boolean;
+  private readonly once: boolean;
 
   constructor(
     readonly key: string,
     /** The receiver (bind key) the client sends to. */
     readonly bind: string,
-    readonly client: FlowClient,
+    /** Where replies go: the client's newest address, as a flow keyed by QUIC connection id follows its client. */
+    public client: FlowClient,
     readonly server: Server,
     private readonly idle: number,
     private readonly owner: FlowOwner,
-    adopted?: AdoptedFlow,
+    { adopted, once = false }: { adopted?: AdoptedFlow; once?: boolean } = {},
   ) {
+    this.once = once;
     this.counters = adopted?.counters ?? { startedAt: Date.now(), in: 0, out: 0 };
     this.generations = adopted?.generations ?? [];
     this.connectedAlready = adopted !== undefined;
@@ -151,5 +155,6 @@ export class Flow {
     this.timer.refresh();
     this.counters.out++;
     this.owner.reply(this, data);
+    if (this.once) this.close();
   }
 }

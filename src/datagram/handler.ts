@@ -4,34 +4,44 @@ import type { BindConfig, FrontendConfig } from '../config/types';
 import type { SocketRef } from '../ipc';
 import { fdOf } from '../handles';
 import type { Logger } from '../log';
+import { shareOf } from '../share';
 import { noDatagrams, type DatagramCounters } from './counters';
 import { pauseReading, resumeReading } from './dgram-handle';
 import { Flow, type FlowOwner } from './flow';
 import type { FlowEnvelope } from './flow-envelope';
+import { ALONE, flowKey } from './flow-key';
+import { FlowRate } from './flow-rate';
 
 /**
  * The datagram handler of one UDP frontend in the thread that reads its sockets: the flow table,
- * keyed by receiver and client address, without locks since only this thread touches it.
+ * keyed by receiver and flow key (flow-key.ts), without locks since only this thread touches it.
  */
 export class DatagramHandler implements FlowOwner {
   readonly counters: DatagramCounters = noDatagrams();
   private readonly flows = new Map<string, Flow>();
+  /** Every live flow, those that stand alone too, and the socket its replies leave through. */
   private readonly sockets = new Map<Flow, Socket>();
   /** By bind key. */
   private readonly receivers = new Map<string, Socket>();
   /** Whether the receivers are read: not before the master says so (see DatagramGate), nor after stop. */
   private reading = false;
+  /** This thread's share of maxFlowRate (see shareOf); undefined: no limit. */
+  private readonly rate: FlowRate | undefined;
 
   constructor(
     readonly config: FrontendConfig,
     private readonly backend: Backend,
     private readonly log: Logger,
+    threads: number,
     /** Told after each flow that ends, so that a stopping thread knows when it has drained. */
     private readonly flowEnded: () => void,
-  ) {}
+  ) {
+    this.rate = config.maxFlowRate === undefined ? undefined : new FlowRate(shareOf(config.maxFlowRate, threads));
+  }
 
+  /** Live flows, those that stand alone included: a stopping thread has drained when none is left. */
   get size(): number {
-    return this.flows.size;
+    return this.sockets.size;
   }
 
   /**
@@ -82,7 +92,7 @@ export class DatagramHandler implements FlowOwner {
     if (server.address !== e.server.address || server.port !== e.server.port) return `server ${e.server.name} moved to ${server.address}:${server.port}`;
     if (this.flows.has(e.key)) return 'the client has started a new flow meanwhile';
     const counters = { startedAt: e.startedAt, in: e.in, out: e.out };
-    const flow = new Flow(e.key, e.bind, e.client, server, this.config.timeout.flow, this, { fd, counters, generations: e.generations });
+    const flow = new Flow(e.key, e.bind, e.client, server, this.config.timeout.flow, this, { adopted: { fd, counters, generations: e.generations } });
     this.flows.set(e.key, flow);
     this.sockets.set(flow, socket);
     this.counters.flows++;
@@ -102,7 +112,7 @@ export class DatagramHandler implements FlowOwner {
   }
 
   ended(flow: Flow): void {
-    this.flows.delete(flow.key);
+    if (flow.key !== ALONE) this.flows.delete(flow.key);
     this.sockets.delete(flow);
     this.counters.flows--;
     this.backend.current--;
@@ -111,26 +121,33 @@ export class DatagramHandler implements FlowOwner {
 
   /** Ends every flow and stops reading: the master's socket lives on for the next generation. */
   close(): void {
-    for (const flow of [...this.flows.values()]) flow.close();
+    for (const flow of [...this.sockets.keys()]) flow.close();
     for (const socket of this.receivers.values()) socket.close();
     this.receivers.clear();
   }
 
   private fromClient(bind: BindConfig, socket: Socket, data: Buffer, client: RemoteInfo): void {
     this.counters.in++;
-    const key = `${bind.key} ${client.address}:${client.port}`;
+    const key = flowKey(this.config, bind, data, client);
+    if (key === undefined) return void this.counters.malformed++;
+    // The table never holds ALONE: such a datagram always makes a new flow.
     const flow = this.flows.get(key) ?? this.newFlow(bind, key, socket, client);
-    if (flow === undefined) return this.dropped();
+    if (flow === undefined) return;
+    flow.client = client;
     flow.forward(data);
   }
 
-  /** A flow past maxFlows, or with no usable server, is not created: the datagram is dropped. */
+  /**
+   * A flow past maxFlows (flows that stand alone count too), past maxFlowRate, or with no usable
+   * server, is not created: the datagram is dropped and counted.
+   */
   private newFlow(bind: BindConfig, key: string, socket: Socket, client: RemoteInfo): Flow | undefined {
-    if (this.flows.size >= this.config.maxFlows) return undefined;
+    if (this.sockets.size >= this.config.maxFlows) return void this.dropped();
+    if (this.rate !== undefined && !this.rate.take()) return void this.counters.rateLimited++;
     const server = this.backend.pick(new Set(), { client: client.address });
-    if (server === undefined) return undefined;
-    const flow = new Flow(key, bind.key, client, server, this.config.timeout.flow, this);
-    this.flows.set(key, flow);
+    if (server === undefined) return void this.dropped();
+    const flow = new Flow(key, bind.key, client, server, this.config.timeout.flow, this, { once: key === ALONE });
+    if (key !== ALONE) this.flows.set(key, flow);
     this.sockets.set(flow, socket);
     this.counters.flows++;
     this.counters.flowsTotal++;

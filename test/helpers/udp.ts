@@ -1,4 +1,10 @@
+// UDP test helpers: an echo server that records who sent, clients that wait for replies, a ferry with
+// one UDP frontend ("dns") and its counters from `show stat`.
 import { createSocket, type Socket } from 'node:dgram';
+import * as assert from 'uvu/assert';
+import { sendCommand } from '../../src/control-client';
+import type { BackendSnapshot, FrontendSnapshot } from '../../src/snapshot';
+import { startFerry, type FerryProcess } from './ferry';
 
 export interface UdpEcho {
   port: number;
@@ -7,42 +13,89 @@ export interface UdpEcho {
   close(): void;
 }
 
-/** Answers each datagram with "<source port>:<payload>", and remembers the source ports. */
-export function udpEcho(family: 4 | 6 = 4): Promise<UdpEcho> {
+/** Answers each datagram with "<source port>:<payload>" (or not at all when `silent`), and remembers the source ports. */
+export function udpEcho(family: 4 | 6 = 4, silent = false): Promise<UdpEcho> {
   const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
   const sources: number[] = [];
   socket.on('message', (data, from) => {
     sources.push(from.port);
-    socket.send(`${from.port}:${data}`, from.port, from.address);
+    if (!silent) socket.send(`${from.port}:${data}`, from.port, from.address);
   });
   return new Promise((resolve) =>
     socket.bind(0, family === 6 ? '::1' : '127.0.0.1', () => resolve({ port: socket.address().port, sources, close: () => socket.close() })),
   );
 }
 
-export interface UdpClient {
+export interface Client {
+  /** This client's own port. */
+  port: number;
   /** Sends one datagram and waits for one reply; rejects after `timeoutMs` without one. */
-  ask(text: string, timeoutMs?: number): Promise<string>;
+  ask(payload: string | Buffer, timeoutMs?: number): Promise<string>;
+  /** Sends one datagram without waiting. */
+  send(payload: string | Buffer): void;
   close(): void;
 }
 
-export async function udpClient(port: number, host = '127.0.0.1'): Promise<UdpClient> {
+export async function udpClient(port: number, host = '127.0.0.1'): Promise<Client> {
   const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   return {
-    ask: (text, timeoutMs = 2000) =>
+    port: socket.address().port,
+    ask: (payload, timeoutMs = 2000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           socket.off('message', onReply);
-          reject(new Error(`no reply to ${text}`));
+          reject(new Error(`no reply to ${String(payload)}`));
         }, timeoutMs);
         const onReply = (data: Buffer): void => {
           clearTimeout(timer);
-          resolve(String(data));
+          resolve(data.toString('latin1'));
         };
         socket.once('message', onReply);
-        socket.send(text, port, host);
+        socket.send(payload, port, host);
       }),
+    send: (payload) => socket.send(payload, port, host),
     close: () => socket.close(),
   };
+}
+
+export function udpConfig(port: number, backend: object, frontend: object = {}, global: object = {}): object {
+  return {
+    global: { groups: 1, threads: 1, ...global },
+    frontends: { dns: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'app', ...frontend } },
+    backends: { app: backend },
+  };
+}
+
+export async function statData(ferry: FerryProcess): Promise<{ backends: BackendSnapshot[] }> {
+  const reply = await sendCommand(ferry.control, 'show stat');
+  return reply.data as { backends: BackendSnapshot[] };
+}
+
+export async function udpStat(ferry: FerryProcess): Promise<Required<FrontendSnapshot>> {
+  const reply = await sendCommand(ferry.control, 'show stat');
+  assert.ok(reply.ok, reply.lines.join('\n'));
+  assert.ok(reply.lines.some((l) => l.startsWith('udp frontend')), 'show stat has the UDP table');
+  const frontends = (reply.data as { frontends: FrontendSnapshot[] }).frontends;
+  return frontends.find((f) => f.name === 'dns') as Required<FrontendSnapshot>;
+}
+
+/** Asks `show stat` again until the UDP counters satisfy `ok`; fails after `timeoutMs`. */
+export async function statUntil(ferry: FerryProcess, ok: (d: Required<FrontendSnapshot>['datagrams']) => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = (await udpStat(ferry)).datagrams;
+    if (ok(d)) return;
+    if (Date.now() > deadline) assert.unreachable(`the UDP counters never reached the expected state: ${JSON.stringify(d)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export async function withFerry(config: object, run: (ferry: FerryProcess) => Promise<void>): Promise<void> {
+  const ferry = await startFerry(config);
+  try {
+    await run(ferry);
+  } finally {
+    assert.equal(await ferry.stop(), { code: 0, signal: null }, 'stop ends ferry cleanly');
+  }
 }
