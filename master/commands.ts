@@ -262,7 +262,9 @@ function uptime(ms: number): string {
 function datagramTable(frontends: readonly FrontendSnapshot[]): string[] {
   const udp = frontends.filter((f) => f.datagrams !== undefined);
   if (udp.length === 0) return [];
-  const rows = [['udp frontend', 'flows', 'flows total', 'datagrams in', 'datagrams out', 'dropped']];
-  for (const { name, datagrams: d } of udp) rows.push([name, String(d!.flows), String(d!.flowsTotal), String(d!.in), String(d!.out), String(d!.dropped)]);
+  const rows = [['udp frontend', 'flows', 'flows total', 'datagrams in', 'datagrams out', 'dropped', 'redispatched', 'from threads', 'redispatch dropped']];
+  for (const { name, datagrams: d } of udp) {
+    rows.push([name, ...[d!.flows, d!.flowsTotal, d!.in, d!.out, d!.dropped, d!.redispatched, d!.fromThreads, d!.redispatchDropped].map(String)]);
+  }
   return ['', ...table(rows)];
 }

@@ -11,6 +11,8 @@ const KILL_GRACE_MS = 2_000;
 
 /** What a generation needs from the master: where sessions moving out go, and server settings. */
 export interface GenerationHost {
+  /** The master's directory for the workers' redispatch sockets. */
+  readonly datagramDir: string;
   /** A worker of `from` hands one socket of a session over to the next generation. */
   handoff(from: Generation, msg: Handoff, handle: object): void;
   /** A worker took a session handed over to it. */
@@ -62,7 +64,7 @@ export class Generation {
     const resolved = (backend: string, server: string): ResolvedAddress | undefined =>
       host.servers(config).addresses.find((a) => a.backend === backend && a.server === server);
     this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result), resolved);
-    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
+    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, host.datagramDir, log, events, failFast));
   }
 
   /**

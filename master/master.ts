@@ -14,6 +14,7 @@ import { ServerAddresses } from './server-addresses';
 import { ServerStates, type AdminChange, type Change } from './server-states';
 import { Generation } from './generation';
 import { SystemdNotifier } from './notify';
+import { DatagramDir } from './datagram-dir';
 import { takeInheritedSockets } from './inherited';
 import type { WorkerSlot } from './worker-slot';
 
@@ -54,6 +55,8 @@ export class Master {
   private readonly systemd: SystemdNotifier;
   /** Sockets passed by the service manager, taken once: every configuration may use them. */
   private readonly inherited = takeInheritedSockets();
+  /** Where the workers' redispatch sockets live, from start to exit. */
+  private datagramDir: DatagramDir | undefined;
 
   constructor(
     private config: Config,
@@ -101,6 +104,15 @@ export class Master {
     }
     this.control = control;
     this.log.info({ path: control.path }, 'master socket ready');
+    try {
+      this.datagramDir = DatagramDir.create();
+    } catch (err) {
+      receivers.forEach(closeReceiver);
+      control.close();
+      this.log.fatal({ err: (err as Error).message }, 'cannot create the datagram socket directory: nothing started');
+      process.stderr.write(`ferry: cannot start: ${(err as Error).message}\n`);
+      return 1;
+    }
 
     cluster.setupPrimary({ exec: join(__dirname, '..', 'workers', 'worker.js') });
     const exited = new Promise<number>((resolve) => (this.exit = resolve));
@@ -363,12 +375,16 @@ export class Master {
     if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
     this.control?.close();
     this.systemd.close();
+    this.datagramDir?.remove();
     this.log.info('stopped');
     this.exit?.(0);
   }
 
   private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
+    const dir = this.datagramDir!;
+    dir.allow(config.global.runAs);
     return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, {
+      datagramDir: dir.path,
       handoff: (from, msg, handle) => this.relay(from, msg, handle),
       adopted: (_, id) => this.adopting.delete(id),
       exited: (slot) => this.workerExited(slot),

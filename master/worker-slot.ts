@@ -7,7 +7,6 @@ import type { ServerPush } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
-import { ownsDatagrams } from '../src/datagram/owner';
 
 export interface SlotEvents {
   /** The slot's worker reported every thread ready (after each start, restarts included). */
@@ -56,6 +55,7 @@ export class WorkerSlot {
     private readonly generation: number,
     private readonly config: Config,
     private readonly receivers: readonly BoundReceiver[],
+    private readonly datagramDir: string,
     private readonly log: Logger,
     private readonly events: SlotEvents,
     /** A reload's new generation must come up at once or not at all: no restart before first ready. */
@@ -114,18 +114,15 @@ export class WorkerSlot {
 
   /**
    * Sends the configuration, then one dup of every receiver per thread: each send is a new fd there.
-   * A UDP socket goes only to the thread that reads it (datagram/owner.ts).
+   * Every thread reads every UDP socket too; each datagram goes on to the thread that owns its flow.
    */
   private handOver(worker: Worker): void {
     if (this.stopping) return;
     this.handedOver = true;
-    this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation });
+    this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation, datagramDir: this.datagramDir });
     this.send(worker, { type: 'servers', ...this.events.servers() });
     for (let thread = 0; thread < this.config.global.threads; thread++) {
-      for (const r of this.receivers) {
-        if (r.bind.address.kind === 'udp' && !ownsDatagrams({ group: this.group, thread })) continue;
-        this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
-      }
+      for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
     }
     this.send(worker, { type: 'start' });
   }

@@ -6,7 +6,8 @@ import type { ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
 export type ToWorker =
-  | { type: 'init'; config: Config; group: number; generation: number }
+  /** `datagramDir`: the master's private directory for the groups' redispatch sockets (datagram/peer-path.ts). */
+  | { type: 'init'; config: Config; group: number; generation: number; datagramDir: string }
   | { type: 'receiver'; id: string; thread: number }
   | { type: 'start' }
   | { type: 'rearm'; id: string; thread: number }
@@ -54,7 +55,11 @@ export type ToThread =
   | { type: 'adopt'; envelope: string }
   | { type: 'handed'; ref: number; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
-  | { type: 'snapshot'; ref: number };
+  | { type: 'snapshot'; ref: number }
+  /** A datagram another group read for a flow this thread owns (datagram/redispatch-packet.ts). */
+  | { type: 'datagram'; packet: Uint8Array }
+  /** A datagram this thread redispatched to another group could not be sent there. */
+  | { type: 'undelivered'; frontend: number };
 
 /** Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session. */
 export type FromThread =
@@ -64,6 +69,8 @@ export type FromThread =
   | { type: 'drained' }
   | { type: 'handoff'; ref: number; envelope: string }
   | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
+  /** A datagram for a flow a thread of another group owns: the coordinator sends it to that group's. */
+  | { type: 'redispatch'; group: number; frontend: number; packet: Uint8Array }
   | Observed;
 
 /**
