@@ -1,4 +1,3 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,53 +6,7 @@ import type { BackendSnapshot, FrontendSnapshot } from '../src/snapshot';
 import { serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { freePort } from './helpers/net';
-
-interface UdpEcho {
-  port: number;
-  /** The source port of every datagram received, in order. */
-  sources: number[];
-  close(): void;
-}
-
-/** Answers each datagram with "<source port>:<payload>", and remembers the source ports. */
-function udpEcho(family: 4 | 6 = 4): Promise<UdpEcho> {
-  const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
-  const sources: number[] = [];
-  socket.on('message', (data, from) => {
-    sources.push(from.port);
-    socket.send(`${from.port}:${data}`, from.port, from.address);
-  });
-  return new Promise((resolve) =>
-    socket.bind(0, family === 6 ? '::1' : '127.0.0.1', () => resolve({ port: socket.address().port, sources, close: () => socket.close() })),
-  );
-}
-
-interface Client {
-  /** Sends one datagram and waits for one reply; rejects after `timeoutMs` without one. */
-  ask(text: string, timeoutMs?: number): Promise<string>;
-  close(): void;
-}
-
-async function udpClient(port: number, host = '127.0.0.1'): Promise<Client> {
-  const socket: Socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
-  return {
-    ask: (text, timeoutMs = 2000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          socket.off('message', onReply);
-          reject(new Error(`no reply to ${text}`));
-        }, timeoutMs);
-        const onReply = (data: Buffer): void => {
-          clearTimeout(timer);
-          resolve(String(data));
-        };
-        socket.once('message', onReply);
-        socket.send(text, port, host);
-      }),
-    close: () => socket.close(),
-  };
-}
+import { udpClient, udpEcho } from './helpers/udp';
 
 function udpConfig(port: number, backend: object, frontend: object = {}, global: object = {}): object {
   return {
