@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
 import type { FrontendSnapshot, ThreadDatagrams } from '../src/snapshot';
 import { serversAt } from './helpers/configs';
-import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
+import { reloadWith, runCli, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
 import { freePort } from './helpers/net';
 import { udpClient, udpEcho, type UdpClient } from './helpers/udp';
 
@@ -152,6 +152,14 @@ test('reloads under redispatch traffic: the new generation serves, the old one e
     assertNoWorkerDied(ferry);
     server.close();
   }
+});
+
+test('a runtime directory too long for Unix socket paths fails start, saying what to do', async () => {
+  const long = `/tmp/${'x'.repeat(100)}`;
+  const r = await runCli(['start', '-c', writeConfig(config(await freePort(), 53, 2, 1)), '--set', `global.masterSocket=${tmpPath('long.sock')}`], { RUNTIME_DIRECTORY: long });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, `the directory for the groups' datagram sockets, "${long}/ferry-XXXXXX", is too long`);
+  assert.match(r.stderr, 'set RUNTIME_DIRECTORY or TMPDIR to a shorter directory');
 });
 
 test('show stat has the redispatch columns', async () => {
