@@ -262,7 +262,9 @@ function uptime(ms: number): string {
 function datagramTable(frontends: readonly FrontendSnapshot[]): string[] {
   const udp = frontends.filter((f) => f.datagrams !== undefined);
   if (udp.length === 0) return [];
-  const rows = [['udp frontend', 'flows', 'flows total', 'datagrams in', 'datagrams out', 'dropped', 'rate limited', 'malformed']];
-  for (const { name, datagrams: d } of udp) rows.push([name, ...[d!.flows, d!.flowsTotal, d!.in, d!.out, d!.dropped, d!.rateLimited, d!.malformed].map(String)]);
+  const rows = [['udp frontend', 'flows', 'flows total', 'datagrams in', 'datagrams out', 'dropped', 'rate limited', 'malformed', 'redispatched', 'from threads', 'redispatch dropped']];
+  for (const { name, datagrams: d } of udp) {
+    rows.push([name, ...[d!.flows, d!.flowsTotal, d!.in, d!.out, d!.dropped, d!.rateLimited, d!.malformed, d!.redispatched, d!.fromThreads, d!.redispatchDropped].map(String)]);
+  }
   return ['', ...table(rows)];
 }

@@ -15,9 +15,17 @@ type Outcome = 'adopted' | 'closed' | 'lost';
  * worker of the older generations has sent its flows (`flowsOut`, which follows its flows' `handoff`
  * messages on the same channel) and every flow relayed has been adopted, closed or lost; or after
  * FLOW_HANDOVER_WAIT_MS at most. The first generation reads at once. TCP listeners are not held.
+ * The old generation hands its flows over in two steps: every thread stops reading (`quiet`), then,
+ * once all have, every thread sends its flows (`handOverFlows`).
  */
 export class DatagramGate {
   private waiting: Generation | undefined;
+  /**
+   * Old workers that still read, by generation. A datagram an old thread read goes to the thread
+   * that owns its flow, maybe in another worker: that thread keeps its flows until no thread of its
+   * generation reads any more, or a datagram in flight would find its flow gone.
+   */
+  private readonly quieting = new Map<Generation, Set<WorkerSlot>>();
   /** Old workers that have not yet said they sent their flows. */
   private readonly owing = new Set<WorkerSlot>();
   /** Flows relayed to the new generation, by hand-over id, not yet taken. */
@@ -34,10 +42,19 @@ export class DatagramGate {
    */
   hold(next: Generation, old: Generation): void {
     this.waiting = next;
-    for (const slot of old.slots) if (slot.pid !== undefined) this.owing.add(slot);
+    const live = old.slots.filter((slot) => slot.pid !== undefined);
+    for (const slot of live) this.owing.add(slot);
+    this.quieting.set(old, new Set(live));
+    this.quietYet(old);
     clearTimeout(this.timer);
     this.since = Date.now();
     this.timer = setTimeout(() => this.open(true), FLOW_HANDOVER_WAIT_MS);
+  }
+
+  /** An old worker stopped reading: once all of its generation have, their flows go. */
+  quiet(old: Generation, slot: WorkerSlot): void {
+    this.quieting.get(old)?.delete(slot);
+    this.quietYet(old);
   }
 
   flowsOut(slot: WorkerSlot): void {
@@ -48,6 +65,7 @@ export class DatagramGate {
   /** A worker exited: an old one sends nothing more. */
   exited(slot: WorkerSlot): void {
     this.owing.delete(slot);
+    for (const [old, slots] of this.quieting) if (slots.delete(slot)) this.quietYet(old);
     this.check();
   }
 
@@ -63,6 +81,12 @@ export class DatagramGate {
     this.check();
   }
 
+  private quietYet(old: Generation): void {
+    if (this.quieting.get(old)?.size !== 0) return;
+    this.quieting.delete(old);
+    old.handOverFlows();
+  }
+
   private check(): void {
     if (this.owing.size === 0 && this.inTransit.size === 0) this.open(false);
   }
@@ -72,6 +96,9 @@ export class DatagramGate {
     if (g === undefined) return;
     this.waiting = undefined;
     clearTimeout(this.timer);
+    // An old worker that never said it was quiet does not hold the others' flows longer either.
+    for (const old of this.quieting.keys()) old.handOverFlows();
+    this.quieting.clear();
     g.readDatagrams();
     const summary = { generation: g.n, ...this.tally, waitedMs: Date.now() - this.since };
     if (timedOut) this.log.warn({ ...summary, inTransit: this.inTransit.size, owing: this.owing.size }, 'UDP flows still in transit: the new generation reads its UDP sockets anyway');

@@ -12,10 +12,14 @@ const KILL_GRACE_MS = 2_000;
 
 /** What a generation needs from the master: where sessions moving out go, and server settings. */
 export interface GenerationHost {
+  /** The master's directory for the workers' redispatch sockets. */
+  readonly datagramDir: string;
   /** A worker of `from` hands one socket of a session over to the next generation. */
   handoff(from: Generation, msg: Handoff, handle: object): void;
   /** A worker took a session handed over to it (or, for a flow, `closed` it). */
   adopted(slot: WorkerSlot, id: string, closed: boolean): void;
+  /** A worker of `from`, stopping with migrate, no longer reads UDP receivers. */
+  quiet(from: Generation, slot: WorkerSlot): void;
   /** A worker of `from`, stopping with migrate, has sent every UDP flow it could. */
   flowsOut(from: Generation, slot: WorkerSlot): void;
   /** A worker exited, for whatever reason. */
@@ -60,6 +64,7 @@ export class Generation {
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
       handoff: (_: WorkerSlot, msg: Handoff, handle: object) => host.handoff(this, msg, handle),
       adopted: (slot: WorkerSlot, id: string, closed: boolean) => host.adopted(slot, id, closed),
+      quiet: (slot: WorkerSlot) => host.quiet(this, slot),
       flowsOut: (slot: WorkerSlot) => host.flowsOut(this, slot),
       exited: (slot: WorkerSlot) => host.exited(slot),
       servers: () => host.servers(config),
@@ -69,7 +74,7 @@ export class Generation {
       host.servers(config).addresses.find((a) => a.backend === backend && a.server === server);
     this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result), resolved);
     this.owners = new FlowOwners(config.global.groups, config.global.threads);
-    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, log, events, failFast));
+    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, host.datagramDir, log, events, failFast));
   }
 
   /**
@@ -117,6 +122,10 @@ export class Generation {
   }
 
   /** Its workers start reading their UDP sockets: the flows of older generations have reached them. */
+  handOverFlows(): void {
+    for (const slot of this.slots) slot.handOverFlows();
+  }
+
   readDatagrams(): void {
     for (const slot of this.slots) slot.readDatagrams();
   }

@@ -6,7 +6,6 @@ import type { Logger } from '../src/log';
 import { cannotRunAs } from '../src/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/control-protocol';
-import { adoptingThread } from '../src/datagram/owner';
 import type { FlowHandoff, Handoff } from '../src/ipc';
 import type { ServerAdmin, ServerState } from '../src/server';
 import { Commands, type ServiceView } from './commands';
@@ -16,6 +15,7 @@ import { ServerStates, type AdminChange, type Change } from './server-states';
 import { DatagramGate } from './datagram-gate';
 import { Generation } from './generation';
 import { SystemdNotifier } from './notify';
+import { DatagramDir } from './datagram-dir';
 import { takeInheritedSockets } from './inherited';
 import type { WorkerSlot } from './worker-slot';
 
@@ -58,6 +58,8 @@ export class Master {
   private readonly systemd: SystemdNotifier;
   /** Sockets passed by the service manager, taken once: every configuration may use them. */
   private readonly inherited = takeInheritedSockets();
+  /** Where the workers' redispatch sockets live, from start to exit. */
+  private datagramDir: DatagramDir | undefined;
 
   constructor(
     private config: Config,
@@ -106,6 +108,15 @@ export class Master {
     }
     this.control = control;
     this.log.info({ path: control.path }, 'master socket ready');
+    try {
+      this.datagramDir = DatagramDir.create();
+    } catch (err) {
+      receivers.forEach(closeReceiver);
+      control.close();
+      this.log.fatal({ err: (err as Error).message }, 'cannot create the datagram socket directory: nothing started');
+      process.stderr.write(`ferry: cannot start: ${(err as Error).message}\n`);
+      return 1;
+    }
 
     cluster.setupPrimary({ exec: join(__dirname, '..', 'workers', 'worker.js') });
     const exited = new Promise<number>((resolve) => (this.exit = resolve));
@@ -329,7 +340,7 @@ export class Master {
     this.gate.relayed(msg.id);
     const close = (): void => (handle as { close(): void }).close();
     const current = this.current;
-    const at = current === undefined ? undefined : adoptingThread(current.owners, msg.flow.key);
+    const at = current === undefined ? undefined : current.owners.threads[current.owners.ownerOf(msg.flow.key)];
     const target = at === undefined ? undefined : current?.slots[at.group];
     const about = { id: msg.id, client: `${msg.flow.client.address}:${msg.flow.client.port}`, frontend: msg.flow.frontend, generations: msg.flow.generations };
     if (target?.pid === undefined) {
@@ -398,17 +409,22 @@ export class Master {
     if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
     this.control?.close();
     this.systemd.close();
+    this.datagramDir?.remove();
     this.log.info('stopped');
     this.exit?.(0);
   }
 
   private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
+    const dir = this.datagramDir!;
+    dir.allow(config.global.runAs);
     return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, {
+      datagramDir: dir.path,
       handoff: (from, msg, handle) => this.relay(from, msg, handle),
       adopted: (_, id, closed) => {
         this.adopting.delete(id);
         this.gate.settled(id, closed ? 'closed' : 'adopted');
       },
+      quiet: (g, slot) => this.gate.quiet(g, slot),
       flowsOut: (_, slot) => this.gate.flowsOut(slot),
       exited: (slot) => this.workerExited(slot),
       servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),

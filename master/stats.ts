@@ -24,18 +24,20 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f) });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
   return { frontends: [...frontends.values()], backends: [...backends.values()] };
 }
 
-function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapshot, 'datagrams'> {
-  if (f.datagrams === undefined) return sum.datagrams === undefined ? {} : { datagrams: sum.datagrams };
+/** A UDP frontend's sums, and each thread's counters beside them. */
+function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot, t: ThreadSnapshot): Pick<FrontendSnapshot, 'datagrams' | 'threads'> {
+  if (f.datagrams === undefined) return sum.datagrams === undefined ? {} : { datagrams: sum.datagrams, threads: sum.threads };
   const datagrams = { ...(sum.datagrams ?? noDatagrams()) };
   addDatagrams(datagrams, f.datagrams);
-  return { datagrams };
+  const threads = [...(sum.threads ?? []), { generation: t.generation, group: t.group, thread: t.thread, ...f.datagrams }];
+  return { datagrams, threads };
 }
 
 /** What the master's checks found, beside each server's counters. */

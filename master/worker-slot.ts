@@ -7,7 +7,6 @@ import type { ServerPush } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
-import { ownsDatagrams } from '../src/datagram/owner';
 
 export interface SlotEvents {
   /** The slot's worker reported every thread ready (after each start, restarts included). */
@@ -20,6 +19,8 @@ export interface SlotEvents {
   handoff(slot: WorkerSlot, msg: Handoff, handle: object): void;
   /** The worker took a session handed over to it (or, for a flow, `closed` it). */
   adopted(slot: WorkerSlot, id: string, closed: boolean): void;
+  /** Stopping with migrate, the worker's threads no longer read UDP receivers. */
+  quiet(slot: WorkerSlot): void;
   /** Stopping with migrate, the worker has sent every UDP flow it could. */
   flowsOut(slot: WorkerSlot): void;
   /** The slot's worker exited, for whatever reason. */
@@ -60,6 +61,7 @@ export class WorkerSlot {
     private readonly generation: number,
     private readonly config: Config,
     private readonly receivers: readonly BoundReceiver[],
+    private readonly datagramDir: string,
     private readonly log: Logger,
     private readonly events: SlotEvents,
     /** A reload's new generation must come up at once or not at all: no restart before first ready. */
@@ -104,6 +106,11 @@ export class WorkerSlot {
     else this.send(this.worker, { type: 'stop', migrate });
   }
 
+  /** Stopping with migrate, once every worker of the generation is quiet: the UDP flows go. */
+  handOverFlows(): void {
+    if (this.worker !== undefined) this.send(this.worker, { type: 'handOverFlows' });
+  }
+
   /** Hard stop: the worker closes every session now. */
   kill(): void {
     if (this.worker !== undefined) this.send(this.worker, { type: 'kill' });
@@ -118,18 +125,15 @@ export class WorkerSlot {
 
   /**
    * Sends the configuration, then one dup of every receiver per thread: each send is a new fd there.
-   * A UDP socket goes only to the thread that reads it (datagram/owner.ts).
+   * Every thread reads every UDP socket too; each datagram goes on to the thread that owns its flow.
    */
   private handOver(worker: Worker): void {
     if (this.stopping) return;
     this.handedOver = true;
-    this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation });
+    this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation, datagramDir: this.datagramDir });
     this.send(worker, { type: 'servers', ...this.events.servers() });
     for (let thread = 0; thread < this.config.global.threads; thread++) {
-      for (const r of this.receivers) {
-        if (r.bind.address.kind === 'udp' && !ownsDatagrams({ group: this.group, thread })) continue;
-        this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
-      }
+      for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
     }
     this.send(worker, { type: 'start' });
     if (this.reading) this.send(worker, { type: 'readDatagrams' });
@@ -158,6 +162,9 @@ export class WorkerSlot {
         break;
       case 'adopted':
         this.events.adopted(this, msg.id, msg.closed ?? false);
+        break;
+      case 'quiet':
+        this.events.quiet(this);
         break;
       case 'flowsOut':
         this.events.flowsOut(this);

@@ -7,7 +7,8 @@ import type { ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
 export type ToWorker =
-  | { type: 'init'; config: Config; group: number; generation: number }
+  /** `datagramDir`: the master's private directory for the groups' redispatch sockets (datagram/peer-path.ts). */
+  | { type: 'init'; config: Config; group: number; generation: number; datagramDir: string }
   | { type: 'receiver'; id: string; thread: number }
   | { type: 'start' }
   | { type: 'rearm'; id: string; thread: number }
@@ -20,6 +21,8 @@ export type ToWorker =
   | { type: 'snapshot'; ref: number }
   /** The older generations' UDP flows have reached this one (or the wait is over): read the UDP receivers. */
   | { type: 'readDatagrams' }
+  /** Every worker of this stopping generation is quiet (see master/datagram-gate.ts): send the flows on. */
+  | { type: 'handOverFlows' }
   | Handoff;
 
 /** A socket moving between generations, worker -> master -> worker: a connection's, or a UDP flow's. */
@@ -38,7 +41,7 @@ export interface SessionHandoff {
 
 /**
  * A UDP flow, with its upstream socket (connected to its server) as the handle. The master adds
- * `thread`: the thread of the new worker that adopts it (datagram/owner.ts, adoptingThread).
+ * `thread`: the thread of the new worker that adopts it (the owner of its key: datagram/owner.ts).
  */
 export interface FlowHandoff {
   type: 'handoff';
@@ -58,6 +61,8 @@ export type FromWorker =
    * thread has taken it (or `closed` it: the new configuration no longer fits it).
    */
   | { type: 'adopted'; id: string; closed?: boolean }
+  /** Stopping with migrate, every thread has stopped reading UDP receivers, and sent on what it had read. */
+  | { type: 'quiet' }
   /** Stopping with migrate, every thread has sent its UDP flows (the `handoff`s before this message). */
   | { type: 'flowsOut' }
   | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
@@ -77,9 +82,15 @@ export type ToThread =
   | { type: 'adopt'; envelope: string }
   | { type: 'adoptFlow'; id: string; flow: FlowEnvelope }
   | { type: 'readDatagrams' }
+  /** Every thread of the stopping generation is quiet: the flows can go (see master/datagram-gate.ts). */
+  | { type: 'handOverFlows' }
   | { type: 'handed'; ref: number; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
-  | { type: 'snapshot'; ref: number };
+  | { type: 'snapshot'; ref: number }
+  /** A datagram another group read for a flow this thread owns (datagram/redispatch-packet.ts). */
+  | { type: 'datagram'; packet: Uint8Array }
+  /** A datagram this thread redispatched to another group could not be sent there. */
+  | { type: 'undelivered'; frontend: number };
 
 /**
  * Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session,
@@ -92,10 +103,14 @@ export type FromThread =
   | { type: 'drained' }
   | { type: 'handoff'; ref: number; envelope: string }
   | { type: 'handoff'; ref: number; flow: FlowEnvelope }
+  /** It no longer reads UDP receivers (stop with migrate); what it read before is on its way to the owners. */
+  | { type: 'quiet' }
   /** Every flow it could move is on its way (stop with migrate). */
   | { type: 'flowsOut' }
   | { type: 'adopted'; id: string; closed: boolean }
   | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
+  /** A datagram for a flow a thread of another group owns: the coordinator sends it to that group's. */
+  | { type: 'redispatch'; group: number; frontend: number; packet: Uint8Array }
   | Observed;
 
 /**

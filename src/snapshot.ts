@@ -16,9 +16,14 @@ export interface FrontendSnapshot {
   /** Sessions, or for a UDP frontend flows. */
   current: number;
   total: number;
-  /** UDP frontends only, from the thread that reads their sockets. */
+  /** UDP frontends only: this thread's counters, or in the master's sums every thread's. */
   datagrams?: DatagramCounters;
+  /** UDP frontends in the master's sums only: each thread's counters. */
+  threads?: ThreadDatagrams[];
 }
+
+/** One thread's counters of a UDP frontend, where `show stat` breaks them down. */
+export type ThreadDatagrams = DatagramCounters & { generation: number; group: number; thread: number };
 
 export interface ServerSnapshot {
   name: string;

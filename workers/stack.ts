@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net';
+import type { MessagePort } from 'node:worker_threads';
 import { Backend } from '../src/backend';
 import type { Config } from '../src/config/types';
 import { Connection } from '../src/connection';
 import type { Flow } from '../src/datagram/flow';
 import type { FlowEnvelope } from '../src/datagram/flow-envelope';
 import { DatagramHandler } from '../src/datagram/handler';
-import { ownsDatagrams } from '../src/datagram/owner';
+import { decodeRedispatched } from '../src/datagram/redispatch-packet';
+import { Redispatcher } from '../src/datagram/redispatcher';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
 import { closeRef, fdOf, socketFrom } from '../src/handles';
 import { Frontend } from '../src/frontend';
@@ -32,7 +34,7 @@ export class ThreadStack {
   private readonly frontends: Frontend[] = [];
   private readonly backends = new Map<string, Backend>();
   private readonly listeners = new Map<string, Listener>();
-  /** UDP frontends' handlers, in the thread that reads UDP sockets (datagram/owner.ts), by frontend. */
+  /** UDP frontends' handlers, by frontend name. */
   private readonly datagrams = new Map<string, DatagramHandler>();
   private readonly streams = new Set<Stream>();
   private readonly contexts = new Map<Frontend, StreamContext>();
@@ -56,15 +58,20 @@ export class ThreadStack {
     private readonly log: Logger,
     /** To the coordinator; `sockets` ride beside the message (rearm requests have none). */
     private readonly up: (msg: FromThread, sockets?: object[]) => void,
+    /** MessagePorts to the sibling threads of the group, by thread (none to itself, none inline). */
+    ports: readonly (MessagePort | null)[] = [],
   ) {
-    const threads = config.global.groups * config.global.threads;
+    const { groups, threads: perGroup } = config.global;
+    const threads = groups * perGroup;
     this.maxconn = shareOf(config.global.maxconn, threads);
     for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason })));
-    for (const fc of Object.values(config.frontends)) {
+    const peers = new Redispatcher(id, groups, perGroup, ports, (group, frontend, packet) => this.up({ type: 'redispatch', group, frontend, packet }));
+    for (const port of ports) port?.on('message', (packet: Uint8Array) => this.fromThread(packet));
+    for (const [index, fc] of Object.values(config.frontends).entries()) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
       this.frontends.push(frontend);
       if (fc.mode === 'udp') {
-        if (ownsDatagrams(id)) this.datagrams.set(fc.name, new DatagramHandler(fc, this.backends.get(fc.backend)!, log, threads, () => this.drainedYet()));
+        this.datagrams.set(fc.name, new DatagramHandler(fc, index, this.backends.get(fc.backend)!, threads, peers, log, () => this.drainedYet()));
         continue;
       }
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
@@ -121,6 +128,9 @@ export class ThreadStack {
       case 'readDatagrams':
         if (!this.stopping) for (const handler of this.datagrams.values()) handler.read();
         break;
+      case 'handOverFlows':
+        if (this.migrating) this.handOffFlows();
+        break;
       case 'kill':
         this.killed = true;
         this.closeDatagrams();
@@ -132,7 +142,30 @@ export class ThreadStack {
       case 'snapshot':
         this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
         break;
+      case 'datagram':
+        this.fromThread(msg.packet);
+        break;
+      case 'undelivered':
+        this.datagramHandler(msg.frontend)?.undelivered();
+        break;
     }
+  }
+
+  /** A datagram redispatched here by another thread, of this group or another. */
+  private fromThread(packet: Uint8Array): void {
+    const d = decodeRedispatched(packet);
+    if (typeof d === 'string') {
+      this.log.warn({ reason: d }, 'redispatched datagram refused: malformed');
+      return;
+    }
+    const handler = this.datagramHandler(d.frontend);
+    if (handler === undefined) return this.log.warn({ frontend: d.frontend }, 'redispatched datagram refused: no UDP frontend at that index');
+    handler.fromThread(d);
+  }
+
+  private datagramHandler(index: number): DatagramHandler | undefined {
+    const frontend = this.frontends[index];
+    return frontend === undefined ? undefined : this.datagrams.get(frontend.config.name);
   }
 
   /** Applies the master's settings, health and addresses of servers (those of servers unknown here are ignored). */
@@ -192,7 +225,7 @@ export class ThreadStack {
   private stop(migrate: boolean): void {
     this.stopping = true;
     this.migrating = migrate;
-    if (migrate) this.handOffFlows();
+    if (migrate) this.quieten();
     else this.closeDatagrams();
     this.applyLimits();
     this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
@@ -233,13 +266,22 @@ export class ThreadStack {
   }
 
   /**
-   * Stops reading the UDP receivers and sends every flow to the next generation, then says so: the
-   * master holds the next generation's UDP reading until each old thread has (master/datagram-gate.ts).
-   * The receivers stay open here for the replies of flows that cannot move.
+   * Stops reading the UDP receivers, and says so. Datagrams read before are on their way to the
+   * threads that own their flows; those threads keep the flows until every thread of the generation
+   * is quiet, when the master sends `handOverFlows` (master/datagram-gate.ts). The receivers stay
+   * open for the replies of flows that cannot move.
+   */
+  private quieten(): void {
+    for (const handler of this.datagrams.values()) handler.stopReading();
+    this.up({ type: 'quiet' });
+  }
+
+  /**
+   * Sends every flow to the next generation, then says so: the master holds the next generation's
+   * UDP reading until each old thread has.
    */
   private handOffFlows(): void {
     for (const handler of this.datagrams.values()) {
-      handler.stopReading();
       for (const flow of handler.live()) this.handOffFlow(handler, flow);
     }
     this.up({ type: 'flowsOut' });
@@ -254,7 +296,7 @@ export class ThreadStack {
     if (detached === undefined) return;
     const ref = this.nextRef++;
     this.leaving.set(ref, (ok) => {
-      if (ok) return flow.handedOver();
+      if (ok) return handler.handedOver(flow);
       flow.stay();
       if (this.killed) flow.close();
     });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../src/config/types';
 import { fdOf, handleOnFd, udpHandleOnFd } from '../src/handles';
 import type { FromThread, ToThread } from '../src/ipc';
@@ -26,6 +26,8 @@ export interface ThreadStart {
   id: ThreadIdentity;
   receivers: [id: string, fd: number][];
   servers: ServerPush;
+  /** To the sibling threads, by thread, for redispatched datagrams (null: this thread). */
+  ports: (MessagePort | null)[];
 }
 
 /** The stack on the coordinator's own thread: with `threads: 1` a worker process needs no other. */
@@ -53,7 +55,8 @@ export class WorkerThread implements ThreadLink {
   private readonly worker: Worker;
 
   constructor(start: ThreadStart, report: ThreadReport, exited: (thread: number, code: number) => void) {
-    this.worker = new Worker(join(__dirname, 'thread.js'), { workerData: start });
+    const transferList = start.ports.filter((p): p is MessagePort => p !== null);
+    this.worker = new Worker(join(__dirname, 'thread.js'), { workerData: start, transferList });
     // Sockets a thread hands over come back to this thread as handles on the same fds: a flow's upstream is UDP.
     this.worker.on('message', ({ fds, ...msg }: Posted<FromThread>) => {
       const onFd = msg.type === 'handoff' && 'flow' in msg ? udpHandleOnFd : handleOnFd;

@@ -18,7 +18,7 @@ process.on('uncaughtException', (err) => {
 const stack = new ThreadStack(start.config, start.id, log, (msg: FromThread, sockets = []) => {
   const posted: Posted<FromThread> = { ...msg, fds: sockets.map(fdOf) };
   port.postMessage(posted);
-});
+}, start.ports);
 port.on('message', ({ fds, ...msg }: Posted<ToThread>) => stack.handle(msg as ToThread, (fds ?? []).map((fd) => ({ fd }))));
 stack.settle(start.servers);
 stack.start(new Map(start.receivers.map(([id, fd]) => [id, { fd }])));

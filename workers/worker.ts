@@ -4,6 +4,7 @@
 import { describeRunAs } from '../src/config/run-as';
 import type { Config, RunAs } from '../src/config/types';
 import type { SendHandle } from 'node:child_process';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/ipc';
 import { createLogger, type Logger } from '../src/log';
 import { fdOf } from '../src/handles';
@@ -11,6 +12,8 @@ import type { ServerPush } from '../src/server';
 import type { ThreadSnapshot } from '../src/snapshot';
 import { dropPrivileges } from '../src/privileges';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
+import { needsPeerSockets } from '../src/datagram/peer-path';
+import { GroupPeers } from './group-peers';
 
 interface Group {
   config: Config;
@@ -22,7 +25,8 @@ interface Group {
   threads: ThreadLink[];
   ready: number;
   drained: number;
-  /** Threads that have sent their UDP flows on (stop with migrate). */
+  /** Threads that have stopped reading UDP receivers, and that have sent their UDP flows on (stop with migrate). */
+  quiet: number;
   flowsOut: number;
   /** Client sockets of tunnels arriving from an older generation, until their server socket comes. */
   arriving: Map<string, object>;
@@ -32,6 +36,9 @@ interface Group {
   servers: ServerPush;
   /** Snapshot requests of the master CLI, by ref: the threads' answers so far. */
   snapshots: Map<number, ThreadSnapshot[]>;
+  /** The master's directory for redispatch sockets, and this group's socket there once its threads start. */
+  datagramDir: string;
+  peers: GroupPeers | undefined;
 }
 
 let state: Group | undefined;
@@ -42,7 +49,7 @@ function send(msg: FromWorker, handle?: object, sent?: (err: Error | null) => vo
 }
 
 function onMaster(msg: ToWorker, handle: object | undefined): void {
-  if (msg.type === 'init') return init(msg.config, msg.group, msg.generation);
+  if (msg.type === 'init') return init(msg.config, msg.group, msg.generation, msg.datagramDir);
   const g = state;
   if (g === undefined) return;
   switch (msg.type) {
@@ -57,16 +64,22 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       break;
     case 'stop':
       g.log.info(msg.migrate ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
+      // Without a next generation, the threads stop reading and end their flows: nothing more to
+      // redispatch, nor to receive. With one, datagrams other groups read before they stopped may
+      // still come for the flows here, even once these left: the socket stays until the exit.
+      if (!msg.migrate) g.peers?.close();
       for (const t of g.threads) t.post({ type: 'stop', migrate: msg.migrate });
       break;
     case 'kill':
       g.log.info('hard stop: closing every session');
+      g.peers?.close();
       for (const t of g.threads) t.post({ type: 'kill' });
       break;
     case 'handoff':
       if (handle !== undefined) arrive(g, msg, handle);
       break;
     case 'readDatagrams':
+    case 'handOverFlows':
       for (const t of g.threads) t.post(msg);
       break;
     case 'servers':
@@ -126,7 +139,7 @@ function handOff(g: Group, thread: number, msg: Extract<FromThread, { type: 'han
   });
 }
 
-function init(config: Config, group: number, generation: number): void {
+function init(config: Config, group: number, generation: number, datagramDir: string): void {
   const n = config.global.threads;
   const log = createLogger(config.global.log, { role: 'worker', group, generation });
   // Before any socket is used or any thread started. Without a state, the messages that follow are ignored.
@@ -140,12 +153,15 @@ function init(config: Config, group: number, generation: number): void {
     threads: [],
     ready: 0,
     drained: 0,
+    quiet: 0,
     flowsOut: 0,
     arriving: new Map(),
     nextHandoff: 0,
     nextThread: 0,
     servers: { states: [], health: [], addresses: [] },
     snapshots: new Map(),
+    datagramDir,
+    peers: undefined,
   };
 }
 
@@ -165,20 +181,60 @@ function dropTo(target: RunAs, log: Logger): boolean {
 }
 
 function startThreads(g: Group): void {
+  if (!openPeers(g)) return;
   const report = (thread: number, msg: FromThread, sockets: object[]): void => fromThread(g, thread, msg, sockets);
+  const ports = siblingPorts(g.receivers.length);
   g.receivers.forEach((receivers, thread) => {
     const id = { group: g.group, thread, generation: g.generation };
     g.threads.push(
       g.receivers.length === 1
         ? new InlineThread(g.config, id, receivers, g.servers, report)
         : new WorkerThread(
-            { config: g.config, id, receivers: [...receivers].map(([rid, h]) => [rid, fdOf(h)]), servers: g.servers },
+            { config: g.config, id, receivers: [...receivers].map(([rid, h]) => [rid, fdOf(h)]), servers: g.servers, ports: ports[thread] },
             report,
             (t, code) => threadExited(g, t, code),
           ),
     );
   });
   g.receivers = [];
+}
+
+/** One MessageChannel per pair of threads: ports[a][b] is a's end towards b. */
+function siblingPorts(n: number): (MessagePort | null)[][] {
+  const ports: (MessagePort | null)[][] = Array.from({ length: n }, () => Array<MessagePort | null>(n).fill(null));
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      const { port1, port2 } = new MessageChannel();
+      ports[a][b] = port1;
+      ports[b][a] = port2;
+    }
+  }
+  return ports;
+}
+
+/**
+ * Binds this group's redispatch socket when datagrams may cross groups, before the threads start
+ * (after privileges were dropped: the master's directory belongs to the workers' user). Until then
+ * other groups' sends to it fail and count as dropped there.
+ */
+function openPeers(g: Group): boolean {
+  if (!needsPeerSockets(g.config)) return true;
+  try {
+    g.peers = new GroupPeers(g.datagramDir, g.generation, g.group, g.log, (thread, packet) => toThread(g, thread, packet));
+    return true;
+  } catch (err) {
+    const reason = `cannot bind the redispatch socket in ${g.datagramDir}: ${(err as Error).message}`;
+    g.log.fatal(reason);
+    send({ type: 'failed', reason }, undefined, () => exit(g, 1));
+    return false;
+  }
+}
+
+/** A datagram another group redispatched to one of this group's threads. */
+function toThread(g: Group, thread: number, packet: Uint8Array): void {
+  const link = g.threads[thread];
+  if (link !== undefined) return link.post({ type: 'datagram', packet });
+  g.log.warn({ thread }, 'redispatched datagram refused: no such thread in this group');
 }
 
 function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]): void {
@@ -196,6 +252,9 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
     case 'handoff':
       handOff(g, thread, msg, sockets);
       break;
+    case 'quiet':
+      if (++g.quiet === g.config.global.threads) send(msg);
+      break;
     case 'flowsOut':
       if (++g.flowsOut === g.config.global.threads) send(msg);
       break;
@@ -208,6 +267,9 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
     case 'observed':
       send(msg);
       break;
+    case 'redispatch':
+      redispatch(g, thread, msg);
+      break;
     case 'drained':
       if (++g.drained === g.config.global.threads) {
         g.log.info('all sessions ended');
@@ -217,6 +279,13 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
   }
 }
 
+/** Sends a thread's datagram to the owner's group; one that cannot go counts as dropped in the thread. */
+function redispatch(g: Group, thread: number, msg: Extract<FromThread, { type: 'redispatch' }>): void {
+  const undelivered = (): void => g.threads[thread]?.post({ type: 'undelivered', frontend: msg.frontend });
+  if (g.peers === undefined) return undelivered();
+  g.peers.send(msg.group, msg.packet, undelivered);
+}
+
 function threadExited(g: Group, thread: number, code: number): void {
   if (g.drained === g.config.global.threads) return;
   g.log.error({ thread, code }, 'thread exited unexpectedly: the group stops so that the master replaces it');
@@ -224,9 +293,14 @@ function threadExited(g: Group, thread: number, code: number): void {
 }
 
 function exit(g: Group, code: number): void {
+  g.peers?.close();
   g.log.flush();
   process.exit(code);
 }
+
+// When the master is gone, node:cluster exits this process from its own 'disconnect' listener: the
+// redispatch socket is closed here, on that path and any other exit (idempotent after exit()).
+process.on('exit', () => state?.peers?.close());
 
 // These signals are the master's: a terminal's Ctrl-C or a service manager's SIGTERM can reach the
 // whole process group, and a worker that died of them would cut its sessions short. The master tells

@@ -1,9 +1,9 @@
 /** A UDP frontend's counters in one thread; the master sums them over threads for `show stat`. */
 export interface DatagramCounters {
-  /** Flows live now, and created since start (with flowKey "none", one per datagram). */
+  /** Flows live now, and created since start: those this thread owns (with flowKey "none", one per datagram). */
   flows: number;
   flowsTotal: number;
-  /** Datagrams from clients, and replies sent back to them. */
+  /** Datagrams this thread read from clients (whoever owns their flow), and replies it sent back. */
   in: number;
   out: number;
   /** Datagrams dropped: new flows past maxFlows, no usable server, or an upstream not ready in time. */
@@ -12,10 +12,16 @@ export interface DatagramCounters {
   rateLimited: number;
   /** Datagrams dropped because no flow key could be read from them (flowKey "quic-dcid": not QUIC). */
   malformed: number;
+  /** Datagrams read here and sent to the thread that owns their flow. */
+  redispatched: number;
+  /** Datagrams another thread read and sent here, to a flow this thread owns. */
+  fromThreads: number;
+  /** Redispatched datagrams lost on the way: the owner's group gone or restarting, a malformed packet, a stopped handler. */
+  redispatchDropped: number;
 }
 
 export function noDatagrams(): DatagramCounters {
-  return { flows: 0, flowsTotal: 0, in: 0, out: 0, dropped: 0, rateLimited: 0, malformed: 0 };
+  return { flows: 0, flowsTotal: 0, in: 0, out: 0, dropped: 0, rateLimited: 0, malformed: 0, redispatched: 0, fromThreads: 0, redispatchDropped: 0 };
 }
 
 export function addDatagrams(into: DatagramCounters, c: DatagramCounters): void {
@@ -26,4 +32,7 @@ export function addDatagrams(into: DatagramCounters, c: DatagramCounters): void 
   into.dropped += c.dropped;
   into.rateLimited += c.rateLimited;
   into.malformed += c.malformed;
+  into.redispatched += c.redispatched;
+  into.fromThreads += c.fromThreads;
+  into.redispatchDropped += c.redispatchDropped;
 }

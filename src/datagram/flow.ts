@@ -40,6 +40,8 @@ export class Flow {
   private closed = false;
   /** Its upstream fd is on its way to the next generation: nothing may close the socket meanwhile. */
   private moving = false;
+  /** The next generation has its upstream socket; this copy only sends (see handedOver). */
+  private moved = false;
   /** Its fd came connected from an older generation: it can move on before node's connect() has called back. */
   private readonly connectedAlready: boolean;
   private readonly once: boolean;
@@ -73,6 +75,7 @@ export class Flow {
 
   /** A client's datagram to the server. */
   forward(data: Buffer): void {
+    if (this.moved) return this.upstream.send(data);
     this.timer.refresh();
     this.counters.in++;
     if (this.pending === undefined) return this.upstream.send(data);
@@ -81,6 +84,7 @@ export class Flow {
   }
 
   close(): void {
+    if (this.moved) return this.release();
     if (this.closed || this.moving) return;
     this.closed = true;
     clearTimeout(this.timer);
@@ -112,10 +116,23 @@ export class Flow {
     return { envelope, upstream: rawHandle(this.upstream) };
   }
 
-  /** The next generation has the upstream socket: this copy closes. */
+  /**
+   * The next generation has the upstream socket. The flow ends here, but this copy of the socket
+   * stays open, unread, until the thread lets go of its flows: a datagram another thread read before
+   * the generation went quiet may still come, and it goes on to the server through the same socket,
+   * from the same port, whose replies the next generation reads.
+   */
   handedOver(): void {
     this.moving = false;
-    this.close();
+    this.closed = true;
+    this.moved = true;
+    this.server.active--;
+    this.owner.ended(this);
+  }
+
+  private release(): void {
+    this.moved = false;
+    this.upstream.close();
   }
 
   /** The hand-over failed: the flow goes on here until it idles out (or the generation's hard stop). */

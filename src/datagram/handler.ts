@@ -11,31 +11,44 @@ import { Flow, type FlowOwner } from './flow';
 import type { FlowEnvelope } from './flow-envelope';
 import { ALONE, flowKey } from './flow-key';
 import { FlowRate } from './flow-rate';
+import type { Redispatched } from './redispatch-packet';
+import type { Redispatcher } from './redispatcher';
 
 /**
- * The datagram handler of one UDP frontend in the thread that reads its sockets: the flow table,
- * keyed by receiver and flow key (flow-key.ts), without locks since only this thread touches it.
+ * The datagram handler of one UDP frontend in one thread. Every thread reads every socket of the
+ * frontend, but each flow belongs to one thread (the owner of its key, flow-key.ts): a datagram read
+ * elsewhere is redispatched there. The flow table holds this thread's flows only, without locks.
  */
 export class DatagramHandler implements FlowOwner {
   readonly counters: DatagramCounters = noDatagrams();
   private readonly flows = new Map<string, Flow>();
+  /** Flows handed over to the next generation, by key: late datagrams still go on through them. */
+  private readonly moved = new Map<string, Flow>();
   /** Every live flow, those that stand alone too, and the socket its replies leave through. */
   private readonly sockets = new Map<Flow, Socket>();
-  /** By bind key. */
-  private readonly receivers = new Map<string, Socket>();
+  /** This thread's dup of each bind's socket, by the bind's index in the frontend. */
+  private readonly receivers = new Map<number, Socket>();
   /** Whether the receivers are read: not before the master says so (see DatagramGate), nor after stop. */
   private reading = false;
-  /** This thread's share of maxFlowRate (see shareOf); undefined: no limit. */
+  private closed = false;
+  /** This thread's share of maxFlows: each thread owns its flows alone. */
+  private readonly maxFlows: number;
+  /** This thread's share of maxFlowRate; undefined: no limit. */
   private readonly rate: FlowRate | undefined;
 
   constructor(
     readonly config: FrontendConfig,
+    /** The frontend's index in the configuration: how other threads name it. */
+    private readonly index: number,
     private readonly backend: Backend,
-    private readonly log: Logger,
+    /** Every thread of the generation, over which the limits are shared. */
     threads: number,
+    private readonly peers: Redispatcher,
+    private readonly log: Logger,
     /** Told after each flow that ends, so that a stopping thread knows when it has drained. */
     private readonly flowEnded: () => void,
   ) {
+    this.maxFlows = shareOf(config.maxFlows, threads);
     this.rate = config.maxFlowRate === undefined ? undefined : new FlowRate(shareOf(config.maxFlowRate, threads));
   }
 
@@ -51,14 +64,15 @@ export class DatagramHandler implements FlowOwner {
   open(bind: BindConfig, target: SocketRef, ready: () => void): void {
     if (bind.address.kind !== 'udp') throw new Error(`${bind.text} is not a UDP bind`);
     const socket = createSocket(bind.address.family === 6 ? 'udp6' : 'udp4');
-    socket.on('message', (data, client) => this.fromClient(bind, socket, data, client));
+    const index = this.config.bind.indexOf(bind);
+    socket.on('message', (data, client) => this.fromClient(bind, index, data, client));
     socket.on('error', (err) => this.log.warn({ bind: bind.text, err: err.message }, 'UDP receive failed'));
     // Without `exclusive`, a cluster worker's bind asks the primary for the socket, which would open
     // this process's fd number in the master's own table.
     socket.bind({ fd: fdOf(target), exclusive: true }, ready);
     // bind() with an fd starts reading at once, but no datagram is read before the event loop runs.
     if (!this.reading) pauseReading(socket);
-    this.receivers.set(bind.key, socket);
+    this.receivers.set(index, socket);
   }
 
   read(): void {
@@ -74,6 +88,12 @@ export class DatagramHandler implements FlowOwner {
     for (const socket of this.receivers.values()) pauseReading(socket);
   }
 
+  /** The next generation took the flow. */
+  handedOver(flow: Flow): void {
+    flow.handedOver();
+    this.moved.set(flow.key, flow);
+  }
+
   /** The live flows, to hand over to the next generation. */
   live(): Flow[] {
     return [...this.flows.values()];
@@ -85,7 +105,8 @@ export class DatagramHandler implements FlowOwner {
    * a new flow).
    */
   adopt(e: FlowEnvelope, fd: number): Flow | string {
-    const socket = this.receivers.get(e.bind);
+    const index = this.config.bind.findIndex((b) => b.key === e.bind);
+    const socket = this.receivers.get(index);
     if (socket === undefined) return 'the frontend no longer has its bind';
     const server = this.backend.servers.find((s) => s.name === e.server.name);
     if (server === undefined) return `backend ${this.backend.name} no longer has server ${e.server.name}`;
@@ -98,6 +119,20 @@ export class DatagramHandler implements FlowOwner {
     this.counters.flows++;
     this.backend.current++;
     return flow;
+  }
+
+  /** A datagram another thread read for a flow this thread owns: handled as if read here. */
+  fromThread(d: Redispatched): void {
+    const socket = this.receivers.get(d.bind);
+    if (this.closed || socket === undefined) return this.undelivered();
+    this.counters.fromThreads++;
+    const client = { address: d.client.address, port: d.client.port, family: d.client.family === 6 ? 'IPv6' : 'IPv4', size: d.data.length } as const;
+    this.own(this.config.bind[d.bind], d.key, socket, Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength), client);
+  }
+
+  /** A redispatched datagram lost on its way to or at its owner. */
+  undelivered(): void {
+    this.counters.redispatchDropped++;
   }
 
   reply(flow: Flow, data: Buffer): void {
@@ -121,28 +156,41 @@ export class DatagramHandler implements FlowOwner {
 
   /** Ends every flow and stops reading: the master's socket lives on for the next generation. */
   close(): void {
-    for (const flow of [...this.sockets.keys()]) flow.close();
+    this.closed = true;
+    for (const flow of [...this.sockets.keys(), ...this.moved.values()]) flow.close();
+    this.moved.clear();
     for (const socket of this.receivers.values()) socket.close();
     this.receivers.clear();
   }
 
-  private fromClient(bind: BindConfig, socket: Socket, data: Buffer, client: RemoteInfo): void {
+  private fromClient(bind: BindConfig, index: number, data: Buffer, client: RemoteInfo): void {
     this.counters.in++;
     const key = flowKey(this.config, bind, data, client);
     if (key === undefined) return void this.counters.malformed++;
+    // A datagram that stands alone has no owner: the thread that read it handles it.
+    const owner = key === ALONE ? undefined : this.peers.ownerOf(key);
+    if (owner === undefined) return this.own(bind, key, this.receivers.get(index)!, data, client);
+    this.counters.redispatched++;
+    const family = client.family === 'IPv6' ? 6 : 4;
+    const sent = this.peers.send(owner, { frontend: this.index, bind: index, client: { family, address: client.address, port: client.port }, key, data });
+    if (!sent) this.undelivered();
+  }
+
+  /** A datagram of a flow this thread owns, read here or by another thread: `socket` is this thread's own dup of its bind. */
+  private own(bind: BindConfig, key: string, socket: Socket, data: Buffer, client: RemoteInfo): void {
     // The table never holds ALONE: such a datagram always makes a new flow.
-    const flow = this.flows.get(key) ?? this.newFlow(bind, key, socket, client);
+    const flow = this.flows.get(key) ?? this.moved.get(key) ?? this.newFlow(bind, key, socket, client);
     if (flow === undefined) return;
     flow.client = client;
     flow.forward(data);
   }
 
   /**
-   * A flow past maxFlows (flows that stand alone count too), past maxFlowRate, or with no usable
-   * server, is not created: the datagram is dropped and counted.
+   * A flow past this thread's share of maxFlows (flows that stand alone count too), past its share
+   * of maxFlowRate, or with no usable server, is not created: the datagram is dropped and counted.
    */
   private newFlow(bind: BindConfig, key: string, socket: Socket, client: RemoteInfo): Flow | undefined {
-    if (this.sockets.size >= this.config.maxFlows) return void this.dropped();
+    if (this.sockets.size >= this.maxFlows) return void this.dropped();
     if (this.rate !== undefined && !this.rate.take()) return void this.counters.rateLimited++;
     const server = this.backend.pick(new Set(), { client: client.address });
     if (server === undefined) return void this.dropped();

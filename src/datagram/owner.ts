@@ -38,21 +38,3 @@ export class FlowOwners {
     return best;
   }
 }
-
-/**
- * Which thread reads a UDP receiver. Until datagrams can be redispatched to the thread that owns
- * their flow, one thread of the generation reads each UDP socket, so that every datagram of a flow
- * meets the same flow table: thread 0 of group 0. The master sends UDP sockets to it alone.
- */
-export function ownsDatagrams(id: ThreadId): boolean {
-  return id.group === 0 && id.thread === 0;
-}
-
-/**
- * The thread of a new generation that adopts a flow handed over on reload: the one that will read
- * its datagrams. Today that is the single reader; once every thread reads and owns the flows that
- * `owners` gives it, this becomes `owners.threads[owners.ownerOf(key)]`.
- */
-export function adoptingThread(owners: FlowOwners, _key: string): ThreadId {
-  return owners.threads.find(ownsDatagrams)!;
-}
