@@ -18,6 +18,15 @@ export interface FrontendSnapshot {
   total: number;
   /** UDP frontends only, from the thread that reads their sockets. */
   datagrams?: DatagramCounters;
+  /** Frontends with TLS binds only. */
+  tls?: TlsCounters;
+}
+
+export interface TlsCounters {
+  /** Handshakes completed. */
+  handshakes: number;
+  /** Handshakes that failed: bad client bytes, no common protocol, a timeout, a close. */
+  failures: number;
 }
 
 export interface ServerSnapshot {

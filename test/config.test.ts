@@ -203,7 +203,7 @@ test('validate: every default is applied', () => {
   assert.is(web.mode, 'tcp');
   assert.is(web.maxconn, 20000);
   assert.is(web.backlog, 1024);
-  assert.equal(web.timeout, { client: 30_000, flow: 30_000 });
+  assert.equal(web.timeout, { client: 30_000, flow: 30_000, handshake: 10_000 });
   const app = config.backends.app;
   assert.equal(
     { balance: app.balance, retries: app.retries, redispatch: app.redispatch, timeout: app.timeout },
@@ -262,7 +262,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         mode: 'tcp',
         maxconn: 10000,
         backlog: 1024,
-        timeout: { client: 30_000, flow: 30_000 },
+        timeout: { client: 30_000, flow: 30_000, handshake: 10_000 },
         maxFlows: 10000,
         flowKey: 'address',
         quicDcidLength: 8,
