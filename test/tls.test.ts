@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
@@ -7,11 +7,13 @@ import { connect, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
+import { selectMux } from '../src/mux';
 import { ServerNames } from '../src/tls/sni';
 import { TestCa } from './helpers/certs';
 import { oneFrontend, serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { echoServer, freePort, listen, type TestServer } from './helpers/net';
+import { NOT_ROOT } from './helpers/nobody';
 
 // One CA and its certificates for the whole file: a directory with a default certificate, a wildcard
 // and a certificate whose key sits beside it, plus broken files for the failure cases.
@@ -80,6 +82,12 @@ test('SNI names pick the certificate: exact names, a wildcard for one label, the
   assert.is(names.pick('x.y.b.test'), 'default', 'a wildcard covers one label only');
   assert.is(names.pick('other.test'), 'default');
   assert.is(names.pick(undefined), 'default');
+});
+
+test('the mux follows the mode and ALPN, and tcp mode passes through whatever protocol was agreed', () => {
+  assert.is(selectMux('tcp').name, 'pt');
+  assert.is(selectMux('tcp', 'h2').name, 'pt');
+  assert.is(selectMux('tcp', 'http/1.1').name, 'pt');
 });
 
 test('TLS termination: the certificate follows SNI (default without a match), bytes reach a plain backend and come back', async () => {
@@ -234,6 +242,35 @@ test('a reload with a broken certificate is refused, and the running generation 
     await fresh.echo('new connections too');
     open.socket.end();
     fresh.socket.end();
+  } finally {
+    await ferry.stop();
+    await echo.close();
+    rmSync(dir, { recursive: true });
+  }
+});
+
+const rootTest = NOT_ROOT === undefined ? test : test.skip;
+
+rootTest('the master reads keys only root can read; workers run as nobody (in worker threads too) and serve TLS; no key in logs or show', async () => {
+  const echo = await echoServer();
+  const port = await freePort();
+  const dir = tmpPath('tls-root-only');
+  mkdirSync(dir, { mode: 0o700 });
+  writeFileSync(join(dir, 'site.pem'), alpha.pem, { mode: 0o600 });
+  chmodSync(dir, 0o700);
+  const config = { ...tlsConfig(port, echo, { certs: dir }), global: { groups: 1, threads: 2, user: 'nobody', group: 'nogroup' } };
+  const ferry = await startFerry(config);
+  try {
+    assert.ok(ferry.logs.some((l) => l.msg === 'privileges dropped'));
+    for (let i = 0; i < 4; i++) {
+      const c = await tlsClient(port, { servername: 'alpha.test' });
+      assert.is(c.served, 'alpha');
+      await c.echo(`as nobody ${i}`);
+      c.socket.end();
+    }
+    const shown = await Promise.all(['show info', 'show stat', 'show listeners', 'show sess'].map((c) => sendCommand(ferry.control, c)));
+    for (const reply of shown) assert.not.match(JSON.stringify(reply), /PRIVATE KEY|BEGIN CERTIFICATE/);
+    assert.not.match(ferry.stdout + ferry.stderr, /PRIVATE KEY|BEGIN CERTIFICATE/);
   } finally {
     await ferry.stop();
     await echo.close();
