@@ -323,4 +323,15 @@ test('ferry check refuses certificates it cannot use, naming the file and what t
   rmSync(bad, { recursive: true });
 });
 
+test('the example etc/ferry-tls.json is valid but for its certificate files, which this host lacks', async () => {
+  const { code, stderr } = await runCli(['check', '-c', join(__dirname, '..', '..', 'etc', 'ferry-tls.json'), '--no-bind']);
+  assert.is(code, 1);
+  const problems = stderr.split('\n').filter((l) => l.startsWith('  - '));
+  assert.equal(problems, [
+    '  - frontends.web.bind[1].tls.certs: "/etc/ferry/certs" does not exist; give a certificate directory or file that does',
+    '  - frontends.api.bind[0].tls.certs: "/etc/ferry/certs/00-default.pem" does not exist; give a certificate directory or file that does',
+    '  - frontends.api.bind[0].tls.certs: "/etc/ferry/api/api.crt" does not exist; give a certificate directory or file that does',
+  ]);
+});
+
 test.run();
