@@ -70,7 +70,7 @@ async function until(condition: () => boolean, what: () => string, timeoutMs = 5
 }
 
 function tlsConfig(port: number, backend: TestServer, tls: object, frontend: object = {}): object {
-  return oneFrontend([{ address: `127.0.0.1:${port}`, tls }] as unknown as string[], { servers: serversAt(['s1', backend.port]) }, { global: { hardStopAfter: '20s' }, frontend });
+  return oneFrontend([{ address: `127.0.0.1:${port}`, tls }], { servers: serversAt(['s1', backend.port]) }, { global: { hardStopAfter: '20s' }, frontend });
 }
 
 test('SNI names pick the certificate: exact names, a wildcard for one label, the first certificate otherwise', () => {
@@ -280,7 +280,7 @@ rootTest('the master reads keys only root can read; workers run as nobody (in wo
 
 /** `ferry check --no-bind` on a frontend whose bind has `tls`; its problems. */
 async function checkTls(tls: object, address = '127.0.0.1:8443', mode?: string): Promise<{ code: number | null; stderr: string }> {
-  const config = oneFrontend([{ address, tls }] as unknown as string[], { servers: serversAt(['s1', 9000]) }, { frontend: mode === undefined ? {} : { mode } });
+  const config = oneFrontend([{ address, tls }], { servers: serversAt(['s1', 9000]) }, { frontend: mode === undefined ? {} : { mode } });
   return runCli(['check', '--no-bind', '-c', writeConfig(config)]);
 }
 

@@ -23,7 +23,7 @@ export class Handshake {
   private readonly onClose = (): void => this.fail('C', 'the client closed the connection during the handshake');
 
   constructor(
-    readonly conn: Connection,
+    conn: Connection,
     terminator: TlsTerminator,
     timeoutMs: number,
     private readonly done: (failure?: HandshakeFailure) => void,
