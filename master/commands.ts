@@ -156,7 +156,7 @@ export class Commands {
         rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
-    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...missing], data: totals };
+    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...missing], data: totals };
   }
 
   private async showSess(scope: Scope): Promise<Reply> {
@@ -256,6 +256,13 @@ function uptime(ms: number): string {
   const m = Math.floor(s / 60);
   s -= m * 60;
   return `${d > 0 ? `${d}d` : ''}${d + h > 0 ? `${h}h` : ''}${d + h + m > 0 ? `${m}m` : ''}${s}s`;
+}
+
+/** TLS handshakes of frontends with TLS binds, below the main table; nothing without them. */
+function tlsTable(frontends: readonly FrontendSnapshot[]): string[] {
+  const tls = frontends.filter((f) => f.tls !== undefined);
+  if (tls.length === 0) return [];
+  return ['', ...table([['tls frontend', 'handshakes', 'failures'], ...tls.map((f) => [f.name, String(f.tls!.handshakes), String(f.tls!.failures)])])];
 }
 
 /** UDP frontends' flows and datagrams, below the main table; nothing without UDP frontends. */

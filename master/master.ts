@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
+import { loadCertificates } from '../src/tls/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log';
 import { cannotRunAs } from '../src/privileges';
@@ -236,6 +237,9 @@ export class Master {
       if (!(err instanceof ConfigError)) throw err;
       return this.reloadFailed('invalid configuration', err.problems);
     }
+    const certified = loadCertificates(config);
+    if (certified.config === undefined) return this.reloadFailed('certificates cannot be used', certified.problems);
+    config = certified.config;
     const refused = cannotRunAs(config.global.runAs);
     if (refused !== undefined) return this.reloadFailed('cannot run the workers', [refused]);
     const unresolved = await this.addresses.resolve(config);

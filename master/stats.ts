@@ -24,7 +24,7 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t) });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
@@ -38,6 +38,11 @@ function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot, t: ThreadSnapsh
   addDatagrams(datagrams, f.datagrams);
   const threads = [...(sum.threads ?? []), { generation: t.generation, group: t.group, thread: t.thread, ...f.datagrams }];
   return { datagrams, threads };
+}
+
+function tlsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapshot, 'tls'> {
+  if (f.tls === undefined) return sum.tls === undefined ? {} : { tls: sum.tls };
+  return { tls: { handshakes: (sum.tls?.handshakes ?? 0) + f.tls.handshakes, failures: (sum.tls?.failures ?? 0) + f.tls.failures } };
 }
 
 /** What the master's checks found, beside each server's counters. */

@@ -12,6 +12,7 @@ import { defaultMasterSocket } from './control-path';
 import { createLogger } from './log';
 import { version } from './version';
 import { cannotRunAs } from './privileges';
+import { loadCertificates } from './tls/load';
 
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
@@ -54,11 +55,21 @@ function load(source: LoadOptions): Config | undefined {
     return loadConfig(source);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const n = err.problems.length;
-    process.stderr.write(`ferry: configuration ${file === undefined ? '(embedded)' : `"${file}"`} has ${n} problem${n === 1 ? '' : 's'}:\n`);
-    for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
-    return undefined;
+    return reportProblems(file, err.problems);
   }
+}
+
+/** The master reads the TLS certificates, as the user it starts as, before any worker drops privileges. */
+function withCertificates(config: Config, file: string | undefined): Config | undefined {
+  const loaded = loadCertificates(config);
+  return loaded.config ?? reportProblems(file, loaded.problems);
+}
+
+function reportProblems(file: string | undefined, problems: string[]): undefined {
+  const n = problems.length;
+  process.stderr.write(`ferry: configuration ${file === undefined ? '(embedded)' : `"${file}"`} has ${n} problem${n === 1 ? '' : 's'}:\n`);
+  for (const p of problems) process.stderr.write(`  - ${p}\n`);
+  return undefined;
 }
 
 async function check(config: Config, file: string | undefined, bind: boolean): Promise<number> {
@@ -153,7 +164,8 @@ async function main(argv: string[]): Promise<number> {
   // --log-format is a shorthand for the --set that takes the format to the workers with the configuration.
   const overrides = [...(values.set ?? []), ...(format === undefined ? [] : [`global.log.format=${format}`])];
   const source = { file: values.config, overrides, env: process.env };
-  const config = load(source);
+  const loaded = load(source);
+  const config = loaded && withCertificates(loaded, values.config);
   if (config === undefined) return 1;
   if (command === 'check') return check(config, values.config, !values['no-bind']);
   // Reloads read the configuration again from the same file, environment and --set options.

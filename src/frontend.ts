@@ -1,5 +1,6 @@
 import type { FrontendConfig } from './config/types';
 import type { Listener } from './listener';
+import type { TlsCounters } from './snapshot';
 
 /** A frontend as one thread runs it: its listeners, its share of maxconn, its live session count. */
 export class Frontend {
@@ -7,12 +8,16 @@ export class Frontend {
   /** Sessions accepted by this thread (not those taken over from an older generation). */
   accepted = 0;
   readonly listeners: Listener[] = [];
+  /** TLS handshakes completed and failed on this thread; only for a frontend with TLS binds. */
+  readonly tls: TlsCounters | undefined;
 
   constructor(
     readonly config: FrontendConfig,
     /** This thread's share of the frontend's maxconn. */
     readonly maxconn: number,
-  ) {}
+  ) {
+    if (config.bind.some((b) => b.tls !== undefined)) this.tls = { handshakes: 0, failures: 0 };
+  }
 
   get name(): string {
     return this.config.name;

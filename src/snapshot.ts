@@ -20,6 +20,15 @@ export interface FrontendSnapshot {
   datagrams?: DatagramCounters;
   /** UDP frontends in the master's sums only: each thread's counters. */
   threads?: ThreadDatagrams[];
+  /** Frontends with TLS binds only. */
+  tls?: TlsCounters;
+}
+
+export interface TlsCounters {
+  /** Handshakes completed. */
+  handshakes: number;
+  /** Handshakes that failed: bad client bytes, no common protocol, a timeout, a close. */
+  failures: number;
 }
 
 /** One thread's counters of a UDP frontend, where `show stat` breaks them down. */

@@ -178,12 +178,13 @@ export class Stream implements ConnectSink, Waiter {
    * Takes the stream off its sockets at a quiet point, for the next generation: reading stops on
    * both sides, the bytes read but not yet forwarded are collected, and what was written is flushed
    * to the kernel. Resolves with undefined for a stream that cannot move (a built-in service, a
-   * half-closed or failed connection); it then simply goes on here.
+   * half-closed or failed connection, a TLS connection, whose state lives in this process); it then
+   * simply goes on here.
    */
   async detach(generation: number): Promise<Detached | undefined> {
     const client = this.conn.ctrl;
     const server = this.server;
-    if (this.done || !movable(client) || this.serverName.startsWith('<')) return undefined;
+    if (this.done || this.conn.xprt !== 'raw' || !movable(client) || this.serverName.startsWith('<')) return undefined;
     if (this.transferring && (server === undefined || !movable(server))) return undefined;
     const connecting = !this.transferring;
     // From here the sockets belong to the hand-over: no timer may close them while they travel, and
@@ -319,6 +320,7 @@ export class Stream implements ConnectSink, Waiter {
         totalMs: now - origin.acceptedAt,
         retries: this.retries,
         termination: this.termination,
+        ...(conn.tls !== undefined && { tls: conn.tls }),
         ...(origin.generations.length > 0 ? { migrated: true, generations: [...origin.generations, ctx.service.generation] } : {}),
       },
       'session',

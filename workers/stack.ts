@@ -17,6 +17,8 @@ import type { Logger } from '../src/log';
 import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
 import { shareOf } from '../src/share';
+import { Handshake } from '../src/tls/handshake';
+import { TlsTerminator } from '../src/tls/terminator';
 import type { ServiceContext } from '../src/services';
 import type { ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/snapshot';
@@ -37,6 +39,8 @@ export class ThreadStack {
   /** UDP frontends' handlers, by frontend name. */
   private readonly datagrams = new Map<string, DatagramHandler>();
   private readonly streams = new Set<Stream>();
+  /** TLS connections accepted whose handshake is under way: sessions already, not streams yet. */
+  private readonly handshakes = new Set<Handshake>();
   private readonly contexts = new Map<Frontend, StreamContext>();
   private readonly maxconn: number;
   private sessions = 0;
@@ -77,7 +81,10 @@ export class ThreadStack {
       const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
       this.contexts.set(frontend, ctx);
       for (const bind of fc.bind) {
-        const receiver = new Receiver(bind, fc.backlog, (s) => this.accept(frontend, ctx, s), (err) => this.receiverFailed(bind.text, err));
+        // A bind without TLS accepts exactly as before: the choice is made once, here.
+        const tls = bind.tls === undefined ? undefined : new TlsTerminator(bind.text, bind.tls);
+        const accept = tls === undefined ? (s: Socket) => this.accept(frontend, ctx, s) : (s: Socket) => this.acceptTls(frontend, ctx, tls, s);
+        const receiver = new Receiver(bind, fc.backlog, accept, (err) => this.receiverFailed(bind.text, err));
         const listener = new Listener(receiver, (rid) => this.up({ type: 'rearm', id: rid }));
         frontend.listeners.push(listener);
         this.listeners.set(bind.key, listener);
@@ -134,6 +141,7 @@ export class ThreadStack {
       case 'kill':
         this.killed = true;
         this.closeDatagrams();
+        for (const handshake of this.handshakes) handshake.abort();
         for (const stream of this.streams) stream.terminate('K');
         break;
       case 'servers':
@@ -212,7 +220,7 @@ export class ThreadStack {
   /** A UDP frontend counts flows where a TCP one counts sessions. */
   private frontendSnapshot(f: Frontend): FrontendSnapshot {
     const handler = this.datagrams.get(f.name);
-    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted };
+    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }) };
     const c = handler.counters;
     return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
   }
@@ -362,15 +370,42 @@ export class ThreadStack {
   }
 
   private accept(frontend: Frontend, ctx: StreamContext, socket: Socket): void {
+    this.admit(frontend);
+    selectMux(frontend.config.mode).attach(new Connection(socket, 'raw'), ctx);
+  }
+
+  /**
+   * A TLS connection counts as a session from its accept on; its mux is chosen once the handshake
+   * has settled ALPN. A failed handshake ends it with one log line.
+   */
+  private acceptTls(frontend: Frontend, ctx: StreamContext, tls: TlsTerminator, socket: Socket): void {
+    this.admit(frontend);
+    const conn = new Connection(socket, 'tls');
+    const counters = frontend.tls!;
+    const handshake = new Handshake(conn, tls, frontend.config.timeout.handshake, (failure) => {
+      this.handshakes.delete(handshake);
+      if (failure === undefined) {
+        counters.handshakes++;
+        return void selectMux(frontend.config.mode, conn.alpn).attach(conn, ctx);
+      }
+      counters.failures++;
+      const { termination, reason } = failure;
+      this.log.warn({ client: conn.client, frontend: frontend.name, bind: tls.bind, termination, reason, totalMs: Date.now() - conn.acceptedAt }, 'tls handshake failed');
+      this.release(frontend);
+    });
+    this.handshakes.add(handshake);
+  }
+
+  private admit(frontend: Frontend): void {
     frontend.accepted++;
     frontend.sessions++;
     this.sessions++;
     this.applyLimits();
-    selectMux(frontend.config.mode).attach(new Connection(socket, 'raw'), ctx);
   }
 
-  private release(frontend: Frontend, stream: Stream): void {
-    this.streams.delete(stream);
+  /** A session ended: a stream, or a TLS connection whose handshake failed. */
+  private release(frontend: Frontend, stream?: Stream): void {
+    if (stream !== undefined) this.streams.delete(stream);
     frontend.sessions--;
     this.sessions--;
     this.applyLimits();

@@ -4,13 +4,15 @@
 import { bindKey, parseBindAddress } from './address';
 import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';
 import { ACCESS_KEYS, accessOf, checkAccessOptions } from './socket-access';
-import type { BindAddress, BindConfig } from './types';
+import { checkTlsOption, tlsOf } from './tls';
+import type { BindAddress, BindConfig, TlsConfig } from './types';
 
 export interface ParsedBind {
   /** Where the entry sits below the "bind" key: [] for a lone string, [i] for a list entry. */
   at: PathSegment[];
   text: string;
   address: BindAddress;
+  tls?: TlsConfig;
 }
 
 export interface BindList {
@@ -18,7 +20,7 @@ export interface BindList {
   problems: Problem[];
 }
 
-const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only'] as const;
+const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only', 'tls'] as const;
 const ADDRESS_EXAMPLE = 'a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock"';
 
 export function parseBindList(value: unknown): BindList {
@@ -37,7 +39,7 @@ export function toBindConfig(bind: ParsedBind, frontend: string): BindConfig {
   const key = bindKey(bind.address);
   const ephemeral = (bind.address.kind === 'tcp' || bind.address.kind === 'udp') && bind.address.port === 0;
   const index = bind.at.length > 0 ? bind.at[0] : 0;
-  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address };
+  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address, ...(bind.tls && { tls: bind.tls }) };
 }
 
 interface EntryResult {
@@ -96,7 +98,7 @@ function applyOptions(bind: ParsedBind, entry: Record<string, unknown>, at: Path
   const problems = checkOptionTypes(entry, at);
   problems.push(...checkOptionsFit(bind, entry, at));
   if (problems.length > 0) return { problems };
-  return { bind: { ...bind, address: withOptions(bind.address, entry) }, problems };
+  return { bind: { ...bind, address: withOptions(bind.address, entry), ...(entry.tls !== undefined && { tls: tlsOf(entry.tls as Record<string, unknown>) }) }, problems };
 }
 
 function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
@@ -113,6 +115,7 @@ function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: P
       problem([...at, 'v6only'], `"v6only" applies only to IPv6 binds such as ":::8080", and ${JSON.stringify(text)} is not one`),
     );
   }
+  if (entry.tls !== undefined) problems.push(...checkTlsOption(entry.tls, address, text, at));
   return problems;
 }
 

@@ -53,7 +53,7 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     mode: raw.mode,
     maxconn: raw.maxconn ?? global.maxconn,
     backlog: raw.backlog,
-    timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow) },
+    timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow), handshake: ms(raw.timeout.handshake) },
     maxFlows: raw.maxFlows,
     ...(raw.maxFlowRate !== undefined && { maxFlowRate: raw.maxFlowRate }),
     flowKey: raw.flowKey ?? 'address',

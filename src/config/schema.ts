@@ -73,7 +73,7 @@ const frontendSchema = section(
       mode: oneOf(MODES, 'tcp'),
       maxconn: integer(1, MAX_MAXCONN),
       backlog: integer(1, 65535, 1024),
-      timeout: optionalSection({ client: duration('30s'), flow: duration('30s') }),
+      timeout: optionalSection({ client: duration('30s'), flow: duration('30s'), handshake: duration('10s') }),
       maxFlows: integer(1, MAX_MAXCONN, 10000),
       maxFlowRate: integer(1, MAX_MAXCONN),
       // No defaults for these two: udp-options.ts refuses them where they mean nothing, normalize.ts fills them in.

@@ -62,6 +62,31 @@ export interface BindConfig {
   /** Identity of the receiver: two binds with the same key are the same socket. */
   key: string;
   address: BindAddress;
+  /** TLS termination on this bind (TCP binds only). */
+  tls?: TlsConfig;
+}
+
+export interface TlsConfig {
+  /** Certificate files and directories as configured, made absolute against the directory ferry starts in. */
+  certs: string[];
+  /** Protocols offered in ALPN, in order of preference; empty: no ALPN. */
+  alpn: string[];
+  /**
+   * The certificates the master read from `certs` (src/tls/load.ts), the default first; empty until
+   * it did. Holds private keys: never log it, never show it.
+   */
+  certificates: Certificate[];
+}
+
+/** One certificate chain and its private key, as PEM text, with the names SNI picks it by. */
+export interface Certificate {
+  /** Where the chain and the key came from, for messages. */
+  file: string;
+  keyFile: string;
+  cert: string;
+  key: string;
+  /** DNS names in lower case, "*.example.com" for a wildcard; the subject's CN when it has no DNS subjectAltName. */
+  names: string[];
 }
 
 export type Mode = 'tcp' | 'udp';
@@ -75,8 +100,11 @@ export interface FrontendConfig {
   mode: Mode;
   maxconn: number;
   backlog: number;
-  /** `flow`: how long a UDP flow lives without a datagram either way. */
-  timeout: { client: number; flow: number };
+  /**
+   * `flow`: how long a UDP flow lives without a datagram either way. `handshake`: how long a TLS
+   * handshake may take in all (a deadline, where `client` is an inactivity timer).
+   */
+  timeout: { client: number; flow: number; handshake: number };
   /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
   maxFlows: number;
   /** New UDP flows per second, over the whole service (each thread enforces its share); absent: no limit. */

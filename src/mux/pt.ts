@@ -1,7 +1,10 @@
 import { Stream } from '../stream';
 import { registerMux } from './registry';
 
-/** Pass-through: the whole connection is one stream, bytes relayed untouched (TCP mode). */
+/**
+ * Pass-through: the whole connection is one stream, bytes relayed untouched (TCP mode). It serves
+ * connections without ALPN, and through selectMux's fallback any protocol a TLS client agreed on.
+ */
 registerMux({
   name: 'pt',
   mode: 'tcp',

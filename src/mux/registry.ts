@@ -28,8 +28,12 @@ export function registerMux(mux: MuxFactory): void {
   registry.push(mux);
 }
 
+/**
+ * The mux registered for (mode, ALPN); when none registered the negotiated protocol, the mode's
+ * mux for '' (so `pt` relays whatever a TLS client agreed on in tcp mode).
+ */
 export function selectMux(mode: Mode, alpn = ''): MuxFactory {
-  const mux = registry.find((m) => m.mode === mode && m.alpn.includes(alpn));
+  const mux = registry.find((m) => m.mode === mode && m.alpn.includes(alpn)) ?? registry.find((m) => m.mode === mode && m.alpn.includes(''));
   if (mux === undefined) throw new Error(`no mux serves mode ${mode} with ALPN "${alpn}"`);
   return mux;
 }
