@@ -225,11 +225,14 @@ test('backup servers serve only while no normal server is usable', async () => {
     assert.ok((await sendCommand(ferry.control, 'disable server app/b')).ok);
     await a.close();
     await ferry.waitLog(stateChange('a', 'DOWN'));
+    await serverUntil(ferry, 'a', (s) => s.state === 'DOWN', 'a DOWN in the workers');
     assert.equal(await tally(port, 4), { spare: 4 });
     assert.match((await runCli(['ctl', '-s', ferry.control, 'show', 'stat'])).stdout, /server\s+app\/spare\s+UP \(backup\)/);
 
     a = await namedServer('a', { port: a.port });
     await ferry.waitLog(stateChange('a', 'UP'));
+    // The master logs the change before its push reaches the workers: wait until they have it.
+    await serverUntil(ferry, 'a', (s) => s.state === 'UP', 'a UP in the workers');
     assert.equal(await tally(port, 4), { a: 4 });
   } finally {
     await ferry.stop();
