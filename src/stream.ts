@@ -8,6 +8,8 @@ import type { Logger } from './log';
 import type { Waiter } from './queue';
 import type { Server } from './server';
 import type { ServiceContext } from './services';
+import type { Session } from './session';
+import { Slot } from './slot';
 import type { SessionSnapshot } from './snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from './termination';
 
@@ -17,9 +19,9 @@ export interface StreamContext {
   readonly backend: Backend;
   readonly log: Logger;
   readonly service: ServiceContext;
-  began(stream: Stream): void;
-  /** Called once when the stream has ended, whatever the reason. */
-  ended(stream: Stream): void;
+  began(session: Session): void;
+  /** Called once when the session has ended, whatever the reason. */
+  ended(session: Session): void;
 }
 
 /** A session's history when it comes from an older generation. */
@@ -45,18 +47,10 @@ type RawHandle = { readStop(): number };
  * ended, and one access-log line. A stream can be detached at a quiet point and carried on by the
  * next generation, which then writes the only log line.
  */
-export class Stream implements ConnectSink, Waiter {
+export class Stream implements ConnectSink, Waiter, Session {
   private server: Socket | undefined;
   private serverName = '-';
-  /** The server it holds a slot on (counted in its `active`). */
-  private assigned: Server | undefined;
-  /**
-   * When it began to wait for a slot (in this generation or an older one); 0: it is not waiting. It
-   * waits in the backend queue, or on its way from there to the next generation.
-   */
-  private queuedAt = 0;
-  /** Time it spent waiting before its current wait. */
-  private waitedMs: number;
+  private readonly slot: Slot;
   private connectedAt: number;
   private retries: number;
   private transferring = false;
@@ -73,7 +67,7 @@ export class Stream implements ConnectSink, Waiter {
     const client = conn.ctrl;
     this.origin = origin ?? { acceptedAt: conn.acceptedAt, connectedAt: 0, bytesIn: 0, bytesOut: 0, retries: 0, generations: NO_GENERATIONS };
     this.connectedAt = this.origin.connectedAt;
-    this.waitedMs = this.origin.queueMs ?? 0;
+    this.slot = new Slot(ctx.backend, this, this.origin.queueMs ?? 0);
     this.retries = this.origin.retries;
     ctx.began(this);
     client.setTimeout(ctx.frontend.clientTimeout);
@@ -91,7 +85,7 @@ export class Stream implements ConnectSink, Waiter {
 
   /** It waits for a server slot, in the backend queue or on its way from there to the next generation. */
   get waiting(): boolean {
-    return this.queuedAt !== 0;
+    return this.slot.waiting;
   }
 
   /** What `show sess` tells of this session. */
@@ -124,11 +118,7 @@ export class Stream implements ConnectSink, Waiter {
 
   /** The backend gave it a slot on `server`: connect there. */
   served(server: Server): void {
-    if (this.waiting) {
-      this.waitedMs += Date.now() - this.queuedAt;
-      this.queuedAt = 0;
-    }
-    this.hold(server);
+    this.slot.hold(server);
     connectToServer(this.ctx.backend, server, this.pickContext, this);
   }
 
@@ -138,7 +128,7 @@ export class Stream implements ConnectSink, Waiter {
   }
 
   attempting(server: Server, socket: Socket): void {
-    this.hold(server);
+    this.slot.hold(server);
     this.server = socket;
     this.serverName = server.name;
   }
@@ -154,7 +144,7 @@ export class Stream implements ConnectSink, Waiter {
   adoptTunnel(socket: Socket, serverName: string, server: Server | undefined, toServer: Buffer, toClient: Buffer): void {
     this.serverName = serverName;
     // The tunnel is already open: it takes its slot even past maxconn.
-    if (server !== undefined) this.hold(server);
+    if (server !== undefined) this.slot.hold(server);
     if (toServer.length > 0) socket.write(toServer);
     if (toClient.length > 0) this.conn.ctrl.write(toClient);
     this.tunnel(socket);
@@ -190,7 +180,7 @@ export class Stream implements ConnectSink, Waiter {
     // a queued session takes no slot here any more (the next generation queues it again).
     client.setTimeout(0);
     server?.setTimeout(0);
-    if (this.waiting) this.ctx.backend.queue.remove(this);
+    this.slot.leaveQueue();
     const toServer = stopReading(client, server);
     const toClient = server !== undefined && !connecting ? stopReading(server, client) : Buffer.alloc(0);
     if (connecting) {
@@ -212,8 +202,8 @@ export class Stream implements ConnectSink, Waiter {
       client: this.conn.client,
       acceptedAt: this.origin.acceptedAt,
       connectedAt: this.connectedAt,
-      ...(this.waiting && { queuedAt: this.queuedAt }),
-      ...(this.waitedMs !== 0 && { queueMs: this.waitedMs }),
+      ...(this.waiting && { queuedAt: this.slot.queuedAt }),
+      ...(this.slot.waitedMs !== 0 && { queueMs: this.slot.waitedMs }),
       bytesIn: this.bytesIn(),
       bytesOut: this.bytesOut(),
       retries: this.retries,
@@ -248,33 +238,9 @@ export class Stream implements ConnectSink, Waiter {
 
   /** Takes the backend's next free slot, or waits in its queue for one, behind those who came first. */
   private requestSlot(): void {
-    const { backend } = this.ctx;
-    // A session that was waiting in an older generation keeps its place and its deadline.
-    this.queuedAt = this.origin.queuedAt ?? 0;
-    const server = backend.admit(this.pickContext);
-    if (server !== undefined) return this.served(server);
-    this.queuedAt ||= Date.now();
-    const { queue: timeout } = backend.config.timeout;
-    backend.queue.add(this, timeout === 0 ? undefined : this.queuedAt + timeout);
+    const server = this.slot.request(this.origin.queuedAt);
+    if (server !== undefined) this.served(server);
   }
-
-  /** Takes a slot on `server`, then gives back the one it held: a retry on the same server keeps its slot. */
-  private hold(server: Server): void {
-    if (this.assigned === server) return;
-    server.active++;
-    this.release();
-    this.assigned = server;
-  }
-
-  /** Gives its slot back, to the head of the queue if one waits. */
-  private release(): void {
-    const server = this.assigned;
-    if (server === undefined) return;
-    this.assigned = undefined;
-    server.active--;
-    this.ctx.backend.dispatch();
-  }
-
 
   private stage(): Stage {
     return this.transferring ? 'D' : this.waiting ? 'Q' : 'C';
@@ -289,8 +255,8 @@ export class Stream implements ConnectSink, Waiter {
     if (this.done) return;
     this.done = true;
     this.termination = termination;
-    if (this.waiting) this.ctx.backend.queue.remove(this);
-    this.release();
+    this.slot.leaveQueue();
+    this.slot.release();
     if (termination !== undefined) this.log();
     this.ctx.ended(this);
   }
@@ -314,7 +280,7 @@ export class Stream implements ConnectSink, Waiter {
         server: this.serverName,
         bytesIn: this.bytesIn(),
         bytesOut: this.bytesOut(),
-        queueMs: this.waitedMs + (this.waiting ? now - this.queuedAt : 0),
+        queueMs: this.slot.queueMs(now),
         connectMs: this.connectedAt === 0 ? -1 : this.connectedAt - origin.acceptedAt,
         totalMs: now - origin.acceptedAt,
         retries: this.retries,

@@ -18,7 +18,8 @@ import { shareOf } from '../src/share';
 import type { ServiceContext } from '../src/services';
 import type { ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/snapshot';
-import type { Detached, Stream, StreamContext } from '../src/stream';
+import type { Session } from '../src/session';
+import type { Detached, StreamContext } from '../src/stream';
 
 export type ThreadIdentity = ServiceContext;
 
@@ -34,7 +35,7 @@ export class ThreadStack {
   private readonly listeners = new Map<string, Listener>();
   /** UDP frontends' handlers, in the thread that reads UDP sockets (datagram/owner.ts), by frontend. */
   private readonly datagrams = new Map<string, DatagramHandler>();
-  private readonly streams = new Set<Stream>();
+  private readonly streams = new Set<Session>();
   private readonly contexts = new Map<Frontend, StreamContext>();
   private readonly maxconn: number;
   private sessions = 0;
@@ -217,7 +218,7 @@ export class ThreadStack {
   }
 
   /** Sends a detached stream's sockets to the next generation; resolves once they left, or failed to. */
-  private handOff(stream: Stream, detached: Detached | undefined): Promise<void> {
+  private handOff(stream: Session, detached: Detached | undefined): Promise<void> {
     if (detached === undefined) return Promise.resolve();
     const { envelope, client, server } = detached;
     const ref = this.nextRef++;
@@ -327,7 +328,7 @@ export class ThreadStack {
     selectMux(frontend.config.mode).attach(new Connection(socket, 'raw'), ctx);
   }
 
-  private release(frontend: Frontend, stream: Stream): void {
+  private release(frontend: Frontend, stream: Session): void {
     this.streams.delete(stream);
     frontend.sessions--;
     this.sessions--;
