@@ -1,4 +1,5 @@
 import type { FrontendConfig } from './config/types';
+import { DEFAULT_LIMITS, type HeadLimits } from './http/limits';
 import type { Listener } from './listener';
 
 /** A frontend as one thread runs it: its listeners, its share of maxconn, its live session count. */
@@ -7,12 +8,19 @@ export class Frontend {
   /** Sessions accepted by this thread (not those taken over from an older generation). */
   accepted = 0;
   readonly listeners: Listener[] = [];
+  /** HTTP requests this thread served (or refused) on the frontend. */
+  requests = 0;
+  /** How large a request head may be (HTTP mode). */
+  readonly limits: HeadLimits;
 
   constructor(
     readonly config: FrontendConfig,
     /** This thread's share of the frontend's maxconn. */
     readonly maxconn: number,
-  ) {}
+  ) {
+    const http = config.http;
+    this.limits = http === undefined ? DEFAULT_LIMITS : { maxLine: http.maxRequestLine, maxHead: http.maxHeaderSize };
+  }
 
   get name(): string {
     return this.config.name;

@@ -14,6 +14,8 @@ export interface Session {
   detach(generation: number): Promise<Detached | undefined>;
   /** The next generation holds its sockets now: close this side's copies, without a log line. */
   handedOver(): void;
+  /** Finishes what is under way, then closes (a stop without hand-over); absent: it simply runs to its end. */
+  stop?(): void;
   /** Ends it now. */
   terminate(who: Who): void;
 }

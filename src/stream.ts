@@ -3,6 +3,7 @@ import type { Backend } from './backend';
 import type { PickContext } from './balance';
 import { ConnFlag, type Connection } from './connection';
 import { connectToServer, type ConnectSink } from './connect';
+import type { Frontend } from './frontend';
 import type { Envelope } from './envelope';
 import type { Logger } from './log';
 import type { Waiter } from './queue';
@@ -15,7 +16,7 @@ import { NORMAL, type Stage, type Termination, type Who } from './termination';
 
 /** What a stream needs from the thread that runs it. */
 export interface StreamContext {
-  readonly frontend: { readonly name: string; readonly clientTimeout: number };
+  readonly frontend: Frontend;
   readonly backend: Backend;
   readonly log: Logger;
   readonly service: ServiceContext;
@@ -293,7 +294,7 @@ export class Stream implements ConnectSink, Waiter, Session {
 }
 
 /** Neither end has finished or failed: the socket can change owner at any byte. */
-function movable(socket: Socket): boolean {
+export function movable(socket: Socket): boolean {
   const state = (socket as unknown as { _readableState: { ended: boolean } })._readableState;
   return !socket.destroyed && !state.ended && !socket.writableEnded && (socket as unknown as { _handle: unknown })._handle != null;
 }
@@ -302,7 +303,7 @@ function movable(socket: Socket): boolean {
  * Stops `from` reading from the kernel and returns what it had read but not yet handed on. The
  * handle keeps claiming to read, so that draining the buffer does not start it again.
  */
-function stopReading(from: Socket, to: Socket | undefined): Buffer {
+export function stopReading(from: Socket, to: Socket | undefined): Buffer {
   if (to !== undefined) from.unpipe(to);
   from.pause();
   (rawHandle(from) as RawHandle).readStop();
@@ -311,7 +312,7 @@ function stopReading(from: Socket, to: Socket | undefined): Buffer {
   return Buffer.concat(chunks);
 }
 
-function flushed(socket: Socket): Promise<void> {
+export function flushed(socket: Socket): Promise<void> {
   if (socket.writableLength === 0) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
@@ -324,6 +325,6 @@ function flushed(socket: Socket): Promise<void> {
   });
 }
 
-function rawHandle(socket: Socket): object {
+export function rawHandle(socket: Socket): object {
   return (socket as unknown as { _handle: object })._handle;
 }

@@ -2,9 +2,10 @@
 // Who: '-' nobody (normal end), 'C' client abort or error, 'c' client timeout, 'S' server abort, error or
 // refusal, 's' server timeout (also the queue's), 'P' the proxy (no usable server), 'K' killed (hard stop).
 // Stage: 'Q' waiting in the backend queue for a server slot, 'C' waiting for the server connection,
-// 'D' data transfer, '-' normal end.
+// 'D' data transfer, '-' normal end. HTTP adds 'R' reading the request (head or body) and 'H' waiting for
+// the response head.
 export type Who = '-' | 'C' | 'c' | 'S' | 's' | 'P' | 'K';
-export type Stage = '-' | 'Q' | 'C' | 'D';
+export type Stage = '-' | 'Q' | 'C' | 'D' | 'R' | 'H';
 export type Termination = `${Who}${Stage}`;
 
 export const NORMAL: Termination = '--';

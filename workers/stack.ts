@@ -195,6 +195,7 @@ export class ThreadStack {
     this.migrating = migrate;
     if (migrate) this.handOffFlows();
     else this.closeDatagrams();
+    if (!migrate) for (const session of this.streams) session.stop?.();
     this.applyLimits();
     this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
     if (migrate) void this.migrate();
@@ -316,6 +317,7 @@ export class ThreadStack {
   private drainedYet(): void {
     if (!this.stopping || this.drained || this.sessions > 0 || [...this.datagrams.values()].some((h) => h.size > 0)) return;
     this.drained = true;
+    for (const backend of this.backends.values()) for (const server of backend.servers) server.pool.clear();
     if (this.handedOver > 0) this.log.info({ handedOver: this.handedOver }, 'sessions handed over to the next generation');
     this.up({ type: 'drained' });
   }

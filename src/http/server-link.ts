@@ -1,0 +1,65 @@
+import type { Socket } from 'node:net';
+import type { Server } from '../server';
+import type { Who } from '../termination';
+
+/** The HTTP stream that uses a server connection now. */
+export interface LinkUser {
+  serverData(data: Buffer): void;
+  /** The server closed its side, or the connection broke ('S'), or idled past timeout.server ('s'). */
+  serverEnded(who: Who): void;
+  /** The server took every byte written: the client may send more. */
+  serverDrained(): void;
+}
+
+/**
+ * One server connection of HTTP mode, used by one stream at a time and parked in its server's pool
+ * between them. Its socket's listeners are added once, for its whole life, and call whoever uses it
+ * now: no closure per request. Idle in the pool, any byte or close from the server ends it.
+ */
+export class ServerLink {
+  user: LinkUser | undefined;
+  /** Requests sent on it so far: more than one means it was reused. */
+  requests = 0;
+  /** Whether the pool holds it now. */
+  parked = false;
+  private closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly server: Server,
+  ) {
+    socket.on('data', (data: Buffer) => (this.user === undefined ? this.destroy() : this.user.serverData(data)));
+    socket.on('end', () => this.ended('S'));
+    socket.on('error', () => this.ended('S'));
+    socket.on('timeout', () => this.ended('s'));
+    socket.on('close', () => this.ended('S'));
+    socket.on('drain', () => this.user?.serverDrained());
+  }
+
+  get alive(): boolean {
+    return !this.closed && !this.socket.destroyed;
+  }
+
+  /** Gives it to `user` for one request, with `timeout` ms of server inactivity allowed. */
+  use(user: LinkUser, timeout: number): void {
+    this.user = user;
+    this.requests++;
+    this.socket.setTimeout(timeout);
+    this.socket.resume();
+  }
+
+  destroy(): void {
+    this.user = undefined;
+    this.closed = true;
+    this.socket.destroy();
+    if (this.parked) this.server.pool.remove(this);
+  }
+
+  private ended(who: Who): void {
+    const user = this.user;
+    if (user === undefined) return this.destroy();
+    this.user = undefined;
+    this.closed = true;
+    user.serverEnded(who);
+  }
+}
