@@ -156,7 +156,7 @@ export class Commands {
         rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
-    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...missing], data: totals };
+    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...httpTable(totals), ...missing], data: totals };
   }
 
   private async showSess(scope: Scope): Promise<Reply> {
@@ -256,6 +256,14 @@ function uptime(ms: number): string {
   const m = Math.floor(s / 60);
   s -= m * 60;
   return `${d > 0 ? `${d}d` : ''}${d + h > 0 ? `${h}h` : ''}${d + h + m > 0 ? `${m}m` : ''}${s}s`;
+}
+
+/** HTTP requests of frontends and backends, below the main table; nothing without HTTP traffic. */
+function httpTable(totals: { frontends: readonly FrontendSnapshot[]; backends: readonly { name: string; requests?: number }[] }): string[] {
+  const rows = [['http', 'name', 'requests']];
+  for (const f of totals.frontends) if (f.requests !== undefined) rows.push(['frontend', f.name, String(f.requests)]);
+  for (const b of totals.backends) if (b.requests !== undefined) rows.push(['backend', b.name, String(b.requests)]);
+  return rows.length === 1 ? [] : ['', ...table(rows)];
 }
 
 /** UDP frontends' flows and datagrams, below the main table; nothing without UDP frontends. */

@@ -18,6 +18,8 @@ export interface FrontendSnapshot {
   total: number;
   /** UDP frontends only, from the thread that reads their sockets. */
   datagrams?: DatagramCounters;
+  /** HTTP frontends only: requests read (those refused included). */
+  requests?: number;
 }
 
 export interface ServerSnapshot {
@@ -58,6 +60,8 @@ export interface BackendSnapshot {
   total: number;
   queue: QueueSnapshot;
   servers: ServerSnapshot[];
+  /** HTTP requests sent to the backend; absent while there were none. */
+  requests?: number;
 }
 
 export interface SessionSnapshot {

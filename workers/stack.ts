@@ -156,6 +156,7 @@ export class ThreadStack {
           current: b.current,
           total: b.total,
           queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
+          ...(b.requests > 0 && { requests: b.requests }),
           servers: b.servers.map((s) => ({
             name: s.name,
             address: s.describe(),
@@ -180,7 +181,7 @@ export class ThreadStack {
   /** A UDP frontend counts flows where a TCP one counts sessions. */
   private frontendSnapshot(f: Frontend): FrontendSnapshot {
     const handler = this.datagrams.get(f.name);
-    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted };
+    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.config.mode === 'http' && { requests: f.requests }) };
     const c = handler.counters;
     return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
   }

@@ -25,6 +25,6 @@ export function checkServiceBackend(name: string, frontend: unknown, backends: R
   if (!isRecord(frontend) || (frontend.mode !== 'udp' && frontend.mode !== 'http') || typeof frontend.backend !== 'string') return [];
   const backend = backends[frontend.backend];
   if (!Object.hasOwn(backends, frontend.backend) || !isRecord(backend) || backend.service === undefined) return [];
-  const mode = frontend.mode === 'udp' ? 'UDP' : 'HTTP';
-  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; a ${mode} frontend needs a backend with "servers"`)];
+  const mode = frontend.mode === 'udp' ? 'a UDP' : 'an HTTP';
+  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; ${mode} frontend needs a backend with "servers"`)];
 }
