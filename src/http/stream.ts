@@ -335,7 +335,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
 
   private stage(): Stage {
     if (this.response !== undefined) return 'D';
-    if (this.link !== undefined) return this.requestDone ? 'H' : 'R';
+    if (this.sentAt !== 0) return this.requestDone ? 'H' : 'R';
     return this.slot.waiting ? 'Q' : 'C';
   }
 

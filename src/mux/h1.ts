@@ -31,6 +31,7 @@ export class H1Connection implements ClientSide, Session {
   /** When the first byte of the request being read came; 0: none is. */
   private requestStartedAt = 0;
   private requests = 0;
+  private processing = false;
   private done = false;
   /** A hand-over waits for the current response to end: the connection then moves, idle. */
   private leaving: { generation: number; resolve: (d: Detached | undefined) => void } | undefined;
@@ -139,8 +140,21 @@ export class H1Connection implements ClientSide, Session {
     this.process();
   };
 
-  /** Feeds what the client sent to the request under way, or reads the next request head. */
+  /**
+   * Feeds what the client sent to the request under way, or reads the next request head. A call
+   * from within (a stream that became ready while starting) leaves the work to the loop under way.
+   */
   private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      this.feed();
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private feed(): void {
     while (this.input !== undefined && !this.done) {
       const current = this.current;
       if (current !== undefined) {
@@ -196,8 +210,9 @@ export class H1Connection implements ClientSide, Session {
   }
 
   private consume(n: number): void {
-    const input = this.input!;
-    this.input = n >= input.length ? undefined : input.subarray(n);
+    const input = this.input;
+    // A failure on the way may have dropped the input already.
+    if (input !== undefined) this.input = n >= input.length ? undefined : input.subarray(n);
   }
 
   /** Answers a request the proxy will not forward, logs it, and closes. */
