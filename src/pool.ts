@@ -51,7 +51,7 @@ export class ConnectionPool {
   clear(): void {
     for (const link of this.idle.splice(0)) {
       link.parked = false;
-      link.destroy();
+      link.destroy('final');
     }
   }
 }

@@ -10,14 +10,30 @@ import { exchange, freePort, listen, openClient, silentServer, type TestServer }
 let app: HttpBackend;
 let mute: TestServer;
 let ferry: FerryProcess;
-const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'slow', number> = { web: 0, strict: 0, closing: 0, down: 0, slow: 0 };
+const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'slow' | 'flaky', number> = { web: 0, strict: 0, closing: 0, down: 0, slow: 0, flaky: 0 };
 /** Reads a request head, then closes without a word. */
 const closer = createNetServer((s) => s.once('data', () => s.destroy()));
+/**
+ * Answers the first request of each connection and keeps it open, then closes it when a second
+ * request comes, unanswered: a server whose idle timeout strikes as a reused connection is used.
+ */
+let flakyConnections = 0;
+const flaky = createNetServer((s) => {
+  flakyConnections++;
+  let requests = 0;
+  s.on('data', (d: Buffer) => {
+    if (!d.includes('\r\n\r\n')) return;
+    if (++requests > 1) s.destroy();
+    else s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst');
+  });
+  s.on('error', () => {});
+});
 
 test.before(async () => {
   app = await httpBackend();
   mute = await silentServer();
   const closerPort = await listen(closer);
+  const flakyPort = await listen(flaky);
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
   const nobody = await freePort();
   const frontend = (port: number, backend: string, extra: object = {}): object => ({ bind: [`127.0.0.1:${port}`], mode: 'http', backend, ...extra });
@@ -29,12 +45,14 @@ test.before(async () => {
       closing: frontend(ports.closing, 'closer'),
       down: frontend(ports.down, 'down'),
       slow: frontend(ports.slow, 'mute'),
+      flaky: frontend(ports.flaky, 'flaky'),
     },
     backends: {
       app: { servers: { a1: { address: `127.0.0.1:${app.port}` } } },
       closer: { retries: 0, servers: { c1: { address: `127.0.0.1:${closerPort}` } } },
       down: { retries: 0, servers: { d1: { address: `127.0.0.1:${nobody}` } } },
       mute: { timeout: { server: '300ms' }, servers: { m1: { address: `127.0.0.1:${mute.port}` } } },
+      flaky: { servers: { f1: { address: `127.0.0.1:${flakyPort}` } } },
     },
   });
 });
@@ -44,6 +62,7 @@ test.after(async () => {
   await app?.close();
   await mute?.close();
   closer.close();
+  flaky.close();
 });
 
 interface Reply {
@@ -195,6 +214,40 @@ test('502 when the server closes without a response, 503 when no server can be r
   for (const [status, termination] of [[502, 'SH'], [503, 'SC'], [504, 'sH']] as const) {
     await ferry.waitLog((l) => l.msg === 'request' && l.status === status && l.termination === termination);
   }
+});
+
+test('Expect: 100-continue: the interim response reaches the client, which then sends its body', async () => {
+  const reply = await new Promise<{ continued: boolean; body: string }>((resolve, reject) => {
+    let continued = false;
+    const req = request({ host: '127.0.0.1', port: ports.web, path: '/expect', method: 'POST', headers: { Expect: '100-continue', 'Content-Length': '4' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ continued, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.on('continue', () => {
+      continued = true;
+      req.end('data');
+    });
+  });
+  assert.ok(reply.continued, 'the client got 100 Continue');
+  assert.is(JSON.parse(reply.body).body, 'data');
+});
+
+test('a reused server connection closed before responding: a safe request goes again on a fresh one, an unsafe one gets 502', async () => {
+  const first = await get(ports.flaky, '/one');
+  assert.is(first.body, 'first');
+  const before = flakyConnections;
+  const second = await get(ports.flaky, '/two');
+  assert.is(second.res.statusCode, 200, 'the GET went again');
+  assert.is(second.body, 'first');
+  assert.is(flakyConnections, before + 1, 'on one fresh connection');
+  const retried = await ferry.waitLog((l) => l.msg === 'request' && l.path === '/two');
+  assert.is(retried.retries, 1);
+  const post = await get(ports.flaky, '/three', { method: 'POST', headers: { 'Content-Length': '0' } });
+  assert.is(post.res.statusCode, 502, 'a POST the server may have acted on is not sent again');
+  const failed = await ferry.waitLog((l) => l.msg === 'request' && l.path === '/three');
+  assert.is(failed.termination, 'SH');
 });
 
 test('one access-log line per request with timings, and requests in show stat', async () => {

@@ -2,6 +2,15 @@ import type { Socket } from 'node:net';
 import type { Server } from '../server';
 import type { Who } from '../termination';
 
+/**
+ * Why the proxy closes a server connection, stated by whoever closes it rather than guessed from
+ * the callback that fired: 'final', the exchange is over and the connection is not kept (not
+ * reusable, or the pool is full, or the thread stops); 'drop', the exchange failed on it (error,
+ * timeout, a bad response, the client left) and the next request connects anew; 'retry', a reused
+ * connection died before any response byte and the request goes again on a fresh connection.
+ */
+export type LinkClose = 'final' | 'drop' | 'retry';
+
 /** The HTTP stream that uses a server connection now. */
 export interface LinkUser {
   serverData(data: Buffer): void;
@@ -22,13 +31,15 @@ export class ServerLink {
   requests = 0;
   /** Whether the pool holds it now. */
   parked = false;
+  /** Why the proxy closed it; undefined while open, or when the server closed it first (then the user decides). */
+  closedFor: LinkClose | undefined;
   private closed = false;
 
   constructor(
     readonly socket: Socket,
     readonly server: Server,
   ) {
-    socket.on('data', (data: Buffer) => (this.user === undefined ? this.destroy() : this.user.serverData(data)));
+    socket.on('data', (data: Buffer) => (this.user === undefined ? this.destroy('drop') : this.user.serverData(data)));
     socket.on('end', () => this.ended('S'));
     socket.on('error', () => this.ended('S'));
     socket.on('timeout', () => this.ended('s'));
@@ -48,7 +59,8 @@ export class ServerLink {
     this.socket.resume();
   }
 
-  destroy(): void {
+  destroy(reason: LinkClose): void {
+    this.closedFor ??= reason;
     this.user = undefined;
     this.closed = true;
     this.socket.destroy();
@@ -57,7 +69,8 @@ export class ServerLink {
 
   private ended(who: Who): void {
     const user = this.user;
-    if (user === undefined) return this.destroy();
+    // Idle in the pool: the server closed it, or it idled out; it is of no use any more.
+    if (user === undefined) return this.destroy('drop');
     this.user = undefined;
     this.closed = true;
     user.serverEnded(who);

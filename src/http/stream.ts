@@ -12,7 +12,10 @@ import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
 import { ResponseHeadReader, type ResponseHead } from './response-head';
 import { clientResponseHead, interimHead, serverRequestHead, type ClientFraming } from './rewrite';
-import { ServerLink, type LinkUser } from './server-link';
+import { ServerLink, type LinkClose, type LinkUser } from './server-link';
+
+/** Methods a request may be sent again with, its effect being the same (RFC 9110 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
 /** What an HTTP stream needs from the client connection it serves a request of (the h1 mux). */
 export interface ClientSide {
@@ -63,6 +66,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   /** The server sent more than its response: its connection cannot be reused. */
   private overrun = false;
   private retries = 0;
+  /** Body bytes written to the current server connection: once there are some, the request cannot go again. */
+  private bodySent = 0;
   private bytesIn: number;
   private bytesOut = 0;
   /** When it got its slot, connected (0: it reused a pooled connection, or never connected), sent the head, got the response head. */
@@ -132,14 +137,14 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
 
   connected(server: Server, socket: Socket, retries: number): void {
     this.connecting = undefined;
-    this.retries = retries;
+    this.retries += retries;
     this.connectedAt = Date.now();
     this.send(new ServerLink(socket, server));
   }
 
   failed(who: Who, retries: number): void {
     this.connecting = undefined;
-    this.retries = retries;
+    this.retries += retries;
     this.fail(503, who, who === 'P' ? 'no server is usable for a retry' : 'could not connect to a server');
   }
 
@@ -159,6 +164,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       return buf.length;
     }
     this.bytesIn += end;
+    this.bodySent += end;
     if (!link.socket.write(end === buf.length ? buf : buf.subarray(0, end))) this.client.socket.pause();
     if (body.done) {
       this.requestDone = true;
@@ -186,8 +192,10 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   serverEnded(who: Who): void {
+    const link = this.link;
     this.link = undefined;
     if (this.done) return;
+    if (link !== undefined && this.retryable(link, who)) return this.retry(link);
     if (this.responseBody !== undefined && this.response !== undefined && !this.responseBody.done && this.response.framing.kind === 'close' && who === 'S') {
       return this.complete();
     }
@@ -202,6 +210,37 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     if (this.done) return;
     if (who === 'c' && this.response === undefined) return this.fail(408, 'c', 'the client sent no body byte within timeout.client');
     this.fail(undefined, who, who === 'c' ? 'client timeout' : 'the client closed the connection');
+  }
+
+  /**
+   * A reused connection that the server closed before any response byte most likely idled out on
+   * the server's side as the request went: the request goes again, on a fresh connection, when the
+   * server cannot have acted on it: nothing of its body was sent, and either its method is
+   * idempotent or it has a body (the server never had it whole).
+   */
+  private retryable(link: ServerLink, who: Who): boolean {
+    if (who !== 'S' || link.requests < 2 || this.response !== undefined || this.pending !== undefined || this.bodySent > 0) return false;
+    return (IDEMPOTENT.has(this.req.method) || this.body !== undefined) && this.retries < this.client.ctx.backend.config.retries;
+  }
+
+  private retry(link: ServerLink): void {
+    link.destroy('retry');
+    this.closed(link);
+    this.retries++;
+    this.sentAt = 0;
+    this.slottedAt = Date.now();
+    connectToServer(this.client.ctx.backend, link.server, this.pickContext, this);
+  }
+
+  private drop(link: ServerLink, reason: LinkClose): void {
+    link.destroy(reason);
+    this.closed(link);
+  }
+
+  /** Says why a server connection was closed (debug level: one line per connection). */
+  private closed(link: ServerLink): void {
+    const { log } = this.client.ctx;
+    if (log.isLevelEnabled('debug')) log.debug({ server: link.server.name, reason: link.closedFor, requests: link.requests, client: this.client.client }, 'server connection closed');
   }
 
   /** Ends it now, with no response if none was under way (hard stop). */
@@ -309,7 +348,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.link = undefined;
     if (link !== undefined) {
       const reusable = this.response!.keepAlive && this.requestDone && !this.overrun && link.alive;
-      if (!reusable || !link.server.pool.park(link)) link.destroy();
+      if (!reusable || !link.server.pool.park(link)) this.drop(link, 'final');
     }
     this.finish('--');
     this.client.responded(this.keepClient);
@@ -323,7 +362,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     if (this.done) return;
     const stage = this.stage();
     this.reason = reason;
-    this.link?.destroy();
+    if (this.link !== undefined) this.drop(this.link, 'drop');
     this.link = undefined;
     this.connecting?.destroy();
     this.connecting = undefined;
