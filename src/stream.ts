@@ -312,18 +312,25 @@ export function stopReading(from: Socket, to: Socket | undefined): Buffer {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Resolves once everything written to `socket` is in the kernel (or the socket closed). 'drain'
+ * alone is not enough: it comes only after a write that found the buffer full, and a write that
+ * did not may still be pending; an empty write's callback comes after every write before it.
+ */
 export function flushed(socket: Socket): Promise<void> {
-  if (socket.writableLength === 0) return Promise.resolve();
+  // An ended socket cannot move anyway: its callers only need to know that.
+  if (socket.writableLength === 0 || socket.writableEnded || socket.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
-      socket.off('drain', done);
       socket.off('close', done);
       resolve();
     };
-    socket.on('drain', done);
     socket.on('close', done);
+    socket.write(EMPTY, done);
   });
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export function rawHandle(socket: Socket): object {
   return (socket as unknown as { _handle: object })._handle;

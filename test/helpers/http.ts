@@ -73,3 +73,16 @@ export function statusOf(raw: Buffer | string): number {
   const m = /^HTTP\/1\.1 (\d{3}) /.exec(String(raw));
   return m === null ? 0 : Number(m[1]);
 }
+
+/** Resolves once `condition` holds (checked every 5 ms); rejects after `timeoutMs`. */
+export function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (condition()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(check, 5);
+    };
+    check();
+  });
+}
