@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { join } from 'node:path';
 import { validateConfig } from '../src/config/validate';
+import { runCli } from './helpers/ferry';
 
 function httpConfig(frontend: Record<string, unknown>, server: Record<string, unknown> = {}): Record<string, any> {
   return {
@@ -82,6 +84,11 @@ test('HTTP options outside HTTP mode are refused, and HTTP frontends need server
   assert.equal(problemsOf(httpConfig({ bind: ['udp@127.0.0.1:53'] })), [
     'frontends.web.bind[0]: "udp@127.0.0.1:53" is a UDP address; a frontend with UDP binds needs "mode": "udp" (and only UDP binds)',
   ]);
+});
+
+test('the example etc/ferry-http.json is valid', async () => {
+  const r = await runCli(['check', '-c', join(__dirname, '..', '..', 'etc', 'ferry-http.json'), '--no-bind']);
+  assert.is(r.code, 0, r.stderr);
 });
 
 test.run();
