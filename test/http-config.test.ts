@@ -51,7 +51,7 @@ test('bad values of every HTTP option say what was expected', () => {
     ),
     [
       'frontends.web.timeout.httpRequest: expected a duration above 0 such as "500ms" or "2s", found 0',
-      'frontends.web.timeout.httpKeepAlive: expected a duration above 0 such as "500ms" or "2s", found "later"',
+      'frontends.web.timeout.httpKeepAlive: expected a duration such as "250ms", "30s" or "5m", found "later"',
       'frontends.web.http.via: unknown key (expected one of: xForwardedFor, xForwardedProto, forwarded, maxRequestLine, maxHeaderSize)',
       'frontends.web.http.xForwardedFor: expected true or false, found "yes"',
       'frontends.web.http.xForwardedProto: expected true or false, found 1',
