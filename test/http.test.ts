@@ -1,6 +1,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { test } from 'uvu';
+import { WebSocket, WebSocketServer } from 'ws';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
 import { startFerry, type FerryProcess } from './helpers/ferry';
@@ -10,7 +11,20 @@ import { exchange, freePort, listen, openClient, silentServer, type TestServer }
 let app: HttpBackend;
 let mute: TestServer;
 let ferry: FerryProcess;
-const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'slow' | 'flaky', number> = { web: 0, strict: 0, closing: 0, down: 0, slow: 0, flaky: 0 };
+const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'slow' | 'flaky' | 'ws' | 'tunnel', number> = { web: 0, strict: 0, closing: 0, down: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0 };
+let wss: WebSocketServer;
+/** Answers CONNECT with 200, then echoes: a server end of a CONNECT tunnel. */
+const connectEcho = createNetServer((s) => {
+  s.once('data', (head: Buffer) => {
+    if (!String(head).startsWith('CONNECT ')) {
+      s.destroy();
+      return;
+    }
+    s.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    s.pipe(s);
+  });
+  s.on('error', () => {});
+});
 /** Reads a request head, then closes without a word. */
 const closer = createNetServer((s) => s.once('data', () => s.destroy()));
 /**
@@ -34,6 +48,11 @@ test.before(async () => {
   mute = await silentServer();
   const closerPort = await listen(closer);
   const flakyPort = await listen(flaky);
+  const connectPort = await listen(connectEcho);
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo: ${String(m)}`)));
+  const wsPort = (wss.address() as { port: number }).port;
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
   const nobody = await freePort();
   const frontend = (port: number, backend: string, extra: object = {}): object => ({ bind: [`127.0.0.1:${port}`], mode: 'http', backend, ...extra });
@@ -46,6 +65,8 @@ test.before(async () => {
       down: frontend(ports.down, 'down'),
       slow: frontend(ports.slow, 'mute'),
       flaky: frontend(ports.flaky, 'flaky'),
+      ws: frontend(ports.ws, 'ws'),
+      tunnel: frontend(ports.tunnel, 'tunnel'),
     },
     backends: {
       app: { servers: { a1: { address: `127.0.0.1:${app.port}` } } },
@@ -53,6 +74,8 @@ test.before(async () => {
       down: { retries: 0, servers: { d1: { address: `127.0.0.1:${nobody}` } } },
       mute: { timeout: { server: '300ms' }, servers: { m1: { address: `127.0.0.1:${mute.port}` } } },
       flaky: { servers: { f1: { address: `127.0.0.1:${flakyPort}` } } },
+      ws: { servers: { w1: { address: `127.0.0.1:${wsPort}` } } },
+      tunnel: { servers: { t1: { address: `127.0.0.1:${connectPort}` } } },
     },
   });
 });
@@ -63,6 +86,8 @@ test.after(async () => {
   await mute?.close();
   closer.close();
   flaky.close();
+  connectEcho.close();
+  wss?.close();
 });
 
 interface Reply {
@@ -248,6 +273,35 @@ test('a reused server connection closed before responding: a safe request goes a
   assert.is(post.res.statusCode, 502, 'a POST the server may have acted on is not sent again');
   const failed = await ferry.waitLog((l) => l.msg === 'request' && l.path === '/three');
   assert.is(failed.termination, 'SH');
+});
+
+test('WebSocket: the Upgrade goes to the server, the 101 back, then messages both ways through the tunnel', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${ports.ws}/chat`);
+  const replies: string[] = [];
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const got = new Promise<void>((resolve) => ws.on('message', (m) => replies.push(String(m)) === 2 && resolve()));
+  ws.send('one');
+  ws.send('two');
+  await got;
+  assert.equal(replies, ['echo: one', 'echo: two']);
+  ws.close();
+  await new Promise((resolve) => ws.once('close', resolve));
+  await ferry.waitLog((l) => l.msg === 'request' && l.path === '/chat' && l.status === 101 && l.termination === '--');
+  await ferry.waitLog((l) => l.msg === 'session' && l.frontend === 'ws' && l.server === 'w1' && l.termination === '--');
+});
+
+test('CONNECT: a 2xx from the server turns the connection into a tunnel', async () => {
+  const c = await openClient(ports.tunnel);
+  c.socket.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n');
+  await c.waitFor('\r\n\r\n');
+  assert.is(statusOf(c.received()), 200);
+  c.socket.write('raw bytes, not HTTP');
+  await c.waitFor('raw bytes, not HTTP');
+  c.socket.end();
+  await c.closed;
 });
 
 test('one access-log line per request with timings, and requests in show stat', async () => {

@@ -21,6 +21,8 @@ export interface RequestHead {
   connection: string[];
   /** The client may send another request on this connection after this one. */
   keepAlive: boolean;
+  /** The protocols of its Upgrade field, when its Connection field names it (HTTP/1.1 only). */
+  upgrade: string | undefined;
 }
 
 const H = 0x48;
@@ -49,7 +51,8 @@ export class RequestHeadReader extends HeadReader {
     if (hosts > 1 || (hosts === 0 && minor === 1)) refuse(hosts > 1 ? 'more than one Host field' : 'an HTTP/1.1 request without Host');
     const connection = fields.list('connection');
     const keepAlive = minor === 1 ? !connection.includes('close') : connection.includes('keep-alive');
-    return { method: this.method, target: this.target, minor, fields, framing, connection, keepAlive };
+    const upgrade = minor === 1 && connection.includes('upgrade') ? fields.get('upgrade') : undefined;
+    return { method: this.method, target: this.target, minor, fields, framing, connection, keepAlive, upgrade };
   }
 
   protected startLine(buf: Buffer, start: number, end: number): void {

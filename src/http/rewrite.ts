@@ -42,6 +42,7 @@ export function serverRequestHead(req: RequestHead, opts: HttpOptions, client: C
   if (opts.xForwardedProto) head += `X-Forwarded-Proto: ${client.proto}\r\n`;
   if (opts.forwarded) head += `Forwarded: ${appended(fields, 'forwarded', forwardedElement(client))}\r\n`;
   if (req.framing.kind === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
+  if (req.upgrade !== undefined) head += `Connection: upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
   return head + '\r\n';
 }
 
@@ -60,6 +61,17 @@ export function clientResponseHead(res: ResponseHead, framing: ClientFraming, ke
   if (framing === 'chunked' || (framing === 'as-is' && res.framing.kind === 'chunked')) head += 'Transfer-Encoding: chunked\r\n';
   if (!keepAlive) head += 'Connection: close\r\n';
   else if (clientMinor === 0) head += 'Connection: keep-alive\r\n';
+  return head + '\r\n';
+}
+
+/**
+ * The head of a response that turns the connection into a tunnel: a 101 to an Upgrade (which
+ * names the protocol again) or a 2xx to CONNECT (which has no body, hence no framing fields).
+ */
+export function tunnelHead(res: ResponseHead): string {
+  let head = `HTTP/1.1 ${res.status} ${res.reason}\r\n${res.fields.serialize((name) => name !== 'content-length' && forwarded(name, res.connection))}`;
+  const upgrade = res.fields.get('upgrade');
+  if (res.status === 101 && upgrade !== undefined) head += `Connection: upgrade\r\nUpgrade: ${upgrade}\r\n`;
   return head + '\r\n';
 }
 

@@ -39,13 +39,32 @@ export class ServerLink {
     readonly socket: Socket,
     readonly server: Server,
   ) {
-    socket.on('data', (data: Buffer) => (this.user === undefined ? this.destroy('drop') : this.user.serverData(data)));
-    socket.on('end', () => this.ended('S'));
-    socket.on('error', () => this.ended('S'));
-    socket.on('timeout', () => this.ended('s'));
-    socket.on('close', () => this.ended('S'));
-    socket.on('drain', () => this.user?.serverDrained());
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onEnd);
+    socket.on('timeout', this.onTimeout);
+    socket.on('close', this.onEnd);
+    socket.on('drain', this.onDrain);
   }
+
+  /** Gives the socket up, for a tunnel: its listeners go, the connection is no longer this link's. */
+  release(): Socket {
+    const { socket } = this;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('error', this.onEnd);
+    socket.off('timeout', this.onTimeout);
+    socket.off('close', this.onEnd);
+    socket.off('drain', this.onDrain);
+    this.user = undefined;
+    this.closed = true;
+    return socket;
+  }
+
+  private readonly onData = (data: Buffer): void => (this.user === undefined ? this.destroy('drop') : this.user.serverData(data));
+  private readonly onEnd = (): void => this.ended('S');
+  private readonly onTimeout = (): void => this.ended('s');
+  private readonly onDrain = (): void => this.user?.serverDrained();
 
   get alive(): boolean {
     return !this.closed && !this.socket.destroyed;

@@ -11,7 +11,7 @@ import { ChunkedBody, chunkHead, lastChunk } from './chunked';
 import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
 import { ResponseHeadReader, type ResponseHead } from './response-head';
-import { clientResponseHead, interimHead, serverRequestHead, type ClientFraming } from './rewrite';
+import { clientResponseHead, interimHead, serverRequestHead, tunnelHead, type ClientFraming } from './rewrite';
 import { ServerLink, type LinkClose, type LinkUser } from './server-link';
 
 /** Methods a request may be sent again with, its effect being the same (RFC 9110 9.2.2). */
@@ -33,6 +33,11 @@ export interface ClientSide {
   linkReady(): void;
   /** The whole request has been read. */
   requestRead(): void;
+  /**
+   * The server switched protocols (101 to an Upgrade, 2xx to CONNECT): the connection becomes a
+   * tunnel to `socket`, starting with `toClient`, what the server sent after its head.
+   */
+  tunnel(socket: Socket, server: Server, toClient: Buffer): void;
   /** The response went out whole; `keepAlive`: the connection takes the next request. */
   responded(keepAlive: boolean): void;
   /** The exchange failed: answer `status` and close, or (undefined) just close, the response being under way. */
@@ -276,14 +281,28 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       return this.fail(502, 'S', e.status === 400 ? `the server sent ${e.reason}` : e.reason);
     }
     this.pending = undefined;
+    const { req } = this;
+    if ((head.status === 101 && req.upgrade !== undefined) || (req.method === 'CONNECT' && head.status >= 200 && head.status < 300)) return this.switchToTunnel(head, buf, end);
     if (head.status < 200) return this.interim(head, buf, end);
     this.respond(head);
     this.relay(buf, end);
   }
 
+  /** Sends the switching response, logs the request, and hands both sockets to a tunnel. */
+  private switchToTunnel(head: ResponseHead, buf: Buffer, end: number): void {
+    const link = this.link!;
+    this.link = undefined;
+    this.response = head;
+    this.respondedAt = Date.now();
+    this.bytesOut += sent(this.client, tunnelHead(head));
+    const socket = link.release();
+    this.finish('--');
+    this.client.tunnel(socket, link.server, end < buf.length ? buf.subarray(end) : Buffer.alloc(0));
+  }
+
   /** A 1xx response goes on to HTTP/1.1 clients (100 Continue above all); the final one follows. */
   private interim(head: ResponseHead, buf: Buffer, end: number): void {
-    if (head.status === 101) return this.fail(502, 'S', 'the server switched protocols, which HTTP mode does not relay');
+    if (head.status === 101) return this.fail(502, 'S', 'the server switched protocols without being asked to');
     if (this.req.minor === 1) this.bytesOut += sent(this.client, interimHead(head));
     this.reader.reset();
     if (end < buf.length) this.responseHead(buf.subarray(end));

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { ConnFlag, type Connection } from '../connection';
 import type { Envelope } from '../envelope';
 import { proxyResponse } from '../http/errors';
@@ -6,7 +7,8 @@ import { RequestHeadReader } from '../http/request-head';
 import { HttpStream, type ClientSide } from '../http/stream';
 import type { Session } from '../session';
 import type { SessionSnapshot } from '../snapshot';
-import { flushed, movable, rawHandle, stopReading, type Detached, type Origin, type StreamContext } from '../stream';
+import type { Server } from '../server';
+import { flushed, movable, rawHandle, stopReading, Stream, type Detached, type Origin, type StreamContext } from '../stream';
 import type { Who } from '../termination';
 import { registerMux } from './registry';
 
@@ -48,12 +50,18 @@ export class H1Connection implements ClientSide, Session {
     this.generations = this.origin.generations.length > 0 ? this.origin.generations : NO_GENERATIONS;
     this.reader = new RequestHeadReader(ctx.frontend.limits);
     ctx.began(this);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('timeout', this.onTimeout);
-    socket.on('drain', this.onDrain);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
+    for (const [event, listener] of this.listeners()) socket.on(event, listener);
+  }
+
+  private listeners(): [string, (...args: any[]) => void][] { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return [
+      ['data', this.onData],
+      ['end', this.onEnd],
+      ['timeout', this.onTimeout],
+      ['drain', this.onDrain],
+      ['error', this.onError],
+      ['close', this.onClose],
+    ];
   }
 
   /** Starts reading requests, beginning with `early`, bytes read before (by an older generation). */
@@ -83,6 +91,22 @@ export class H1Connection implements ClientSide, Session {
   requestRead(): void {
     // Waiting for the response is the server's time, bounded by timeout.server.
     this.socket.setTimeout(0);
+  }
+
+  /**
+   * The connection leaves HTTP: a TCP stream carries it on as a tunnel, with the bytes the client
+   * sent after its request. It takes this session's place in the thread (and writes its own log
+   * line when it ends).
+   */
+  tunnel(server: Socket, to: Server, toClient: Buffer): void {
+    const { socket } = this;
+    for (const [event, listener] of this.listeners()) socket.off(event, listener);
+    const toServer = this.input ?? NO_BYTES;
+    this.input = undefined;
+    this.current = undefined;
+    const origin = { ...this.origin, connectedAt: Date.now() };
+    new Stream(this.conn, this.ctx, origin).adoptTunnel(server, to.name, to, toServer, toClient);
+    this.finish();
   }
 
   responded(keepAlive: boolean): void {
