@@ -159,6 +159,17 @@ test('chunked bodies both ways, trailers kept', async () => {
   assert.equal(res.trailers, { 'x-sum': '11' });
 });
 
+test('large bodies both ways, with back-pressure, chunked and by length', async () => {
+  const big = 'x'.repeat(3 * 1024 * 1024);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const byLength = await get(ports.web, '/big', { agent, method: 'POST', headers: { 'Content-Length': String(big.length) }, body: [big] });
+  assert.is(JSON.parse(byLength.body).body.length, big.length);
+  const chunked = await get(ports.web, '/big-chunked', { agent, method: 'POST', body: [big.slice(0, 1_000_000), big.slice(1_000_000)] });
+  assert.is(JSON.parse(chunked.body).body.length, big.length);
+  assert.ok(chunked.reused, 'the connection stayed open');
+  agent.destroy();
+});
+
 test('an HTTP/1.0 client gets a chunked response decoded, and the connection closed', async () => {
   const { data, ended } = await exchange(ports.web, 'GET /chunked HTTP/1.0\r\n\r\n', { end: false });
   const text = String(data);
