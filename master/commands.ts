@@ -156,7 +156,7 @@ export class Commands {
         rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
-    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...missing], data: totals };
+    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...httpTable(totals), ...missing], data: totals };
   }
 
   private async showSess(scope: Scope): Promise<Reply> {
@@ -263,6 +263,14 @@ function tlsTable(frontends: readonly FrontendSnapshot[]): string[] {
   const tls = frontends.filter((f) => f.tls !== undefined);
   if (tls.length === 0) return [];
   return ['', ...table([['tls frontend', 'handshakes', 'failures'], ...tls.map((f) => [f.name, String(f.tls!.handshakes), String(f.tls!.failures)])])];
+}
+
+/** HTTP requests of frontends and backends, below the main table; nothing without HTTP traffic. */
+function httpTable(totals: { frontends: readonly FrontendSnapshot[]; backends: readonly { name: string; requests?: number }[] }): string[] {
+  const rows = [['http', 'name', 'requests']];
+  for (const f of totals.frontends) if (f.requests !== undefined) rows.push(['frontend', f.name, String(f.requests)]);
+  for (const b of totals.backends) if (b.requests !== undefined) rows.push(['backend', b.name, String(b.requests)]);
+  return rows.length === 1 ? [] : ['', ...table(rows)];
 }
 
 /** UDP frontends' flows and datagrams, below the main table; nothing without UDP frontends. */

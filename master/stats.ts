@@ -24,7 +24,7 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f) });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
@@ -45,6 +45,11 @@ function tlsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapsho
   return { tls: { handshakes: (sum.tls?.handshakes ?? 0) + f.tls.handshakes, failures: (sum.tls?.failures ?? 0) + f.tls.failures } };
 }
 
+/** HTTP request counts add up where any thread has one. */
+function requestsOf(sum: { requests?: number }, x: { requests?: number }): { requests?: number } {
+  return sum.requests === undefined && x.requests === undefined ? {} : { requests: (sum.requests ?? 0) + (x.requests ?? 0) };
+}
+
 /** What the master's checks found, beside each server's counters. */
 export function withChecks(totals: Totals, checks: ReadonlyMap<string, CheckStat>): StatTotals {
   return {
@@ -59,6 +64,7 @@ export function withChecks(totals: Totals, checks: ReadonlyMap<string, CheckStat
  */
 function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
   if (sum === undefined) return { ...b, queue: { ...b.queue }, servers: b.servers.map((s) => ({ ...s })) };
+  Object.assign(sum, requestsOf(sum, b));
   sum.current += b.current;
   sum.total += b.total;
   sum.queue.current += b.queue.current;

@@ -24,6 +24,8 @@ export class Backend {
   /** This thread's sessions on the backend now, and since start. */
   current = 0;
   total = 0;
+  /** HTTP requests this thread sent to the backend (HTTP mode). */
+  requests = 0;
   /** Some server has a maxconn: only then can one be full. */
   private readonly limited: boolean;
 

@@ -1,4 +1,5 @@
 import type { FrontendConfig } from './config/types';
+import { DEFAULT_LIMITS, type HeadLimits } from './http/limits';
 import type { Listener } from './listener';
 import type { TlsCounters } from './snapshot';
 
@@ -10,6 +11,10 @@ export class Frontend {
   readonly listeners: Listener[] = [];
   /** TLS handshakes completed and failed on this thread; only for a frontend with TLS binds. */
   readonly tls: TlsCounters | undefined;
+  /** HTTP requests this thread served (or refused) on the frontend. */
+  requests = 0;
+  /** How large a request head may be (HTTP mode). */
+  readonly limits: HeadLimits;
 
   constructor(
     readonly config: FrontendConfig,
@@ -17,6 +22,8 @@ export class Frontend {
     readonly maxconn: number,
   ) {
     if (config.bind.some((b) => b.tls !== undefined)) this.tls = { handshakes: 0, failures: 0 };
+    const http = config.http;
+    this.limits = http === undefined ? DEFAULT_LIMITS : { maxLine: http.maxRequestLine, maxHead: http.maxHeaderSize };
   }
 
   get name(): string {

@@ -1,4 +1,6 @@
+import { POOL_DEFAULTS } from './config/http-options';
 import type { ServerConfig } from './config/types';
+import { ConnectionPool } from './pool';
 import { shareOf } from './share';
 import type { Who } from './termination';
 
@@ -100,6 +102,8 @@ export class Server {
   private readonly observe: number | undefined;
   /** Failed connect attempts in a row, for passive detection. */
   private failedInARow = 0;
+  /** This thread's idle HTTP connections to the server. */
+  readonly pool: ConnectionPool;
 
   constructor(
     config: ServerConfig,
@@ -118,6 +122,7 @@ export class Server {
     this.maxconn = config.maxconn === undefined ? undefined : shareOf(config.maxconn, threads);
     this.slowstart = config.slowstart ?? 0;
     this.observe = config.check?.observe?.failures;
+    this.pool = new ConnectionPool(config.pool ?? POOL_DEFAULTS);
   }
 
   /** Every slot of this thread's share is taken: a new session waits in the backend queue. */

@@ -22,6 +22,8 @@ export interface FrontendSnapshot {
   threads?: ThreadDatagrams[];
   /** Frontends with TLS binds only. */
   tls?: TlsCounters;
+  /** HTTP frontends only: requests read (those refused included). */
+  requests?: number;
 }
 
 export interface TlsCounters {
@@ -72,6 +74,8 @@ export interface BackendSnapshot {
   total: number;
   queue: QueueSnapshot;
   servers: ServerSnapshot[];
+  /** HTTP requests sent to the backend; absent while there were none. */
+  requests?: number;
 }
 
 export interface SessionSnapshot {

@@ -3,23 +3,26 @@ import type { Backend } from './backend';
 import type { PickContext } from './balance';
 import { ConnFlag, type Connection } from './connection';
 import { connectToServer, type ConnectSink } from './connect';
+import type { Frontend } from './frontend';
 import type { Envelope } from './envelope';
 import type { Logger } from './log';
 import type { Waiter } from './queue';
 import type { Server } from './server';
 import type { ServiceContext } from './services';
+import type { Session } from './session';
+import { Slot } from './slot';
 import type { SessionSnapshot } from './snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from './termination';
 
 /** What a stream needs from the thread that runs it. */
 export interface StreamContext {
-  readonly frontend: { readonly name: string; readonly clientTimeout: number };
+  readonly frontend: Frontend;
   readonly backend: Backend;
   readonly log: Logger;
   readonly service: ServiceContext;
-  began(stream: Stream): void;
-  /** Called once when the stream has ended, whatever the reason. */
-  ended(stream: Stream): void;
+  began(session: Session): void;
+  /** Called once when the session has ended, whatever the reason. */
+  ended(session: Session): void;
 }
 
 /** A session's history when it comes from an older generation. */
@@ -45,18 +48,10 @@ type RawHandle = { readStop(): number };
  * ended, and one access-log line. A stream can be detached at a quiet point and carried on by the
  * next generation, which then writes the only log line.
  */
-export class Stream implements ConnectSink, Waiter {
+export class Stream implements ConnectSink, Waiter, Session {
   private server: Socket | undefined;
   private serverName = '-';
-  /** The server it holds a slot on (counted in its `active`). */
-  private assigned: Server | undefined;
-  /**
-   * When it began to wait for a slot (in this generation or an older one); 0: it is not waiting. It
-   * waits in the backend queue, or on its way from there to the next generation.
-   */
-  private queuedAt = 0;
-  /** Time it spent waiting before its current wait. */
-  private waitedMs: number;
+  private readonly slot: Slot;
   private connectedAt: number;
   private retries: number;
   private transferring = false;
@@ -73,7 +68,7 @@ export class Stream implements ConnectSink, Waiter {
     const client = conn.ctrl;
     this.origin = origin ?? { acceptedAt: conn.acceptedAt, connectedAt: 0, bytesIn: 0, bytesOut: 0, retries: 0, generations: NO_GENERATIONS };
     this.connectedAt = this.origin.connectedAt;
-    this.waitedMs = this.origin.queueMs ?? 0;
+    this.slot = new Slot(ctx.backend, this, this.origin.queueMs ?? 0);
     this.retries = this.origin.retries;
     ctx.began(this);
     client.setTimeout(ctx.frontend.clientTimeout);
@@ -91,7 +86,7 @@ export class Stream implements ConnectSink, Waiter {
 
   /** It waits for a server slot, in the backend queue or on its way from there to the next generation. */
   get waiting(): boolean {
-    return this.queuedAt !== 0;
+    return this.slot.waiting;
   }
 
   /** What `show sess` tells of this session. */
@@ -124,11 +119,7 @@ export class Stream implements ConnectSink, Waiter {
 
   /** The backend gave it a slot on `server`: connect there. */
   served(server: Server): void {
-    if (this.waiting) {
-      this.waitedMs += Date.now() - this.queuedAt;
-      this.queuedAt = 0;
-    }
-    this.hold(server);
+    this.slot.hold(server);
     connectToServer(this.ctx.backend, server, this.pickContext, this);
   }
 
@@ -138,7 +129,7 @@ export class Stream implements ConnectSink, Waiter {
   }
 
   attempting(server: Server, socket: Socket): void {
-    this.hold(server);
+    this.slot.hold(server);
     this.server = socket;
     this.serverName = server.name;
   }
@@ -154,7 +145,7 @@ export class Stream implements ConnectSink, Waiter {
   adoptTunnel(socket: Socket, serverName: string, server: Server | undefined, toServer: Buffer, toClient: Buffer): void {
     this.serverName = serverName;
     // The tunnel is already open: it takes its slot even past maxconn.
-    if (server !== undefined) this.hold(server);
+    if (server !== undefined) this.slot.hold(server);
     if (toServer.length > 0) socket.write(toServer);
     if (toClient.length > 0) this.conn.ctrl.write(toClient);
     this.tunnel(socket);
@@ -191,7 +182,7 @@ export class Stream implements ConnectSink, Waiter {
     // a queued session takes no slot here any more (the next generation queues it again).
     client.setTimeout(0);
     server?.setTimeout(0);
-    if (this.waiting) this.ctx.backend.queue.remove(this);
+    this.slot.leaveQueue();
     const toServer = stopReading(client, server);
     const toClient = server !== undefined && !connecting ? stopReading(server, client) : Buffer.alloc(0);
     if (connecting) {
@@ -213,8 +204,8 @@ export class Stream implements ConnectSink, Waiter {
       client: this.conn.client,
       acceptedAt: this.origin.acceptedAt,
       connectedAt: this.connectedAt,
-      ...(this.waiting && { queuedAt: this.queuedAt }),
-      ...(this.waitedMs !== 0 && { queueMs: this.waitedMs }),
+      ...(this.waiting && { queuedAt: this.slot.queuedAt }),
+      ...(this.slot.waitedMs !== 0 && { queueMs: this.slot.waitedMs }),
       bytesIn: this.bytesIn(),
       bytesOut: this.bytesOut(),
       retries: this.retries,
@@ -249,33 +240,9 @@ export class Stream implements ConnectSink, Waiter {
 
   /** Takes the backend's next free slot, or waits in its queue for one, behind those who came first. */
   private requestSlot(): void {
-    const { backend } = this.ctx;
-    // A session that was waiting in an older generation keeps its place and its deadline.
-    this.queuedAt = this.origin.queuedAt ?? 0;
-    const server = backend.admit(this.pickContext);
-    if (server !== undefined) return this.served(server);
-    this.queuedAt ||= Date.now();
-    const { queue: timeout } = backend.config.timeout;
-    backend.queue.add(this, timeout === 0 ? undefined : this.queuedAt + timeout);
+    const server = this.slot.request(this.origin.queuedAt);
+    if (server !== undefined) this.served(server);
   }
-
-  /** Takes a slot on `server`, then gives back the one it held: a retry on the same server keeps its slot. */
-  private hold(server: Server): void {
-    if (this.assigned === server) return;
-    server.active++;
-    this.release();
-    this.assigned = server;
-  }
-
-  /** Gives its slot back, to the head of the queue if one waits. */
-  private release(): void {
-    const server = this.assigned;
-    if (server === undefined) return;
-    this.assigned = undefined;
-    server.active--;
-    this.ctx.backend.dispatch();
-  }
-
 
   private stage(): Stage {
     return this.transferring ? 'D' : this.waiting ? 'Q' : 'C';
@@ -290,8 +257,8 @@ export class Stream implements ConnectSink, Waiter {
     if (this.done) return;
     this.done = true;
     this.termination = termination;
-    if (this.waiting) this.ctx.backend.queue.remove(this);
-    this.release();
+    this.slot.leaveQueue();
+    this.slot.release();
     if (termination !== undefined) this.log();
     this.ctx.ended(this);
   }
@@ -315,7 +282,7 @@ export class Stream implements ConnectSink, Waiter {
         server: this.serverName,
         bytesIn: this.bytesIn(),
         bytesOut: this.bytesOut(),
-        queueMs: this.waitedMs + (this.waiting ? now - this.queuedAt : 0),
+        queueMs: this.slot.queueMs(now),
         connectMs: this.connectedAt === 0 ? -1 : this.connectedAt - origin.acceptedAt,
         totalMs: now - origin.acceptedAt,
         retries: this.retries,
@@ -329,7 +296,7 @@ export class Stream implements ConnectSink, Waiter {
 }
 
 /** Neither end has finished or failed: the socket can change owner at any byte. */
-function movable(socket: Socket): boolean {
+export function movable(socket: Socket): boolean {
   const state = (socket as unknown as { _readableState: { ended: boolean } })._readableState;
   return !socket.destroyed && !state.ended && !socket.writableEnded && (socket as unknown as { _handle: unknown })._handle != null;
 }
@@ -338,7 +305,7 @@ function movable(socket: Socket): boolean {
  * Stops `from` reading from the kernel and returns what it had read but not yet handed on. The
  * handle keeps claiming to read, so that draining the buffer does not start it again.
  */
-function stopReading(from: Socket, to: Socket | undefined): Buffer {
+export function stopReading(from: Socket, to: Socket | undefined): Buffer {
   if (to !== undefined) from.unpipe(to);
   from.pause();
   (rawHandle(from) as RawHandle).readStop();
@@ -347,19 +314,26 @@ function stopReading(from: Socket, to: Socket | undefined): Buffer {
   return Buffer.concat(chunks);
 }
 
-function flushed(socket: Socket): Promise<void> {
-  if (socket.writableLength === 0) return Promise.resolve();
+/**
+ * Resolves once everything written to `socket` is in the kernel (or the socket closed). 'drain'
+ * alone is not enough: it comes only after a write that found the buffer full, and a write that
+ * did not may still be pending; an empty write's callback comes after every write before it.
+ */
+export function flushed(socket: Socket): Promise<void> {
+  // An ended socket cannot move anyway: its callers only need to know that.
+  if (socket.writableLength === 0 || socket.writableEnded || socket.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
-      socket.off('drain', done);
       socket.off('close', done);
       resolve();
     };
-    socket.on('drain', done);
     socket.on('close', done);
+    socket.write(EMPTY, done);
   });
 }
 
-function rawHandle(socket: Socket): object {
+const EMPTY = Buffer.alloc(0);
+
+export function rawHandle(socket: Socket): object {
   return (socket as unknown as { _handle: object })._handle;
 }

@@ -356,10 +356,10 @@ test('validate: typos are unknown keys at every depth', () => {
     'globl: unknown key (expected one of: global, frontends, backends)',
     'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
     'global.log.levl: unknown key (expected one of: level, format)',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
-    'frontends.web.timeout.clinet: unknown key (expected one of: client, flow, handshake)',
+    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
+    'frontends.web.timeout.clinet: unknown key (expected one of: client, flow, handshake, httpRequest, httpKeepAlive)',
     'backends.app.timeout.conect: unknown key (expected one of: connect, server, queue, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart)',
+    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }
@@ -368,14 +368,14 @@ test('validate: typos are unknown keys at every depth', () => {
 
 test('validate: out-of-range and mistyped values say what was expected and found', () => {
   const raw = minimal({ global: { groups: 0, threads: 65, maxconn: 1.5, log: { level: 'loud' } } });
-  raw.frontends.web.mode = 'http';
+  raw.frontends.web.mode = 'quic';
   raw.frontends.web.backlog = '1024';
   raw.backends.app.retries = 101;
   raw.backends.app.redispatch = 'yes';
   raw.backends.app.balance = 'leastconns';
   raw.backends.app.servers.s1.weight = 257;
   assert.equal(problemsOf(raw), [
-    'frontends.web.mode: expected one of "tcp", "udp", found "http"',
+    'frontends.web.mode: expected one of "tcp", "udp", "http", found "quic"',
     'frontends.web.backlog: expected an integer from 1 to 65535, found "1024"',
     'backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), found "leastconns"',
     'backends.app.retries: expected an integer from 0 to 100, found 101',
@@ -514,7 +514,7 @@ test('validate: names are checked, and odd names are quoted in paths', () => {
   raw.frontends['my web'] = { bind: '127.0.0.1:81', backend: 'app', extra: 1 };
   raw.backends.app.servers['s/1'] = { address: '127.0.0.1:9001' };
   assert.equal(problemsOf(raw), [
-    'frontends["my web"].extra: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
+    'frontends["my web"].extra: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
     'frontends["my web"]: invalid name "my web" (names may contain only letters, digits, "_", "." and "-")',
     'backends.app.servers["s/1"]: invalid name "s/1" (names may contain only letters, digits, "_", "." and "-")',
   ]);
@@ -549,7 +549,7 @@ test('validate: many problems are listed together, grouped by place, each once',
   };
   assert.equal(problemsOf(raw), [
     'global.groups: expected an integer from 1 to 64, found 0',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
+    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
     'frontends.web.bind[1]: "1.2.3.4:99999": port must be 0-65535',
     'frontends.web.timeout.client: expected a duration such as "250ms", "30s" or "5m", found "30x"',
     'frontends.web.backend: no backend named "ap" (defined: app, greeter)',
@@ -699,7 +699,7 @@ test('load: problems caused by overrides name the override', () => {
     overrides: ['global.groups=99', 'frontends.web.typo=1'],
   });
   assert.equal(result.problems, [
-    'frontends.web.typo: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend) (set by --set frontends.web.typo=1)',
+    'frontends.web.typo: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend) (set by --set frontends.web.typo=1)',
     'frontends.web.maxconn: expected an integer from 1 to 1000000, found 0 (set by FERRY_FRONTENDS__web__MAXCONN)',
     'global.groups: expected an integer from 1 to 64, found 99 (set by --set global.groups=99)',
   ]);

@@ -166,7 +166,7 @@ test('a failed or slow handshake is logged and counted, and other clients do not
     plain.write('GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n');
     await new Promise((r) => plain.once('close', r));
     const failed = await ferry.waitMsg('tls handshake failed');
-    assert.is(failed.termination, 'CH');
+    assert.is(failed.termination, 'CT');
     assert.match(String(failed.reason), /wrong version number|http request/i);
     await busy.echo('still here');
 
@@ -174,7 +174,7 @@ test('a failed or slow handshake is logged and counted, and other clients do not
     const started = Date.now();
     await new Promise((r) => silent.once('close', r));
     assert.ok(Date.now() - started < 3000, 'timeout.handshake closed the silent client');
-    const slow = await ferry.waitLog((l) => l.msg === 'tls handshake failed' && l.termination === 'cH');
+    const slow = await ferry.waitLog((l) => l.msg === 'tls handshake failed' && l.termination === 'cT');
     assert.match(String(slow.reason), /300ms/);
 
     await busy.echo(' and here');

@@ -48,7 +48,7 @@ test('udp settings out of range and unknown modes', () => {
     'frontends.dns.timeout.flow: expected a duration such as "250ms", "30s" or "5m", found "soon"',
     'frontends.dns.maxFlows: expected an integer from 1 to 1000000, found 0',
   ]);
-  assert.equal(problemsOf(udpConfig({ mode: 'quic' })), ['frontends.dns.mode: expected one of "tcp", "udp", found "quic"']);
+  assert.equal(problemsOf(udpConfig({ mode: 'quic' })), ['frontends.dns.mode: expected one of "tcp", "udp", "http", found "quic"']);
 });
 
 test('flowKey, quicDcidLength and maxFlowRate: defaults and values', () => {

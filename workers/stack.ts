@@ -22,7 +22,8 @@ import { TlsTerminator } from '../src/tls/terminator';
 import type { ServiceContext } from '../src/services';
 import type { ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/snapshot';
-import type { Detached, Stream, StreamContext } from '../src/stream';
+import type { Session } from '../src/session';
+import type { Detached, StreamContext } from '../src/stream';
 
 export type ThreadIdentity = ServiceContext;
 
@@ -38,7 +39,7 @@ export class ThreadStack {
   private readonly listeners = new Map<string, Listener>();
   /** UDP frontends' handlers, by frontend name. */
   private readonly datagrams = new Map<string, DatagramHandler>();
-  private readonly streams = new Set<Stream>();
+  private readonly streams = new Set<Session>();
   /** TLS connections accepted whose handshake is under way: sessions already, not streams yet. */
   private readonly handshakes = new Set<Handshake>();
   private readonly contexts = new Map<Frontend, StreamContext>();
@@ -196,6 +197,7 @@ export class ThreadStack {
           current: b.current,
           total: b.total,
           queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
+          ...(b.requests > 0 && { requests: b.requests }),
           servers: b.servers.map((s) => ({
             name: s.name,
             address: s.describe(),
@@ -220,7 +222,7 @@ export class ThreadStack {
   /** A UDP frontend counts flows where a TCP one counts sessions. */
   private frontendSnapshot(f: Frontend): FrontendSnapshot {
     const handler = this.datagrams.get(f.name);
-    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }) };
+    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }) };
     const c = handler.counters;
     return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
   }
@@ -235,6 +237,7 @@ export class ThreadStack {
     this.migrating = migrate;
     if (migrate) this.quieten();
     else this.closeDatagrams();
+    if (!migrate) for (const session of this.streams) session.stop?.();
     this.applyLimits();
     this.log.info({ sessions: this.sessions, migrate }, 'thread stopping: no longer accepting');
     if (migrate) void this.migrate();
@@ -258,7 +261,7 @@ export class ThreadStack {
   }
 
   /** Sends a detached stream's sockets to the next generation; resolves once they left, or failed to. */
-  private handOff(stream: Stream, detached: Detached | undefined): Promise<void> {
+  private handOff(stream: Session, detached: Detached | undefined): Promise<void> {
     if (detached === undefined) return Promise.resolve();
     const { envelope, client, server } = detached;
     const ref = this.nextRef++;
@@ -365,6 +368,7 @@ export class ThreadStack {
   private drainedYet(): void {
     if (!this.stopping || this.drained || this.sessions > 0 || [...this.datagrams.values()].some((h) => h.size > 0)) return;
     this.drained = true;
+    for (const backend of this.backends.values()) for (const server of backend.servers) server.pool.clear();
     if (this.handedOver > 0) this.log.info({ handedOver: this.handedOver }, 'sessions handed over to the next generation');
     this.up({ type: 'drained' });
   }
@@ -404,7 +408,7 @@ export class ThreadStack {
   }
 
   /** A session ended: a stream, or a TLS connection whose handshake failed. */
-  private release(frontend: Frontend, stream?: Stream): void {
+  private release(frontend: Frontend, stream?: Session): void {
     if (stream !== undefined) this.streams.delete(stream);
     frontend.sessions--;
     this.sessions--;

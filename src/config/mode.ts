@@ -7,7 +7,7 @@ import { isRecord, problem, type Problem } from './problems';
 export function checkModeBinds(name: string, frontend: unknown): Problem[] {
   if (!isRecord(frontend)) return [];
   const udp = frontend.mode === 'udp';
-  if (frontend.mode !== undefined && frontend.mode !== 'tcp' && !udp) return [];
+  if (frontend.mode !== undefined && frontend.mode !== 'tcp' && frontend.mode !== 'http' && !udp) return [];
   return parseBindList(frontend.bind)
     .binds.filter((b) => (b.address.kind === 'udp') !== udp)
     .map((b) =>
@@ -20,10 +20,11 @@ export function checkModeBinds(name: string, frontend: unknown): Problem[] {
     );
 }
 
-/** A UDP frontend forwards datagrams to servers; the built-in services speak TCP only. */
-export function checkUdpBackend(name: string, frontend: unknown, backends: Record<string, unknown>): Problem[] {
-  if (!isRecord(frontend) || frontend.mode !== 'udp' || typeof frontend.backend !== 'string') return [];
+/** The built-in services speak their own TCP protocol: UDP and HTTP frontends need servers. */
+export function checkServiceBackend(name: string, frontend: unknown, backends: Record<string, unknown>): Problem[] {
+  if (!isRecord(frontend) || (frontend.mode !== 'udp' && frontend.mode !== 'http') || typeof frontend.backend !== 'string') return [];
   const backend = backends[frontend.backend];
   if (!Object.hasOwn(backends, frontend.backend) || !isRecord(backend) || backend.service === undefined) return [];
-  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; a UDP frontend needs a backend with "servers"`)];
+  const mode = frontend.mode === 'udp' ? 'a UDP' : 'an HTTP';
+  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; ${mode} frontend needs a backend with "servers"`)];
 }

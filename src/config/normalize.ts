@@ -7,6 +7,7 @@ import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
 import { parseBindList, toBindConfig } from './bind';
 import { checkOf } from './check';
+import { httpFrontendOf, poolOf } from './http-options';
 import { parseDuration } from './duration';
 import { runAsOf } from './run-as';
 import { accessOf } from './socket-access';
@@ -54,6 +55,7 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     maxconn: raw.maxconn ?? global.maxconn,
     backlog: raw.backlog,
     timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow), handshake: ms(raw.timeout.handshake) },
+    ...(raw.mode === 'http' && httpFrontendOf(raw)),
     maxFlows: raw.maxFlows,
     ...(raw.maxFlowRate !== undefined && { maxFlowRate: raw.maxFlowRate }),
     flowKey: raw.flowKey ?? 'address',
@@ -105,6 +107,7 @@ function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
     ...(check !== undefined && { check }),
     ...(raw.backup === true && { backup: true as const }),
     ...(slowstart > 0 && { slowstart }),
+    ...(raw.pool !== undefined && { pool: poolOf(raw.pool) }),
   };
 }
 

@@ -5,12 +5,13 @@ import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { accountExample } from './account';
 import { BALANCE_EXAMPLE } from './balance';
 import { STATUS_EXAMPLE } from './check';
+import { HEAD_SIZE_RANGE } from './http-options';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
 export const SERVICES = ['echo', 'hello'] as const;
-export const MODES = ['tcp', 'udp'] as const;
+export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -73,7 +74,15 @@ const frontendSchema = section(
       mode: oneOf(MODES, 'tcp'),
       maxconn: integer(1, MAX_MAXCONN),
       backlog: integer(1, 65535, 1024),
-      timeout: optionalSection({ client: duration('30s'), flow: duration('30s'), handshake: duration('10s') }),
+      // No defaults for the HTTP ones: http-options.ts refuses them outside HTTP mode, normalize.ts fills them in.
+      timeout: optionalSection({ client: duration('30s'), flow: duration('30s'), handshake: duration('10s'), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
+      http: section({
+        xForwardedFor: { type: 'boolean', description: 'true or false' },
+        xForwardedProto: { type: 'boolean', description: 'true or false' },
+        forwarded: { type: 'boolean', description: 'true or false' },
+        maxRequestLine: integer(...HEAD_SIZE_RANGE),
+        maxHeaderSize: integer(...HEAD_SIZE_RANGE),
+      }),
       maxFlows: integer(1, MAX_MAXCONN, 10000),
       maxFlowRate: integer(1, MAX_MAXCONN),
       // No defaults for these two: udp-options.ts refuses them where they mean nothing, normalize.ts fills them in.
@@ -115,6 +124,7 @@ const serverSchema = section(
     check: checkSchema,
     backup: { type: 'boolean', description: 'true or false' },
     slowstart: duration(),
+    pool: section({ maxIdle: integer(0, MAX_MAXCONN), idleTimeout: { positiveDuration: true, description: DURATION_EXAMPLE } }),
   },
   ['address'],
 );

@@ -4,7 +4,8 @@
 
 import { checkHttpWithoutType } from './check';
 import { findBindConflicts } from './conflicts';
-import { checkModeBinds, checkUdpBackend } from './mode';
+import { checkHttpOptions } from './http-options';
+import { checkModeBinds, checkServiceBackend } from './mode';
 import { isRecord, problem, type Problem } from './problems';
 import { runAsOf } from './run-as';
 import { NAME_PATTERN } from './schema';
@@ -25,7 +26,7 @@ export function checkSemantics(data: unknown): Problem[] {
     ...checkNames(['backends'], backends),
     ...Object.entries(backends).flatMap(([name, b]) => checkBackend(name, b)),
     ...Object.entries(frontends).flatMap(([name, f]) => checkBackendReference(name, f, backends)),
-    ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkUdpBackend(name, f, backends), ...checkUdpOptions(name, f)]),
+    ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkServiceBackend(name, f, backends), ...checkUdpOptions(name, f), ...checkHttpOptions(name, f)]),
     ...findBindConflicts(frontends),
   ];
 }

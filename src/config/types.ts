@@ -89,7 +89,7 @@ export interface Certificate {
   names: string[];
 }
 
-export type Mode = 'tcp' | 'udp';
+export type Mode = 'tcp' | 'udp' | 'http';
 
 /** What makes UDP datagrams one flow: the client's address, a QUIC destination connection id, or nothing. */
 export type FlowKeyKind = 'address' | 'quic-dcid' | 'none';
@@ -102,9 +102,13 @@ export interface FrontendConfig {
   backlog: number;
   /**
    * `flow`: how long a UDP flow lives without a datagram either way. `handshake`: how long a TLS
-   * handshake may take in all (a deadline, where `client` is an inactivity timer).
+   * handshake may take in all (a deadline, where `client` is an inactivity timer). HTTP mode only
+   * (and always there): `httpRequest`, how long a request head may take to arrive; `httpKeepAlive`,
+   * how long a client connection may idle between requests.
    */
-  timeout: { client: number; flow: number; handshake: number };
+  timeout: { client: number; flow: number; handshake: number; httpRequest?: number; httpKeepAlive?: number };
+  /** HTTP mode only (and always there). */
+  http?: HttpOptions;
   /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
   maxFlows: number;
   /** New UDP flows per second, over the whole service (each thread enforces its share); absent: no limit. */
@@ -113,6 +117,21 @@ export interface FrontendConfig {
   /** The DCID length of QUIC short-header packets (flowKey "quic-dcid"); 8 by default. */
   quicDcidLength: number;
   backend: string;
+}
+
+/** What an HTTP frontend adds to requests, and how large a request head may be (bytes). */
+export interface HttpOptions {
+  xForwardedFor: boolean;
+  xForwardedProto: boolean;
+  forwarded: boolean;
+  maxRequestLine: number;
+  maxHeaderSize: number;
+}
+
+/** Idle server connections kept for reuse by HTTP streams, per server and thread. */
+export interface PoolConfig {
+  maxIdle: number;
+  idleTimeout: number;
 }
 
 /** How a backend chooses the server of each new session (src/balance). */
@@ -135,6 +154,8 @@ export interface ServerConfig {
   backup?: true;
   /** After coming back (DOWN or MAINT to UP), the weight ramps up from ~0 over this many ms. */
   slowstart?: number;
+  /** Absent: the defaults (config/http-options.ts). */
+  pool?: PoolConfig;
 }
 
 export type CheckType = 'tcp' | 'http';

@@ -9,7 +9,7 @@ export function checkUdpOptions(name: string, frontend: unknown): Problem[] {
   if (!isRecord(frontend)) return [];
   const at = ['frontends', name];
   // An unknown mode is the schema's to report.
-  if (frontend.mode === 'tcp') {
+  if (frontend.mode === 'tcp' || frontend.mode === 'http') {
     return UDP_ONLY.filter((key) => frontend[key] !== undefined).map((key) => problem([...at, key], 'is a UDP option; it needs "mode": "udp"'));
   }
   if (frontend.quicDcidLength === undefined || frontend.flowKey === 'quic-dcid') return [];

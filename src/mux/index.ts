@@ -1,4 +1,5 @@
 // Importing a mux registers it.
 import './pt';
+import './h1';
 
 export { selectMux, type MuxFactory } from './registry';

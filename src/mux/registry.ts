@@ -2,7 +2,8 @@ import type { Mode } from '../config/types';
 import type { Connection } from '../connection';
 import type { Socket } from 'node:net';
 import type { Envelope } from '../envelope';
-import type { Stream, StreamContext } from '../stream';
+import type { Session } from '../session';
+import type { StreamContext } from '../stream';
 
 /**
  * A multiplexer turns a connection's bytes into streams. Which one a connection gets depends on the
@@ -14,9 +15,9 @@ export interface MuxFactory {
   readonly mode: Mode;
   /** ALPN protocols this mux serves; '' matches connections that negotiated none. */
   readonly alpn: readonly string[];
-  attach(conn: Connection, ctx: StreamContext): Stream;
+  attach(conn: Connection, ctx: StreamContext): Session;
   /** Carries on a session an older generation handed over (`server`: its server socket, if any). */
-  adopt(conn: Connection, ctx: StreamContext, envelope: Envelope, server: Socket | undefined): Stream;
+  adopt(conn: Connection, ctx: StreamContext, envelope: Envelope, server: Socket | undefined): Session;
 }
 
 const registry: MuxFactory[] = [];

@@ -48,7 +48,7 @@ export class Handshake {
   private fail(who: Who, reason: string): void {
     if (!this.settle()) return;
     this.socket.destroy();
-    this.done({ termination: `${who}H`, reason });
+    this.done({ termination: `${who}T`, reason });
   }
 
   /** Stops watching; false when it already ended. The mux handles the socket's events from here. */

@@ -1,0 +1,348 @@
+import type { Socket } from 'node:net';
+import { ConnFlag, type Connection } from '../connection';
+import type { Envelope } from '../envelope';
+import { proxyResponse } from '../http/errors';
+import { HttpRefusal } from '../http/refusal';
+import { RequestHeadReader } from '../http/request-head';
+import { HttpStream, type ClientSide } from '../http/stream';
+import type { Session } from '../session';
+import type { SessionSnapshot } from '../snapshot';
+import type { Server } from '../server';
+import { flushed, movable, rawHandle, stopReading, Stream, type Detached, type Origin, type StreamContext } from '../stream';
+import type { Who } from '../termination';
+import { registerMux } from './registry';
+
+const NO_GENERATIONS: readonly number[] = [];
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * HTTP/1.1 on a client connection: reads request heads, runs one HttpStream per request, one at a
+ * time (pipelined requests wait, read but unparsed, and are answered in order), and keeps the
+ * connection open between requests (timeout.httpKeepAlive) when both the client and the response
+ * allow it. The head of a request must arrive within timeout.httpRequest (408 otherwise).
+ */
+export class H1Connection implements ClientSide, Session {
+  readonly socket;
+  readonly client: string;
+  readonly generations: readonly number[];
+  closing = false;
+  /** Bytes read from the client and not yet used: a head in progress, body bytes, pipelined requests. */
+  private input: Buffer | undefined;
+  private readonly reader: RequestHeadReader;
+  private current: HttpStream | undefined;
+  /** When the first byte of the request being read came; 0: none is. */
+  private requestStartedAt = 0;
+  private requests = 0;
+  private processing = false;
+  private done = false;
+  /** A hand-over waits for the current response to end: the connection then moves, idle. */
+  private leaving: { generation: number; resolve: (d: Detached | undefined) => void } | undefined;
+  private readonly origin: Origin;
+
+  constructor(
+    readonly conn: Connection,
+    readonly ctx: StreamContext,
+    origin?: Origin,
+  ) {
+    const socket = (this.socket = conn.ctrl);
+    this.client = conn.client;
+    this.origin = origin ?? { acceptedAt: conn.acceptedAt, connectedAt: 0, bytesIn: 0, bytesOut: 0, retries: 0, generations: [] };
+    this.generations = this.origin.generations.length > 0 ? this.origin.generations : NO_GENERATIONS;
+    this.reader = new RequestHeadReader(ctx.frontend.limits);
+    ctx.began(this);
+    for (const [event, listener] of this.listeners()) socket.on(event, listener);
+  }
+
+  private listeners(): [string, (...args: any[]) => void][] { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return [
+      ['data', this.onData],
+      ['end', this.onEnd],
+      ['timeout', this.onTimeout],
+      ['drain', this.onDrain],
+      ['error', this.onError],
+      ['close', this.onClose],
+    ];
+  }
+
+  /** Starts reading requests, beginning with `early`, bytes read before (by an older generation). */
+  start(early: Buffer = NO_BYTES): void {
+    this.socket.setTimeout(this.ctx.frontend.config.timeout.httpRequest!);
+    if (early.length > 0) this.onData(early);
+  }
+
+  get waiting(): boolean {
+    return this.current?.waiting ?? false;
+  }
+
+  describe(): SessionSnapshot {
+    const { ctx } = this;
+    return { acceptedAt: this.origin.acceptedAt, client: this.client, frontend: ctx.frontend.name, backend: ctx.backend.name, server: this.current?.server ?? '-', generations: [...this.generations] };
+  }
+
+  send(data: string | Buffer): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  linkReady(): void {
+    this.socket.setTimeout(this.ctx.frontend.clientTimeout);
+    this.process();
+  }
+
+  requestRead(): void {
+    // Waiting for the response is the server's time, bounded by timeout.server.
+    this.socket.setTimeout(0);
+  }
+
+  /**
+   * The connection leaves HTTP: a TCP stream carries it on as a tunnel, with the bytes the client
+   * sent after its request. It takes this session's place in the thread (and writes its own log
+   * line when it ends).
+   */
+  tunnel(server: Socket, to: Server, toClient: Buffer): void {
+    const { socket } = this;
+    for (const [event, listener] of this.listeners()) socket.off(event, listener);
+    const toServer = this.input ?? NO_BYTES;
+    this.input = undefined;
+    this.current = undefined;
+    const origin = { ...this.origin, connectedAt: Date.now() };
+    new Stream(this.conn, this.ctx, origin).adoptTunnel(server, to.name, to, toServer, toClient);
+    this.finish();
+  }
+
+  responded(keepAlive: boolean): void {
+    this.current = undefined;
+    if (!keepAlive || this.closing) return this.close();
+    if (this.leaving !== undefined) {
+      const { generation, resolve } = this.leaving;
+      this.leaving = undefined;
+      void this.detachNow(generation).then(resolve);
+      return;
+    }
+    this.socket.resume();
+    this.waitForRequest();
+    this.process();
+  }
+
+  failed(status: number | undefined): void {
+    this.current = undefined;
+    this.leaving?.resolve(undefined);
+    this.leaving = undefined;
+    if (status === undefined) {
+      this.socket.destroy();
+      return;
+    }
+    this.closing = true;
+    this.input = undefined;
+    this.socket.end(proxyResponse(status));
+  }
+
+  /** Stops after the request under way: an idle connection closes now, a busy one after its response. */
+  stop(): void {
+    this.closing = true;
+    if (this.current === undefined && this.requestStartedAt === 0) this.close();
+  }
+
+  async detach(generation: number): Promise<Detached | undefined> {
+    // A TLS connection's state lives in this process: it finishes here.
+    if (this.done || this.closing || this.conn.xprt !== 'raw') return undefined;
+    if (this.current === undefined) return this.detachNow(generation);
+    return new Promise((resolve) => (this.leaving = { generation, resolve }));
+  }
+
+  handedOver(): void {
+    this.finish();
+    this.socket.destroy();
+  }
+
+  terminate(who: Who): void {
+    if (this.done) return;
+    this.current?.terminate(who);
+    this.socket.destroy();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.input = this.input === undefined ? chunk : Buffer.concat([this.input, chunk]);
+    this.process();
+  };
+
+  /**
+   * Feeds what the client sent to the request under way, or reads the next request head. A call
+   * from within (a stream that became ready while starting) leaves the work to the loop under way.
+   */
+  private process(): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      this.feed();
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private feed(): void {
+    while (this.input !== undefined && !this.done) {
+      const current = this.current;
+      if (current !== undefined) {
+        const used = current.clientData(this.input);
+        if (used === 0) {
+          // Held for later (the server connection is not ready, or these are pipelined requests).
+          if (this.input.length > this.ctx.frontend.limits.maxHead) this.socket.pause();
+          return;
+        }
+        this.consume(used);
+      } else if (this.closing) {
+        return;
+      } else if (!this.readHead(this.input)) {
+        return;
+      }
+    }
+  }
+
+  /** Reads on in a request head; true once a request started with it. */
+  private readHead(input: Buffer): boolean {
+    const { frontend } = this.ctx;
+    const now = Date.now();
+    if (this.requestStartedAt === 0) {
+      this.requestStartedAt = now;
+      if (this.requests > 0) this.socket.setTimeout(frontend.config.timeout.httpRequest!);
+    }
+    let end: number;
+    let stream: HttpStream;
+    try {
+      end = this.reader.read(input);
+      if (end === -1) {
+        // A client that trickles its head in keeps the socket active: the deadline counts from its first byte.
+        if (now - this.requestStartedAt >= frontend.config.timeout.httpRequest!) this.refuse(408, 'the request head took longer than timeout.httpRequest', 'c');
+        return false;
+      }
+      const head = this.reader.head();
+      stream = new HttpStream(this, head, this.requestStartedAt, now, end);
+    } catch (e) {
+      if (!(e instanceof HttpRefusal)) throw e;
+      this.refuse(e.status, e.reason, 'P');
+      return false;
+    }
+    this.reader.reset();
+    this.requestStartedAt = 0;
+    this.requests++;
+    frontend.requests++;
+    this.ctx.backend.requests++;
+    this.current = stream;
+    this.consume(end);
+    if (!stream.req.keepAlive) this.closing = true;
+    stream.start();
+    return true;
+  }
+
+  private consume(n: number): void {
+    const input = this.input;
+    // A failure on the way may have dropped the input already.
+    if (input !== undefined) this.input = n >= input.length ? undefined : input.subarray(n);
+  }
+
+  /** Answers a request the proxy will not forward, logs it, and closes. */
+  private refuse(status: number, reason: string, who: Who): void {
+    const { ctx } = this;
+    const now = Date.now();
+    ctx.frontend.requests++;
+    ctx.log.info(
+      { client: this.client, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', status, bytesIn: this.input?.length ?? 0, requestMs: now - this.requestStartedAt, totalMs: now - this.requestStartedAt, termination: `${who}R`, reason },
+      'request refused',
+    );
+    this.requestStartedAt = 0;
+    this.failed(status);
+  }
+
+  /** Between requests: the next one must begin within timeout.httpKeepAlive. */
+  private waitForRequest(): void {
+    this.socket.setTimeout(this.ctx.frontend.config.timeout.httpKeepAlive!);
+  }
+
+  private close(): void {
+    this.closing = true;
+    this.leaving?.resolve(undefined);
+    this.leaving = undefined;
+    this.socket.end();
+  }
+
+  private readonly onEnd = (): void => {
+    // The client sends nothing more: answer what it asked, then close.
+    this.closing = true;
+    if (this.current === undefined) this.close();
+  };
+
+  private readonly onTimeout = (): void => {
+    if (this.current !== undefined) return this.current.clientGone('c');
+    if (this.requestStartedAt !== 0) return this.refuse(408, 'the request head took longer than timeout.httpRequest', 'c');
+    // Idle between requests (or before the first): close quietly, there is nothing to answer.
+    this.close();
+  };
+
+  private readonly onDrain = (): void => {
+    this.current?.clientDrained();
+  };
+
+  private readonly onError = (): void => {
+    this.conn.flags |= ConnFlag.Error;
+  };
+
+  private readonly onClose = (): void => {
+    this.current?.clientGone('C');
+    this.current = undefined;
+    this.finish();
+  };
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.leaving?.resolve(undefined);
+    this.leaving = undefined;
+    this.ctx.ended(this);
+  }
+
+  /** Hands the idle connection over, with the bytes of a next request it may have begun. */
+  private async detachNow(generation: number): Promise<Detached | undefined> {
+    const { socket } = this;
+    if (this.done || !movable(socket)) return undefined;
+    socket.setTimeout(0);
+    const read = stopReading(socket, undefined);
+    const toServer = this.input === undefined ? read : Buffer.concat([this.input, read]);
+    this.input = undefined;
+    await flushed(socket);
+    if (this.done) return undefined;
+    if (!movable(socket)) {
+      this.terminate('K');
+      return undefined;
+    }
+    const envelope: Envelope = {
+      frontend: this.ctx.frontend.name,
+      backend: this.ctx.backend.name,
+      client: this.client,
+      acceptedAt: this.origin.acceptedAt,
+      connectedAt: 0,
+      bytesIn: this.origin.bytesIn + socket.bytesRead,
+      bytesOut: this.origin.bytesOut + socket.bytesWritten,
+      retries: 0,
+      generations: [...this.generations, generation],
+      toServer,
+      toClient: NO_BYTES,
+    };
+    return { envelope, client: rawHandle(socket) };
+  }
+}
+
+registerMux({
+  name: 'h1',
+  mode: 'http',
+  alpn: ['', 'http/1.1'],
+  attach(conn, ctx) {
+    const session = new H1Connection(conn, ctx);
+    session.start();
+    return session;
+  },
+  adopt(conn, ctx, envelope) {
+    const session = new H1Connection(conn, ctx, envelope);
+    session.start(envelope.toServer);
+    return session;
+  },
+});
