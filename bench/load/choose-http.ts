@@ -18,9 +18,13 @@ export type HttpLoadChoice = 'auto' | 'wrk' | 'raw';
 const MAX_REQUESTS = 5_000_000;
 
 function pipelineScript(depth: number): { file: string; describe: string } {
-  const lua = `local batch = {}
-for i = 1, ${depth} do batch[i] = wrk.format(nil, "/") end
-local requests = table.concat(batch)
+  // Built in init(): before it wrk.format knows no host and sends no Host header (node:http answers 400).
+  const lua = `local requests
+init = function()
+  local batch = {}
+  for i = 1, ${depth} do batch[i] = wrk.format(nil, "/") end
+  requests = table.concat(batch)
+end
 request = function() return requests end
 `;
   return { file: writeTempFile(`wrk-pipeline-${depth}.lua`, lua), describe: `pipelining ${depth}` };
