@@ -1,19 +1,23 @@
 // Entry point of `npm run bench`: ferry against a plain Node pipe proxy (and
 // haproxy when installed) on request rate, bulk throughput, memory and
-// requests failed during reloads, and against a plain Node dgram relay on UDP
-// datagrams per second, with medians over interleaved rounds and ratios that
-// cancel the box's speed.
+// requests failed during reloads, against a plain Node dgram relay on UDP
+// datagrams per second, and against node-http-proxy and haproxy on HTTP
+// keep-alive requests per second, with medians over interleaved rounds and
+// ratios that cancel the box's speed.
 
 import os from 'node:os';
 import { lineup, type Entry } from './contenders/registry';
+import { httpLineup, type HttpLineup } from './contenders/http';
 import { udpLineup, type UdpEntry } from './contenders/udp';
 import { chooseLoad } from './load/choose';
+import { chooseHttpLoad } from './load/choose-http';
 import type { LoadGenerator } from './load/load';
 import { setupAffinity } from './lib/affinity';
 import { installCleanup, runCleanup } from './lib/cleanup';
 import { parseOptions, USAGE, type Options } from './lib/options';
 import { progress } from './lib/progress';
 import { measureBulk } from './measure/bulk';
+import { measureHttp } from './measure/http';
 import { measureMemory } from './measure/memory';
 import { measureRate } from './measure/rate';
 import { measureReload } from './measure/reload';
@@ -26,7 +30,12 @@ import { summaryLine } from './report/summary';
 
 const DEADLINE_MS = 15 * 60 * 1000;
 
-async function measureAll(options: Options, entries: readonly Entry[], udpEntries: readonly UdpEntry[], load: LoadGenerator | null): Promise<Section[]> {
+interface HttpPlan {
+  readonly lineup: HttpLineup;
+  readonly load: LoadGenerator;
+}
+
+async function measureAll(options: Options, entries: readonly Entry[], udpEntries: readonly UdpEntry[], load: LoadGenerator | null, http: HttpPlan | null): Promise<Section[]> {
   const sections: Section[] = [];
   if (load !== null) sections.push(await measureRate(entries, options, load));
   if (options.only.includes('bulk')) sections.push(await measureBulk(entries, options));
@@ -36,6 +45,7 @@ async function measureAll(options: Options, entries: readonly Entry[], udpEntrie
   }
   if (options.only.includes('reload')) sections.push(await measureReload(entries, options));
   if (options.only.includes('udp') && udpEntries.length > 0) sections.push(await measureUdp(udpEntries, options));
+  if (http !== null) sections.push(await measureHttp(http.lineup, options, http.load));
   return sections;
 }
 
@@ -48,16 +58,21 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2), process.env);
   const pinning = setupAffinity(options.pin);
   const { entries, notes } = lineup(options.contenders, { cli: options.ferryCli, logLevel: options.ferryLog });
-  const udp = options.only.includes('udp') ? udpLineup(options.contenders, entries.map((e) => e.kind.kind), { cli: options.ferryCli, logLevel: options.ferryLog }) : { entries: [], notes: [] };
-  for (const note of [...notes, ...udp.notes]) console.log(`note: ${note}`);
+  const ferry = { cli: options.ferryCli, logLevel: options.ferryLog };
+  const available = entries.map((e) => e.kind.kind);
+  const udp = options.only.includes('udp') ? udpLineup(options.contenders, available, ferry) : { entries: [], notes: [] };
+  const http = options.only.includes('http')
+    ? { lineup: httpLineup(options.contenders, available, ferry, options.httpFerryMode), load: chooseHttpLoad(options.httpLoad, options.connections, options.httpDepth) }
+    : null;
+  for (const note of [...notes, ...udp.notes, ...(http?.lineup.notes ?? [])]) console.log(`note: ${note}`);
   if (entries.length === 0) throw new Error('no contender can run');
   progress(`bench: ${entries.map((e) => e.name).join(', ')} | ${options.rounds} rounds | node ${process.version} | ${os.cpus().length} cpus | ${pinning}`);
   const load = options.only.includes('rate') ? chooseLoad(options.load, options.connections) : null;
-  const sections = await measureAll(options, entries, udp.entries, load);
+  const sections = await measureAll(options, entries, udp.entries, load, http);
   const comparison = chooseComparison(entries.map((e) => e.name));
   const floors = checkFloors(sections, comparison);
   printReport(sections, comparison, floors);
-  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, durationS: options.durationS, load: load?.describe ?? 'none', pinning, skipped: notes }));
+  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, durationS: options.durationS, load: load?.describe ?? 'none', httpLoad: http?.load.describe ?? 'none', pinning, skipped: notes }));
   return options.strict && floors.some((f) => f.pass === false) ? 2 : 0;
 }
 

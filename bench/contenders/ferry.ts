@@ -36,11 +36,15 @@ interface Launched {
   readonly port: number;
 }
 
-function config(port: number, backendPort: number, logLevel: string): string {
-  return JSON.stringify({
+/** The text of a ferry config file that listens on `port`. */
+export type FerryConfig = (port: number, backendPort: number, logLevel: string) => string;
+
+/** One frontend in `mode` (tcp: the byte relay every measurement but http uses) to one server. */
+export function proxyConfig(mode: 'tcp' | 'http'): FerryConfig {
+  return (port, backendPort, logLevel) => JSON.stringify({
     // A master socket of its own, so a ferry running elsewhere on the machine never gets in the way.
     global: { groups: 1, threads: 1, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
-    frontends: { bench: { bind: [`127.0.0.1:${port}`], backend: 'b', timeout: { client: '5m' } } },
+    frontends: { bench: { mode, bind: [`127.0.0.1:${port}`], backend: 'b', timeout: { client: '5m' } } },
     backends: { b: { servers: { s1: { address: `127.0.0.1:${backendPort}` } }, timeout: { server: '5m' } } },
   }, null, 2);
 }
@@ -54,9 +58,9 @@ function isLogLine(line: string, msg: string): boolean {
   }
 }
 
-async function launch(settings: FerrySettings, name: string, backendPort: number): Promise<Launched> {
+export async function launch(settings: FerrySettings, name: string, backendPort: number, makeConfig: FerryConfig = proxyConfig('tcp')): Promise<Launched> {
   const port = await freePort();
-  const file = writeTempFile('ferry.json', config(port, backendPort, settings.logLevel));
+  const file = writeTempFile('ferry.json', makeConfig(port, backendPort, settings.logLevel));
   const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
   const master = startProc(name, command, args);
   if (VERBOSE_LEVELS.includes(settings.logLevel)) {
@@ -68,7 +72,7 @@ async function launch(settings: FerrySettings, name: string, backendPort: number
   return { master, worker, port };
 }
 
-async function stopFerry(master: Proc, worker: number): Promise<void> {
+export async function stopFerry(master: Proc, worker: number): Promise<void> {
   await stopProc(master, 5000);
   // A worker that outlived its master would hold the port and skew later trials.
   if (isAlive(worker)) process.kill(worker, 'SIGKILL');

@@ -1,5 +1,5 @@
-// haproxy in TCP mode with one thread: the reference for what a mature
-// single-threaded C proxy does on the same box.
+// haproxy with one thread, in TCP mode (HTTP mode for the http measurement):
+// the reference for what a mature single-threaded C proxy does on the same box.
 
 import { onProxyCpu } from '../lib/affinity';
 import { Brood } from '../lib/brood';
@@ -14,20 +14,29 @@ import type { Contender, ContenderKind, ReloadableContender } from './contender'
 
 const START_TIMEOUT_MS = 10_000;
 
+/**
+ * http: HTTP/1.1 keep-alive on both sides, which is haproxy's default
+ * (`option http-keep-alive`) with the default `http-reuse safe`: idle server
+ * connections are shared between client connections, except for a client
+ * connection's first request. No `option forwardfor`, no logging.
+ */
+export type HaproxyMode = 'tcp' | 'http';
+
 // maxconn leaves room for up to 9,000 tunnels (two fds each) under a 20,000 fd limit;
-// long timeouts so idle tunnels in the memory test are never reaped.
-function config(port: number, backendPort: number): string {
+// long timeouts so idle tunnels in the memory test are never reaped (and, in http
+// mode, idle keep-alive connections).
+function config(port: number, backendPort: number, mode: HaproxyMode): string {
   return `global
   nbthread 1
   maxconn 9000
 
 defaults
-  mode tcp
+  mode ${mode}
   maxconn 9000
   timeout connect 5s
   timeout client 5m
   timeout server 5m
-
+${mode === 'http' ? '  timeout http-keep-alive 5m\n' : ''}
 frontend bench
   bind 127.0.0.1:${port}
   default_backend b
@@ -41,9 +50,9 @@ function binary(): string {
   return which('haproxy') ?? 'haproxy';
 }
 
-async function start(name: string, backendPort: number): Promise<Contender> {
+export async function startHaproxy(name: string, backendPort: number, mode: HaproxyMode): Promise<Contender> {
   const port = await freePort();
-  const file = writeTempFile('haproxy.cfg', config(port, backendPort));
+  const file = writeTempFile('haproxy.cfg', config(port, backendPort, mode));
   // -db keeps it in the foreground as a single process we can signal and measure.
   const [command, args] = onProxyCpu(binary(), ['-db', '-f', file]);
   const proc = startProc(name, command, args);
@@ -66,7 +75,7 @@ function masterReloads(showProc: string): number {
  */
 async function startReloadable(name: string, backendPort: number): Promise<ReloadableContender> {
   const port = await freePort();
-  const file = writeTempFile('haproxy.cfg', config(port, backendPort));
+  const file = writeTempFile('haproxy.cfg', config(port, backendPort, 'tcp'));
   const cli = tempPath('haproxy-master.sock');
   const [command, args] = onProxyCpu(binary(), ['-W', '-db', '-S', cli, '-f', file]);
   const master = startProc(name, command, args);
@@ -97,6 +106,6 @@ async function startReloadable(name: string, backendPort: number): Promise<Reloa
 export const haproxyKind: ContenderKind = {
   kind: 'haproxy',
   unavailable: () => (which('haproxy') === null ? 'haproxy not on PATH (bench/install-tools.sh installs it)' : null),
-  start,
+  start: (name, backendPort) => startHaproxy(name, backendPort, 'tcp'),
   startReloadable,
 };

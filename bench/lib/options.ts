@@ -3,9 +3,11 @@
 
 import path from 'node:path';
 import { ferryCli } from './paths';
+import type { FerryHttpMode } from '../contenders/ferry-http';
+import type { HttpLoadChoice } from '../load/choose-http';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
@@ -18,6 +20,10 @@ export interface Options {
   connections: number;
   /** Concurrent client flows in the udp measurement. */
   udpFlows: number;
+  /** Requests in flight per connection in the http measurement (1: no pipelining). */
+  httpDepth: number;
+  httpLoad: HttpLoadChoice;
+  httpFerryMode: FerryHttpMode;
   bulkMb: number;
   tunnels: number;
   batch: number;
@@ -30,7 +36,7 @@ export interface Options {
   strict: boolean;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp'];
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
 
 const DEFAULTS: Record<string, string> = {
   rounds: '5',
@@ -41,6 +47,9 @@ const DEFAULTS: Record<string, string> = {
   contenders: 'ferry,pipe,pipe-nagle,haproxy',
   connections: '50',
   'udp-flows': '16',
+  'http-depth': '1',
+  'http-load': 'auto',
+  'http-ferry-mode': 'http',
   'bulk-mb': '256',
   tunnels: '5000',
   batch: '500',
@@ -54,8 +63,9 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload|udp[,..]]
+       [--only rate|bulk|memory|reload|udp|http[,..]]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
+       [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
        [--max-noise PERCENT] [--retries N] [--pin on|off]
        [--ferry-cli PATH] [--ferry-log warn|info] [--strict]
@@ -115,6 +125,16 @@ function measurements(text: string): Measurement[] {
   });
 }
 
+function httpLoadChoice(text: string): HttpLoadChoice {
+  if (text === 'auto' || text === 'wrk' || text === 'raw') return text;
+  throw new Error(`--http-load must be auto, wrk or raw, got ${text}`);
+}
+
+function ferryMode(text: string): FerryHttpMode {
+  if (text === 'http' || text === 'tcp') return text;
+  throw new Error(`--http-ferry-mode must be http or tcp, got ${text}`);
+}
+
 function loadChoice(text: string): LoadChoice {
   if (text === 'auto' || text === 'wrk' || text === 'autocannon') return text;
   throw new Error(`--load must be auto, wrk or autocannon, got ${text}`);
@@ -142,6 +162,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     contenders: list(get('contenders')),
     connections: Math.round(positive('connections', get('connections'))),
     udpFlows: Math.round(positive('udp-flows', get('udp-flows'))),
+    httpDepth: Math.round(positive('http-depth', get('http-depth'))),
+    httpLoad: httpLoadChoice(get('http-load')),
+    httpFerryMode: ferryMode(get('http-ferry-mode')),
     bulkMb: positive('bulk-mb', get('bulk-mb')),
     tunnels: tunnels(get('tunnels')),
     batch: Math.round(positive('batch', get('batch'))),

@@ -1,5 +1,6 @@
-// The bars ferry must clear against the plain pipe proxy. They are ratios
-// taken from one run so the shared machine's absolute speed cancels out.
+// The bars ferry must clear against the plain pipe proxy (http: against
+// node-http-proxy). They are ratios taken from one run so the shared
+// machine's absolute speed cancels out.
 
 import type { Comparison } from './compare';
 import { ratios } from './compare';
@@ -9,6 +10,8 @@ interface Floor {
   readonly key: SectionKey;
   readonly atLeast?: number;
   readonly atMost?: number;
+  /** The contender compared with, when not the pipe baseline. */
+  readonly baseline?: string;
 }
 
 const FLOORS: readonly Floor[] = [
@@ -16,6 +19,8 @@ const FLOORS: readonly Floor[] = [
   { key: 'bulk', atLeast: 0.95 },
   { key: 'memoryIdle', atMost: 1.2 },
   { key: 'memoryTunnels', atMost: 1.2 },
+  // The issue's bar for HTTP mode.
+  { key: 'http', atLeast: 3, baseline: 'http-proxy' },
 ];
 
 export interface FloorResult {
@@ -24,6 +29,8 @@ export interface FloorResult {
   readonly ratio: number | null;
   readonly rule: string;
   readonly pass: boolean | null;
+  /** Why the verdict may not mean what the floor means, or null. */
+  readonly caveat: string | null;
 }
 
 function judge(floor: Floor, value: number): boolean {
@@ -37,12 +44,14 @@ export function checkFloors(sections: readonly Section[], comparison: Comparison
     const section = sections.find((s) => s.key === floor.key);
     if (section === undefined) continue;
     const rule = floor.atLeast !== undefined ? `>= ${floor.atLeast}` : `<= ${floor.atMost!}`;
-    const pair = `${comparison.subject ?? '?'}/${comparison.baseline ?? 'pipe'}`;
+    const baseline = floor.baseline ?? comparison.baseline;
+    const pair = `${comparison.subject ?? '?'}/${baseline ?? 'pipe'}`;
     const value = ratios(section, comparison.subject)[pair];
-    if (comparison.baseline === null || value === undefined || Number.isNaN(value)) {
-      results.push({ key: floor.key, pair, ratio: null, rule, pass: null });
+    const caveat = section.floorCaveat ?? null;
+    if (baseline === null || value === undefined || Number.isNaN(value)) {
+      results.push({ key: floor.key, pair, ratio: null, rule, pass: null, caveat });
     } else {
-      results.push({ key: floor.key, pair, ratio: value, rule, pass: judge(floor, value) });
+      results.push({ key: floor.key, pair, ratio: value, rule, pass: judge(floor, value), caveat });
     }
   }
   return results;

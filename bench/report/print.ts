@@ -13,7 +13,8 @@ function digits(unit: string): number {
 }
 
 function ratioCell(values: Record<string, number>, subject: string, name: string): string {
-  return name === subject ? '-' : (values[`${subject}/${name}`] ?? Number.NaN).toFixed(3);
+  const value = values[`${subject}/${name}`];
+  return name === subject ? '-' : value === undefined ? 'n/a' : value.toFixed(3);
 }
 
 /** Proxy CPU per unit of work, for rate and bulk only. */
@@ -61,15 +62,17 @@ function sectionText(section: Section, comparison: Comparison): string {
     ...cost.cells(name),
   ]);
   const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', `${subject}/x`, ...totals.header, ...cost.header];
+  const missing = [...section.unavailable].map(([name, why]) => `  ${name}: ${why}`);
   const better = section.better === 'higher' ? 'higher is better' : 'lower is better';
   const notes = section.notes.map((note) => `  note: ${note}`);
-  return [`${section.title} — ${better}`, formatTable(header, rows), ...noiseLines(section), ...notes].join('\n');
+  return [`${section.title} — ${better}`, formatTable(header, rows), ...missing, ...noiseLines(section), ...notes].join('\n');
 }
 
 function floorLine(floor: FloorResult): string {
   const verdict = floor.pass === null ? 'SKIP' : floor.pass ? 'PASS' : 'FAIL';
   const value = floor.ratio === null ? 'n/a' : floor.ratio.toFixed(3);
-  return `${verdict}  ${floor.key.padEnd(13)} ${floor.pair} = ${value} (needs ${floor.rule})`;
+  const caveat = floor.caveat === null ? '' : ` — ${floor.caveat}`;
+  return `${verdict}  ${floor.key.padEnd(13)} ${floor.pair} = ${value} (needs ${floor.rule})${caveat}`;
 }
 
 function isFerry(name: string): boolean {

@@ -3,7 +3,7 @@
 
 import type { RoundResults } from '../lib/rounds';
 
-export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp';
+export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp' | 'http';
 
 export interface Section {
   readonly key: SectionKey;
@@ -20,10 +20,14 @@ export interface Section {
   readonly costUnit: string;
   /** Counts summed over all rounds, by column then contender (reload: failed requests, reloads; udp: lost). */
   readonly totals: Map<string, Map<string, number>>;
+  /** Contenders that could not run this measurement, with the reason shown in their row (http: a ferry without HTTP mode). */
+  readonly unavailable: Map<string, string>;
+  /** Said next to this section's floor verdict when the subject was not measured as the floor means (http: ferry in tcp mode). */
+  floorCaveat?: string;
 }
 
 export function newSection(key: SectionKey, title: string, unit: string, better: 'higher' | 'lower', costUnit = ''): Section {
-  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit, totals: new Map() };
+  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit, totals: new Map(), unavailable: new Map() };
 }
 
 export function addSample(section: Section, name: string, value: number): void {

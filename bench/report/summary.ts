@@ -14,6 +14,8 @@ export interface RunInfo {
   readonly reloadRounds: number;
   readonly durationS: number;
   readonly load: string;
+  /** The http measurement's load generator. */
+  readonly httpLoad: string;
   readonly pinning: string;
   readonly skipped: readonly string[];
 }
@@ -33,6 +35,7 @@ function sectionJson(section: Section, comparison: Comparison): object {
       },
     } : {}),
     ...(section.totals.size > 0 ? { totals: Object.fromEntries([...section.totals].map(([key, byName]) => [key, Object.fromEntries(byName)])) } : {}),
+    ...(section.unavailable.size > 0 ? { unavailable: Object.fromEntries(section.unavailable) } : {}),
     notes: section.notes,
     ...(section.noise.length > 0 ? { neighbourCpu: { median: median(section.noise), max: Math.max(...section.noise), repeated: section.retried } } : {}),
   };
