@@ -24,13 +24,14 @@ test('an idle keep-alive client connection moves to the next generation on reloa
     idle.socket.write('GET /before HTTP/1.1\r\nHost: a\r\n\r\n');
     await idle.waitFor('"url":"/before"');
     const busy = await openClient(port);
-    busy.socket.write('GET /delay/600 HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitUntil(() => app.seen.some((r) => r.url === '/delay/600'), 5000, 'the slow request at the server');
+    busy.socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => app.seen.some((r) => r.url === '/hold'), 5000, 'the held request at the server');
 
     const outcome = await reloadWith(ferry, file, httpConfig(port, app.port, { weight: 2 }));
     assert.is(outcome.msg, 'reload done');
-    assert.not.ok(busy.received().includes('/delay/600'), 'the reload came while the slow request was under way');
-    await busy.waitFor('"url":"/delay/600"');
+    assert.not.ok(busy.received().includes('/hold'), 'the reload came while the held request was under way');
+    app.release();
+    await busy.waitFor('"url":"/hold"');
 
     idle.socket.write('GET /after HTTP/1.1\r\nHost: a\r\n\r\n');
     await idle.waitFor('"url":"/after"');
@@ -60,16 +61,19 @@ test('stopping: the request under way is answered, with Connection: close, and i
   idle.socket.write('GET /idle HTTP/1.1\r\nHost: a\r\n\r\n');
   await idle.waitFor('"url":"/idle"');
   const busy = await openClient(port);
-  busy.socket.write('GET /delay/300 HTTP/1.1\r\nHost: a\r\n\r\n');
-  await waitUntil(() => app.seen.some((r) => r.url === '/delay/300'), 5000, 'the slow request at the server');
+  busy.socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
+  await waitUntil(() => app.seen.some((r) => r.url === '/hold'), 5000, 'the held request at the server');
   const stopped = ferry.stop();
+  // The stop has begun once the idle connection is closed; only then may the held request end.
+  await idle.closed;
+  app.release();
   const [idleEnd, busyEnd] = await Promise.all([idle.closed, busy.closed]);
   await stopped;
   await app.close();
   assert.ok(idleEnd.ended && busyEnd.ended, `both closed with a FIN: ${JSON.stringify([idleEnd, busyEnd, busy.received()])}`);
   assert.is(statusOf(busy.received()), 200);
   assert.ok(busy.received().includes('Connection: close'), busy.received());
-  assert.ok(busy.received().includes('"url":"/delay/300"'));
+  assert.ok(busy.received().includes('"url":"/hold"'));
 });
 
 test.run();

@@ -16,19 +16,24 @@ export interface HttpBackend {
   /** Connections accepted so far. */
   connections: number;
   seen: SeenRequest[];
+  /** Answers every `/hold` request received so far. */
+  release(): void;
   close(): Promise<void>;
 }
 
 /**
  * A node:http server that records each request and answers with it as JSON. `/chunked` answers in
- * two chunks with a trailer; `/delay/N` answers after N ms; `/status/N` with status N.
+ * two chunks with a trailer; `/delay/N` answers after N ms; `/status/N` with status N; `/hold`
+ * waits for `release()`, for a test that needs a request under way for as long as it takes.
  */
 export async function httpBackend(): Promise<HttpBackend> {
   const sockets = new Set<Socket>();
+  const held: (() => void)[] = [];
   const b: HttpBackend = {
     port: 0,
     connections: 0,
     seen: [],
+    release: () => held.splice(0).forEach((answer) => answer()),
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -52,11 +57,13 @@ export async function httpBackend(): Promise<HttpBackend> {
       }
       const delay = /^\/delay\/(\d+)/.exec(url);
       const status = /^\/status\/(\d+)/.exec(url);
-      setTimeout(() => {
+      const answer = (): void => {
         res.statusCode = status === null ? 200 : Number(status[1]);
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify(seen));
-      }, delay === null ? 0 : Number(delay[1]));
+      };
+      if (url === '/hold') held.push(answer);
+      else setTimeout(answer, delay === null ? 0 : Number(delay[1]));
     });
   });
   server.on('connection', (s: Socket) => {
