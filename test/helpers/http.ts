@@ -16,12 +16,15 @@ export interface HttpBackend {
   /** Connections accepted so far. */
   connections: number;
   seen: SeenRequest[];
+  /** Answers the request held at `/hold/NAME`. */
+  release(name: string): void;
   close(): Promise<void>;
 }
 
 /**
  * A node:http server that records each request and answers with it as JSON. `/chunked` answers in
- * two chunks with a trailer; `/delay/N` answers after N ms; `/status/N` with status N.
+ * two chunks with a trailer; `/delay/N` answers after N ms; `/status/N` with status N; `/hold/NAME`
+ * once the test calls release(NAME).
  */
 export async function httpBackend(): Promise<HttpBackend> {
   const sockets = new Set<Socket>();
@@ -29,12 +32,17 @@ export async function httpBackend(): Promise<HttpBackend> {
     port: 0,
     connections: 0,
     seen: [],
+    release: (name) => {
+      held.get(name)?.();
+      held.delete(name);
+    },
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
+  const held = new Map<string, () => void>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -52,11 +60,14 @@ export async function httpBackend(): Promise<HttpBackend> {
       }
       const delay = /^\/delay\/(\d+)/.exec(url);
       const status = /^\/status\/(\d+)/.exec(url);
-      setTimeout(() => {
+      const hold = /^\/hold\/(\w+)/.exec(url);
+      const answer = (): void => {
         res.statusCode = status === null ? 200 : Number(status[1]);
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify(seen));
-      }, delay === null ? 0 : Number(delay[1]));
+      };
+      if (hold !== null) held.set(hold[1], answer);
+      else setTimeout(answer, delay === null ? 0 : Number(delay[1]));
     });
   });
   server.on('connection', (s: Socket) => {
