@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { reloadWith, startFerry, writeConfig } from './helpers/ferry';
@@ -24,14 +25,14 @@ test('an idle keep-alive client connection moves to the next generation on reloa
     idle.socket.write('GET /before HTTP/1.1\r\nHost: a\r\n\r\n');
     await idle.waitFor('"url":"/before"');
     const busy = await openClient(port);
-    busy.socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitUntil(() => app.seen.some((r) => r.url === '/hold'), 5000, 'the held request at the server');
+    busy.socket.write('GET /hold/busy HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => app.seen.some((r) => r.url === '/hold/busy'), 5000, 'the held request at the server');
 
     const outcome = await reloadWith(ferry, file, httpConfig(port, app.port, { weight: 2 }));
     assert.is(outcome.msg, 'reload done');
-    assert.not.ok(busy.received().includes('/hold'), 'the reload came while the held request was under way');
-    app.release();
-    await busy.waitFor('"url":"/hold"');
+    assert.is(busy.received(), '', 'the reload came while the request was under way');
+    app.release('busy');
+    await busy.waitFor('"url":"/hold/busy"');
 
     idle.socket.write('GET /after HTTP/1.1\r\nHost: a\r\n\r\n');
     await idle.waitFor('"url":"/after"');
@@ -53,6 +54,65 @@ test('an idle keep-alive client connection moves to the next generation on reloa
   }
 });
 
+/** GETs `path` through `agent` again and again until stopped; counts answers and failures. */
+function keepGetting(port: number, agent: Agent): { stop(): Promise<{ ok: number; failures: string[] }> } {
+  let going = true;
+  let ok = 0;
+  const failures: string[] = [];
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/load', agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) ok++;
+          else failures.push(`status ${res.statusCode}`);
+          resolve();
+        });
+      });
+      req.on('error', (e) => {
+        failures.push(e.message);
+        resolve();
+      });
+      req.end();
+    });
+  const loop = (async () => {
+    while (going) await once();
+  })();
+  return {
+    stop: async () => {
+      going = false;
+      await loop;
+      return { ok, failures };
+    },
+  };
+}
+
+test('a reload under keep-alive load: no request fails, and the connections carry on in the new generation', async () => {
+  const app = await httpBackend();
+  const port = await freePort();
+  const file = writeConfig(httpConfig(port, app.port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  const agents = [1, 2, 3, 4].map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  try {
+    const loads = agents.map((agent) => keepGetting(port, agent));
+    await waitUntil(() => app.seen.length >= 50, 10_000, 'traffic');
+    for (const weight of [2, 3]) {
+      const outcome = await reloadWith(ferry, file, httpConfig(port, app.port, { weight }));
+      assert.is(outcome.msg, 'reload done');
+      const seen = app.seen.length;
+      await waitUntil(() => app.seen.length >= seen + 50, 10_000, 'traffic after the reload');
+    }
+    const results = await Promise.all(loads.map((l) => l.stop()));
+    assert.equal(results.flatMap((r) => r.failures), []);
+    assert.ok(results.every((r) => r.ok > 0));
+    await ferry.waitLog((l) => l.msg === 'request' && l.generation === 3 && Array.isArray(l.generations) && (l.generations as number[]).join() === '1,2,3');
+  } finally {
+    for (const a of agents) a.destroy();
+    await ferry.stop();
+    await app.close();
+  }
+});
+
 test('stopping: the request under way is answered, with Connection: close, and idle connections close cleanly', async () => {
   const app = await httpBackend();
   const port = await freePort();
@@ -61,19 +121,18 @@ test('stopping: the request under way is answered, with Connection: close, and i
   idle.socket.write('GET /idle HTTP/1.1\r\nHost: a\r\n\r\n');
   await idle.waitFor('"url":"/idle"');
   const busy = await openClient(port);
-  busy.socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
-  await waitUntil(() => app.seen.some((r) => r.url === '/hold'), 5000, 'the held request at the server');
+  busy.socket.write('GET /hold/stop HTTP/1.1\r\nHost: a\r\n\r\n');
+  await waitUntil(() => app.seen.some((r) => r.url === '/hold/stop'), 5000, 'the held request at the server');
   const stopped = ferry.stop();
-  // The stop has begun once the idle connection is closed; only then may the held request end.
-  await idle.closed;
-  app.release();
+  await ferry.waitMsg('thread stopping: no longer accepting');
+  app.release('stop');
   const [idleEnd, busyEnd] = await Promise.all([idle.closed, busy.closed]);
   await stopped;
   await app.close();
   assert.ok(idleEnd.ended && busyEnd.ended, `both closed with a FIN: ${JSON.stringify([idleEnd, busyEnd, busy.received()])}`);
   assert.is(statusOf(busy.received()), 200);
   assert.ok(busy.received().includes('Connection: close'), busy.received());
-  assert.ok(busy.received().includes('"url":"/hold"'));
+  assert.ok(busy.received().includes('"url":"/hold/stop"'));
 });
 
 test.run();

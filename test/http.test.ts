@@ -11,7 +11,7 @@ import { exchange, freePort, listen, openClient, silentServer, type TestServer }
 let app: HttpBackend;
 let mute: TestServer;
 let ferry: FerryProcess;
-const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'slow' | 'flaky' | 'ws' | 'tunnel', number> = { web: 0, strict: 0, closing: 0, down: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0 };
+const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'off' | 'slow' | 'flaky' | 'ws' | 'tunnel', number> = { web: 0, strict: 0, closing: 0, down: 0, off: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0 };
 let wss: WebSocketServer;
 /** Answers CONNECT with 200, then echoes: a server end of a CONNECT tunnel. */
 const connectEcho = createNetServer((s) => {
@@ -63,6 +63,7 @@ test.before(async () => {
       strict: frontend(ports.strict, 'app', { timeout: { httpRequest: '300ms', httpKeepAlive: '300ms' }, http: { maxRequestLine: 512, maxHeaderSize: 1024 } }),
       closing: frontend(ports.closing, 'closer'),
       down: frontend(ports.down, 'down'),
+      off: frontend(ports.off, 'off'),
       slow: frontend(ports.slow, 'mute'),
       flaky: frontend(ports.flaky, 'flaky'),
       ws: frontend(ports.ws, 'ws'),
@@ -72,6 +73,7 @@ test.before(async () => {
       app: { servers: { a1: { address: `127.0.0.1:${app.port}` } } },
       closer: { retries: 0, servers: { c1: { address: `127.0.0.1:${closerPort}` } } },
       down: { retries: 0, servers: { d1: { address: `127.0.0.1:${nobody}` } } },
+      off: { timeout: { queue: '20s' }, servers: { o1: { address: `127.0.0.1:${app.port}`, weight: 0 } } },
       mute: { timeout: { server: '300ms' }, servers: { m1: { address: `127.0.0.1:${mute.port}` } } },
       flaky: { servers: { f1: { address: `127.0.0.1:${flakyPort}` } } },
       ws: { servers: { w1: { address: `127.0.0.1:${wsPort}` } } },
@@ -238,7 +240,7 @@ test('timeout.httpKeepAlive closes an idle client connection after its response'
   assert.not.ok(c.received().includes('408'), 'nothing to answer on an idle connection');
 });
 
-test('502 when the server closes without a response, 503 when no server can be reached, 504 on timeout.server', async () => {
+test('502 when the server closes without a response, 503 when no server can be reached or none is usable, 504 on timeout.server', async () => {
   const bad = await exchange(ports.closing, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { end: false });
   assert.is(statusOf(bad.data), 502);
   const down = await exchange(ports.down, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { end: false });
@@ -247,7 +249,11 @@ test('502 when the server closes without a response, 503 when no server can be r
   const slow = await exchange(ports.slow, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { end: false });
   assert.is(statusOf(slow.data), 504);
   assert.ok(Date.now() - started < 2000);
-  for (const [status, termination] of [[502, 'SH'], [503, 'SC'], [504, 'sH']] as const) {
+  const before = app.seen.length;
+  const off = await exchange(ports.off, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', { end: false, timeoutMs: 2000 });
+  assert.is(statusOf(off.data), 503, 'no usable server: 503 at once, not after timeout.queue');
+  assert.is(app.seen.length, before);
+  for (const [status, termination] of [[502, 'SH'], [503, 'SC'], [503, 'PC'], [504, 'sH']] as const) {
     await ferry.waitLog((l) => l.msg === 'request' && l.status === status && l.termination === termination);
   }
 });

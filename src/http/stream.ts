@@ -114,12 +114,11 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     return { client: this.client.socket.remoteAddress };
   }
 
-  /** Takes a slot; with no usable server at all, answers 503 at once rather than wait in the queue. */
+  /** Takes a slot, or waits for one; with no usable server at all, answers 503 at once rather than wait. */
   start(): void {
-    const { backend } = this.client.ctx;
+    if (!this.client.ctx.backend.servers.some((s) => s.usable)) return this.fail(503, 'P', 'no server is usable');
     const server = this.slot.request();
-    if (server !== undefined) return this.served(server);
-    if (!backend.servers.some((s) => s.usable)) this.fail(503, 'P', 'no server is usable');
+    if (server !== undefined) this.served(server);
   }
 
   served(server: Server): void {

@@ -64,9 +64,14 @@ export class H1Connection implements ClientSide, Session {
     ];
   }
 
-  /** Starts reading requests, beginning with `early`, bytes read before (by an older generation). */
-  start(early: Buffer = NO_BYTES): void {
-    this.socket.setTimeout(this.ctx.frontend.config.timeout.httpRequest!);
+  /**
+   * Starts reading requests, beginning with `early`, bytes read before by an older generation (for
+   * which the connection was between requests: it gets the keep-alive timeout, not the request's).
+   */
+  start(early: Buffer = NO_BYTES, moved = false): void {
+    const { timeout } = this.ctx.frontend.config;
+    this.socket.setTimeout(moved ? timeout.httpKeepAlive! : timeout.httpRequest!);
+    if (moved) this.requests++;
     if (early.length > 0) this.onData(early);
   }
 
@@ -342,7 +347,7 @@ registerMux({
   },
   adopt(conn, ctx, envelope) {
     const session = new H1Connection(conn, ctx, envelope);
-    session.start(envelope.toServer);
+    session.start(envelope.toServer, true);
     return session;
   },
 });

@@ -16,30 +16,33 @@ export interface HttpBackend {
   /** Connections accepted so far. */
   connections: number;
   seen: SeenRequest[];
-  /** Answers every `/hold` request received so far. */
-  release(): void;
+  /** Answers the request held at `/hold/NAME`. */
+  release(name: string): void;
   close(): Promise<void>;
 }
 
 /**
  * A node:http server that records each request and answers with it as JSON. `/chunked` answers in
- * two chunks with a trailer; `/delay/N` answers after N ms; `/status/N` with status N; `/hold`
- * waits for `release()`, for a test that needs a request under way for as long as it takes.
+ * two chunks with a trailer; `/delay/N` answers after N ms; `/status/N` with status N; `/hold/NAME`
+ * once the test calls release(NAME).
  */
 export async function httpBackend(): Promise<HttpBackend> {
   const sockets = new Set<Socket>();
-  const held: (() => void)[] = [];
   const b: HttpBackend = {
     port: 0,
     connections: 0,
     seen: [],
-    release: () => held.splice(0).forEach((answer) => answer()),
+    release: (name) => {
+      held.get(name)?.();
+      held.delete(name);
+    },
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
+  const held = new Map<string, () => void>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,12 +60,13 @@ export async function httpBackend(): Promise<HttpBackend> {
       }
       const delay = /^\/delay\/(\d+)/.exec(url);
       const status = /^\/status\/(\d+)/.exec(url);
+      const hold = /^\/hold\/(\w+)/.exec(url);
       const answer = (): void => {
         res.statusCode = status === null ? 200 : Number(status[1]);
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify(seen));
       };
-      if (url === '/hold') held.push(answer);
+      if (hold !== null) held.set(hold[1], answer);
       else setTimeout(answer, delay === null ? 0 : Number(delay[1]));
     });
   });
