@@ -2,6 +2,7 @@ import { isatty } from 'node:tty';
 import pino from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { LogSettings } from './config/types';
+import { BatchedDestination } from './log-destination';
 
 export type Logger = pino.Logger;
 
@@ -13,12 +14,12 @@ export interface LogBindings {
 }
 
 /**
- * One logger per process or thread. Lines go to fd 1 through an explicit synchronous destination:
- * pino's default destination relies on process.stdout, which worker threads only reach through their
- * parent, and a synchronous write keeps the last lines before an exit.
+ * One logger per process or thread. Lines go to fd 1 through a destination of ours: pino's default
+ * relies on process.stdout, which worker threads only reach through their parent. Lines logged in
+ * one event-loop turn leave together at its end (log-destination.ts).
  */
 export function createLogger(settings: LogSettings, bindings: LogBindings): Logger {
-  const out = pino.destination({ dest: 1, sync: true });
+  const out = new BatchedDestination(1);
   return pino(
     {
       level: settings.level,
@@ -30,11 +31,8 @@ export function createLogger(settings: LogSettings, bindings: LogBindings): Logg
   );
 }
 
-/**
- * Each JSON line is turned into one line for people as it is written, on the same synchronous
- * destination: like a JSON line, it is on fd 1 before the log call returns.
- */
-function textDestination(out: pino.DestinationStream): pino.DestinationStream {
+/** Each JSON line is turned into one line for people as it is logged, then held like a JSON line. */
+function textDestination(out: BatchedDestination): pino.DestinationStream {
   const pretty = prettyFactory({
     colorize: isatty(1),
     singleLine: true,
@@ -42,5 +40,5 @@ function textDestination(out: pino.DestinationStream): pino.DestinationStream {
     // Our `err` fields are messages, not errors with a stack: they stay on the line.
     errorLikeObjectKeys: [],
   });
-  return { write: (line: string) => out.write(pretty(line)) };
+  return { write: (line: string) => out.write(pretty(line)), flush: (done?: (err?: Error) => void) => out.flush(done) } as pino.DestinationStream;
 }

@@ -370,6 +370,8 @@ export class ThreadStack {
     this.drained = true;
     for (const backend of this.backends.values()) for (const server of backend.servers) server.pool.clear();
     if (this.handedOver > 0) this.log.info({ handedOver: this.handedOver }, 'sessions handed over to the next generation');
+    // The worker may exit as soon as it hears of this, before this thread's lines would leave.
+    this.log.flush();
     this.up({ type: 'drained' });
   }
 
@@ -458,6 +460,7 @@ export class ThreadStack {
       return;
     }
     this.log.error({ bind, err: err.message }, 'listener failed');
+    this.log.flush();
     this.up({ type: 'failed', reason: `${bind}: ${err.message}` });
   }
 }
