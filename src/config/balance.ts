@@ -3,7 +3,7 @@
 import type { Parsed } from './address';
 import type { BalanceConfig } from './types';
 
-export const BALANCE_EXAMPLE = 'one of "roundrobin", "leastconn", "source", "random", "random(N)" (N draws, 1 to 16), and in HTTP mode "uri", "uri(whole)" or "hdr(name)"';
+export const BALANCE_EXAMPLE = 'one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), or in HTTP mode "uri", "uri(whole)" or "hdr(name)"';
 /** A header field name (RFC 9110 token). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DEFAULT_DRAWS = 2;
