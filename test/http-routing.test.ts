@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control-client';
-import { startFerry, type FerryProcess } from './helpers/ferry';
+import { TestCa } from './helpers/certs';
+import { reloadWith, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
 import { exchange, freePort, listen } from './helpers/net';
 
 /** node:http servers that answer with their own name. */
@@ -206,6 +210,55 @@ test('balance hdr(x-user): the same value reaches the same server; values spread
   const plain: string[] = [];
   for (let i = 0; i < 6; i++) plain.push(await serverFor(ports.hdr, '/same'));
   assert.equal([...plain].sort(), ['h1', 'h1', 'h2', 'h2', 'h3', 'h3'], 'round-robin without the header');
+});
+
+/**
+ * A stopping generation reads no new request on a connection it can hand over, but a TLS connection
+ * stays with its generation: a reload leaves it on the old one, which then answers its requests as
+ * a stopping generation does.
+ */
+test('health turns 503 in a generation that stops: a TLS keep-alive connection left on the old generation by a reload', async () => {
+  const ca = new TestCa('routing-ca');
+  const certs = tmpPath('routing-certs');
+  mkdirSync(certs);
+  writeFileSync(join(certs, 'web.pem'), ca.issue('web', ['web.test']).pem);
+  const port = await freePort();
+  const config = {
+    global: { groups: 1, threads: 1 },
+    frontends: { web: { mode: 'http', bind: [{ address: `127.0.0.1:${port}`, tls: { certs } }], backend: 'health' } },
+    backends: { health: { service: 'health' } },
+  };
+  const file = writeConfig(config);
+  const tls = await startFerry(undefined, { args: ['-c', file] });
+  const agent = new TlsAgent({ keepAlive: true, maxSockets: 1, ca: ca.pem, servername: 'web.test' });
+  const ask = (via: TlsAgent): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const req = tlsRequest({ host: '127.0.0.1', port, path: '/health', agent: via, servername: 'web.test', checkServerIdentity: () => undefined }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), headers: res.headers, reused: req.reusedSocket }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    const before = await ask(agent);
+    assert.equal([before.status, before.body], [200, 'ok\n']);
+    assert.is((await reloadWith(tls, file, config)).msg, 'reload done');
+    await tls.waitLog((l) => l.msg === 'thread stopping: no longer accepting' && l.generation === 1);
+    const during = await ask(agent);
+    assert.ok(during.reused, 'the same TLS connection, still on generation 1');
+    assert.equal([during.status, during.body], [503, 'stopping\n']);
+    const line = await tls.waitLog((l) => l.msg === 'request' && l.status === 503);
+    assert.equal([line.generation, line.server], [1, '<health>']);
+    const fresh = new TlsAgent({ keepAlive: false, ca: ca.pem, servername: 'web.test' });
+    const after = await ask(fresh);
+    assert.equal([after.status, after.body], [200, 'ok\n'], 'a new connection reaches the new generation');
+    fresh.destroy();
+  } finally {
+    agent.destroy();
+    await tls.stop();
+  }
 });
 
 test('ferry start without -c serves the embedded configuration, and curl gets hello and health', async () => {
