@@ -39,8 +39,3 @@ function parseHeader(arg: string): Parsed<BalanceConfig> {
   if (TOKEN.test(arg)) return { ok: true, value: { algorithm: 'hdr', header: arg.toLowerCase() } };
   return { ok: false, error: `hdr(name) takes a header field name such as "hdr(x-user)", found ${JSON.stringify(`hdr(${arg})`)}` };
 }
-
-/** Whether a balance hashes HTTP requests, which only HTTP frontends have. */
-export function hashesRequests(balance: BalanceConfig): boolean {
-  return balance.algorithm === 'uri' || balance.algorithm === 'hdr';
-}

@@ -69,6 +69,7 @@ export class ServiceExchange implements Exchange {
     return end;
   }
 
+  /** The response went out whole at start: nothing waits for the client to drain. */
   clientDrained(): void {}
 
   clientGone(who: Who): void {
