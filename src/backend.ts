@@ -2,7 +2,7 @@ import type { BackendConfig } from './config/types';
 import { createBalancer, type Balancer, type PickContext } from './balance';
 import { Queue } from './queue';
 import { Server, type ServerPush } from './server';
-import { services, type Service } from './services';
+import { httpServiceOf, services, type HttpService, type Service } from './services';
 
 const NONE: ReadonlySet<Server> = new Set();
 
@@ -19,6 +19,8 @@ export class Backend {
   /** Some server's weight is still ramping up (slowstart): picks bring it up to date. */
   private ramping = false;
   readonly service?: Service;
+  /** Answers HTTP requests in place of servers (HTTP mode). */
+  readonly httpService?: HttpService;
   /** Sessions waiting for a server slot, because every usable server is full or none is usable. */
   readonly queue = new Queue();
   /** This thread's sessions on the backend now, and since start. */
@@ -41,7 +43,8 @@ export class Backend {
     this.limited = this.servers.some((s) => s.maxconn !== undefined);
     this.balancer = createBalancer(config.balance, this.servers.filter((s) => !s.backup));
     this.backups = createBalancer(config.balance, this.servers.filter((s) => s.backup));
-    if (config.service !== undefined) this.service = services[config.service];
+    if (config.service !== undefined && config.service !== 'health') this.service = services[config.service];
+    this.httpService = httpServiceOf(config);
   }
 
   /**

@@ -1,7 +1,7 @@
-/** FNV-1a over the string's UTF-16 code units: 32 bits, unsigned. */
-export function fnv1a(text: string): number {
+/** FNV-1a over the string's UTF-16 code units (those in [start, end)): 32 bits, unsigned. */
+export function fnv1a(text: string, start = 0, end = text.length): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 

@@ -4,6 +4,7 @@ import type { PickContext } from './balance';
 import { ConnFlag, type Connection } from './connection';
 import { connectToServer, type ConnectSink } from './connect';
 import type { Frontend } from './frontend';
+import type { Router } from './http/router';
 import type { Envelope } from './envelope';
 import type { Logger } from './log';
 import type { Waiter } from './queue';
@@ -20,6 +21,10 @@ export interface StreamContext {
   readonly backend: Backend;
   readonly log: Logger;
   readonly service: ServiceContext;
+  /** HTTP frontends: chooses each request's backend (the frontend's rules). */
+  readonly router?: Router;
+  /** The thread stops or drains: its generation takes no new connection. */
+  readonly stopping: boolean;
   began(session: Session): void;
   /** Called once when the session has ended, whatever the reason. */
   ended(session: Session): void;

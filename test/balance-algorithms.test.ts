@@ -51,15 +51,16 @@ function balanceOf(balance: unknown): unknown {
   return config?.backends.app.balance ?? problems;
 }
 
-test('balance: the algorithms and their arguments; uri and hdr() wait for HTTP mode', () => {
+test('balance: the algorithms and their arguments; uri and hdr() refused behind a TCP frontend', () => {
   assert.equal(balanceOf('source'), { algorithm: 'source' });
   assert.equal(balanceOf('random'), { algorithm: 'random', draws: 2 });
   assert.equal(balanceOf('random(3)'), { algorithm: 'random', draws: 3 });
   assert.equal(balanceOf('random(0)'), ['backends.app.balance: random(N) takes a number of draws from 1 to 16, found "random(0)"']);
   assert.equal(balanceOf('random(two)'), ['backends.app.balance: random(N) takes a number of draws from 1 to 16, found "random(two)"']);
-  assert.equal(balanceOf('uri'), ['backends.app.balance: "uri" hashes HTTP requests and needs HTTP mode, which ferry does not have yet ("source" keeps each client on one server)']);
-  assert.match(String(balanceOf('hdr(host)')), '"hdr(host)" hashes HTTP requests and needs HTTP mode');
-  assert.equal(balanceOf(2), ['backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), found 2']);
+  // The frontend here is a TCP one: the request hashes need HTTP requests (test/http-routing.test.ts has them working).
+  assert.equal(balanceOf('uri'), ['backends.app.balance: "uri" hashes HTTP requests, and frontend "web" (mode tcp) uses this backend; use the backend only from HTTP frontends, or balance by "source" to keep each client on one server']);
+  assert.match(String(balanceOf('hdr(host)')), '"hdr(host)" hashes HTTP requests, and frontend "web" (mode tcp) uses this backend');
+  assert.equal(balanceOf(2), ['backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), or in HTTP mode "uri", "uri(whole)" or "hdr(name)", found 2']);
 });
 
 test('source: a client always reaches the same server, clients spread by weight, and a server added by reload takes only its share', async () => {

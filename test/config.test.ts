@@ -356,7 +356,7 @@ test('validate: typos are unknown keys at every depth', () => {
     'globl: unknown key (expected one of: global, frontends, backends)',
     'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
     'global.log.levl: unknown key (expected one of: level, format)',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
+    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client, flow, handshake, httpRequest, httpKeepAlive)',
     'backends.app.timeout.conect: unknown key (expected one of: connect, server, queue, tunnel)',
     'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
@@ -377,7 +377,7 @@ test('validate: out-of-range and mistyped values say what was expected and found
   assert.equal(problemsOf(raw), [
     'frontends.web.mode: expected one of "tcp", "udp", "http", found "quic"',
     'frontends.web.backlog: expected an integer from 1 to 65535, found "1024"',
-    'backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), found "leastconns"',
+    'backends.app.balance: expected one of "roundrobin", "leastconn", "source", "random" or "random(N)" (N draws, 1 to 16), or in HTTP mode "uri", "uri(whole)" or "hdr(name)", found "leastconns"',
     'backends.app.retries: expected an integer from 0 to 100, found 101',
     'backends.app.redispatch: expected true or false, found "yes"',
     'backends.app.servers.s1.weight: expected an integer from 0 to 256, found 257',
@@ -485,14 +485,14 @@ test('validate: v6only wildcards and different families coexist', () => {
   valid(raw);
 });
 
-test('validate: a backend needs servers or a service, not both', () => {
+test('validate: a backend needs servers, a service or a return, one of them', () => {
   const raw = minimal();
   raw.backends.app.service = 'echo';
   raw.backends.empty = {};
   raw.backends.none = { servers: {} };
   assert.equal(problemsOf(raw), [
-    'backends.app: has both "servers" and "service"; a backend forwards to servers or runs a built-in service, not both',
-    'backends.empty: needs "servers" (e.g. {"s1": {"address": "127.0.0.1:9000"}}) or "service" ("echo" or "hello")',
+    'backends.app: has "servers" and "service"; a backend forwards to servers, runs a built-in service or returns a fixed response: one of them',
+    'backends.empty: needs "servers" (e.g. {"s1": {"address": "127.0.0.1:9000"}}), "service" ("echo" or "hello" for TCP, "health" for HTTP) or "return" (HTTP, e.g. {"status": 404})',
     'backends.none.servers: expected a non-empty map of server names to servers, such as {"s1": {"address": "127.0.0.1:9000"}}, found {}',
   ]);
 });
@@ -505,7 +505,7 @@ test('validate: unknown service, bad server address, missing address', () => {
     'backends.app.servers.s1.address: "127.0.0.1:0": port must be 1-65535',
     'backends.app.servers.s2.address: required key is missing (expected a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432")',
     'backends.app.servers.s3.address: expected a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432", found 9000',
-    'backends.svc.service: expected one of "echo", "hello", found "chargen"',
+    'backends.svc.service: expected one of "echo", "hello", "health", found "chargen"',
   ]);
 });
 
@@ -514,7 +514,7 @@ test('validate: names are checked, and odd names are quoted in paths', () => {
   raw.frontends['my web'] = { bind: '127.0.0.1:81', backend: 'app', extra: 1 };
   raw.backends.app.servers['s/1'] = { address: '127.0.0.1:9001' };
   assert.equal(problemsOf(raw), [
-    'frontends["my web"].extra: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
+    'frontends["my web"].extra: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends["my web"]: invalid name "my web" (names may contain only letters, digits, "_", "." and "-")',
     'backends.app.servers["s/1"]: invalid name "s/1" (names may contain only letters, digits, "_", "." and "-")',
   ]);
@@ -549,7 +549,7 @@ test('validate: many problems are listed together, grouped by place, each once',
   };
   assert.equal(problemsOf(raw), [
     'global.groups: expected an integer from 1 to 64, found 0',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend)',
+    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.bind[1]: "1.2.3.4:99999": port must be 0-65535',
     'frontends.web.timeout.client: expected a duration such as "250ms", "30s" or "5m", found "30x"',
     'frontends.web.backend: no backend named "ap" (defined: app, greeter)',
@@ -604,9 +604,12 @@ test('load: without a file, the embedded default configuration', () => {
   assert.equal(Object.keys(config.frontends), ['default', 'echo']);
   assert.equal(config.frontends.default.bind.map((b) => b.key), ['tcp:127.0.0.1:8080']);
   assert.equal(config.frontends.echo.bind.map((b) => b.key), ['tcp:127.0.0.1:8081']);
+  assert.is(config.frontends.default.mode, 'http');
   assert.is(config.frontends.default.backend, 'hello');
+  assert.equal(config.frontends.default.rules, [{ if: { pathPrefix: '/health' }, backend: 'health' }]);
   assert.is(config.frontends.echo.backend, 'echo');
-  assert.is(config.backends.hello.service, 'hello');
+  assert.is(config.backends.hello.return!.status, 200);
+  assert.is(config.backends.health.service, 'health');
   assert.is(config.backends.echo.service, 'echo');
 });
 
@@ -678,7 +681,7 @@ test('load: later --set wins, and a deeper --set refines a whole-object one', ()
 test('load: --set KEY=null removes an inherited entry', () => {
   const config = loadConfig({ env: {}, overrides: ['frontends.echo=null', 'backends.echo=null'] });
   assert.equal(Object.keys(config.frontends), ['default']);
-  assert.equal(Object.keys(config.backends), ['hello']);
+  assert.equal(Object.keys(config.backends), ['hello', 'health']);
 });
 
 test('load: a bad --set is a problem', () => {
@@ -699,7 +702,7 @@ test('load: problems caused by overrides name the override', () => {
     overrides: ['global.groups=99', 'frontends.web.typo=1'],
   });
   assert.equal(result.problems, [
-    'frontends.web.typo: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend) (set by --set frontends.web.typo=1)',
+    'frontends.web.typo: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules) (set by --set frontends.web.typo=1)',
     'frontends.web.maxconn: expected an integer from 1 to 1000000, found 0 (set by FERRY_FRONTENDS__web__MAXCONN)',
     'global.groups: expected an integer from 1 to 64, found 99 (set by --set global.groups=99)',
   ]);

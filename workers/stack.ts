@@ -11,6 +11,7 @@ import { Redispatcher } from '../src/datagram/redispatcher';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
 import { closeRef, fdOf, socketFrom } from '../src/handles';
 import { Frontend } from '../src/frontend';
+import { Router } from '../src/http/router';
 import type { FromThread, SocketRef, ToThread } from '../src/ipc';
 import { Listener, type ListenerState } from '../src/listener';
 import type { Logger } from '../src/log';
@@ -79,7 +80,7 @@ export class ThreadStack {
         this.datagrams.set(fc.name, new DatagramHandler(fc, index, this.backends.get(fc.backend)!, threads, peers, log, () => this.drainedYet()));
         continue;
       }
-      const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!);
+      const ctx = this.streamContext(frontend, this.backends.get(fc.backend)!, fc.mode === 'http' ? new Router(fc.rules ?? [], this.backends, this.backends.get(fc.backend)!) : undefined);
       this.contexts.set(frontend, ctx);
       for (const bind of fc.bind) {
         // A bind without TLS accepts exactly as before: the choice is made once, here.
@@ -431,12 +432,17 @@ export class ThreadStack {
     }
   }
 
-  private streamContext(frontend: Frontend, backend: Backend): StreamContext {
+  private streamContext(frontend: Frontend, backend: Backend, router: Router | undefined): StreamContext {
+    const stack = this; // eslint-disable-line @typescript-eslint/no-this-alias
     return {
       frontend,
       backend,
       log: this.log,
       service: this.id,
+      ...(router !== undefined && { router }),
+      get stopping() {
+        return stack.stopping;
+      },
       began: (stream) => {
         this.streams.add(stream);
         backend.current++;

@@ -3,10 +3,11 @@ import type { Server } from '../server';
 import type { Balancer } from './balancer';
 import { LeastConn } from './leastconn';
 import { RandomDraws } from './random';
+import { RequestHash } from './request-hash';
 import { RoundRobin } from './roundrobin';
 import { SourceHash } from './source';
 
-export type { Balancer, PickContext } from './balancer';
+export type { Balancer, PickContext, RequestKeys } from './balancer';
 
 export function createBalancer(config: BalanceConfig, servers: readonly Server[]): Balancer {
   switch (config.algorithm) {
@@ -18,5 +19,8 @@ export function createBalancer(config: BalanceConfig, servers: readonly Server[]
       return new SourceHash(servers);
     case 'random':
       return new RandomDraws(servers, config.draws);
+    case 'uri':
+    case 'hdr':
+      return new RequestHash(config, servers);
   }
 }

@@ -19,12 +19,3 @@ export function checkModeBinds(name: string, frontend: unknown): Problem[] {
       ),
     );
 }
-
-/** The built-in services speak their own TCP protocol: UDP and HTTP frontends need servers. */
-export function checkServiceBackend(name: string, frontend: unknown, backends: Record<string, unknown>): Problem[] {
-  if (!isRecord(frontend) || (frontend.mode !== 'udp' && frontend.mode !== 'http') || typeof frontend.backend !== 'string') return [];
-  const backend = backends[frontend.backend];
-  if (!Object.hasOwn(backends, frontend.backend) || !isRecord(backend) || backend.service === undefined) return [];
-  const mode = frontend.mode === 'udp' ? 'a UDP' : 'an HTTP';
-  return [problem(['frontends', name, 'backend'], `backend ${JSON.stringify(frontend.backend)} runs the built-in service ${JSON.stringify(backend.service)}, which speaks TCP; ${mode} frontend needs a backend with "servers"`)];
-}

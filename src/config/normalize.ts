@@ -9,6 +9,7 @@ import { parseBindList, toBindConfig } from './bind';
 import { checkOf } from './check';
 import { httpFrontendOf, poolOf } from './http-options';
 import { parseDuration } from './duration';
+import { returnOf, rulesOf } from './rules';
 import { runAsOf } from './run-as';
 import { accessOf } from './socket-access';
 import type { BackendConfig, Config, FrontendConfig, GlobalConfig, ResolveConfig, ServerConfig } from './types';
@@ -61,6 +62,7 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     flowKey: raw.flowKey ?? 'address',
     quicDcidLength: raw.quicDcidLength ?? QUIC_DCID_LENGTH,
     backend: raw.backend,
+    ...(raw.rules !== undefined && { rules: rulesOf(raw.rules) }),
   };
 }
 
@@ -80,6 +82,7 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
     },
     servers: Object.entries((raw.servers ?? {}) as Raw).map(([server, s]) => normalizeServer(server, s, raw)),
     ...(raw.service !== undefined && { service: raw.service }),
+    ...(raw.return !== undefined && { return: returnOf(raw.return) }),
     ...(raw.resolve !== undefined && { resolve: normalizeResolve(raw.resolve) }),
   };
 }

@@ -6,11 +6,12 @@ import { accountExample } from './account';
 import { BALANCE_EXAMPLE } from './balance';
 import { STATUS_EXAMPLE } from './check';
 import { HEAD_SIZE_RANGE } from './http-options';
+import { RETURN_SCHEMA, RULES_SCHEMA } from './rules';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
-export const SERVICES = ['echo', 'hello'] as const;
+export const SERVICES = ['echo', 'hello', 'health'] as const;
 export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;
@@ -89,6 +90,7 @@ const frontendSchema = section(
       flowKey: oneOf(FLOW_KEYS),
       quicDcidLength: integer(0, 20),
       backend: { type: 'string', minLength: 1, description: 'the name of a backend' },
+      rules: RULES_SCHEMA,
     },
   ['bind', 'backend'],
 );
@@ -136,6 +138,7 @@ const backendSchema = section({
   timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), queue: duration(), tunnel: duration() }),
   servers: namedMap(serverSchema, 'a non-empty map of server names to servers, such as {"s1": {"address": "127.0.0.1:9000"}}', 1),
   service: oneOf(SERVICES),
+  return: RETURN_SCHEMA,
   resolve: section({
     interval: duration(),
     nameservers: { type: 'array', minItems: 1, items: { nameserver: true, description: NAMESERVER_EXAMPLE }, description: 'a list of DNS server addresses such as ["10.0.0.2:53"]' },

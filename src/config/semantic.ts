@@ -5,12 +5,17 @@
 import { checkHttpWithoutType } from './check';
 import { findBindConflicts } from './conflicts';
 import { checkHttpOptions } from './http-options';
-import { checkModeBinds, checkServiceBackend } from './mode';
+import { checkBackendModes } from './backend-mode';
+import { checkModeBinds } from './mode';
 import { isRecord, problem, type Problem } from './problems';
 import { runAsOf } from './run-as';
 import { NAME_PATTERN } from './schema';
+import { checkReturn, checkRules, noBackend } from './rules';
 import { checkAccessAccounts } from './socket-access';
 import { checkUdpOptions } from './udp-options';
+
+/** What a backend answers with: exactly one of these. */
+const ANSWERS = ['servers', 'service', 'return'] as const;
 
 const NAME_RULE = 'names may contain only letters, digits, "_", "." and "-"';
 
@@ -24,9 +29,9 @@ export function checkSemantics(data: unknown): Problem[] {
     ...(isRecord(global.masterSocketAccess) ? checkAccessAccounts(global.masterSocketAccess, ['global', 'masterSocketAccess']) : []),
     ...checkNames(['frontends'], frontends),
     ...checkNames(['backends'], backends),
-    ...Object.entries(backends).flatMap(([name, b]) => checkBackend(name, b)),
+    ...Object.entries(backends).flatMap(([name, b]) => [...checkBackend(name, b), ...checkReturn(name, b)]),
     ...Object.entries(frontends).flatMap(([name, f]) => checkBackendReference(name, f, backends)),
-    ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkServiceBackend(name, f, backends), ...checkUdpOptions(name, f), ...checkHttpOptions(name, f)]),
+    ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkRules(name, f, backends), ...checkBackendModes(name, f, backends), ...checkUdpOptions(name, f), ...checkHttpOptions(name, f)]),
     ...findBindConflicts(frontends),
   ];
 }
@@ -40,15 +45,14 @@ function checkNames(at: string[], map: Record<string, unknown>): Problem[] {
 function checkBackend(name: string, backend: unknown): Problem[] {
   if (!isRecord(backend)) return [];
   const at = ['backends', name];
-  const hasServers = backend.servers !== undefined;
-  const hasService = backend.service !== undefined;
+  const given = ANSWERS.filter((key) => backend[key] !== undefined);
   const problems = isRecord(backend.servers) ? checkNames([...at, 'servers'], backend.servers) : [];
   problems.push(...checkHttpWithoutType(at, backend));
-  if (hasServers && hasService) {
-    problems.push(problem(at, 'has both "servers" and "service"; a backend forwards to servers or runs a built-in service, not both'));
-  } else if (!hasServers && !hasService) {
+  if (given.length > 1) {
+    problems.push(problem(at, `has ${given.map((k) => JSON.stringify(k)).join(' and ')}; a backend forwards to servers, runs a built-in service or returns a fixed response: one of them`));
+  } else if (given.length === 0) {
     problems.push(
-      problem(at, 'needs "servers" (e.g. {"s1": {"address": "127.0.0.1:9000"}}) or "service" ("echo" or "hello")'),
+      problem(at, 'needs "servers" (e.g. {"s1": {"address": "127.0.0.1:9000"}}), "service" ("echo" or "hello" for TCP, "health" for HTTP) or "return" (HTTP, e.g. {"status": 404})'),
     );
   }
   return problems;
@@ -57,7 +61,5 @@ function checkBackend(name: string, backend: unknown): Problem[] {
 function checkBackendReference(name: string, frontend: unknown, backends: Record<string, unknown>): Problem[] {
   if (!isRecord(frontend) || typeof frontend.backend !== 'string' || frontend.backend === '') return [];
   if (Object.hasOwn(backends, frontend.backend)) return [];
-  const defined = Object.keys(backends);
-  const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no backends are defined';
-  return [problem(['frontends', name, 'backend'], `no backend named ${JSON.stringify(frontend.backend)} (${known})`)];
+  return [problem(['frontends', name, 'backend'], noBackend(frontend.backend, backends))];
 }

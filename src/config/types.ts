@@ -117,6 +117,23 @@ export interface FrontendConfig {
   /** The DCID length of QUIC short-header packets (flowKey "quic-dcid"); 8 by default. */
   quicDcidLength: number;
   backend: string;
+  /** HTTP mode only: tried in order for each request, the first match chooses its backend; none: `backend`. */
+  rules?: RuleConfig[];
+}
+
+/** A routing rule of an HTTP frontend (src/http/router.ts). */
+export interface RuleConfig {
+  if: RuleCondition;
+  backend: string;
+}
+
+/** What a request must have for its rule to match: every condition given (at least one) must hold. */
+export interface RuleCondition {
+  /** Lower case, without port; "*.example.com" matches exactly one more label. */
+  host?: string;
+  pathPrefix?: string;
+  /** `name` in lower case; some field of that name has exactly `value`. */
+  header?: { name: string; value: string };
 }
 
 /** What an HTTP frontend adds to requests, and how large a request head may be (bytes). */
@@ -138,8 +155,24 @@ export interface PoolConfig {
 export type BalanceConfig =
   | { algorithm: 'roundrobin' | 'leastconn' | 'source' }
   /** `draws` servers drawn at random by weight; the least loaded of them takes the session. */
-  | { algorithm: 'random'; draws: number };
-export type ServiceName = 'echo' | 'hello';
+  | { algorithm: 'random'; draws: number }
+  /** HTTP mode: a hash of the request's path (`whole`: with its query string). */
+  | { algorithm: 'uri'; whole: boolean }
+  /** HTTP mode: a hash of a header field's value (name in lower case); requests without it go round-robin. */
+  | { algorithm: 'hdr'; header: string };
+/** Built-in services that take over a TCP connection. */
+export type TcpServiceName = 'echo' | 'hello';
+/** Built-in services that answer HTTP requests. */
+export type HttpServiceName = 'health';
+export type ServiceName = TcpServiceName | HttpServiceName;
+
+/** A backend that answers every HTTP request itself with a fixed response. */
+export interface ReturnConfig {
+  status: number;
+  /** In the order given, names as written. */
+  headers: [string, string][];
+  body: string;
+}
 
 export interface ServerConfig {
   name: string;
@@ -193,6 +226,7 @@ export interface BackendConfig {
   timeout: { connect: number; server: number; queue: number; tunnel?: number };
   servers: ServerConfig[];
   service?: ServiceName;
+  return?: ReturnConfig;
   resolve?: ResolveConfig;
 }
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Backend } from '../backend';
 import type { PickContext } from '../balance';
 import { connectToServer, type ConnectSink } from '../connect';
 import type { Waiter } from '../queue';
@@ -88,6 +89,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   constructor(
     private readonly client: ClientSide,
     readonly req: RequestHead,
+    /** Where the frontend's rules sent it. */
+    private readonly backend: Backend,
     /** When its first byte came: its place in the queue. */
     readonly acceptedAt: number,
     /** When its head was whole. */
@@ -95,7 +98,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     headBytes: number,
   ) {
     const { ctx } = client;
-    this.slot = new Slot(ctx.backend, this);
+    this.slot = new Slot(backend, this);
     this.body = bodyReader(req.framing, ctx.frontend.limits);
     this.requestDone = this.body === undefined;
     this.reader = new ResponseHeadReader(ctx.frontend.limits);
@@ -111,12 +114,12 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   get pickContext(): PickContext {
-    return { client: this.client.socket.remoteAddress };
+    return { client: this.client.socket.remoteAddress, request: this.req };
   }
 
   /** Takes a slot, or waits for one; with no usable server at all, answers 503 at once rather than wait. */
   start(): void {
-    if (!this.client.ctx.backend.servers.some((s) => s.usable)) return this.fail(503, 'P', 'no server is usable');
+    if (!this.backend.servers.some((s) => s.usable)) return this.fail(503, 'P', 'no server is usable');
     const server = this.slot.request();
     if (server !== undefined) this.served(server);
   }
@@ -126,7 +129,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.slottedAt = Date.now();
     const link = server.pool.take();
     if (link !== undefined) return this.send(link);
-    connectToServer(this.client.ctx.backend, server, this.pickContext, this);
+    connectToServer(this.backend, server, this.pickContext, this);
   }
 
   expired(): void {
@@ -224,7 +227,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
    */
   private retryable(link: ServerLink, who: Who): boolean {
     if (who !== 'S' || link.requests < 2 || this.response !== undefined || this.pending !== undefined || this.bodySent > 0) return false;
-    return (IDEMPOTENT.has(this.req.method) || this.body !== undefined) && this.retries < this.client.ctx.backend.config.retries;
+    return (IDEMPOTENT.has(this.req.method) || this.body !== undefined) && this.retries < this.backend.config.retries;
   }
 
   private retry(link: ServerLink): void {
@@ -233,7 +236,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.retries++;
     this.sentAt = 0;
     this.slottedAt = Date.now();
-    connectToServer(this.client.ctx.backend, link.server, this.pickContext, this);
+    connectToServer(this.backend, link.server, this.pickContext, this);
   }
 
   private drop(link: ServerLink, reason: LinkClose): void {
@@ -257,7 +260,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.link = link;
     this.serverName = link.server.name;
     link.server.total++;
-    link.use(this, ctx.backend.config.timeout.server);
+    link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
     const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.socket.remoteAddress, proto: 'http' }, `${link.server.host}:${link.server.port}`);
     link.socket.write(head, 'latin1');
@@ -411,7 +414,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       {
         client: client.client,
         frontend: ctx.frontend.name,
-        backend: ctx.backend.name,
+        backend: this.backend.name,
         server: this.serverName,
         method: req.method,
         path: req.target,

@@ -1,10 +1,12 @@
 import type { Socket } from 'node:net';
+import type { Backend } from '../backend';
 import { ConnFlag, type Connection } from '../connection';
 import type { Envelope } from '../envelope';
 import { proxyResponse } from '../http/errors';
 import { HttpRefusal } from '../http/refusal';
 import { RequestHeadReader } from '../http/request-head';
-import { HttpStream, type ClientSide } from '../http/stream';
+import { exchangeFor, type Exchange } from '../http/exchange';
+import type { ClientSide } from '../http/stream';
 import type { Session } from '../session';
 import type { SessionSnapshot } from '../snapshot';
 import type { Server } from '../server';
@@ -29,7 +31,7 @@ export class H1Connection implements ClientSide, Session {
   /** Bytes read from the client and not yet used: a head in progress, body bytes, pipelined requests. */
   private input: Buffer | undefined;
   private readonly reader: RequestHeadReader;
-  private current: HttpStream | undefined;
+  private current: Exchange | undefined;
   /** When the first byte of the request being read came; 0: none is. */
   private requestStartedAt = 0;
   private requests = 0;
@@ -212,7 +214,8 @@ export class H1Connection implements ClientSide, Session {
       if (this.requests > 0) this.socket.setTimeout(frontend.config.timeout.httpRequest!);
     }
     let end: number;
-    let stream: HttpStream;
+    let backend: Backend;
+    let stream: Exchange;
     try {
       end = this.reader.read(input);
       if (end === -1) {
@@ -221,7 +224,8 @@ export class H1Connection implements ClientSide, Session {
         return false;
       }
       const head = this.reader.head();
-      stream = new HttpStream(this, head, this.requestStartedAt, now, end);
+      backend = this.ctx.router?.route(head) ?? this.ctx.backend;
+      stream = exchangeFor(this, head, backend, this.requestStartedAt, now, end);
     } catch (e) {
       if (!(e instanceof HttpRefusal)) throw e;
       this.refuse(e.status, e.reason, 'P');
@@ -231,7 +235,7 @@ export class H1Connection implements ClientSide, Session {
     this.requestStartedAt = 0;
     this.requests++;
     frontend.requests++;
-    this.ctx.backend.requests++;
+    backend.requests++;
     this.current = stream;
     this.consume(end);
     if (!stream.req.keepAlive) this.closing = true;

@@ -1,0 +1,126 @@
+import type { Backend } from '../backend';
+import type { HttpService } from '../services';
+import type { Termination, Who } from '../termination';
+import { bodyReader, type BodyReader } from './body';
+import type { Exchange } from './exchange';
+import { HttpRefusal } from './refusal';
+import type { RequestHead } from './request-head';
+import type { ClientSide } from './stream';
+
+/**
+ * A request answered by a built-in HTTP service (HAProxy's applets): the response goes out at
+ * once, from the thread, with no server connection; a request body is then read and dropped so
+ * that the connection can take the next request. One access-log line, with "<name>" as server.
+ */
+export class ServiceExchange implements Exchange {
+  readonly waiting = false;
+  readonly server: string;
+  private readonly body: BodyReader | undefined;
+  private bytesIn: number;
+  private bytesOut = 0;
+  private status = 0;
+  private keepAlive = false;
+  private respondedAt = 0;
+  private done = false;
+  private reason: string | undefined;
+
+  constructor(
+    private readonly client: ClientSide,
+    readonly req: RequestHead,
+    private readonly backend: Backend,
+    private readonly service: HttpService,
+    private readonly acceptedAt: number,
+    private readonly headAt: number,
+    headBytes: number,
+  ) {
+    this.server = `<${service.name}>`;
+    this.body = bodyReader(req.framing, client.ctx.frontend.limits);
+    this.bytesIn = headBytes;
+  }
+
+  start(): void {
+    const { client, req } = this;
+    const reply = this.service.reply(req, client.ctx);
+    // A client that waits for 100 Continue before its body will not send it: close instead of waiting.
+    this.keepAlive = req.keepAlive && !client.closing && (this.body === undefined || !req.fields.list('expect').includes('100-continue'));
+    const bytes = reply.bytes(req.method, req.minor, this.keepAlive);
+    this.status = reply.status;
+    this.respondedAt = Date.now();
+    client.send(bytes);
+    this.bytesOut = bytes.length;
+    if (this.body === undefined || !this.keepAlive) return this.complete();
+    // The body flows in (and is dropped) under the client timeout.
+    client.linkReady();
+  }
+
+  clientData(buf: Buffer): number {
+    const { body } = this;
+    if (body === undefined || this.done) return 0;
+    let end: number;
+    try {
+      end = body.read(buf, 0);
+    } catch (e) {
+      if (!(e instanceof HttpRefusal)) throw e;
+      this.fail('P', e.reason);
+      return buf.length;
+    }
+    this.bytesIn += end;
+    if (body.done) this.complete();
+    return end;
+  }
+
+  /** The response went out whole at start: nothing waits for the client to drain. */
+  clientDrained(): void {}
+
+  clientGone(who: Who): void {
+    this.fail(who, who === 'c' ? 'client timeout while sending its body' : 'the client closed the connection');
+  }
+
+  terminate(who: Who): void {
+    this.fail(who, 'killed');
+  }
+
+  private complete(): void {
+    this.finish('--');
+    this.client.responded(this.keepAlive);
+  }
+
+  /** The response is out already: the connection can only close. */
+  private fail(who: Who, reason: string): void {
+    if (this.done) return;
+    this.reason = reason;
+    this.finish(`${who}D`);
+    this.client.failed(undefined);
+  }
+
+  private finish(termination: Termination): void {
+    this.done = true;
+    const { client, req } = this;
+    const { ctx } = client;
+    const now = Date.now();
+    ctx.log.info(
+      {
+        client: client.client,
+        frontend: ctx.frontend.name,
+        backend: this.backend.name,
+        server: this.server,
+        method: req.method,
+        path: req.target,
+        status: this.status,
+        bytesIn: this.bytesIn,
+        bytesOut: this.bytesOut,
+        requestMs: this.headAt - this.acceptedAt,
+        queueMs: 0,
+        connectMs: -1,
+        responseMs: this.respondedAt - this.headAt,
+        totalMs: now - this.acceptedAt,
+        retries: 0,
+        reused: false,
+        termination,
+        ...(this.reason !== undefined && { reason: this.reason }),
+        ...(client.generations.length > 0 ? { migrated: true, generations: [...client.generations, ctx.service.generation] } : {}),
+      },
+      'request',
+    );
+  }
+}
