@@ -2,6 +2,7 @@ import type { Backend } from '../backend';
 import type { HttpService } from '../services';
 import type { Termination, Who } from '../termination';
 import { bodyReader, type BodyReader } from './body';
+import { logRequest } from './access-log';
 import type { Exchange } from './exchange';
 import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
@@ -95,32 +96,18 @@ export class ServiceExchange implements Exchange {
 
   private finish(termination: Termination): void {
     this.done = true;
-    const { client, req } = this;
-    const { ctx } = client;
     const now = Date.now();
-    ctx.log.info(
-      {
-        client: client.client,
-        frontend: ctx.frontend.name,
-        backend: this.backend.name,
-        server: this.server,
-        method: req.method,
-        path: req.target,
-        status: this.status,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        requestMs: this.headAt - this.acceptedAt,
-        queueMs: 0,
-        connectMs: -1,
-        responseMs: this.respondedAt - this.headAt,
-        totalMs: now - this.acceptedAt,
-        retries: 0,
-        reused: false,
-        termination,
-        ...(this.reason !== undefined && { reason: this.reason }),
-        ...(client.generations.length > 0 ? { migrated: true, generations: [...client.generations, ctx.service.generation] } : {}),
-      },
-      'request',
-    );
+    logRequest(this.client, this.req, {
+      backend: this.backend.name,
+      server: this.server,
+      status: this.status,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      requestMs: this.headAt - this.acceptedAt,
+      responseMs: this.respondedAt - this.headAt,
+      totalMs: now - this.acceptedAt,
+      termination,
+      reason: this.reason,
+    });
   }
 }

@@ -7,6 +7,7 @@ import type { Server } from '../server';
 import { Slot } from '../slot';
 import type { StreamContext } from '../stream';
 import type { Stage, Termination, Who } from '../termination';
+import { logRequest } from './access-log';
 import { bodyReader, type BodyReader } from './body';
 import { ChunkedBody, chunkHead, lastChunk } from './chunked';
 import { HttpRefusal } from './refusal';
@@ -407,33 +408,23 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   private log(termination: Termination): void {
-    const { client, req } = this;
-    const { ctx } = client;
     const now = Date.now();
-    ctx.log.info(
-      {
-        client: client.client,
-        frontend: ctx.frontend.name,
-        backend: this.backend.name,
-        server: this.serverName,
-        method: req.method,
-        path: req.target,
-        status: this.response?.status ?? this.status,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        requestMs: this.headAt - this.acceptedAt,
-        queueMs: this.slot.queueMs(now),
-        connectMs: this.connectedAt !== 0 ? this.connectedAt - this.slottedAt : this.sentAt !== 0 ? 0 : -1,
-        responseMs: this.respondedAt === 0 ? -1 : this.respondedAt - this.sentAt,
-        totalMs: now - this.acceptedAt,
-        retries: this.retries,
-        reused: this.connectedAt === 0 && this.sentAt !== 0,
-        termination,
-        ...(this.reason !== undefined && { reason: this.reason }),
-        ...(client.generations.length > 0 ? { migrated: true, generations: [...client.generations, ctx.service.generation] } : {}),
-      },
-      'request',
-    );
+    logRequest(this.client, this.req, {
+      backend: this.backend.name,
+      server: this.serverName,
+      status: this.response?.status ?? this.status,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      requestMs: this.headAt - this.acceptedAt,
+      queueMs: this.slot.queueMs(now),
+      connectMs: this.connectedAt !== 0 ? this.connectedAt - this.slottedAt : this.sentAt !== 0 ? 0 : -1,
+      responseMs: this.respondedAt === 0 ? -1 : this.respondedAt - this.sentAt,
+      totalMs: now - this.acceptedAt,
+      retries: this.retries,
+      reused: this.connectedAt === 0 && this.sentAt !== 0,
+      termination,
+      reason: this.reason,
+    });
   }
 }
 
