@@ -9,6 +9,9 @@ import { connect as tlsConnect } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../src/config/validate';
+import { h2Preface } from '../src/http/h2-preface';
+import { h2Request } from '../src/http/h2-request';
+import type { HttpRefusal } from '../src/http/refusal';
 import { TestCa } from './helpers/certs';
 import { reloadWith, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { waitUntil } from './helpers/http';
@@ -361,6 +364,63 @@ test('config: http.maxConcurrentStreams defaults to 100; a bad value is refused,
   assert.is(validateConfig(raw({})).config!.frontends.web.http!.maxConcurrentStreams, 100);
   assert.is(validateConfig(raw({ maxConcurrentStreams: 8 })).config!.frontends.web.http!.maxConcurrentStreams, 8);
   assert.equal(validateConfig(raw({ maxConcurrentStreams: 0 })).problems, ['frontends.web.http.maxConcurrentStreams: expected an integer from 1 to 1000, found 0']);
+});
+
+test('stop: a stream in flight completes after GOAWAY, then the connection closes', async () => {
+  const b1 = await app('b1');
+  const port = await freePort();
+  const f = await startFerry({ global: { groups: 1, threads: 1 }, frontends: { web: { mode: 'http', bind: [`127.0.0.1:${port}`], backend: 'app' } }, backends: { app: { servers: { b1: { address: `127.0.0.1:${b1.port}` } } } } });
+  const session = h2cSession(port);
+  try {
+    const goaway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)));
+    const inFlight = ask(session, { ':path': '/delay/300' });
+    await waitUntil(() => b1.seen.some((r) => r.url === '/delay/300'), 5000, 'the slow request at the server');
+    const stopped = f.stop();
+    assert.is(await goaway, constants.NGHTTP2_NO_ERROR);
+    assert.is((await inFlight).status, 200, 'the stream under way finished');
+    await new Promise((resolve) => (session.closed ? resolve(undefined) : session.once('close', resolve)));
+    assert.is((await stopped).code, 0);
+  } finally {
+    session.destroy();
+    await f.stop();
+    await b1.close();
+  }
+});
+
+test('h2Request: what the gateway refuses, and how it frames the body', () => {
+  const raw = (h: Record<string, string>): string[] => Object.entries(h).flat();
+  const base = { ':method': 'POST', ':path': '/p', ':scheme': 'https', ':authority': 'a.test' };
+  const refusal = (h: Record<string, string>, ended = false): string => {
+    try {
+      h2Request(h, raw(h), ended, 32768);
+    } catch (e) {
+      return `${(e as HttpRefusal).status} ${(e as HttpRefusal).reason}`;
+    }
+    return 'accepted';
+  };
+  assert.is(refusal({ ...base, host: 'b.test' }), '400 a Host field that differs from :authority');
+  assert.is(refusal({ ...base, host: 'A.test' }), 'accepted');
+  assert.is(refusal({ ...base, connection: 'close' }), '400 the connection-specific field connection in an HTTP/2 request');
+  assert.is(refusal({ ...base, 'transfer-encoding': 'chunked' }), '400 the connection-specific field transfer-encoding in an HTTP/2 request');
+  assert.is(refusal({ ...base, te: 'gzip' }), '400 the connection-specific field te in an HTTP/2 request');
+  assert.is(refusal({ ...base, te: 'trailers' }), 'accepted');
+  assert.is(refusal({ ...base, ':method': 'CONNECT' }), '501 CONNECT over HTTP/2 is not supported');
+  assert.is(refusal({ ':method': 'GET', ':path': '/', ':scheme': 'http' }), '400 an HTTP/2 request without :authority or Host');
+  assert.is(refusal({ ...base, 'content-length': 'x' }), '400 a Content-Length that is not a number');
+  const framing = (h: Record<string, string>, ended: boolean): string => h2Request(h, raw(h), ended, 32768).head.framing.kind;
+  assert.is(framing(base, true), 'none');
+  assert.is(framing({ ...base, 'content-length': '5' }, false), 'length');
+  assert.is(framing(base, false), 'chunked');
+  const { head } = h2Request({ ':method': 'GET', ':path': '/', ':scheme': 'http', host: 'h.test' }, raw({ ':method': 'GET', ':path': '/', ':scheme': 'http', host: 'h.test' }), true, 32768);
+  assert.is(head.fields.get('host'), 'h.test', 'Host stands in for a missing :authority');
+});
+
+test('h2Preface: the HTTP/2 connection preface, a beginning of it, or not', () => {
+  assert.is(h2Preface(Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0')), 'yes');
+  assert.is(h2Preface(Buffer.from('PRI * HTTP/2')), 'more');
+  assert.is(h2Preface(Buffer.from('P')), 'more');
+  assert.is(h2Preface(Buffer.from('POST / HTTP/1.1\r\n')), 'no');
+  assert.is(h2Preface(Buffer.from('PRI * HTTP/1.1\r\n\r\n')), 'no');
 });
 
 test.run();

@@ -13,6 +13,7 @@ import { forwarded } from './rewrite';
 import { HttpStream, type ClientSide, type Responder } from './stream';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+const NO_GENERATIONS: readonly number[] = [];
 
 /** The HTTP/2 connection an exchange belongs to. */
 export interface H2Owner {
@@ -36,7 +37,8 @@ export class H2Exchange implements ClientSide, Responder {
   readonly closing = false;
   readonly decoded = true;
   readonly keepAlive = true;
-  readonly generations: readonly number[] = [];
+  /** An HTTP/2 connection never moves between generations. */
+  readonly generations: readonly number[] = NO_GENERATIONS;
   bytes = 0;
   private http: HttpStream | undefined;
   /** Body bytes (in the request's HTTP/1.1 framing) read from the client that the server connection cannot take yet. */
@@ -106,6 +108,12 @@ export class H2Exchange implements ClientSide, Responder {
 
   terminate(who: Who): void {
     this.http?.terminate(who);
+  }
+
+  /** The stream, or the whole connection, closed before the exchange was over. */
+  lost(): void {
+    if (!this.over) this.http?.clientGone('C');
+    this.done();
   }
 
   pauseInput(): void {
@@ -219,10 +227,7 @@ export class H2Exchange implements ClientSide, Responder {
   private readonly onDrain = (): void => this.http?.clientDrained();
   private readonly onTimeout = (): void => this.http?.clientGone('c');
 
-  private readonly onClose = (): void => {
-    if (!this.over) this.http?.clientGone('C');
-    this.done();
-  };
+  private readonly onClose = (): void => this.lost();
 
   /** Gives the server what it can take of the body read so far; the rest waits, the stream paused. */
   private feed(): void {

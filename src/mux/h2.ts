@@ -1,5 +1,4 @@
-import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import { constants } from 'node:http2';
+import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Connection } from '../connection';
 import type { Frontend } from '../frontend';
 import { H2Exchange, type H2Owner } from '../http/h2-exchange';
@@ -148,8 +147,7 @@ export class H2Connection implements Session, H2Owner {
   private readonly finish = (): void => {
     if (this.ended) return;
     this.ended = true;
-    for (const e of this.exchanges) e.terminate('C');
-    this.exchanges.clear();
+    for (const e of [...this.exchanges]) e.lost();
     this.conn.ctrl.destroy();
     this.ctx.ended(this);
   };
