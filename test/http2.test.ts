@@ -43,8 +43,8 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /**
  * A node:http HTTP/1.1 server answering each request with an Echo; `/reset` closes the connection
- * without an answer, `/delay/N` answers after N ms, `/big/N` answers N bytes, `/trailers` answers
- * chunked with a trailer.
+ * without an answer, `/delay/N` answers after N ms, `/status/N` with status N, `/big/N` answers N
+ * bytes, `/trailers` answers chunked with a trailer.
  */
 async function app(name: string): Promise<App> {
   const sockets = new Set<Socket>();
@@ -73,7 +73,9 @@ async function app(name: string): Promise<App> {
         return;
       }
       const delay = /^\/delay\/(\d+)$/.exec(req.url!);
+      const status = /^\/status\/(\d+)$/.exec(req.url!);
       setTimeout(() => {
+        res.statusCode = status === null ? 200 : Number(status[1]);
         res.setHeader('Content-Type', 'application/json');
         res.setHeader('X-Mixed-Case', 'yes');
         res.end(JSON.stringify(echo));
@@ -232,6 +234,33 @@ test('response trailers reach the HTTP/2 client', async () => {
     assert.is(r.status, 200);
     assert.is(r.body.toString(), 'part1-part2');
     assert.is(r.trailers['x-sum'], '11');
+  } finally {
+    await closed(session);
+  }
+});
+
+test('HEAD and 204 responses end without a body; Expect: 100-continue gets 100 before the final response', async () => {
+  const session = h2cSession(ports.plain);
+  try {
+    const head = await ask(session, { ':method': 'HEAD', ':path': '/head' });
+    assert.is(head.status, 200);
+    assert.is(head.body.length, 0);
+    const none = await ask(session, { ':path': '/status/204' });
+    assert.is(none.status, 204);
+    assert.is(none.body.length, 0);
+    let continued = false;
+    const posted = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/continue', expect: '100-continue', 'content-length': 5 });
+      stream.on('continue', () => {
+        continued = true;
+        stream.end('hello');
+      });
+      stream.on('response', (h) => resolve(Number(h[':status'])));
+      stream.on('error', reject);
+      stream.resume();
+    });
+    assert.ok(continued, 'the client got 100 Continue');
+    assert.is(posted, 200);
   } finally {
     await closed(session);
   }

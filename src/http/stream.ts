@@ -50,12 +50,9 @@ export interface ClientSide {
   linkReady(): void;
   /** The whole request has been read. */
   requestRead(): void;
-  /**
-   * The server switched protocols (101 to an Upgrade, 2xx to CONNECT): the client gets `res`, then
-   * the connection becomes a tunnel to `socket`, starting with `toClient`, what the server sent
-   * after its head. Returns the bytes of the head written.
-   */
+  /** The server switched protocols (101 to an Upgrade, 2xx to CONNECT): sends `res` on; the bytes written. */
   switched(res: ResponseHead): number;
+  /** Then the connection becomes a tunnel to `socket`, starting with `toClient`, what the server sent after its head. */
   tunnel(socket: Socket, server: Server, toClient: Buffer): void;
   /** The response went out whole; `keepAlive`: the connection takes the next request. */
   responded(keepAlive: boolean): void;

@@ -30,6 +30,7 @@ export class H1Connection implements ClientSide, Session {
   readonly client: string;
   readonly generations: readonly number[];
   closing = false;
+  readonly protocol = 'h1';
   /** Bytes read from the client and not yet used: a head in progress, body bytes, pipelined requests. */
   private input: Buffer | undefined;
   private readonly reader: RequestHeadReader;
@@ -86,8 +87,6 @@ export class H1Connection implements ClientSide, Session {
   get address(): string | undefined {
     return this.socket.remoteAddress;
   }
-
-  readonly protocol = 'h1';
 
   get scheme(): 'http' | 'https' {
     return this.conn.xprt === 'tls' ? 'https' : 'http';
