@@ -59,6 +59,9 @@ export class Connection {
 
   /** The TLS handshake is done: from now on the mux reads and writes the decrypted stream. */
   secured(socket: TLSSocket): void {
+    // What tls.Server sets once a server socket is secure, and node:http2 waits for otherwise: the
+    // socket is wrapped here (src/tls/terminator.ts), not accepted by a tls.Server.
+    (socket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
     this.socket = socket;
     this.flags |= ConnFlag.XprtReady;
     const servername = (socket as TLSSocket & { servername?: string | false }).servername;

@@ -26,6 +26,11 @@ export interface StreamContext {
   /** The thread stops or drains: its generation takes no new connection. */
   readonly stopping: boolean;
   began(session: Session): void;
+  /**
+   * A session gave its connection to another, of another mux (an h2c client's first bytes told h1
+   * it speaks HTTP/2): the thread holds `next` in its place, still one session.
+   */
+  replaced(old: Session, next: Session): void;
   /** Called once when the session has ended, whatever the reason. */
   ended(session: Session): void;
 }

@@ -448,6 +448,10 @@ export class ThreadStack {
         backend.current++;
         backend.total++;
       },
+      replaced: (old, next) => {
+        this.streams.delete(old);
+        this.streams.add(next);
+      },
       ended: (stream) => {
         backend.current--;
         this.release(frontend, stream);

@@ -12,12 +12,16 @@ type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 /** Bounds of maxRequestLine and maxHeaderSize: a head smaller than 256 bytes is useless, one beyond 1 MiB a liability. */
 export const HEAD_SIZE_RANGE = [256, 1024 * 1024] as const;
 
+/** HTTP/2 streams per connection: at least one, and few enough that one client cannot take every server slot. */
+export const CONCURRENT_STREAMS_RANGE = [1, 1000] as const;
+
 export const HTTP_DEFAULTS = {
   xForwardedFor: true,
   xForwardedProto: true,
   forwarded: false,
   maxRequestLine: 8 * 1024,
   maxHeaderSize: 32 * 1024,
+  maxConcurrentStreams: 100,
 } as const satisfies HttpOptions;
 
 export const HTTP_TIMEOUT_DEFAULTS = { httpRequest: '10s', httpKeepAlive: '10s' } as const;

@@ -5,7 +5,7 @@ import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
 import { accountExample } from './account';
 import { BALANCE_EXAMPLE } from './balance';
 import { STATUS_EXAMPLE } from './check';
-import { HEAD_SIZE_RANGE } from './http-options';
+import { CONCURRENT_STREAMS_RANGE, HEAD_SIZE_RANGE } from './http-options';
 import { RETURN_SCHEMA, RULES_SCHEMA } from './rules';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
@@ -83,6 +83,7 @@ const frontendSchema = section(
         forwarded: { type: 'boolean', description: 'true or false' },
         maxRequestLine: integer(...HEAD_SIZE_RANGE),
         maxHeaderSize: integer(...HEAD_SIZE_RANGE),
+        maxConcurrentStreams: integer(...CONCURRENT_STREAMS_RANGE),
       }),
       maxFlows: integer(1, MAX_MAXCONN, 10000),
       maxFlowRate: integer(1, MAX_MAXCONN),

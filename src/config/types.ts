@@ -143,6 +143,8 @@ export interface HttpOptions {
   forwarded: boolean;
   maxRequestLine: number;
   maxHeaderSize: number;
+  /** HTTP/2: streams a client may have open at once on one connection. */
+  maxConcurrentStreams: number;
 }
 
 /** Idle server connections kept for reuse by HTTP streams, per server and thread. */

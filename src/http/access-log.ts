@@ -28,6 +28,7 @@ export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutco
   ctx.log.info(
     {
       client: client.client,
+      protocol: client.protocol,
       frontend: ctx.frontend.name,
       backend: o.backend,
       server: o.server,

@@ -22,9 +22,14 @@ export function proxyResponse(status: number): Buffer {
   let response = cache.get(status);
   if (response === undefined) {
     const reason = REASONS[status] ?? 'Error';
-    const body = `${status} ${reason}\n`;
+    const body = proxyText(status);
     response = Buffer.from(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\nCache-Control: no-cache\r\n\r\n${body}`, 'latin1');
     cache.set(status, response);
   }
   return response;
+}
+
+/** The body of the proxy's own response for `status`: its code and reason phrase. */
+export function proxyText(status: number): string {
+  return `${status} ${REASONS[status] ?? 'Error'}\n`;
 }

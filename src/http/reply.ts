@@ -7,13 +7,15 @@ import { STATUS_CODES } from 'node:http';
  */
 export class Reply {
   private readonly variants: Buffer[] = [];
+  /** The body, for a client that does not take HTTP/1.1 bytes (HTTP/2). */
+  readonly content: Buffer;
 
   constructor(
     readonly status: number,
-    headers: readonly (readonly [string, string])[],
+    readonly headers: readonly (readonly [string, string])[],
     body: string,
   ) {
-    const content = Buffer.from(body);
+    const content = (this.content = Buffer.from(body));
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
     if (status !== 204 && status !== 304) head += `Content-Length: ${content.length}\r\n`;

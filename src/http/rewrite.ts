@@ -13,7 +13,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 const PROTECTED = new Set(['content-length', 'host']);
 
 /** Whether a field of this lower-case name goes on, given the message's Connection tokens. */
-function forwarded(name: string, connection: readonly string[]): boolean {
+export function forwarded(name: string, connection: readonly string[]): boolean {
   return !HOP_BY_HOP.has(name) && (connection.length === 0 || PROTECTED.has(name) || !connection.includes(name));
 }
 

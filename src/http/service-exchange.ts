@@ -44,11 +44,9 @@ export class ServiceExchange implements Exchange {
     const reply = this.service.reply(req, client.ctx);
     // A client that waits for 100 Continue before its body will not send it: close instead of waiting.
     this.keepAlive = req.keepAlive && !client.closing && (this.body === undefined || !req.fields.list('expect').includes('100-continue'));
-    const bytes = reply.bytes(req.method, req.minor, this.keepAlive);
     this.status = reply.status;
     this.respondedAt = Date.now();
-    client.send(bytes);
-    this.bytesOut = bytes.length;
+    this.bytesOut = client.fixed(req, reply, this.keepAlive);
     if (this.body === undefined || !this.keepAlive) return this.complete();
     // The body flows in (and is dropped) under the client timeout.
     client.linkReady();

@@ -8,42 +8,76 @@ import { Slot } from '../slot';
 import type { StreamContext } from '../stream';
 import type { Stage, Termination, Who } from '../termination';
 import { logRequest } from './access-log';
+import type { Reply } from './reply';
 import { bodyReader, type BodyReader } from './body';
-import { ChunkedBody, chunkHead, lastChunk } from './chunked';
+import { ChunkedBody } from './chunked';
+import type { Fields } from './fields';
 import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
 import { ResponseHeadReader, type ResponseHead } from './response-head';
-import { clientResponseHead, interimHead, serverRequestHead, tunnelHead, type ClientFraming } from './rewrite';
+import { serverRequestHead } from './rewrite';
 import { ServerLink, type LinkClose, type LinkUser } from './server-link';
 
 /** Methods a request may be sent again with, its effect being the same (RFC 9110 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
-/** What an HTTP stream needs from the client connection it serves a request of (the h1 mux). */
+/**
+ * What an HTTP stream needs from the client side it serves a request of: an HTTP/1.1 connection
+ * (mux h1), or one stream of an HTTP/2 connection (mux h2).
+ */
 export interface ClientSide {
   readonly ctx: StreamContext;
-  readonly socket: Socket;
   /** "ip:port" of the client, for the log. */
   readonly client: string;
+  /** The client's address, for balancing by source and X-Forwarded-For. */
+  readonly address: string | undefined;
   /** Generations the connection went through before this one. */
   readonly generations: readonly number[];
   /** The connection takes no request after this one (stopping, or the client half-closed). */
   readonly closing: boolean;
-  /** Writes to the client; false when its buffer is full (wait for the socket's drain). */
-  send(data: string | Buffer): boolean;
+  /** Stops reading the request body, the server being slow to take it; `resumeInput` reads on. */
+  pauseInput(): void;
+  resumeInput(): void;
+  /** The scheme the client used, for X-Forwarded-Proto and Forwarded. */
+  readonly scheme: 'http' | 'https';
+  /** The client's protocol, for the log: the mux's name. */
+  readonly protocol: 'h1' | 'h2';
+  /** Holds small writes back until `uncork`: a response head and the first body bytes go out together. */
+  cork(): void;
+  uncork(): void;
+  /** How the final response to `req` reaches this client: chosen when its head came. */
+  responder(req: RequestHead, res: ResponseHead, requestDone: boolean): Responder;
+  /** Answers `req` with a built-in service's fixed response (keeping the connection open or not); the bytes written. */
+  fixed(req: RequestHead, reply: Reply, keepAlive: boolean): number;
+  /** Relays an interim (1xx) response to `req`; the bytes written. */
+  interim(req: RequestHead, res: ResponseHead): number;
   /** The server connection is ready: the request's body may flow. */
   linkReady(): void;
   /** The whole request has been read. */
   requestRead(): void;
-  /**
-   * The server switched protocols (101 to an Upgrade, 2xx to CONNECT): the connection becomes a
-   * tunnel to `socket`, starting with `toClient`, what the server sent after its head.
-   */
+  /** The server switched protocols (101 to an Upgrade, 2xx to CONNECT): sends `res` on; the bytes written. */
+  switched(res: ResponseHead): number;
+  /** Then the connection becomes a tunnel to `socket`, starting with `toClient`, what the server sent after its head. */
   tunnel(socket: Socket, server: Server, toClient: Buffer): void;
   /** The response went out whole; `keepAlive`: the connection takes the next request. */
   responded(keepAlive: boolean): void;
   /** The exchange failed: answer `status` and close, or (undefined) just close, the response being under way. */
   failed(status: number | undefined): void;
+}
+
+/** A final response on its way to the client, framed as the client's protocol wants. */
+export interface Responder {
+  /** The body comes decoded (a chunked body as its data, its trailers at the end), not as the server framed it. */
+  readonly decoded: boolean;
+  /** The client connection takes another request after this response. */
+  readonly keepAlive: boolean;
+  /** Bytes written to the client so far, framing included. */
+  readonly bytes: number;
+  head(): void;
+  /** Body bytes; false when the client cannot take more now (the stream waits for clientDrained). */
+  data(buf: Buffer): boolean;
+  /** The body is whole; `trailers`: those of a decoded chunked body. */
+  end(trailers: Fields | undefined): void;
 }
 
 /**
@@ -66,10 +100,9 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   /** Response bytes read but not yet a whole head. */
   private pending: Buffer | undefined;
   private responseBody: BodyReader | undefined;
-  private framing: ClientFraming = 'as-is';
-  /** A chunked response decoded for an HTTP/1.0 client: the decoder writes the data. */
-  private decoding = false;
-  private keepClient = false;
+  private responder: Responder | undefined;
+  /** A chunked response the responder wants decoded: the decoder writes the data, and keeps the trailers. */
+  private decoder: ChunkedBody | undefined;
   /** The server sent more than its response: its connection cannot be reused. */
   private overrun = false;
   private retries = 0;
@@ -115,7 +148,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   get pickContext(): PickContext {
-    return { client: this.client.socket.remoteAddress, request: this.req };
+    return { client: this.client.address, request: this.req };
   }
 
   /** Takes a slot, or waits for one; with no usable server at all, answers 503 at once rather than wait. */
@@ -173,7 +206,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     }
     this.bytesIn += end;
     this.bodySent += end;
-    if (!link.socket.write(end === buf.length ? buf : buf.subarray(0, end))) this.client.socket.pause();
+    if (!link.socket.write(end === buf.length ? buf : buf.subarray(0, end))) this.client.pauseInput();
     if (body.done) {
       this.requestDone = true;
       this.client.requestRead();
@@ -183,7 +216,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   serverDrained(): void {
-    this.client.socket.resume();
+    this.client.resumeInput();
   }
 
   /** The client can take more: read on from the server. */
@@ -192,11 +225,11 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   serverData(data: Buffer): void {
-    const socket = this.client.socket;
-    socket.cork();
+    const { client } = this;
+    client.cork();
     if (this.response === undefined) this.responseHead(data);
     else this.relay(data, 0);
-    socket.uncork();
+    client.uncork();
   }
 
   serverEnded(who: Who): void {
@@ -263,7 +296,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     link.server.total++;
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
-    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.socket.remoteAddress, proto: 'http' }, `${link.server.host}:${link.server.port}`);
+    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme }, `${link.server.host}:${link.server.port}`);
     link.socket.write(head, 'latin1');
     if (!this.requestDone) this.client.linkReady();
   }
@@ -297,7 +330,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.link = undefined;
     this.response = head;
     this.respondedAt = Date.now();
-    this.bytesOut += sent(this.client, tunnelHead(head));
+    this.bytesOut += this.client.switched(head);
     const socket = link.release();
     this.finish('--');
     this.client.tunnel(socket, link.server, end < buf.length ? buf.subarray(end) : Buffer.alloc(0));
@@ -306,26 +339,23 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   /** A 1xx response goes on to HTTP/1.1 clients (100 Continue above all); the final one follows. */
   private interim(head: ResponseHead, buf: Buffer, end: number): void {
     if (head.status === 101) return this.fail(502, 'S', 'the server switched protocols without being asked to');
-    if (this.req.minor === 1) this.bytesOut += sent(this.client, interimHead(head));
+    this.bytesOut += this.client.interim(this.req, head);
     this.reader.reset();
     if (end < buf.length) this.responseHead(buf.subarray(end));
   }
 
   /** Chooses how the body reaches the client, and sends the head. */
   private respond(head: ResponseHead): void {
-    const { req, client } = this;
+    const { limits } = this.client.ctx.frontend;
     this.response = head;
     this.respondedAt = Date.now();
-    const kind = head.framing.kind;
-    // A body delimited by close is chunked for HTTP/1.1 clients; HTTP/1.0 clients cannot take chunks.
-    this.framing = kind === 'close' ? (req.minor === 1 ? 'chunked' : 'close') : kind === 'chunked' && req.minor === 0 ? 'close' : 'as-is';
-    this.keepClient = req.keepAlive && !client.closing && this.requestDone && this.framing !== 'close';
-    this.responseBody = bodyReader(head.framing, client.ctx.frontend.limits);
-    if (kind === 'chunked' && req.minor === 0) {
-      this.decoding = true;
-      this.responseBody = new ChunkedBody(client.ctx.frontend.limits, (b, s, e) => this.write(b.subarray(s, e)));
+    const responder = (this.responder = this.client.responder(this.req, head, this.requestDone));
+    if (head.framing.kind === 'chunked' && responder.decoded) {
+      this.responseBody = this.decoder = new ChunkedBody(limits, (b, s, e) => this.write(b.subarray(s, e)));
+    } else {
+      this.responseBody = bodyReader(head.framing, limits);
     }
-    this.bytesOut += sent(client, clientResponseHead(head, this.framing, this.keepClient, req.minor));
+    responder.head();
   }
 
   /** Relays response body bytes from buf[start]; completes the exchange at the body's end. */
@@ -342,30 +372,20 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       if (!(e instanceof HttpRefusal)) throw e;
       return this.fail(undefined, 'S', `the server sent ${e.reason}`);
     }
-    if (end > start && !this.decoding) this.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+    if (end > start && this.decoder === undefined) this.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
     if (!body.done) return;
     if (end < buf.length) this.overrun = true;
     this.complete();
   }
 
   private write(data: Buffer): void {
-    const { client } = this;
-    let ok: boolean;
-    if (this.framing === 'chunked') {
-      client.send(chunkHead(data.length));
-      client.send(data);
-      ok = client.send('\r\n');
-      this.bytesOut += data.length + chunkHead(data.length).length + 2;
-    } else {
-      ok = client.send(data);
-      this.bytesOut += data.length;
-    }
-    if (!ok) this.link?.socket.pause();
+    if (!this.responder!.data(data)) this.link?.socket.pause();
   }
 
   /** The response is whole: the server connection goes back to its pool if both sides allow it. */
   private complete(): void {
-    if (this.framing === 'chunked') this.bytesOut += sent(this.client, lastChunk());
+    const responder = this.responder!;
+    responder.end(this.decoder?.trailers);
     const link = this.link;
     this.link = undefined;
     if (link !== undefined) {
@@ -373,7 +393,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       if (!reusable || !link.server.pool.park(link)) this.drop(link, 'final');
     }
     this.finish('--');
-    this.client.responded(this.keepClient);
+    this.client.responded(responder.keepAlive);
   }
 
   /**
@@ -414,7 +434,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       server: this.serverName,
       status: this.response?.status ?? this.status,
       bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
+      bytesOut: this.bytesOut + (this.responder?.bytes ?? 0),
       requestMs: this.headAt - this.acceptedAt,
       queueMs: this.slot.queueMs(now),
       connectMs: this.connectedAt !== 0 ? this.connectedAt - this.slottedAt : this.sentAt !== 0 ? 0 : -1,
@@ -426,9 +446,4 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       reason: this.reason,
     });
   }
-}
-
-function sent(client: ClientSide, text: string): number {
-  client.send(text);
-  return text.length;
 }

@@ -4,15 +4,20 @@ import { ConnFlag, type Connection } from '../connection';
 import type { Envelope } from '../envelope';
 import { proxyResponse } from '../http/errors';
 import { HttpRefusal } from '../http/refusal';
-import { RequestHeadReader } from '../http/request-head';
 import { exchangeFor, type Exchange } from '../http/exchange';
+import { H1Response } from '../http/h1-response';
+import { h2Preface } from '../http/h2-preface';
+import { RequestHeadReader, type RequestHead } from '../http/request-head';
+import type { ResponseHead } from '../http/response-head';
+import type { Reply } from '../http/reply';
+import { interimHead, tunnelHead } from '../http/rewrite';
 import type { ClientSide } from '../http/stream';
 import type { Session } from '../session';
 import type { SessionSnapshot } from '../snapshot';
 import type { Server } from '../server';
 import { flushed, movable, rawHandle, stopReading, Stream, type Detached, type Origin, type StreamContext } from '../stream';
 import type { Who } from '../termination';
-import { registerMux } from './registry';
+import { registerMux, selectMux } from './registry';
 
 const NO_GENERATIONS: readonly number[] = [];
 const NO_BYTES = Buffer.alloc(0);
@@ -28,6 +33,7 @@ export class H1Connection implements ClientSide, Session {
   readonly client: string;
   readonly generations: readonly number[];
   closing = false;
+  readonly protocol = 'h1';
   /** Bytes read from the client and not yet used: a head in progress, body bytes, pipelined requests. */
   private input: Buffer | undefined;
   private readonly reader: RequestHeadReader;
@@ -86,8 +92,54 @@ export class H1Connection implements ClientSide, Session {
     return { acceptedAt: this.origin.acceptedAt, client: this.client, frontend: ctx.frontend.name, backend: ctx.backend.name, server: this.current?.server ?? '-', generations: [...this.generations] };
   }
 
-  send(data: string | Buffer): boolean {
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  get address(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.conn.xprt === 'tls' ? 'https' : 'http';
+  }
+
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    this.socket.resume();
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  responder(req: RequestHead, res: ResponseHead, requestDone: boolean): H1Response {
+    return new H1Response(this.send, req, res, this.closing, requestDone);
+  }
+
+  /** 1xx responses (100 Continue above all) go on to HTTP/1.1 clients; HTTP/1.0 ones would not know them. */
+  interim(req: RequestHead, res: ResponseHead): number {
+    return req.minor === 1 ? this.write(interimHead(res)) : 0;
+  }
+
+  fixed(req: RequestHead, reply: Reply, keepAlive: boolean): number {
+    const bytes = reply.bytes(req.method, req.minor, keepAlive);
+    this.send(bytes);
+    return bytes.length;
+  }
+
+  switched(res: ResponseHead): number {
+    return this.write(tunnelHead(res));
+  }
+
+  private readonly send = (data: string | Buffer): boolean => (typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data));
+
+  private write(text: string): number {
+    this.send(text);
+    return text.length;
   }
 
   linkReady(): void {
@@ -213,6 +265,11 @@ export class H1Connection implements ClientSide, Session {
       this.requestStartedAt = now;
       if (this.requests > 0) this.socket.setTimeout(frontend.config.timeout.httpRequest!);
     }
+    if (this.requests === 0 && this.conn.xprt === 'raw') {
+      const preface = h2Preface(input);
+      if (preface === 'yes') this.toH2(input);
+      if (preface !== 'no') return false;
+    }
     let end: number;
     let backend: Backend;
     let stream: Exchange;
@@ -241,6 +298,21 @@ export class H1Connection implements ClientSide, Session {
     if (!stream.req.keepAlive) this.closing = true;
     stream.start();
     return true;
+  }
+
+  /**
+   * h2c with prior knowledge: the client's first bytes are the HTTP/2 connection preface. The h2
+   * mux serves the connection from here, in this session's place, starting with those bytes.
+   */
+  private toH2(input: Buffer): void {
+    const { socket, ctx } = this;
+    for (const [event, listener] of this.listeners()) socket.off(event, listener);
+    socket.setTimeout(0);
+    socket.pause();
+    socket.unshift(input);
+    this.input = undefined;
+    this.done = true;
+    selectMux('http', 'h2').attach(this.conn, { ...ctx, began: (next) => ctx.replaced(this, next) });
   }
 
   private consume(n: number): void {
