@@ -27,12 +27,23 @@ export interface StreamContext {
   readonly stopping: boolean;
   began(session: Session): void;
   /**
-   * A session gave its connection to another, of another mux (an h2c client's first bytes told h1
-   * it speaks HTTP/2): the thread holds `next` in its place, still one session.
+   * A session gave its connection to another (an h2c client's first bytes told h1 it speaks
+   * HTTP/2; an upgrade made it a tunnel): the thread holds `next` in its place, still one session.
    */
   replaced(old: Session, next: Session): void;
   /** Called once when the session has ended, whatever the reason. */
   ended(session: Session): void;
+}
+
+/**
+ * The context for a session that takes `old`'s connection over (an h2c client, a tunnel after an
+ * upgrade): the thread holds it in `old`'s place, counted once. The rest, `stopping` included, is
+ * read live from `ctx`.
+ */
+export function takingOver(ctx: StreamContext, old: Session): StreamContext {
+  const next: StreamContext = Object.create(ctx) as StreamContext;
+  Object.defineProperty(next, 'began', { value: (session: Session) => ctx.replaced(old, session) });
+  return next;
 }
 
 /** A session's history when it comes from an older generation. */

@@ -1,8 +1,13 @@
 import { Agent, request } from 'node:http';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { reloadWith, startFerry, writeConfig } from './helpers/ferry';
 import { httpBackend, statusOf, waitUntil } from './helpers/http';
+import { TestCa } from './helpers/certs';
 import { freePort, openClient } from './helpers/net';
 
 function httpConfig(port: number, backendPort: number, server: object = {}): object {
@@ -133,6 +138,45 @@ test('stopping: the request under way is answered, with Connection: close, and i
   assert.is(statusOf(busy.received()), 200);
   assert.ok(busy.received().includes('Connection: close'), busy.received());
   assert.ok(busy.received().includes('"url":"/hold/stop"'));
+});
+
+test('a reload closes an idle HTTP/1.1 keep-alive connection on TLS, which cannot move, and answers a busy one with Connection: close', async () => {
+  const ca = new TestCa('http-reload-tls');
+  const pem = join(ca.dir, 'site.pem');
+  writeFileSync(pem, ca.issue('site', ['site.test']).pem);
+  const app = await httpBackend();
+  const port = await freePort();
+  const config = (weight: number): object => ({
+    global: { groups: 1, threads: 1 },
+    frontends: { web: { bind: [{ address: `127.0.0.1:${port}`, tls: { certs: [pem] } }], mode: 'http', backend: 'app' } },
+    backends: { app: { servers: { a1: { address: `127.0.0.1:${app.port}`, weight } } } },
+  });
+  const file = writeConfig(config(1));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  const open = async (): Promise<{ socket: TLSSocket; text: () => string; closed: () => boolean }> => {
+    const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'site.test', ca: ca.pem });
+    await once(socket, 'secureConnect');
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += String(d)));
+    return { socket, text: () => text, closed: () => socket.closed };
+  };
+  try {
+    const idle = await open();
+    idle.socket.write('GET /first HTTP/1.1\r\nHost: site.test\r\n\r\n');
+    await waitUntil(() => idle.text().includes('"url":"/first"'), 5000, 'the first response');
+    const busy = await open();
+    busy.socket.write('GET /hold/tls HTTP/1.1\r\nHost: site.test\r\n\r\n');
+    await waitUntil(() => app.seen.some((r) => r.url === '/hold/tls'), 5000, 'the held request at the server');
+    assert.is((await reloadWith(ferry, file, config(2))).msg, 'reload done');
+    await waitUntil(idle.closed, 5000, 'the idle TLS connection closed by the reload');
+    app.release('tls');
+    await waitUntil(busy.closed, 5000, 'the busy TLS connection closed after its response');
+    assert.ok(busy.text().includes('Connection: close') && busy.text().includes('"url":"/hold/tls"'), busy.text());
+    await ferry.waitLog((l) => l.msg === 'old generation exited');
+  } finally {
+    await ferry.stop();
+    await app.close();
+  }
 });
 
 test.run();

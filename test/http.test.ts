@@ -304,11 +304,20 @@ test('WebSocket: the Upgrade goes to the server, the 101 back, then messages bot
   ws.send('two');
   await got;
   assert.equal(replies, ['echo: one', 'echo: two']);
+  assert.is(await wsSessions(), 1, 'the tunnel is one session of its frontend while it lasts');
   ws.close();
   await new Promise((resolve) => ws.once('close', resolve));
   await ferry.waitLog((l) => l.msg === 'request' && l.path === '/chat' && l.status === 101 && l.termination === '--');
   await ferry.waitLog((l) => l.msg === 'session' && l.frontend === 'ws' && l.server === 'w1' && l.termination === '--');
+  assert.is(await wsSessions(), 0, 'and none once it ended');
 });
+
+/** The sessions of the `ws` frontend now, as show stat counts them. */
+async function wsSessions(): Promise<number> {
+  const reply = await sendCommand(ferry.control, 'show stat');
+  const frontends = (reply.data as { frontends: { name: string; current: number }[] }).frontends;
+  return frontends.find((f) => f.name === 'ws')!.current;
+}
 
 test('CONNECT: a 2xx from the server turns the connection into a tunnel', async () => {
   const c = await openClient(ports.tunnel);

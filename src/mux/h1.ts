@@ -15,7 +15,7 @@ import type { ClientSide } from '../http/stream';
 import type { Session } from '../session';
 import type { SessionSnapshot } from '../snapshot';
 import type { Server } from '../server';
-import { flushed, movable, rawHandle, stopReading, Stream, type Detached, type Origin, type StreamContext } from '../stream';
+import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Detached, type Origin, type StreamContext } from '../stream';
 import type { Who } from '../termination';
 import { registerMux, selectMux } from './registry';
 
@@ -164,8 +164,11 @@ export class H1Connection implements ClientSide, Session {
     this.input = undefined;
     this.current = undefined;
     const origin = { ...this.origin, connectedAt: Date.now() };
-    new Stream(this.conn, this.ctx, origin).adoptTunnel(server, to.name, to, toServer, toClient);
-    this.finish();
+    // The tunnel is this session from now on: no end of it here, or the thread would count it gone.
+    this.done = true;
+    this.leaving?.resolve(undefined);
+    this.leaving = undefined;
+    new Stream(this.conn, takingOver(this.ctx, this), origin).adoptTunnel(server, to.name, to, toServer, toClient);
   }
 
   responded(keepAlive: boolean): void {
@@ -202,8 +205,13 @@ export class H1Connection implements ClientSide, Session {
   }
 
   async detach(generation: number): Promise<Detached | undefined> {
-    // A TLS connection's state lives in this process: it finishes here.
-    if (this.done || this.closing || this.conn.xprt !== 'raw') return undefined;
+    if (this.done || this.closing) return undefined;
+    // A TLS connection's state lives in this process: it finishes here, as on a stop (its request
+    // under way answered with Connection: close, an idle one closed), and the client reconnects.
+    if (this.conn.xprt !== 'raw') {
+      this.stop();
+      return undefined;
+    }
     if (this.current === undefined) return this.detachNow(generation);
     return new Promise((resolve) => (this.leaving = { generation, resolve }));
   }
@@ -312,7 +320,7 @@ export class H1Connection implements ClientSide, Session {
     socket.unshift(input);
     this.input = undefined;
     this.done = true;
-    selectMux('http', 'h2').attach(this.conn, { ...ctx, began: (next) => ctx.replaced(this, next) });
+    selectMux('http', 'h2').attach(this.conn, takingOver(ctx, this));
   }
 
   private consume(n: number): void {
