@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { spawn } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -9,11 +10,25 @@ export function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<nu
 }
 
 /** A port nobody listens on right now (bound to learn it, then released). */
+/**
+ * A loopback port free for TCP and for UDP alike: tests bind both kinds, and a port the kernel
+ * found free for TCP may be a UDP socket's that the same test opened a moment before.
+ */
 export async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
+  for (;;) {
+    const s = createServer();
+    const port = await listen(s);
+    await new Promise((r) => s.close(r));
+    if (await udpFree(port)) return port;
+  }
+}
+
+function udpFree(port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
 }
 
 export interface TestServer {
