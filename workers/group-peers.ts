@@ -6,13 +6,13 @@
 import { rmSync } from 'node:fs';
 import { DgramSocket } from 'node-unix-socket';
 import { peerPath } from '../src/datagram/peer-path';
-import { decodeRedispatched } from '../src/datagram/redispatch-packet';
+import { checkBatch } from '../src/datagram/redispatch-packet';
 import type { Logger } from '../src/log';
 
 /**
  * A group coordinator's Unix datagram sockets to the other groups of its generation: it sends the
  * datagrams its threads redispatch to threads of other groups, and hands those it receives to the
- * owner thread. The packets cross as they are (datagram/redispatch-packet.ts).
+ * owner thread. The batches cross as they are, one socket datagram each (datagram/redispatch-packet.ts).
  */
 export class GroupPeers {
   /**
@@ -22,7 +22,7 @@ export class GroupPeers {
    */
   private readonly receiver = new DgramSocket();
   private readonly sender = new DgramSocket();
-  /** Malformed packets received (never expected: only this service's workers can write here). */
+  /** Malformed batches received (never expected: only this service's workers can write here). */
   rejected = 0;
   private closed = false;
   private readonly path: string;
@@ -41,10 +41,10 @@ export class GroupPeers {
     this.receiver.on('error', (err: Error) => log.error({ err: err.message }, 'redispatch socket failed: datagrams from other groups are lost'));
     this.sender.on('error', (err: Error) => log.error({ err: err.message }, 'redispatch socket failed: datagrams to other groups are lost'));
     this.receiver.on('data', (packet: Buffer) => {
-      const d = decodeRedispatched(packet);
-      if (typeof d !== 'string') return deliver(d.thread, packet);
+      const batch = checkBatch(packet);
+      if (typeof batch !== 'string') return deliver(batch.thread, packet);
       this.rejected++;
-      log.warn({ reason: d, rejected: this.rejected }, 'redispatched datagram refused: malformed');
+      log.warn({ reason: batch, rejected: this.rejected }, 'redispatched datagrams refused: malformed');
     });
     this.receiver.bind(path);
   }
