@@ -5,7 +5,7 @@ import { DgramSocket } from 'node-unix-socket';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { peerPath } from '../src/datagram/peer-path';
-import { BATCH_BYTES, checkBatch, decodeBatch, encodeBatch, recordSize, type RedispatchBatch, type Redispatched } from '../src/datagram/redispatch-packet';
+import { BATCH_BYTES, checkBatch, decodeBatch, encodeBatch, recordSize, splitBatches, type RedispatchBatch, type Redispatched } from '../src/datagram/redispatch-packet';
 import { Redispatcher } from '../src/datagram/redispatcher';
 import { createLogger } from '../src/log';
 import { GroupPeers } from '../workers/group-peers';
@@ -63,6 +63,19 @@ test('every truncation, trailing byte and bad header byte is refused with a reas
   }
 });
 
+test('batches sent one after the other in one socket datagram split into whole batches; a truncated one refuses them all', () => {
+  const second: RedispatchBatch = { thread: 1, frontend: 0, datagrams: [other] };
+  const both = Buffer.concat([encodeBatch(batch), encodeBatch(second)]);
+  const split = splitBatches(both);
+  assert.ok(typeof split !== 'string', String(split));
+  assert.equal(split.map((s) => s.thread), [3, 1]);
+  assert.equal(split.map((s) => plain(decodeBatch(s.batch))), [plain(batch), plain(second)]);
+  assert.ok(split.every((s) => s.batch.byteLength === s.batch.buffer.byteLength), 'each batch owns its ArrayBuffer');
+  assert.match(splitBatches(both.subarray(0, both.length - 1)) as string, 'batch 2: truncated');
+  assert.match(splitBatches(Buffer.concat([both, Buffer.from([1])])) as string, 'batch 3: truncated');
+  assert.is(splitBatches(Buffer.alloc(0)), 'empty');
+});
+
 test('a Redispatcher sends the datagrams of one turn as one batch per owner and frontend, in order, and starts a new batch past BATCH_BYTES', async () => {
   const sent: [number, number, number, RedispatchBatch | string][] = [];
   const r = new Redispatcher({ group: 0, thread: 0 }, 3, 1, [null], (group, frontend, datagrams, packet) => sent.push([group, frontend, datagrams, decodeBatch(packet)]));
@@ -107,6 +120,12 @@ test("a group's socket hands whole batches to the owner thread, counts truncated
   assert.is(delivered.length, 1);
   assert.is(delivered[0][0], 3);
   assert.equal(plain(delivered[0][1]), plain(batch));
+  // Batches for one group in one turn leave together, and arrive apart and in order.
+  const second: RedispatchBatch = { thread: 0, frontend: 1, datagrams: [other] };
+  peers.send(1, encodeBatch(batch), () => assert.unreachable('sent to itself'));
+  peers.send(1, encodeBatch(second), () => assert.unreachable('sent to itself'));
+  while (delivered.length < 3 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(delivered.slice(1).map(([thread, b]) => [thread, plain(b)]), [[3, plain(batch)], [0, plain(second)]]);
   const failed = await new Promise<boolean>((resolve) => {
     peers.send(2, encodeBatch(batch), () => resolve(true));
     setTimeout(() => resolve(false), 5000);

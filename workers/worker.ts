@@ -220,7 +220,8 @@ function siblingPorts(n: number): (MessagePort | null)[][] {
 function openPeers(g: Group): boolean {
   if (!needsPeerSockets(g.config)) return true;
   try {
-    g.peers = new GroupPeers(g.datagramDir, g.generation, g.group, g.log, (thread, packet) => toThread(g, thread, packet));
+    const defer = g.config.global.threads === 1 ? queueMicrotask : setImmediate;
+    g.peers = new GroupPeers(g.datagramDir, g.generation, g.group, g.log, (thread, packet) => toThread(g, thread, packet), defer);
     return true;
   } catch (err) {
     const reason = `cannot bind the redispatch socket in ${g.datagramDir}: ${(err as Error).message}`;

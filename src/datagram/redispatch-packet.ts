@@ -82,37 +82,69 @@ export interface BatchHeader {
   count: number;
 }
 
-/** The header of a batch, or why it is no batch of ours. */
-function batchHeader(packet: Uint8Array): BatchHeader | string {
-  if (packet.length < HEADER) return `truncated: ${packet.length} bytes, under the ${HEADER}-byte header`;
-  if (packet[0] !== MAGIC) return `bad magic/version byte 0x${packet[0].toString(16)}`;
-  const count = (packet[4] << 8) | packet[5];
+/** The header of the batch at `at`, or why it is no batch of ours. */
+function batchHeader(bytes: Buffer, at: number): BatchHeader | string {
+  if (bytes.length < at + HEADER) return `truncated: ${bytes.length - at} bytes, under the ${HEADER}-byte header`;
+  if (bytes[at] !== MAGIC) return `bad magic/version byte 0x${bytes[at].toString(16)}`;
+  const count = bytes.readUInt16BE(at + 4);
   if (count === 0) return 'a batch of no datagram';
-  return { thread: packet[1], frontend: (packet[2] << 8) | packet[3], count };
+  return { thread: bytes[at + 1], frontend: bytes.readUInt16BE(at + 2), count };
 }
 
 /**
- * The header of a batch whose every record is whole, checked without decoding them (a coordinator
- * checks what other processes sent before handing it on), or why it is malformed. Never throws.
+ * The header of a batch whose every record is whole, checked without decoding them, or why it is
+ * malformed. Never throws.
  */
 export function checkBatch(packet: Uint8Array): BatchHeader | string {
-  return walk(packet, undefined);
+  return whole(packet, undefined);
 }
 
 /** The batch's content (data as views into the packet), or why it is malformed: never throws. */
 export function decodeBatch(packet: Uint8Array): RedispatchBatch | string {
   const datagrams: Redispatched[] = [];
-  const header = walk(packet, datagrams);
+  const header = whole(packet, datagrams);
   if (typeof header === 'string') return header;
   return { thread: header.thread, frontend: header.frontend, datagrams };
 }
 
-/** Walks the records, checking each one's lengths; decodes them into `into` when given. */
-function walk(packet: Uint8Array, into: Redispatched[] | undefined): BatchHeader | string {
-  const header = batchHeader(packet);
+/**
+ * Splits what a coordinator received from another group in one socket datagram, batches one after
+ * the other, into those batches (each a copy with an ArrayBuffer of its own, to post on), checking
+ * every record on the way; or says why it is malformed, and then delivers none. Never throws.
+ */
+export function splitBatches(packet: Uint8Array): { thread: number; batch: Uint8Array }[] | string {
+  const bytes = asBuffer(packet);
+  const batches: { thread: number; batch: Uint8Array }[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const walked = walk(bytes, at, undefined);
+    if (typeof walked === 'string') return batches.length === 0 ? walked : `batch ${batches.length + 1}: ${walked}`;
+    const batch = Buffer.allocUnsafeSlow(walked.end - at);
+    bytes.copy(batch, 0, at, walked.end);
+    batches.push({ thread: walked.header.thread, batch });
+    at = walked.end;
+  }
+  if (batches.length === 0) return 'empty';
+  return batches;
+}
+
+function asBuffer(packet: Uint8Array): Buffer {
+  return Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+}
+
+/** A packet that is exactly one batch. */
+function whole(packet: Uint8Array, into: Redispatched[] | undefined): BatchHeader | string {
+  const bytes = asBuffer(packet);
+  const walked = walk(bytes, 0, into);
+  if (typeof walked === 'string') return walked;
+  if (walked.end !== bytes.length) return `${bytes.length - walked.end} bytes after the last of ${walked.header.count} datagrams`;
+  return walked.header;
+}
+
+/** Walks the records of the batch at `start`, checking each one's lengths; decodes them into `into` when given. */
+function walk(bytes: Buffer, start: number, into: Redispatched[] | undefined): { header: BatchHeader; end: number } | string {
+  const header = batchHeader(bytes, start);
   if (typeof header === 'string') return header;
-  const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
-  let at = HEADER;
+  let at = start + HEADER;
   for (let i = 0; i < header.count; i++) {
     const truncated = `truncated in datagram ${i + 1} of ${header.count}`;
     if (bytes.length < at + RECORD_FIXED) return truncated;
@@ -135,6 +167,5 @@ function walk(packet: Uint8Array, into: Redispatched[] | undefined): BatchHeader
     });
     at = end;
   }
-  if (at !== bytes.length) return `${bytes.length - at} bytes after the last of ${header.count} datagrams`;
-  return header;
+  return { header, end: at };
 }
