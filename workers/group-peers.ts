@@ -11,7 +11,7 @@ import type { Logger } from '../src/log';
 
 /**
  * What one socket datagram carries at most: the batches sent to a group in one event-loop turn go
- * together up to this size (node-unix-socket reads at most 64 KiB a datagram). A larger batch (one
+ * together up to this size (node-unix-socket reads at most 65,535 bytes of a datagram, truncating the rest). A larger batch (one
  * large datagram) goes alone.
  */
 const SOCKET_DATAGRAM_BYTES = 48 * 1024;

@@ -11,7 +11,7 @@ const HEADER = 6;
 const RECORD_FIXED = 10;
 /**
  * A batch grows to about this size before it is sent (a single datagram larger than it goes alone):
- * far under a Unix datagram socket's send buffer (208 KiB by default on Linux) and under the 64 KiB
+ * far under a Unix datagram socket's send buffer (208 KiB by default on Linux) and under the 65,535 bytes
  * that node-unix-socket reads a datagram into.
  */
 export const BATCH_BYTES = 16 * 1024;
