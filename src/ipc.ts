@@ -87,10 +87,10 @@ export type ToThread =
   | { type: 'handed'; ref: number; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
   | { type: 'snapshot'; ref: number }
-  /** A datagram another group read for a flow this thread owns (datagram/redispatch-packet.ts). */
+  /** Datagrams another group read for flows this thread owns: one batch (datagram/redispatch-packet.ts). */
   | { type: 'datagram'; packet: Uint8Array }
-  /** A datagram this thread redispatched to another group could not be sent there. */
-  | { type: 'undelivered'; frontend: number };
+  /** A batch of `datagrams` datagrams this thread redispatched to another group could not be sent there. */
+  | { type: 'undelivered'; frontend: number; datagrams: number };
 
 /**
  * Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session,
@@ -109,8 +109,8 @@ export type FromThread =
   | { type: 'flowsOut' }
   | { type: 'adopted'; id: string; closed: boolean }
   | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
-  /** A datagram for a flow a thread of another group owns: the coordinator sends it to that group's. */
-  | { type: 'redispatch'; group: number; frontend: number; packet: Uint8Array }
+  /** A batch of `datagrams` datagrams for flows a thread of another group owns: the coordinator sends it to that group's. */
+  | { type: 'redispatch'; group: number; frontend: number; datagrams: number; packet: Uint8Array }
   | Observed;
 
 /**

@@ -6,7 +6,7 @@ import { Connection } from '../src/connection';
 import type { Flow } from '../src/datagram/flow';
 import type { FlowEnvelope } from '../src/datagram/flow-envelope';
 import { DatagramHandler } from '../src/datagram/handler';
-import { decodeRedispatched } from '../src/datagram/redispatch-packet';
+import { decodeBatch } from '../src/datagram/redispatch-packet';
 import { Redispatcher } from '../src/datagram/redispatcher';
 import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
 import { closeRef, fdOf, socketFrom } from '../src/handles';
@@ -71,7 +71,7 @@ export class ThreadStack {
     const threads = groups * perGroup;
     this.maxconn = shareOf(config.global.maxconn, threads);
     for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason })));
-    const peers = new Redispatcher(id, groups, perGroup, ports, (group, frontend, packet) => this.up({ type: 'redispatch', group, frontend, packet }));
+    const peers = new Redispatcher(id, groups, perGroup, ports, (group, frontend, datagrams, packet) => this.up({ type: 'redispatch', group, frontend, datagrams, packet }));
     for (const port of ports) port?.on('message', (packet: Uint8Array) => this.fromThread(packet));
     for (const [index, fc] of Object.values(config.frontends).entries()) {
       const frontend = new Frontend(fc, shareOf(fc.maxconn, threads));
@@ -156,21 +156,21 @@ export class ThreadStack {
         this.fromThread(msg.packet);
         break;
       case 'undelivered':
-        this.datagramHandler(msg.frontend)?.undelivered();
+        this.datagramHandler(msg.frontend)?.undelivered(msg.datagrams);
         break;
     }
   }
 
-  /** A datagram redispatched here by another thread, of this group or another. */
+  /** A batch of datagrams redispatched here by another thread, of this group or another. */
   private fromThread(packet: Uint8Array): void {
-    const d = decodeRedispatched(packet);
-    if (typeof d === 'string') {
-      this.log.warn({ reason: d }, 'redispatched datagram refused: malformed');
+    const batch = decodeBatch(packet);
+    if (typeof batch === 'string') {
+      this.log.warn({ reason: batch }, 'redispatched datagrams refused: malformed');
       return;
     }
-    const handler = this.datagramHandler(d.frontend);
-    if (handler === undefined) return this.log.warn({ frontend: d.frontend }, 'redispatched datagram refused: no UDP frontend at that index');
-    handler.fromThread(d);
+    const handler = this.datagramHandler(batch.frontend);
+    if (handler === undefined) return this.log.warn({ frontend: batch.frontend }, 'redispatched datagrams refused: no UDP frontend at that index');
+    for (const d of batch.datagrams) handler.fromThread(d);
   }
 
   private datagramHandler(index: number): DatagramHandler | undefined {

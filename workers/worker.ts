@@ -220,7 +220,8 @@ function siblingPorts(n: number): (MessagePort | null)[][] {
 function openPeers(g: Group): boolean {
   if (!needsPeerSockets(g.config)) return true;
   try {
-    g.peers = new GroupPeers(g.datagramDir, g.generation, g.group, g.log, (thread, packet) => toThread(g, thread, packet));
+    const defer = g.config.global.threads === 1 ? queueMicrotask : setImmediate;
+    g.peers = new GroupPeers(g.datagramDir, g.generation, g.group, g.log, (thread, packet) => toThread(g, thread, packet), defer);
     return true;
   } catch (err) {
     const reason = `cannot bind the redispatch socket in ${g.datagramDir}: ${(err as Error).message}`;
@@ -230,7 +231,7 @@ function openPeers(g: Group): boolean {
   }
 }
 
-/** A datagram another group redispatched to one of this group's threads. */
+/** A batch of datagrams another group redispatched to one of this group's threads. */
 function toThread(g: Group, thread: number, packet: Uint8Array): void {
   const link = g.threads[thread];
   if (link !== undefined) return link.post({ type: 'datagram', packet });
@@ -279,9 +280,9 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
   }
 }
 
-/** Sends a thread's datagram to the owner's group; one that cannot go counts as dropped in the thread. */
+/** Sends a thread's batch of datagrams to the owner's group; those that cannot go count as dropped in the thread. */
 function redispatch(g: Group, thread: number, msg: Extract<FromThread, { type: 'redispatch' }>): void {
-  const undelivered = (): void => g.threads[thread]?.post({ type: 'undelivered', frontend: msg.frontend });
+  const undelivered = (): void => g.threads[thread]?.post({ type: 'undelivered', frontend: msg.frontend, datagrams: msg.datagrams });
   if (g.peers === undefined) return undelivered();
   g.peers.send(msg.group, msg.packet, undelivered);
 }

@@ -117,21 +117,21 @@ async function startReloadable(settings: FerrySettings, name: string, backendPor
   };
 }
 
-function udpConfig(port: number, backendPort: number, groups: number, logLevel: string): string {
+function udpConfig(port: number, backendPort: number, groups: number, threads: number, logLevel: string): string {
   return JSON.stringify({
-    global: { groups, threads: 1, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
+    global: { groups, threads, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
     frontends: { bench: { mode: 'udp', bind: [`udp@127.0.0.1:${port}`], backend: 'b', timeout: { flow: '5m' } } },
     backends: { b: { servers: { s1: { address: `127.0.0.1:${backendPort}` } } } },
   }, null, 2);
 }
 
 /**
- * ferry relaying UDP with `groups` worker processes of one thread each. Ready once a probe makes the
+ * ferry relaying UDP with `groups` worker processes of `threads` threads each. Ready once a probe makes the
  * round trip to the echo backend. dataPid is the master: the measurement counts its whole tree.
  */
-export async function startFerryUdp(settings: FerrySettings, name: string, backendPort: number, groups: number): Promise<Contender> {
+export async function startFerryUdp(settings: FerrySettings, name: string, backendPort: number, groups: number, threads = 1): Promise<Contender> {
   const port = await freeUdpPort();
-  const file = writeTempFile('ferry-udp.json', udpConfig(port, backendPort, groups, settings.logLevel));
+  const file = writeTempFile('ferry-udp.json', udpConfig(port, backendPort, groups, threads, settings.logLevel));
   const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
   const master = startProc(name, command, args);
   const brood = new Brood(master.pid);

@@ -1,5 +1,5 @@
-// The UDP line-up, derived from --contenders: `ferry` stands for ferry with 1
-// group and with 2 groups (one thread each), `pipe` for the plain Node dgram
+// The UDP line-up, derived from --contenders: `ferry` stands for ferry with
+// 1 or 2 groups of 1 or 2 threads (how much redispatch costs), `pipe` for the plain Node dgram
 // relay (bench/dgram-relay.ts), the baseline. The others have no UDP
 // counterpart here and are left out with a note.
 
@@ -26,7 +26,9 @@ function counterparts(want: string, ferry: FerrySettings): { name: string; start
   if (want === 'ferry') {
     return [
       { name: 'ferry', start: (name, port) => startFerryUdp(ferry, name, port, 1) },
+      { name: 'ferry-1x2', start: (name, port) => startFerryUdp(ferry, name, port, 1, 2) },
       { name: 'ferry-2g', start: (name, port) => startFerryUdp(ferry, name, port, 2) },
+      { name: 'ferry-2x2', start: (name, port) => startFerryUdp(ferry, name, port, 2, 2) },
     ];
   }
   if (want === 'pipe') return [{ name: 'dgram', start: startRelay }];

@@ -130,9 +130,9 @@ export class DatagramHandler implements FlowOwner {
     this.own(this.config.bind[d.bind], d.key, socket, Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength), client);
   }
 
-  /** A redispatched datagram lost on its way to or at its owner. */
-  undelivered(): void {
-    this.counters.redispatchDropped++;
+  /** Redispatched datagrams lost on their way to or at their owner. */
+  undelivered(datagrams = 1): void {
+    this.counters.redispatchDropped += datagrams;
   }
 
   reply(flow: Flow, data: Buffer): void {
@@ -172,7 +172,7 @@ export class DatagramHandler implements FlowOwner {
     if (owner === undefined) return this.own(bind, key, this.receivers.get(index)!, data, client);
     this.counters.redispatched++;
     const family = client.family === 'IPv6' ? 6 : 4;
-    const sent = this.peers.send(owner, { frontend: this.index, bind: index, client: { family, address: client.address, port: client.port }, key, data });
+    const sent = this.peers.send(owner, this.index, { bind: index, client: { family, address: client.address, port: client.port }, key, data });
     if (!sent) this.undelivered();
   }
 
