@@ -6,6 +6,9 @@ import { BatchedDestination } from './log-destination';
 
 export type Logger = pino.Logger;
 
+/** Where a logger's lines go: both kinds write whole lines and can be flushed. */
+type Destination = { write(line: string): unknown; flush(done?: (err?: Error) => void): void };
+
 export interface LogBindings {
   role: 'master' | 'worker';
   group?: number;
@@ -14,12 +17,14 @@ export interface LogBindings {
 }
 
 /**
- * One logger per process or thread. Lines go to fd 1 through a destination of ours: pino's default
- * relies on process.stdout, which worker threads only reach through their parent. Lines logged in
- * one event-loop turn leave together at its end (log-destination.ts).
+ * One logger per process or thread, writing to fd 1 itself: pino's default relies on
+ * process.stdout, which worker threads only reach through their parent. A worker's lines (one per
+ * request or session) leave together at the end of the event-loop turn that logged them
+ * (log-destination.ts); the master's, few, are written before the log call returns, so that a
+ * line is out before any reply or signal that follows it.
  */
 export function createLogger(settings: LogSettings, bindings: LogBindings): Logger {
-  const out = new BatchedDestination(1);
+  const out: Destination = bindings.role === 'worker' ? new BatchedDestination(1) : pino.destination({ dest: 1, sync: true });
   return pino(
     {
       level: settings.level,
@@ -32,7 +37,7 @@ export function createLogger(settings: LogSettings, bindings: LogBindings): Logg
 }
 
 /** Each JSON line is turned into one line for people as it is logged, then held like a JSON line. */
-function textDestination(out: BatchedDestination): pino.DestinationStream {
+function textDestination(out: Destination): pino.DestinationStream {
   const pretty = prettyFactory({
     colorize: isatty(1),
     singleLine: true,
