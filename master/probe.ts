@@ -1,6 +1,5 @@
 // One health check of one server, from the master: a TCP connect, or an HTTP request whose status
 // must fall in the expected range. Either way the connection is closed as soon as the answer is known.
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { CheckConfig, HttpCheckConfig, ServerConfig } from '../src/config/types';
 
@@ -44,6 +43,8 @@ function connectTo(host: string, port: number, finish: Finish): () => void {
 
 function ask(server: ServerConfig, address: string, http: HttpCheckConfig, finish: Finish): () => void {
   const { min, max } = http.status;
+  // node:http loads with the first HTTP check, not in every master.
+  const { request } = require('node:http') as typeof import('node:http');
   const req = request({
     host: address,
     port: server.port,

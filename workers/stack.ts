@@ -19,7 +19,7 @@ import { selectMux } from '../src/mux';
 import { Receiver } from '../src/receiver';
 import { shareOf } from '../src/share';
 import { Handshake } from '../src/tls/handshake';
-import { TlsTerminator } from '../src/tls/terminator';
+import type { TlsTerminator } from '../src/tls/terminator';
 import type { ServiceContext } from '../src/services';
 import type { ServerPush } from '../src/server';
 import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/snapshot';
@@ -84,7 +84,8 @@ export class ThreadStack {
       this.contexts.set(frontend, ctx);
       for (const bind of fc.bind) {
         // A bind without TLS accepts exactly as before: the choice is made once, here.
-        const tls = bind.tls === undefined ? undefined : new TlsTerminator(bind.text, bind.tls);
+        // node:tls loads only in a thread with a TLS bind.
+        const tls = bind.tls === undefined ? undefined : new (require('../src/tls/terminator') as typeof import('../src/tls/terminator')).TlsTerminator(bind.text, bind.tls);
         const accept = tls === undefined ? (s: Socket) => this.accept(frontend, ctx, s) : (s: Socket) => this.acceptTls(frontend, ctx, tls, s);
         const receiver = new Receiver(bind, fc.backlog, accept, (err) => this.receiverFailed(bind.text, err));
         const listener = new Listener(receiver, (rid) => this.up({ type: 'rearm', id: rid }));

@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 
 /**
  * A fixed response, built once: its bytes for each way a request can take it (with or without the
@@ -16,6 +15,8 @@ export class Reply {
     body: string,
   ) {
     const content = (this.content = Buffer.from(body));
+    // node:http only for its reason phrases, and only where a reply is built: a worker without HTTP never loads it.
+    const { STATUS_CODES } = require('node:http') as typeof import('node:http');
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     for (const [name, value] of headers) head += `${name}: ${value}\r\n`;
     if (status !== 204 && status !== 304) head += `Content-Length: ${content.length}\r\n`;

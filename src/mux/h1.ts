@@ -17,7 +17,7 @@ import type { SessionSnapshot } from '../snapshot';
 import type { Server } from '../server';
 import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Detached, type Origin, type StreamContext } from '../stream';
 import type { Who } from '../termination';
-import { registerMux, selectMux } from './registry';
+import { selectMux, type MuxServing } from './registry';
 
 const NO_GENERATIONS: readonly number[] = [];
 const NO_BYTES = Buffer.alloc(0);
@@ -420,10 +420,7 @@ export class H1Connection implements ClientSide, Session {
   }
 }
 
-registerMux({
-  name: 'h1',
-  mode: 'http',
-  alpn: ['', 'http/1.1'],
+export const h1: MuxServing = {
   attach(conn, ctx) {
     const session = new H1Connection(conn, ctx);
     session.start();
@@ -434,4 +431,4 @@ registerMux({
     session.start(envelope.toServer, true);
     return session;
   },
-});
+};

@@ -6,7 +6,7 @@ import type { Session } from '../session';
 import type { SessionSnapshot } from '../snapshot';
 import type { Detached, StreamContext } from '../stream';
 import type { Who } from '../termination';
-import { registerMux } from './registry';
+import type { MuxServing } from './registry';
 
 /**
  * One node:http2 server per frontend, never listening: it only makes sessions of the connections
@@ -153,14 +153,11 @@ export class H2Connection implements Session, H2Owner {
   };
 }
 
-registerMux({
-  name: 'h2',
-  mode: 'http',
-  alpn: ['h2'],
+export const h2: MuxServing = {
   attach(conn, ctx) {
     return new H2Connection(conn, ctx);
   },
   adopt() {
     throw new Error('mux h2: an HTTP/2 connection never moves to another generation (its detach declines)');
   },
-});
+};

@@ -20,7 +20,20 @@ export interface MuxFactory {
   adopt(conn: Connection, ctx: StreamContext, envelope: Envelope, server: Socket | undefined): Session;
 }
 
+/** What serves connections, apart from what selects the mux. */
+export type MuxServing = Pick<MuxFactory, 'attach' | 'adopt'>;
+
 const registry: MuxFactory[] = [];
+
+/**
+ * Registers a mux whose code loads on its first connection: a worker that serves no HTTP never
+ * loads the HTTP parsers or node:http2 (several MiB per worker thread).
+ */
+export function registerLazyMux(select: Pick<MuxFactory, 'name' | 'mode' | 'alpn'>, load: () => MuxServing): void {
+  let serving: MuxServing | undefined;
+  const loaded = (): MuxServing => (serving ??= load());
+  registerMux({ ...select, attach: (conn, ctx) => loaded().attach(conn, ctx), adopt: (conn, ctx, envelope, server) => loaded().adopt(conn, ctx, envelope, server) });
+}
 
 export function registerMux(mux: MuxFactory): void {
   if (registry.some((m) => m.mode === mux.mode && m.alpn.some((a) => mux.alpn.includes(a)))) {

@@ -4,7 +4,6 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import type { Certificate } from '../config/types';
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
@@ -61,7 +60,8 @@ function check(file: string, keyFile: string, chain: string[], key: string): Loa
   }
   const cert = chain.join('\n');
   try {
-    createSecureContext({ cert, key });
+    // node:tls loads only where a certificate is read.
+    (require('node:tls') as typeof import('node:tls')).createSecureContext({ cert, key });
   } catch (err) {
     return fail(file, `TLS cannot use it: ${(err as Error).message}`);
   }
