@@ -58,9 +58,10 @@ function assertOwnership(stat: Required<FrontendSnapshot>, clients: number, thre
 
 async function ownership(groups: number, threads: number): Promise<void> {
   const server = await udpEcho();
-  const port = await freePort();
-  const ferry = await startFerry(config(port, server.port, groups, threads));
+  let ferry: FerryProcess | undefined;
   try {
+    const port = await freePort();
+    ferry = await startFerry(config(port, server.port, groups, threads));
     const clients = await converse(port, 40, 10);
     clients.forEach((c) => c.close());
     for (let i = 0; i < 40; i++) assert.is(server.byClient.get(`c${i}`)?.size, 1, `client ${i} reached the server from one upstream port`);
@@ -71,9 +72,12 @@ async function ownership(groups: number, threads: number): Promise<void> {
     assert.ok(t.filter((x) => x.flowsTotal > 0).length > 1, 'flows spread over several owners');
     if (groups === 1) assert.ok(t.every((x) => x.group === 0));
   } finally {
-    assert.equal(await ferry.stop(), { code: 0, signal: null }, 'stop ends ferry cleanly');
-    assertNoWorkerDied(ferry);
+    // Closed first: an open socket would keep the test process alive after a failure.
     server.close();
+    if (ferry !== undefined) {
+      assert.equal(await ferry.stop(), { code: 0, signal: null }, 'stop ends ferry cleanly');
+      assertNoWorkerDied(ferry);
+    }
   }
 }
 
