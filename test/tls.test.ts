@@ -11,7 +11,7 @@ import { selectMux } from '../src/mux';
 import { ServerNames } from '../src/tls/sni';
 import { TestCa } from './helpers/certs';
 import { oneFrontend, serversAt } from './helpers/configs';
-import { reloadWith, runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
+import { reloadWith, runCli, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
 import { echoServer, freePort, listen, type TestServer } from './helpers/net';
 import { NOT_ROOT } from './helpers/nobody';
 
@@ -188,15 +188,7 @@ test('a failed or slow handshake is logged and counted, and other clients do not
 });
 
 test('a reload serves a replaced certificate to new connections; TLS sessions opened before finish in the old generation', async () => {
-  const echo = await echoServer();
-  const port = await freePort();
-  const dir = tmpPath('tls-reload');
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'site.pem'), alpha.pem);
-  const config = tlsConfig(port, echo, { certs: dir });
-  const file = writeConfig(config);
-  const ferry = await startFerry(undefined, { args: ['-c', file] });
-  try {
+  await withCertDir('tls-reload', async ({ port, dir, config, file, ferry }) => {
     const before = await tlsClient(port, { servername: 'alpha.test' });
     assert.is(before.served, 'alpha');
     await before.echo('before;');
@@ -213,23 +205,11 @@ test('a reload serves a replaced certificate to new connections; TLS sessions op
     assert.is(gone.migrated, 0, 'a TLS session never moves');
     assert.is(gone.closedAtHardStop, false);
     after.socket.end();
-  } finally {
-    await ferry.stop();
-    await echo.close();
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 test('a reload with a broken certificate is refused, and the running generation keeps serving', async () => {
-  const echo = await echoServer();
-  const port = await freePort();
-  const dir = tmpPath('tls-broken');
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'site.pem'), alpha.pem);
-  const config = tlsConfig(port, echo, { certs: dir });
-  const file = writeConfig(config);
-  const ferry = await startFerry(undefined, { args: ['-c', file] });
-  try {
+  await withCertDir('tls-broken', async ({ port, dir, config, file, ferry }) => {
     const open = await tlsClient(port, { servername: 'alpha.test' });
     writeFileSync(join(dir, 'site.pem'), alpha.pem.replace(/-----BEGIN PRIVATE KEY-----[\s\S]*$/, ''));
     const outcome = await reloadWith(ferry, file, config);
@@ -242,11 +222,7 @@ test('a reload with a broken certificate is refused, and the running generation 
     await fresh.echo('new connections too');
     open.socket.end();
     fresh.socket.end();
-  } finally {
-    await ferry.stop();
-    await echo.close();
-    rmSync(dir, { recursive: true });
-  }
+  });
 });
 
 const rootTest = NOT_ROOT === undefined ? test : test.skip;
@@ -279,6 +255,28 @@ rootTest('the master reads keys only root can read; workers run as nobody (in wo
 });
 
 /** `ferry check --no-bind` on a frontend whose bind has `tls`; its problems. */
+/** A ferry on a TLS bind whose certificates are a directory holding alpha's, for tests that change them. */
+async function withCertDir(
+  name: string,
+  run: (s: { port: number; dir: string; config: object; file: string; ferry: FerryProcess }) => Promise<void>,
+): Promise<void> {
+  const echo = await echoServer();
+  const port = await freePort();
+  const dir = tmpPath(name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'site.pem'), alpha.pem);
+  const config = tlsConfig(port, echo, { certs: dir });
+  const file = writeConfig(config);
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    await run({ port, dir, config, file, ferry });
+  } finally {
+    await ferry.stop();
+    await echo.close();
+    rmSync(dir, { recursive: true });
+  }
+}
+
 async function checkTls(tls: object, address = '127.0.0.1:8443', mode?: string): Promise<{ code: number | null; stderr: string }> {
   const config = oneFrontend([{ address, tls }], { servers: serversAt(['s1', 9000]) }, { frontend: mode === undefined ? {} : { mode } });
   return runCli(['check', '--no-bind', '-c', writeConfig(config)]);
