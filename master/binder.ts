@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { BindAddress, BindConfig, Config, SocketAccess } from '../src/config/types';
-import { resolveGroup, resolveUser } from '../src/ids';
+import { resolveGroup, resolveUser } from '../src/os/ids';
 import { NO_INHERITED_SOCKETS, type InheritedSocket, type InheritedSockets } from './inherited';
 import { createServerHandle, type ServerHandle } from './server-handle';
 import { explain } from './bind-error-text';

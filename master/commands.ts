@@ -1,12 +1,12 @@
 import type { Config } from '../src/config/types';
-import type { Reply } from '../src/control-protocol';
-import type { ServerAdmin, ServerState } from '../src/server';
-import type { ThreadSnapshot } from '../src/snapshot';
-import { version } from '../src/version';
+import type { Reply } from '../src/proto/control';
+import type { ServerAdmin, ServerState } from '../src/backend/server';
+import type { ThreadSnapshot } from '../src/proto/snapshot';
+import { version } from '../src/lib/version';
 import type { BoundReceiver } from './binder';
 import type { Generation } from './generation';
 import { CommandError, type AdminChange, type CheckStat } from './server-states';
-import type { FrontendSnapshot } from '../src/snapshot';
+import type { FrontendSnapshot } from '../src/proto/snapshot';
 import { listenerStates, oldestSessions, sumStats, withChecks, type ServerStat } from './stats';
 import type { WorkerSlot } from './worker-slot';
 

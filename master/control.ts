@@ -2,10 +2,10 @@ import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SeqpacketServer, SeqpacketSocket } from 'node-unix-socket';
 import type { SocketAccess } from '../src/config/types';
-import type { Logger } from '../src/log';
+import type { Logger } from '../src/log/log';
 import { applySocketAccess } from './binder';
-import { decodeRequest, encodeReply, type Reply } from '../src/control-protocol';
-import { destroyLater } from '../src/seqpacket';
+import { decodeRequest, encodeReply, type Reply } from '../src/proto/control';
+import { destroyLater } from '../src/control/seqpacket';
 
 export type CommandHandler = (words: string[]) => Promise<Reply>;
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../src/log';
+import type { Logger } from '../src/log/log';
 import type { Generation } from './generation';
 import type { WorkerSlot } from './worker-slot';
 

@@ -1,5 +1,5 @@
 import type { Config, ServerConfig } from '../src/config/types';
-import type { ResolvedAddress } from '../src/server';
+import type { ResolvedAddress } from '../src/backend/server';
 import { probe, type CheckResult } from './probe';
 
 export type CheckReport = (backend: string, server: ServerConfig, result: CheckResult) => void;

@@ -5,7 +5,7 @@
 import { fstatSync, readFileSync } from 'node:fs';
 import { bindKey } from '../src/config/address';
 import type { BindAddress } from '../src/config/types';
-import type { Logger } from '../src/log';
+import type { Logger } from '../src/log/log';
 import { takeListenFds, type PassedFd } from './listen-fds';
 import { createServerHandle, type ServerHandle } from './server-handle';
 

@@ -1,6 +1,6 @@
 import { DgramSocket } from 'node-unix-socket';
-import type { Reply } from '../src/control-protocol';
-import type { Logger } from '../src/log';
+import type { Reply } from '../src/proto/control';
+import type { Logger } from '../src/log/log';
 
 /** The variables through which systemd asks a service to report to it. */
 const SYSTEMD_VARIABLES = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { formatProblem, problem } from '../src/config/problems';
 import type { Config } from '../src/config/types';
-import type { Logger } from '../src/log';
-import type { ResolvedAddress } from '../src/server';
+import type { Logger } from '../src/log/log';
+import type { ResolvedAddress } from '../src/backend/server';
 import { resolveName } from './resolve-name';
 
 /** One host name as the servers of a configuration use it, with the nameservers to ask. */

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckType, Config, ServerConfig } from '../src/config/types';
-import { stateOf, type ServerAdmin, type ServerPush, type ServerState } from '../src/server';
+import { stateOf, type ServerAdmin, type ServerPush, type ServerState } from '../src/backend/server';
 import { HealthRecord, type LastCheck } from './health-record';
 import type { CheckResult } from './probe';
 

@@ -1,5 +1,5 @@
 // Sums the threads' snapshots into what the master CLI shows for the whole service (or one worker).
-import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/snapshot';
+import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
 import { addDatagrams, noDatagrams } from '../src/datagram/counters';
 import type { CheckStat } from './server-states';
 

@@ -1,4 +1,4 @@
-import { newUdpHandle } from '../src/handles';
+import { newUdpHandle } from '../src/conn/handles';
 import { explain } from './bind-error-text';
 import type { ServerHandle } from './server-handle';
 

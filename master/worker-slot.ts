@@ -1,10 +1,10 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, Handoff, Observed, ToWorker } from '../src/ipc';
-import type { Logger } from '../src/log';
-import type { ServerPush } from '../src/server';
-import type { ThreadSnapshot } from '../src/snapshot';
+import type { FromWorker, Handoff, Observed, ToWorker } from '../src/proto/ipc';
+import type { Logger } from '../src/log/log';
+import type { ServerPush } from '../src/backend/server';
+import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
 

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { takeListenFds } from '../master/listen-fds';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { ECHO, HELLO, oneFrontend } from './helpers/configs';
 import { CLI, FerryProcess, reloadWith, runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { exchange, freePort, generationAt, keepAsking, openClient } from './helpers/net';

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../src/config';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { oneFrontend, serversAt } from './helpers/configs';
 import { reloadWith, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { closeAll, freePort, holdingServer, namedServer, openClient, tally, whoAnswers, type OpenClient } from './helpers/net';

@@ -1,4 +1,4 @@
-import { defaultMasterSocket } from '../src/control-path';
+import { defaultMasterSocket } from '../src/control/path';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

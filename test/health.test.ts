@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../src/config/validate';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { oneFrontend, serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess, type LogLine } from './helpers/ferry';
 import { closeAll, exchange, freePort, holdingServer, listen, namedServer, openClient, whoAnswers, type TestServer } from './helpers/net';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { TestCa } from './helpers/certs';
 import { reloadWith, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
 import { exchange, freePort, listen } from './helpers/net';

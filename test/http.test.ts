@@ -3,7 +3,7 @@ import { createServer as createNetServer } from 'node:net';
 import { test } from 'uvu';
 import { WebSocket, WebSocketServer } from 'ws';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { startFerry, type FerryProcess } from './helpers/ferry';
 import { httpBackend, statusOf, type HttpBackend } from './helpers/http';
 import { exchange, freePort, listen, openClient, silentServer, type TestServer } from './helpers/net';

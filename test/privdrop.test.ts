@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { runCli, startFerry, type FerryProcess } from './helpers/ferry';
 import { echoServer, exchange, freePort, openClient } from './helpers/net';
 import { AS_NOBODY, CANNOT_SWITCH, NOBODY, NOT_ROOT, freshPath, writeShared } from './helpers/nobody';

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../src/config/validate';
-import { sendCommand } from '../src/control-client';
-import type { BackendSnapshot } from '../src/snapshot';
+import { sendCommand } from '../src/control/client';
+import type { BackendSnapshot } from '../src/proto/snapshot';
 import { oneFrontend } from './helpers/configs';
 import { reloadWith, startFerry, writeConfig, type FerryProcess, type LogLine } from './helpers/ferry';
 import { closeAll, echoServer, freePort, holdingServer, openClient, type OpenClient } from './helpers/net';

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { peerPath } from '../src/datagram/peer-path';
 import { BATCH_BYTES, checkBatch, decodeBatch, encodeBatch, recordSize, splitBatches, type RedispatchBatch, type Redispatched } from '../src/datagram/redispatch-packet';
 import { Redispatcher } from '../src/datagram/redispatcher';
-import { createLogger } from '../src/log';
+import { createLogger } from '../src/log/log';
 import { GroupPeers } from '../workers/group-peers';
 
 const sample: Redispatched = {

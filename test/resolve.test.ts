@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../src/config';
-import { sendCommand } from '../src/control-client';
+import { sendCommand } from '../src/control/client';
 import { oneFrontend } from './helpers/configs';
 import { dnsServer, type DnsServer } from './helpers/dns';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';

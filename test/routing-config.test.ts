@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Backend } from '../src/backend';
+import { Backend } from '../src/backend/backend';
 import { validateConfig } from '../src/config/validate';
 import type { RuleConfig } from '../src/config/types';
 import { Fields } from '../src/http/fields';

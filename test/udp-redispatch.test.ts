@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control-client';
-import type { FrontendSnapshot, ThreadDatagrams } from '../src/snapshot';
+import { sendCommand } from '../src/control/client';
+import type { FrontendSnapshot, ThreadDatagrams } from '../src/proto/snapshot';
 import { serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
 import { freePort } from './helpers/net';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BackendSnapshot, FrontendSnapshot } from '../src/snapshot';
+import type { BackendSnapshot, FrontendSnapshot } from '../src/proto/snapshot';
 import { HELLO, serversAt } from './helpers/configs';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess, type LogLine } from './helpers/ferry';
 import { freePort } from './helpers/net';

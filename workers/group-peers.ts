@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { DgramSocket } from 'node-unix-socket';
 import { peerPath } from '../src/datagram/peer-path';
 import { splitBatches } from '../src/datagram/redispatch-packet';
-import type { Logger } from '../src/log';
+import type { Logger } from '../src/log/log';
 
 /**
  * What one socket datagram carries at most: the batches sent to a group in one event-loop turn go

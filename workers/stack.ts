@@ -1,30 +1,30 @@
 import type { Socket } from 'node:net';
 import type { MessagePort } from 'node:worker_threads';
-import { Backend } from '../src/backend';
+import { Backend } from '../src/backend/backend';
 import type { Config } from '../src/config/types';
-import { Connection } from '../src/connection';
+import { Connection } from '../src/conn/connection';
 import type { Flow } from '../src/datagram/flow';
-import type { FlowEnvelope } from '../src/datagram/flow-envelope';
+import type { FlowEnvelope } from '../src/proto/flow-envelope';
 import { DatagramHandler } from '../src/datagram/handler';
 import { decodeBatch } from '../src/datagram/redispatch-packet';
 import { Redispatcher } from '../src/datagram/redispatcher';
-import { decodeEnvelope, encodeEnvelope } from '../src/envelope';
-import { closeRef, fdOf, socketFrom } from '../src/handles';
-import { Frontend } from '../src/frontend';
+import { decodeEnvelope, encodeEnvelope } from '../src/proto/envelope';
+import { closeRef, fdOf, socketFrom } from '../src/conn/handles';
+import { Frontend } from '../src/listener/frontend';
 import { Router } from '../src/http/router';
-import type { FromThread, SocketRef, ToThread } from '../src/ipc';
-import { Listener, type ListenerState } from '../src/listener';
-import type { Logger } from '../src/log';
+import type { FromThread, SocketRef, ToThread } from '../src/proto/ipc';
+import { Listener, type ListenerState } from '../src/listener/listener';
+import type { Logger } from '../src/log/log';
 import { selectMux } from '../src/mux';
-import { Receiver } from '../src/receiver';
-import { shareOf } from '../src/share';
-import { Handshake } from '../src/tls/handshake';
-import type { TlsTerminator } from '../src/tls/terminator';
+import { Receiver } from '../src/listener/receiver';
+import { shareOf } from '../src/lib/share';
+import { Handshake } from '../src/conn/tls/handshake';
+import type { TlsTerminator } from '../src/conn/tls/terminator';
 import type { ServiceContext } from '../src/services';
-import type { ServerPush } from '../src/server';
-import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/snapshot';
-import type { Session } from '../src/session';
-import type { Detached, StreamContext } from '../src/stream';
+import type { ServerPush } from '../src/backend/server';
+import { OLDEST_SESSIONS, type FrontendSnapshot, type ThreadSnapshot } from '../src/proto/snapshot';
+import type { Session } from '../src/stream/session';
+import type { Detached, StreamContext } from '../src/stream/stream';
 
 export type ThreadIdentity = ServiceContext;
 
@@ -85,7 +85,7 @@ export class ThreadStack {
       for (const bind of fc.bind) {
         // A bind without TLS accepts exactly as before: the choice is made once, here.
         // node:tls loads only in a thread with a TLS bind.
-        const tls = bind.tls === undefined ? undefined : new (require('../src/tls/terminator') as typeof import('../src/tls/terminator')).TlsTerminator(bind.text, bind.tls);
+        const tls = bind.tls === undefined ? undefined : new (require('../src/conn/tls/terminator') as typeof import('../src/conn/tls/terminator')).TlsTerminator(bind.text, bind.tls);
         const accept = tls === undefined ? (s: Socket) => this.accept(frontend, ctx, s) : (s: Socket) => this.acceptTls(frontend, ctx, tls, s);
         const receiver = new Receiver(bind, fc.backlog, accept, (err) => this.receiverFailed(bind.text, err));
         const listener = new Listener(receiver, (rid) => this.up({ type: 'rearm', id: rid }));

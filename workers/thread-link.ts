@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../src/config/types';
-import { fdOf, handleOnFd, udpHandleOnFd } from '../src/handles';
-import type { FromThread, ToThread } from '../src/ipc';
-import { createLogger } from '../src/log';
-import type { ServerPush } from '../src/server';
+import { fdOf, handleOnFd, udpHandleOnFd } from '../src/conn/handles';
+import type { FromThread, ToThread } from '../src/proto/ipc';
+import { createLogger } from '../src/log/log';
+import type { ServerPush } from '../src/backend/server';
 import { ThreadStack, type ThreadIdentity } from './stack';
 
 /**

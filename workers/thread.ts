@@ -1,9 +1,9 @@
 // Entry point of a worker thread: one complete stack over the fds its coordinator hands it.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromThread, ToThread } from '../src/ipc';
-import { createLogger } from '../src/log';
+import type { FromThread, ToThread } from '../src/proto/ipc';
+import { createLogger } from '../src/log/log';
 import { ThreadStack } from './stack';
-import { fdOf } from '../src/handles';
+import { fdOf } from '../src/conn/handles';
 import type { Posted, ThreadStart } from './thread-link';
 
 const start = workerData as ThreadStart;

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 export const benchDir = path.resolve(__dirname, '..');
 export const distDir = path.resolve(benchDir, '..');
-export const ferryCli = path.join(distDir, 'src', 'cli.js');
+export const ferryCli = path.join(distDir, 'bin', 'ferry.js');
 
 export function benchScript(name: string): string {
   return path.join(benchDir, `${name}.js`);

@@ -1,7 +1,7 @@
 // A user or a group as the configuration names it: a name, or a numeric id (a number, or digits in
 // a string, which is what --set and FERRY_* variables give).
 
-import { isId, resolveGroup, resolveUser } from '../ids';
+import { isId, resolveGroup, resolveUser } from '../os/ids';
 import { expected, problem, type PathSegment, type Problem } from './problems';
 
 export type AccountKind = 'user' | 'group';

@@ -1,7 +1,7 @@
 // Builds the normalized Config from raw data that has already passed validation (with defaults
 // filled in), so parsing cannot fail here; a failure would be a bug in the validator.
 import { resolve } from 'node:path';
-import { defaultMasterSocket } from '../control-path';
+import { defaultMasterSocket } from '../control/path';
 
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';

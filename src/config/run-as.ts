@@ -1,7 +1,7 @@
 // global.user and global.group: who the workers run as, resolved to ids on this host when the
 // configuration is read, so that a name that does not exist is a configuration problem.
 
-import { findAccount, resolveGroup } from '../ids';
+import { findAccount, resolveGroup } from '../os/ids';
 import { accountText, checkAccountExists } from './account';
 import { isRecord, problem, type Problem } from './problems';
 import type { RunAs } from './types';

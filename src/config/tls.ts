@@ -1,6 +1,6 @@
 // A bind's "tls" option: where its certificates are and which protocols it offers in ALPN. Only the
 // shape is checked here; the files are read by the master when it checks, starts or reloads
-// (src/tls/load.ts), because workers may no longer be allowed to read them.
+// (src/conn/tls/load.ts), because workers may no longer be allowed to read them.
 
 import { resolve } from 'node:path';
 import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';

@@ -72,7 +72,7 @@ export interface TlsConfig {
   /** Protocols offered in ALPN, in order of preference; empty: no ALPN. */
   alpn: string[];
   /**
-   * The certificates the master read from `certs` (src/tls/load.ts), the default first; empty until
+   * The certificates the master read from `certs` (src/conn/tls/load.ts), the default first; empty until
    * it did. Holds private keys: never log it, never show it.
    */
   certificates: Certificate[];
@@ -153,7 +153,7 @@ export interface PoolConfig {
   idleTimeout: number;
 }
 
-/** How a backend chooses the server of each new session (src/balance). */
+/** How a backend chooses the server of each new session (src/backend/balance). */
 export type BalanceConfig =
   | { algorithm: 'roundrobin' | 'leastconn' | 'source' }
   /** `draws` servers drawn at random by weight; the least loaded of them takes the session. */

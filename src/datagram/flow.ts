@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Server } from '../server';
+import type { Server } from '../backend/server';
 import { adoptConnected, pauseReading, rawHandle, resumeReading } from './dgram-handle';
-import type { FlowCounters, FlowEnvelope } from './flow-envelope';
+import type { FlowCounters, FlowEnvelope } from '../proto/flow-envelope';
 
 /** Datagrams a flow holds while its upstream socket connects; past it they are dropped. */
 const PENDING_MAX = 64;

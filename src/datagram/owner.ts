@@ -1,4 +1,4 @@
-import { fnv1a, mix } from '../hash';
+import { fnv1a, mix } from '../lib/hash';
 
 /** A thread of a generation, as numbered everywhere else: its group, and its index in the group. */
 export interface ThreadId {

@@ -1,4 +1,4 @@
-import type { Termination } from '../termination';
+import type { Termination } from '../proto/termination';
 import type { RequestHead } from './request-head';
 import type { ClientSide } from './stream';
 

@@ -1,5 +1,5 @@
-import type { Backend } from '../backend';
-import type { Who } from '../termination';
+import type { Backend } from '../backend/backend';
+import type { Who } from '../proto/termination';
 import type { RequestHead } from './request-head';
 import { ServiceExchange } from './service-exchange';
 import { HttpStream, type ClientSide } from './stream';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { StreamContext } from '../stream';
-import type { Who } from '../termination';
+import type { StreamContext } from '../stream/stream';
+import type { Who } from '../proto/termination';
 import { chunkHead, lastChunk } from './chunked';
 import { proxyText } from './errors';
 import type { Fields } from './fields';

@@ -1,4 +1,4 @@
-import type { Backend } from '../backend';
+import type { Backend } from '../backend/backend';
 import type { RuleCondition, RuleConfig } from '../config/types';
 import type { RequestHead } from './request-head';
 import { pathStart, targetAuthority } from './target';

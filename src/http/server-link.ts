@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import type { Server } from '../server';
-import type { Who } from '../termination';
+import type { Server } from '../backend/server';
+import type { Who } from '../proto/termination';
 
 /**
  * Why the proxy closes a server connection, stated by whoever closes it rather than guessed from

@@ -1,6 +1,6 @@
-import type { Backend } from '../backend';
+import type { Backend } from '../backend/backend';
 import type { HttpService } from '../services';
-import type { Termination, Who } from '../termination';
+import type { Termination, Who } from '../proto/termination';
 import { bodyReader, type BodyReader } from './body';
 import { logRequest } from './access-log';
 import type { Exchange } from './exchange';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import type { Backend } from '../backend';
-import { ConnFlag, type Connection } from '../connection';
-import type { Envelope } from '../envelope';
+import type { Backend } from '../backend/backend';
+import { ConnFlag, type Connection } from '../conn/connection';
+import type { Envelope } from '../proto/envelope';
 import { proxyResponse } from '../http/errors';
 import { HttpRefusal } from '../http/refusal';
 import { exchangeFor, type Exchange } from '../http/exchange';
@@ -12,11 +12,11 @@ import type { ResponseHead } from '../http/response-head';
 import type { Reply } from '../http/reply';
 import { interimHead, tunnelHead } from '../http/rewrite';
 import type { ClientSide } from '../http/stream';
-import type { Session } from '../session';
-import type { SessionSnapshot } from '../snapshot';
-import type { Server } from '../server';
-import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Detached, type Origin, type StreamContext } from '../stream';
-import type { Who } from '../termination';
+import type { Session } from '../stream/session';
+import type { SessionSnapshot } from '../proto/snapshot';
+import type { Server } from '../backend/server';
+import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Detached, type Origin, type StreamContext } from '../stream/stream';
+import type { Who } from '../proto/termination';
 import { selectMux, type MuxServing } from './registry';
 
 const NO_GENERATIONS: readonly number[] = [];

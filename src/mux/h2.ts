@@ -1,11 +1,11 @@
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { Connection } from '../connection';
-import type { Frontend } from '../frontend';
+import type { Connection } from '../conn/connection';
+import type { Frontend } from '../listener/frontend';
 import { H2Exchange, type H2Owner } from '../http/h2-exchange';
-import type { Session } from '../session';
-import type { SessionSnapshot } from '../snapshot';
-import type { Detached, StreamContext } from '../stream';
-import type { Who } from '../termination';
+import type { Session } from '../stream/session';
+import type { SessionSnapshot } from '../proto/snapshot';
+import type { Detached, StreamContext } from '../stream/stream';
+import type { Who } from '../proto/termination';
 import type { MuxServing } from './registry';
 
 /**

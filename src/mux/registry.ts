@@ -1,9 +1,9 @@
 import type { Mode } from '../config/types';
-import type { Connection } from '../connection';
+import type { Connection } from '../conn/connection';
 import type { Socket } from 'node:net';
-import type { Envelope } from '../envelope';
-import type { Session } from '../session';
-import type { StreamContext } from '../stream';
+import type { Envelope } from '../proto/envelope';
+import type { Session } from '../stream/session';
+import type { StreamContext } from '../stream/stream';
 
 /**
  * A multiplexer turns a connection's bytes into streams. Which one a connection gets depends on the

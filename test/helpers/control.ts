@@ -1,5 +1,5 @@
 import { SeqpacketSocket } from 'node-unix-socket';
-import { destroyLater } from '../../src/seqpacket';
+import { destroyLater } from '../../src/control/seqpacket';
 
 /**
  * One raw packet to a master socket, and the raw packet it answers with (`undefined` when the master

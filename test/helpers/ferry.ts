@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
+export const CLI = join(__dirname, '..', '..', 'bin', 'ferry.js');
 
 export type LogLine = Record<string, unknown> & { msg: string; pid: number };
 

@@ -2,8 +2,8 @@
 // one UDP frontend ("dns") and its counters from `show stat`.
 import { createSocket, type Socket } from 'node:dgram';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../../src/control-client';
-import type { BackendSnapshot, FrontendSnapshot } from '../../src/snapshot';
+import { sendCommand } from '../../src/control/client';
+import type { BackendSnapshot, FrontendSnapshot } from '../../src/proto/snapshot';
 import { startFerry, type FerryProcess } from './ferry';
 
 export interface UdpEcho {

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { BindError, bindAll, closeReceiver } from '../master/binder';
+import { takeInheritedSockets } from '../master/inherited';
+import { Master } from '../master/master';
+import { ServerAddresses } from '../master/server-addresses';
+import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
+import { LOG_FORMATS } from '../src/config/schema';
+import type { Config } from '../src/config/types';
+import { sendCommand } from '../src/control/client';
+import { defaultMasterSocket } from '../src/control/path';
+import { createLogger } from '../src/log/log';
+import { version } from '../src/lib/version';
+import { cannotRunAs } from '../src/os/privileges';
+import { loadCertificates } from '../src/conn/tls/load';
+
+const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
+
+Usage:
+  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text]
+                                               run in the foreground, logging to stdout; under
+                                               systemd it reports to NOTIFY_SOCKET (sd_notify)
+  ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
+                                               validate a configuration and try its binds
+  ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
+  ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
+                                               send a command to the running ferry's master ("help")
+  ferry --help | --version
+
+Options:
+  -c, --config FILE    JSON configuration file (default: the embedded configuration: a "hello"
+                       service on 127.0.0.1:8080 and an "echo" service on 127.0.0.1:8081)
+  --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
+                       parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
+                       Precedence: --set > FERRY_* > file > defaults.
+  --log-format FORMAT  json (default): one JSON object a line, as journald keeps them; text: a
+                       line for people. The same as --set global.log.format=FORMAT
+  --no-bind            check only: do not try to bind the listening addresses (use this while ferry
+                       itself holds them)
+  -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
+                       else ${defaultMasterSocket()})
+  --json               ctl: print the reply as JSON
+
+Exit status: 0 on success, 1 on a bad configuration or a failed start, 2 on bad usage.
+`;
+
+function usageError(message: string): number {
+  process.stderr.write(`ferry: ${message}\nRun "ferry --help" for usage.\n`);
+  return 2;
+}
+
+function load(source: LoadOptions): Config | undefined {
+  const { file } = source;
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return reportProblems(file, err.problems);
+  }
+}
+
+/** The master reads the TLS certificates, as the user it starts as, before any worker drops privileges. */
+function withCertificates(config: Config, file: string | undefined): Config | undefined {
+  const loaded = loadCertificates(config);
+  return loaded.config ?? reportProblems(file, loaded.problems);
+}
+
+function reportProblems(file: string | undefined, problems: string[]): undefined {
+  const n = problems.length;
+  process.stderr.write(`ferry: configuration ${file === undefined ? '(embedded)' : `"${file}"`} has ${n} problem${n === 1 ? '' : 's'}:\n`);
+  for (const p of problems) process.stderr.write(`  - ${p}\n`);
+  return undefined;
+}
+
+async function check(config: Config, file: string | undefined, bind: boolean): Promise<number> {
+  const refused = cannotRunAs(config.global.runAs);
+  if (refused !== undefined) {
+    process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot run here:\n  - ${refused}\n`);
+    return 1;
+  }
+  const unresolved = await new ServerAddresses().resolve(config);
+  if (unresolved.length > 0) {
+    process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but names servers that do not resolve:\n`);
+    for (const p of unresolved) process.stderr.write(`  - ${p}\n`);
+    return 1;
+  }
+  if (bind) {
+    try {
+      // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
+      (await bindAll(config, new Map(), takeInheritedSockets())).forEach(closeReceiver);
+    } catch (err) {
+      if (!(err instanceof BindError)) throw err;
+      process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot be bound:\n`);
+      for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
+      return 1;
+    }
+  }
+  const binds = Object.values(config.frontends).reduce((n, f) => n + f.bind.length, 0);
+  process.stdout.write(
+    `ferry: configuration ${file ?? '(embedded)'} is valid: ${Object.keys(config.frontends).length} frontends, ` +
+      `${Object.keys(config.backends).length} backends, ${binds} binds${bind ? ', all bindable' : ''}\n`,
+  );
+  return 0;
+}
+
+/** Sends one command to a running master and prints its reply; exit 0 when it succeeded. */
+async function control(command: string, socket: string | undefined, file: string | undefined, json: boolean): Promise<number> {
+  let path = socket;
+  if (path === undefined && file !== undefined) {
+    const config = load({ file, overrides: [], env: process.env });
+    if (config === undefined) return 1;
+    path = config.global.masterSocket;
+  }
+  try {
+    const reply = await sendCommand(path ?? defaultMasterSocket(), command);
+    if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
+    else (reply.ok ? process.stdout : process.stderr).write(`${reply.lines.join('\n')}\n`);
+    return reply.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`ferry: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        set: { type: 'string', multiple: true },
+        'no-bind': { type: 'boolean' },
+        'log-format': { type: 'string' },
+        socket: { type: 'string', short: 's' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    return usageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return void process.stdout.write(HELP), 0;
+  if (values.version) return void process.stdout.write(`${version()}\n`), 0;
+  const [command, ...rest] = positionals;
+  if (command === undefined) return usageError('missing command (start, check, reload or ctl)');
+  if (command === 'reload' || command === 'ctl') {
+    if (command === 'reload' && rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
+    if (command === 'ctl' && rest.length === 0) return usageError('ctl needs a command, such as: ferry ctl help');
+    return control(command === 'reload' ? 'reload' : rest.join(' '), values.socket, values.config, values.json ?? false);
+  }
+  if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
+  if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload or ctl)`);
+  if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
+  if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
+  const format = values['log-format'];
+  if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
+    return usageError(`--log-format: expected ${LOG_FORMATS.join(' or ')}, found "${format}"`);
+  }
+
+  // --log-format is a shorthand for the --set that takes the format to the workers with the configuration.
+  const overrides = [...(values.set ?? []), ...(format === undefined ? [] : [`global.log.format=${format}`])];
+  const source = { file: values.config, overrides, env: process.env };
+  const loaded = load(source);
+  const config = loaded && withCertificates(loaded, values.config);
+  if (config === undefined) return 1;
+  if (command === 'check') return check(config, values.config, !values['no-bind']);
+  // Reloads read the configuration again from the same file, environment and --set options.
+  return new Master(config, source, createLogger(config.global.log, { role: 'master' })).run();
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`ferry: unexpected error: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

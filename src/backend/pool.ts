@@ -1,0 +1,57 @@
+import type { PoolConfig } from '../config/types';
+import type { ServerLink } from '../http/server-link';
+
+/**
+ * One server's idle HTTP connections in one thread, reused by requests of any client connection.
+ * The most recently parked goes out first: it is the least likely to have been closed by the server
+ * meanwhile, and the ones left at the bottom idle out.
+ */
+export class ConnectionPool {
+  private readonly idle: ServerLink[] = [];
+  /** Requests sent on a reused connection, and connections parked since start. */
+  reused = 0;
+  parked = 0;
+
+  constructor(private readonly config: PoolConfig) {}
+
+  get size(): number {
+    return this.idle.length;
+  }
+
+  /** An idle connection that still looks open, or undefined. */
+  take(): ServerLink | undefined {
+    for (let link = this.idle.pop(); link !== undefined; link = this.idle.pop()) {
+      link.parked = false;
+      if (link.alive) {
+        this.reused++;
+        return link;
+      }
+    }
+    return undefined;
+  }
+
+  /** Keeps `link` for reuse; false when the pool is full (the caller closes it). */
+  park(link: ServerLink): boolean {
+    if (this.idle.length >= this.config.maxIdle || !link.alive) return false;
+    link.user = undefined;
+    link.parked = true;
+    link.socket.setTimeout(this.config.idleTimeout);
+    this.idle.push(link);
+    this.parked++;
+    return true;
+  }
+
+  remove(link: ServerLink): void {
+    const at = this.idle.indexOf(link);
+    if (at !== -1) this.idle.splice(at, 1);
+    link.parked = false;
+  }
+
+  /** Closes every idle connection (the thread stops). */
+  clear(): void {
+    for (const link of this.idle.splice(0)) {
+      link.parked = false;
+      link.destroy('final');
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { SocketRef } from '../proto/ipc';
+
+/** A socket given by fd number (in a worker thread) rather than as the handle node's IPC made. */
+export function isFd(ref: SocketRef): ref is { fd: number } {
+  return Object.getPrototypeOf(ref) === Object.prototype && typeof (ref as { fd?: unknown }).fd === 'number';
+}
+
+export function fdOf(handle: object): number {
+  const fd = (handle as { fd?: unknown }).fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('received a socket handle without a file descriptor');
+  return fd;
+}
+
+/** A connected socket taken over from another generation, ready to read and write. */
+export function socketFrom(ref: SocketRef): Socket {
+  const options = { allowHalfOpen: true, readable: true, writable: true };
+  return isFd(ref) ? new Socket({ ...options, fd: ref.fd }) : new Socket({ ...options, handle: ref } as never);
+}
+
+/**
+ * A handle on an fd a worker thread holds, for the coordinator to send over IPC. It never reads,
+ * and it is never closed: the thread closes the fd once the message has left, after which the
+ * number may belong to another socket.
+ */
+export function handleOnFd(fd: number): object {
+  return (new Socket({ fd, readable: false, writable: false }) as unknown as { _handle: object })._handle;
+}
+
+type UdpBinding = { UDP: new () => { open(fd: number): number; close(): void } };
+
+/**
+ * libuv's UDP handle, unbound and unread: what node's IPC sends as 'dgram.Native'.
+ * process.binding('udp_wrap') is on node's allow list, without warning.
+ */
+export function newUdpHandle(): object {
+  const { UDP } = (process as unknown as { binding(name: 'udp_wrap'): UdpBinding }).binding('udp_wrap');
+  return new UDP();
+}
+
+/** handleOnFd for a UDP socket (a flow's upstream), under the same rules. */
+export function udpHandleOnFd(fd: number): object {
+  const handle = newUdpHandle() as { open(fd: number): number };
+  const err = handle.open(fd);
+  if (err !== 0) throw new Error(`cannot take UDP socket fd ${fd} (libuv error ${err})`);
+  return handle;
+}
+
+/** Closes a socket received that will not be used. */
+export function closeRef(ref: SocketRef): void {
+  if (isFd(ref)) closeSync(ref.fd);
+  else (ref as { close(): void }).close();
+}

@@ -1,0 +1,84 @@
+// The master reads every bind's certificates when it checks, starts or reloads, as the user it runs
+// as: the workers may have dropped the privileges that the key files need. What it read travels to
+// the workers inside their configuration (TlsConfig.certificates).
+
+import { readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { Certificate, Config, FrontendConfig, TlsConfig } from '../../config/types';
+import { formatProblem, problem } from '../../config/problems';
+import { loadCertificateFile, type Loaded } from './pem';
+
+/** Files of a certificate directory that hold a certificate chain (their key in them or in NAME.key). */
+const CERT_EXTENSIONS = ['.pem', '.crt'];
+
+export interface CertificatesLoaded {
+  config?: Config;
+  problems: string[];
+}
+
+/** `config` with every TLS bind's certificates read; or, when any cannot be used, every reason. */
+export function loadCertificates(config: Config): CertificatesLoaded {
+  const cache = new Map<string, Loaded>();
+  const problems: string[] = [];
+  const frontends = Object.fromEntries(
+    Object.entries(config.frontends).map(([name, frontend]): [string, FrontendConfig] => [
+      name,
+      {
+        ...frontend,
+        bind: frontend.bind.map((bind, i) => {
+          if (bind.tls === undefined) return bind;
+          const read = readAll(bind.tls, cache);
+          const at = ['frontends', name, 'bind', i, 'tls', 'certs'];
+          problems.push(...read.problems.map((p) => formatProblem(problem(at, p))));
+          return { ...bind, tls: { ...bind.tls, certificates: read.certificates } };
+        }),
+      },
+    ]),
+  );
+  return problems.length > 0 ? { problems } : { config: { ...config, frontends }, problems };
+}
+
+/** Whether any bind terminates TLS (the master then has certificates to read). */
+export function hasTls(config: Config): boolean {
+  return Object.values(config.frontends).some((f) => f.bind.some((b) => b.tls !== undefined));
+}
+
+function readAll(tls: TlsConfig, cache: Map<string, Loaded>): { certificates: Certificate[]; problems: string[] } {
+  const certificates: Certificate[] = [];
+  const problems: string[] = [];
+  for (const path of tls.certs) {
+    const files = filesOf(path);
+    if (typeof files === 'string') {
+      problems.push(files);
+      continue;
+    }
+    for (const file of files) {
+      const loaded = cache.get(file) ?? loadCertificateFile(file);
+      cache.set(file, loaded);
+      if (loaded.ok) certificates.push(loaded.certificate);
+      else problems.push(loaded.error);
+    }
+  }
+  return { certificates, problems };
+}
+
+/** A file stands for itself; a directory for its *.pem and *.crt files, in name order (the first is the default). */
+function filesOf(path: string): string[] | string {
+  let directory: boolean;
+  try {
+    directory = statSync(path).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return `${JSON.stringify(path)} ${code === 'ENOENT' ? 'does not exist; give a certificate directory or file that does' : `cannot be read: ${(err as Error).message}`}`;
+  }
+  if (!directory) return [path];
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (err) {
+    return `directory ${JSON.stringify(path)} cannot be listed: ${(err as Error).message}`;
+  }
+  const files = names.filter((n) => CERT_EXTENSIONS.includes(extname(n))).sort().map((n) => join(path, n));
+  if (files.length === 0) return `directory ${JSON.stringify(path)} holds no certificate file (*.pem or *.crt, each with its key in it or in NAME.key beside it)`;
+  return files;
+}

@@ -1,0 +1,57 @@
+import type { SocketRef } from '../proto/ipc';
+import type { Receiver } from './receiver';
+
+/**
+ * ready: accepting. full: the frontend reached its maxconn. limited: the thread reached global.maxconn.
+ * paused: the thread is stopping. In every state but ready this thread holds no dup of the socket, so
+ * new connections wait in the kernel's accept queue (or go to another thread); none is refused.
+ */
+export type ListenerState = 'ready' | 'full' | 'limited' | 'paused';
+
+/**
+ * The acceptance policy over a receiver. Node cannot stop polling a listening socket without closing
+ * it, so suspending closes this thread's dup, and resuming asks the master for a fresh one (`rearm`).
+ */
+export class Listener {
+  state: ListenerState = 'paused';
+  private awaitingDup = false;
+
+  constructor(
+    readonly receiver: Receiver,
+    private readonly requestDup: (id: string) => void,
+  ) {}
+
+  get id(): string {
+    return this.receiver.bind.key;
+  }
+
+  /** Takes a dup from the master: at start, or in answer to a rearm request. */
+  adopt(target: SocketRef, ready?: () => void): void {
+    this.awaitingDup = false;
+    this.receiver.listen(target, ready);
+    // The limit may have been reached again, or a stop begun, while the dup was on its way.
+    if (this.state !== 'ready') this.receiver.close();
+  }
+
+  suspend(state: Exclude<ListenerState, 'ready'>): void {
+    // A stop outranks a limit: a paused listener stays paused.
+    if (this.state === 'paused') return;
+    this.state = state;
+    this.receiver.close();
+  }
+
+  resume(): void {
+    if (this.state === 'ready' || this.state === 'paused') return;
+    this.state = 'ready';
+    if (!this.receiver.listening && !this.awaitingDup) {
+      this.awaitingDup = true;
+      this.requestDup(this.id);
+    }
+  }
+
+  /** Lets a listener that was never started (initial state paused) accept its first dup. */
+  open(target: SocketRef, ready: () => void): void {
+    this.state = 'ready';
+    this.adopt(target, ready);
+  }
+}

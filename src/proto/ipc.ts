@@ -1,0 +1,132 @@
+// Messages between the master and a worker process (over node:cluster's IPC channel, where listening
+// sockets ride along as SCM_RIGHTS handles) and between a worker's coordinator and its threads.
+import type { Config } from '../config/types';
+import type { FlowEnvelope } from './flow-envelope';
+import type { ServerPush } from '../backend/server';
+import type { ThreadSnapshot } from './snapshot';
+
+/** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
+export type ToWorker =
+  /** `datagramDir`: the master's private directory for the groups' redispatch sockets (datagram/peer-path.ts). */
+  | { type: 'init'; config: Config; group: number; generation: number; datagramDir: string }
+  | { type: 'receiver'; id: string; thread: number }
+  | { type: 'start' }
+  | { type: 'rearm'; id: string; thread: number }
+  /** `migrate`: hand what can move over to the next generation before draining the rest. */
+  | { type: 'stop'; migrate: boolean }
+  | { type: 'kill' }
+  /** Operators' runtime settings of servers, their health and resolved addresses: all in force, also sent before `start`. */
+  | ({ type: 'servers' } & ServerPush)
+  /** The master CLI asks for every thread's counters; `ref` matches the answer. */
+  | { type: 'snapshot'; ref: number }
+  /** The older generations' UDP flows have reached this one (or the wait is over): read the UDP receivers. */
+  | { type: 'readDatagrams' }
+  /** Every worker of this stopping generation is quiet (see master/datagram-gate.ts): send the flows on. */
+  | { type: 'handOverFlows' }
+  | Handoff;
+
+/** A socket moving between generations, worker -> master -> worker: a connection's, or a UDP flow's. */
+export type Handoff = SessionHandoff | FlowHandoff;
+
+/**
+ * One socket of a connection. A tunnel travels as two of these (one handle per message), the
+ * client first; the last one carries the envelope (msgpackr, base64).
+ */
+export interface SessionHandoff {
+  type: 'handoff';
+  id: string;
+  part: 'client' | 'server';
+  envelope?: string;
+}
+
+/**
+ * A UDP flow, with its upstream socket (connected to its server) as the handle. The master adds
+ * `thread`: the thread of the new worker that adopts it (the owner of its key: datagram/owner.ts).
+ */
+export interface FlowHandoff {
+  type: 'handoff';
+  id: string;
+  part: 'flow';
+  flow: FlowEnvelope;
+  thread?: number;
+}
+
+/** Worker process -> master. */
+export type FromWorker =
+  | { type: 'ready'; threads: number }
+  | { type: 'rearm'; id: string; thread: number }
+  | { type: 'failed'; reason: string }
+  /**
+   * A session handed over arrived and belongs to one of this worker's threads now; for a flow, the
+   * thread has taken it (or `closed` it: the new configuration no longer fits it).
+   */
+  | { type: 'adopted'; id: string; closed?: boolean }
+  /** Stopping with migrate, every thread has stopped reading UDP receivers, and sent on what it had read. */
+  | { type: 'quiet' }
+  /** Stopping with migrate, every thread has sent its UDP flows (the `handoff`s before this message). */
+  | { type: 'flowsOut' }
+  | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
+  | Observed
+  | Handoff;
+
+/**
+ * Coordinator -> thread. Sockets ride beside the message (see ThreadLink): `rearm` comes with a fresh
+ * dup of a receiver the thread closed when it was full, `adopt` with the client (and server) socket
+ * of a session from an older generation, `adoptFlow` with a flow's upstream socket. `handed` answers
+ * a `handoff`: did the sockets leave?
+ */
+export type ToThread =
+  | { type: 'stop'; migrate: boolean }
+  | { type: 'kill' }
+  | { type: 'rearm'; id: string }
+  | { type: 'adopt'; envelope: string }
+  | { type: 'adoptFlow'; id: string; flow: FlowEnvelope }
+  | { type: 'readDatagrams' }
+  /** Every thread of the stopping generation is quiet: the flows can go (see master/datagram-gate.ts). */
+  | { type: 'handOverFlows' }
+  | { type: 'handed'; ref: number; ok: boolean }
+  | ({ type: 'servers' } & ServerPush)
+  | { type: 'snapshot'; ref: number }
+  /** Datagrams another group read for flows this thread owns: one batch (datagram/redispatch-packet.ts). */
+  | { type: 'datagram'; packet: Uint8Array }
+  /** A batch of `datagrams` datagrams this thread redispatched to another group could not be sent there. */
+  | { type: 'undelivered'; frontend: number; datagrams: number };
+
+/**
+ * Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session,
+ * or the upstream socket of a flow.
+ */
+export type FromThread =
+  | { type: 'ready' }
+  | { type: 'rearm'; id: string }
+  | { type: 'failed'; reason: string }
+  | { type: 'drained' }
+  | { type: 'handoff'; ref: number; envelope: string }
+  | { type: 'handoff'; ref: number; flow: FlowEnvelope }
+  /** It no longer reads UDP receivers (stop with migrate); what it read before is on its way to the owners. */
+  | { type: 'quiet' }
+  /** Every flow it could move is on its way (stop with migrate). */
+  | { type: 'flowsOut' }
+  | { type: 'adopted'; id: string; closed: boolean }
+  | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
+  /** A batch of `datagrams` datagrams for flows a thread of another group owns: the coordinator sends it to that group's. */
+  | { type: 'redispatch'; group: number; frontend: number; datagrams: number; packet: Uint8Array }
+  | Observed;
+
+/**
+ * Passive detection took a server DOWN in a thread: the master decides for every thread (thread ->
+ * coordinator -> master).
+ */
+export interface Observed {
+  type: 'observed';
+  backend: string;
+  server: string;
+  reason: string;
+}
+
+/**
+ * A socket a thread takes over (to listen on, or a connection to carry on): the handle node's IPC
+ * layer made of a received fd (inline thread), or that fd's number (worker thread: handles cannot
+ * cross a MessagePort, fd numbers can).
+ */
+export type SocketRef = object | { fd: number };

@@ -1,0 +1,104 @@
+// What one thread reports of itself to the master CLI: counters and states, plain data that crosses
+// a MessagePort and the cluster IPC channel. The master sums them over threads and workers.
+import type { DatagramCounters } from '../datagram/counters';
+import type { ListenerState } from '../listener/listener';
+import type { AdminState, ServerState } from '../backend/server';
+
+export interface ListenerSnapshot {
+  id: string;
+  state: ListenerState;
+  /** Connections this thread accepted on the receiver. */
+  accepted: number;
+}
+
+export interface FrontendSnapshot {
+  name: string;
+  /** Sessions, or for a UDP frontend flows. */
+  current: number;
+  total: number;
+  /** UDP frontends only: this thread's counters, or in the master's sums every thread's. */
+  datagrams?: DatagramCounters;
+  /** UDP frontends in the master's sums only: each thread's counters. */
+  threads?: ThreadDatagrams[];
+  /** Frontends with TLS binds only. */
+  tls?: TlsCounters;
+  /** HTTP frontends only: requests read (those refused included). */
+  requests?: number;
+}
+
+export interface TlsCounters {
+  /** Handshakes completed. */
+  handshakes: number;
+  /** Handshakes that failed: bad client bytes, no common protocol, a timeout, a close. */
+  failures: number;
+}
+
+/** One thread's counters of a UDP frontend, where `show stat` breaks them down. */
+export type ThreadDatagrams = DatagramCounters & { generation: number; group: number; thread: number };
+
+export interface ServerSnapshot {
+  name: string;
+  address: string;
+  active: number;
+  total: number;
+  /** Connection attempts that failed (refused, reset or timed out). */
+  failures: number;
+  state: ServerState;
+  admin: AdminState;
+  backup: boolean;
+  /** The configured weight, or the operator's. */
+  weight: number;
+  /** The weight balancing uses now: below `weight` while slowstart ramps it up. */
+  effectiveWeight: number;
+  /** The configured maxconn, over the whole service (each thread enforces its share); null: none. */
+  maxconn: number | null;
+  /** Sessions that got this server after waiting in the backend queue. */
+  fromQueue: number;
+}
+
+/** A backend's queue of sessions waiting for a server slot. */
+export interface QueueSnapshot {
+  /** Waiting now. */
+  current: number;
+  /** The longest it has been (summed over threads: each thread has its own queue). */
+  max: number;
+  /** Sessions that had to wait. */
+  total: number;
+  /** Sessions that waited timeout.queue in vain and were closed (sQ). */
+  timedOut: number;
+}
+
+export interface BackendSnapshot {
+  name: string;
+  current: number;
+  total: number;
+  queue: QueueSnapshot;
+  servers: ServerSnapshot[];
+  /** HTTP requests sent to the backend; absent while there were none. */
+  requests?: number;
+}
+
+export interface SessionSnapshot {
+  acceptedAt: number;
+  client: string;
+  frontend: string;
+  backend: string;
+  server: string;
+  /** Generations it went through before this one: a migrated session. */
+  generations: number[];
+}
+
+export interface ThreadSnapshot {
+  group: number;
+  thread: number;
+  generation: number;
+  listeners: ListenerSnapshot[];
+  frontends: FrontendSnapshot[];
+  backends: BackendSnapshot[];
+  sessions: number;
+  /** The oldest sessions of this thread, oldest first, at most OLDEST_SESSIONS. */
+  oldest: SessionSnapshot[];
+}
+
+/** How many of its oldest sessions a thread reports: enough for `show sess`, bounded for big loads. */
+export const OLDEST_SESSIONS = 20;
