@@ -164,7 +164,7 @@ export class Commands {
     const count = threads.reduce((n, t) => n + t.sessions, 0);
     const oldest = oldestSessions(threads, SHOWN_SESSIONS);
     const now = Date.now();
-    const rows = [['age', 'client', 'frontend', 'backend/server', 'generation', 'group', 'thread', 'migrated from']];
+    const rows = [['age', 'client', 'frontend', 'backend/server', 'generation', 'group', 'thread', 'handed over from']];
     for (const s of oldest) {
       rows.push([uptime(now - s.acceptedAt), s.client, s.frontend, `${s.backend}/${s.server}`, String(s.generation), String(s.group), String(s.thread), s.generations.join(',') || '-']);
     }

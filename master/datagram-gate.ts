@@ -12,7 +12,7 @@ type Outcome = 'adopted' | 'closed' | 'lost';
  * datagram of a flow still in transit, read by the new generation, would start a second flow for
  * the same client (another upstream port, maybe another server); read by nobody, it waits in the
  * receiver's kernel buffer. So after a reload the new generation reads its UDP receivers once every
- * worker of the older generations has sent its flows (`flowsOut`, which follows its flows' `handoff`
+ * worker of the older generations has sent its flows (`flowsOut`, which follows its flows' hand-over
  * messages on the same channel) and every flow relayed has been adopted, closed or lost; or after
  * FLOW_HANDOVER_WAIT_MS at most. The first generation reads at once. TCP listeners are not held.
  * The old generation hands its flows over in two steps: every thread stops reading (`quiet`), then,

@@ -1,35 +1,23 @@
 import type { Config } from '../src/config/types';
-import type { Handoff, Observed } from '../src/proto/ipc';
 import type { Logger } from '../src/log/log';
-import type { ResolvedAddress, ServerPush } from '../src/backend/server';
+import type { ResolvedAddress } from '../src/backend/server';
 import type { BoundReceiver } from './binder';
 import { HealthChecker, type CheckReport } from './health';
-import { WorkerSlot } from './worker-slot';
+import { WorkerSlot, type WorkerEvents } from './worker-slot';
 import { FlowOwners } from '../src/datagram/owner';
 
 /** Once killed, how long workers get to exit before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
-/** What a generation needs from the master: where sessions moving out go, and server settings. */
-export interface GenerationHost {
+/**
+ * What a generation needs from the master: its workers' events go there unchanged (the master finds
+ * a slot's generation by its number), and the health checks' results.
+ */
+export interface GenerationHost extends WorkerEvents {
   /** The master's directory for the workers' redispatch sockets. */
   readonly datagramDir: string;
-  /** A worker of `from` hands one socket of a session over to the next generation. */
-  handoff(from: Generation, msg: Handoff, handle: object): void;
-  /** A worker took a session handed over to it (or, for a flow, `closed` it). */
-  adopted(slot: WorkerSlot, id: string, closed: boolean): void;
-  /** A worker of `from`, stopping with migrate, no longer reads UDP receivers. */
-  quiet(from: Generation, slot: WorkerSlot): void;
-  /** A worker of `from`, stopping with migrate, has sent every UDP flow it could. */
-  flowsOut(from: Generation, slot: WorkerSlot): void;
-  /** A worker exited, for whatever reason. */
-  exited(slot: WorkerSlot): void;
-  /** Operators' server settings, health and resolved addresses that apply to `config`. */
-  servers(config: Config): ServerPush;
   /** A health check of one of `from`'s servers ended. */
   checked(from: Generation, ...result: Parameters<CheckReport>): void;
-  /** A thread of `from` took a server DOWN on its own (passive detection). */
-  observed(from: Generation, msg: Observed): void;
 }
 
 /**
@@ -58,23 +46,16 @@ export class Generation {
     failFast: boolean,
     host: GenerationHost,
   ) {
-    const events = {
+    const lifecycle = {
       ready: (s: WorkerSlot) => this.slotReady(s),
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
-      handoff: (_: WorkerSlot, msg: Handoff, handle: object) => host.handoff(this, msg, handle),
-      adopted: (slot: WorkerSlot, id: string, closed: boolean) => host.adopted(slot, id, closed),
-      quiet: (slot: WorkerSlot) => host.quiet(this, slot),
-      flowsOut: (slot: WorkerSlot) => host.flowsOut(this, slot),
-      exited: (slot: WorkerSlot) => host.exited(slot),
-      servers: () => host.servers(config),
-      observed: (_: WorkerSlot, msg: Observed) => host.observed(this, msg),
     };
     const resolved = (backend: string, server: string): ResolvedAddress | undefined =>
       host.servers(config).addresses.find((a) => a.backend === backend && a.server === server);
     this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result), resolved);
     this.owners = new FlowOwners(config.global.groups, config.global.threads);
-    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, host.datagramDir, log, events, failFast));
+    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, host.datagramDir, log, lifecycle, host, failFast));
   }
 
   /**
@@ -109,12 +90,12 @@ export class Generation {
    * Stops accepting and lets sessions finish; after `hardStopAfter` ms the remaining sessions are
    * closed, and workers still alive KILL_GRACE_MS later are killed. Resolves when every worker is gone.
    */
-  stop(hardStopAfter: number, migrate = false): Promise<void> {
+  stop(hardStopAfter: number, handOver = false): Promise<void> {
     this.checker.stop();
     const stopped = new Promise<void>((resolve) => (this.whenStopped = resolve));
     const hard = setTimeout(() => this.kill(), hardStopAfter);
     const last = setTimeout(() => this.slots.forEach((s) => s.destroy()), hardStopAfter + KILL_GRACE_MS);
-    for (const slot of this.slots) slot.stop(migrate);
+    for (const slot of this.slots) slot.stop(handOver);
     return stopped.finally(() => {
       clearTimeout(hard);
       clearTimeout(last);

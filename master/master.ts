@@ -7,7 +7,6 @@ import type { Logger } from '../src/log/log';
 import { cannotRunAs } from '../src/os/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/proto/control';
-import type { FlowHandoff, Handoff } from '../src/proto/ipc';
 import type { ServerAdmin, ServerState } from '../src/backend/server';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
@@ -15,6 +14,7 @@ import { ServerAddresses } from './server-addresses';
 import { ServerStates, type AdminChange, type Change } from './server-states';
 import { DatagramGate } from './datagram-gate';
 import { Generation } from './generation';
+import { HandOverRelay } from './handover';
 import { SystemdNotifier } from './notify';
 import { DatagramDir } from './datagram-dir';
 import { takeInheritedSockets } from './inherited';
@@ -41,12 +41,8 @@ export class Master {
   private reloads = 0;
   private failedReloads = 0;
   private stopping = false;
-  /** Sessions in transit between generations: handoff id -> the worker that takes them. */
-  private readonly routes = new Map<string, WorkerSlot>();
-  private nextTarget = 0;
-  private readonly migrated = new Map<Generation, number>();
-  /** Sessions delivered to a worker of the current generation that has not yet said it took them. */
-  private readonly adopting = new Map<string, { slot: WorkerSlot; from: number }>();
+  /** Passes what old generations hand over to the current one. */
+  private readonly relay: HandOverRelay;
   /** Holds a new generation's UDP reading while the old generations' flows travel to it. */
   private readonly gate: DatagramGate;
   private exit: ((code: number) => void) | undefined;
@@ -70,6 +66,7 @@ export class Master {
     this.systemd = SystemdNotifier.fromEnv(process.env, log);
     this.addresses = new ServerAddresses(log, () => this.pushServers());
     this.gate = new DatagramGate(log);
+    this.relay = new HandOverRelay(log, this.gate, () => this.current);
   }
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
@@ -296,12 +293,11 @@ export class Master {
    */
   private retire(old: Generation): void {
     this.draining.add(old);
-    this.migrated.set(old, 0);
+    this.relay.begin(old.n);
     void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
-      this.log.info({ generation: old.n, migrated: this.migrated.get(old), closedAtHardStop: old.hardStopped }, 'old generation exited');
-      this.migrated.delete(old);
+      this.log.info({ generation: old.n, handedOver: this.relay.end(old.n), closedAtHardStop: old.hardStopped }, 'old generation exited');
       this.finishStop();
     });
     // Too many generations draining at once: the oldest ones are cut short.
@@ -312,72 +308,9 @@ export class Master {
     });
   }
 
-  /**
-   * Passes one socket of a handed-over session to a worker of the current generation (all parts of a
-   * session to the same one), then closes the master's copy: the socket lives on in the message.
-   */
-  private relay(from: Generation, msg: Handoff, handle: object): void {
-    if (msg.part === 'flow') return this.relayFlow(msg, handle);
-    const target = this.routes.get(msg.id) ?? this.pickTarget();
-    if (msg.envelope === undefined && target !== undefined) this.routes.set(msg.id, target);
-    else this.routes.delete(msg.id);
-    const close = (): void => (handle as { close(): void }).close();
-    if (target === undefined) {
-      this.log.error({ id: msg.id, part: msg.part, from: from.n }, 'migrated session lost: no worker of the current generation to take it');
-      return close();
-    }
-    // Counted now: the old generation may exit before the new worker has the session (a loss is logged).
-    const handed = this.migrated.get(from);
-    if (msg.envelope !== undefined && handed !== undefined) this.migrated.set(from, handed + 1);
-    target.adopt(msg, handle, (ok) => {
-      close();
-      if (!ok) return this.log.error({ id: msg.id, part: msg.part, from: from.n, group: target.group }, 'migrated session lost: the new worker could not take it');
-      if (msg.envelope !== undefined) this.adopting.set(msg.id, { slot: target, from: from.n });
-    });
-  }
-
-  /**
-   * Passes a UDP flow to the worker of the current generation whose thread will read its datagrams,
-   * naming that thread, then closes the master's copy of its upstream socket.
-   */
-  private relayFlow(msg: FlowHandoff, handle: object): void {
-    this.gate.relayed(msg.id);
-    const close = (): void => (handle as { close(): void }).close();
-    const current = this.current;
-    const at = current === undefined ? undefined : current.owners.threads[current.owners.ownerOf(msg.flow.key)];
-    const target = at === undefined ? undefined : current?.slots[at.group];
-    const about = { id: msg.id, client: `${msg.flow.client.address}:${msg.flow.client.port}`, frontend: msg.flow.frontend, generations: msg.flow.generations };
-    if (target?.pid === undefined) {
-      this.log.error(about, 'migrated flow lost: no worker of the current generation to take it');
-      this.gate.settled(msg.id, 'lost');
-      return close();
-    }
-    target.adopt({ ...msg, thread: at!.thread }, handle, (ok) => {
-      close();
-      if (ok) return void this.adopting.set(msg.id, { slot: target, from: msg.flow.generations.at(-1)! });
-      this.log.error({ ...about, group: target.group }, 'migrated flow lost: the new worker could not take it');
-      this.gate.settled(msg.id, 'lost');
-    });
-  }
-
-  /** A worker of the current generation died with sessions it had not yet taken: each is logged. */
-  private workerExited(slot: WorkerSlot): void {
-    this.gate.exited(slot);
-    for (const [id, { slot: target, from }] of this.adopting) {
-      if (target !== slot) continue;
-      this.adopting.delete(id);
-      this.gate.settled(id, 'lost');
-      this.log.error({ id, from, group: slot.group }, 'migrated session lost: the new worker died while taking it');
-    }
-  }
-
-  private pickTarget(): WorkerSlot | undefined {
-    const slots = this.current?.slots ?? [];
-    for (let k = 0; k < slots.length; k++) {
-      const slot = slots[this.nextTarget++ % slots.length];
-      if (slot.pid !== undefined) return slot;
-    }
-    return undefined;
+  /** The generation a slot belongs to: the current one, a draining one, or one starting. */
+  private generationOf(slot: WorkerSlot): Generation | undefined {
+    return [this.current, this.starting, ...this.draining].find((g) => g?.n === slot.generation);
   }
 
   private closeUnused(receivers: readonly BoundReceiver[]): void {
@@ -423,19 +356,21 @@ export class Master {
     dir.allow(config.global.runAs);
     return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, {
       datagramDir: dir.path,
-      handoff: (from, msg, handle) => this.relay(from, msg, handle),
-      adopted: (_, id, closed) => {
-        this.adopting.delete(id);
-        this.gate.settled(id, closed ? 'closed' : 'adopted');
+      handOver: (slot, handOver, sockets) => this.relay.relay(slot.generation, handOver, sockets),
+      adopted: (_, id, closed) => this.relay.adopted(id, closed),
+      quiet: (slot) => {
+        const g = this.generationOf(slot);
+        if (g !== undefined) this.gate.quiet(g, slot);
       },
-      quiet: (g, slot) => this.gate.quiet(g, slot),
-      flowsOut: (_, slot) => this.gate.flowsOut(slot),
-      exited: (slot) => this.workerExited(slot),
+      flowsOut: (slot) => this.gate.flowsOut(slot),
+      exited: (slot) => this.relay.exited(slot),
       servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),
       checked: (g, backend, server, result) => {
         if (g === this.current) this.serverChanged(this.servers.checked(backend, server, result));
       },
-      observed: (g, msg) => {
+      observed: (slot, msg) => {
+        const g = this.generationOf(slot);
+        if (g === undefined) return;
         // Only the serving generation's reports count. A thread whose report changes nothing holds
         // the server DOWN on its own until it hears the master's view again.
         const change = g === this.current ? this.servers.observed(this.config, msg.backend, msg.server, msg.reason) : undefined;

@@ -1,32 +1,38 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, Handoff, Observed, ToWorker } from '../src/proto/ipc';
+import type { FromWorker, HandOver, Observed, ToWorker } from '../src/proto/ipc';
+import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import type { Logger } from '../src/log/log';
 import type { ServerPush } from '../src/backend/server';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
 
-export interface SlotEvents {
+/** What happens to a slot's worker that only its generation acts on. */
+export interface SlotLifecycle {
   /** The slot's worker reported every thread ready (after each start, restarts included). */
   ready(slot: WorkerSlot): void;
   /** The slot's worker exited while the slot was stopping: the slot is done. */
   stopped(slot: WorkerSlot): void;
   /** A fail-fast slot's worker died before it was ever ready: it is not restarted. */
   failed(slot: WorkerSlot, reason: string): void;
-  /** The worker hands one socket of a session over to the next generation. */
-  handoff(slot: WorkerSlot, msg: Handoff, handle: object): void;
+}
+
+/** What a slot's worker tells the master, through its generation unchanged. */
+export interface WorkerEvents {
+  /** The worker hands a session or a UDP flow over to the next generation, with its sockets. */
+  handOver(slot: WorkerSlot, handOver: HandOver, sockets: object[]): void;
   /** The worker took a session handed over to it (or, for a flow, `closed` it). */
   adopted(slot: WorkerSlot, id: string, closed: boolean): void;
-  /** Stopping with migrate, the worker's threads no longer read UDP receivers. */
+  /** Stopping with a hand-over, the worker's threads no longer read UDP receivers. */
   quiet(slot: WorkerSlot): void;
-  /** Stopping with migrate, the worker has sent every UDP flow it could. */
+  /** Stopping with a hand-over, the worker has sent every UDP flow it could. */
   flowsOut(slot: WorkerSlot): void;
   /** The slot's worker exited, for whatever reason. */
   exited(slot: WorkerSlot): void;
-  /** Operators' server settings, health and resolved addresses for this slot's configuration. */
-  servers(): ServerPush;
+  /** Operators' server settings, health and resolved addresses that apply to `config`. */
+  servers(config: Config): ServerPush;
   /** A thread's passive detection took a server DOWN. */
   observed(slot: WorkerSlot, msg: Observed): void;
 }
@@ -48,7 +54,10 @@ export class WorkerSlot {
   private nextSnapshot = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private handedOver = false;
+  /** The current worker has its configuration and sockets. */
+  private equipped = false;
+  /** Hand-overs from the current worker arriving one socket at a time. */
+  private readonly leaving = new PartJoiner();
   private everReady = false;
   /** The current worker reported every thread ready. */
   private ready = false;
@@ -58,12 +67,13 @@ export class WorkerSlot {
 
   constructor(
     readonly group: number,
-    private readonly generation: number,
+    readonly generation: number,
     private readonly config: Config,
     private readonly receivers: readonly BoundReceiver[],
     private readonly datagramDir: string,
     private readonly log: Logger,
-    private readonly events: SlotEvents,
+    private readonly lifecycle: SlotLifecycle,
+    private readonly events: WorkerEvents,
     /** A reload's new generation must come up at once or not at all: no restart before first ready. */
     private readonly failFast: boolean,
   ) {}
@@ -82,10 +92,10 @@ export class WorkerSlot {
   start(): void {
     const worker = cluster.fork();
     this.worker = worker;
-    this.handedOver = false;
+    this.equipped = false;
     this.ready = false;
     this.startedAt = Date.now();
-    worker.on('online', () => this.handOver(worker));
+    worker.on('online', () => this.equip(worker));
     worker.on('message', (msg: FromWorker, handle?: object) => this.onMessage(worker, msg, handle));
     worker.on('exit', (code, signal) => this.onExit(worker, code, signal));
     // A send to a worker that just died fails asynchronously; its exit is handled above.
@@ -94,19 +104,19 @@ export class WorkerSlot {
   }
 
   /**
-   * Graceful: the worker stops accepting and exits once its sessions have ended; with `migrate`, it
+   * Graceful: the worker stops accepting and exits once its sessions have ended; with `handOver`, it
    * first hands over to the next generation the sessions that can move.
    */
-  stop(migrate = false): void {
+  stop(handOver = false): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
-    if (this.worker === undefined) return this.events.stopped(this);
+    if (this.worker === undefined) return this.lifecycle.stopped(this);
     // A worker that has not received its sockets yet holds no session: it can just go.
-    if (!this.handedOver) this.worker.process.kill();
-    else this.send(this.worker, { type: 'stop', migrate });
+    if (!this.equipped) this.worker.process.kill();
+    else this.send(this.worker, { type: 'stop', handOver });
   }
 
-  /** Stopping with migrate, once every worker of the generation is quiet: the UDP flows go. */
+  /** Stopping with a hand-over, once every worker of the generation is quiet: the UDP flows go. */
   handOverFlows(): void {
     if (this.worker !== undefined) this.send(this.worker, { type: 'handOverFlows' });
   }
@@ -127,11 +137,11 @@ export class WorkerSlot {
    * Sends the configuration, then one dup of every receiver per thread: each send is a new fd there.
    * Every thread reads every UDP socket too; each datagram goes on to the thread that owns its flow.
    */
-  private handOver(worker: Worker): void {
+  private equip(worker: Worker): void {
     if (this.stopping) return;
-    this.handedOver = true;
+    this.equipped = true;
     this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation, datagramDir: this.datagramDir });
-    this.send(worker, { type: 'servers', ...this.events.servers() });
+    this.send(worker, { type: 'servers', ...this.events.servers(this.config) });
     for (let thread = 0; thread < this.config.global.threads; thread++) {
       for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
     }
@@ -141,7 +151,7 @@ export class WorkerSlot {
 
   readDatagrams(): void {
     this.reading = true;
-    if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'readDatagrams' });
+    if (this.worker !== undefined && this.equipped) this.send(this.worker, { type: 'readDatagrams' });
   }
 
   private onMessage(worker: Worker, msg: FromWorker, handle: object | undefined): void {
@@ -150,18 +160,20 @@ export class WorkerSlot {
         this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
         this.everReady = true;
         this.ready = true;
-        this.events.ready(this);
+        this.lifecycle.ready(this);
         break;
       case 'rearm': {
         const r = this.receivers.find((x) => x.id === msg.id);
         if (r !== undefined) this.send(worker, { type: 'rearm', id: msg.id, thread: msg.thread }, r.handle);
         break;
       }
-      case 'handoff':
-        if (handle !== undefined) this.events.handoff(this, msg, handle);
+      case 'handOverPart': {
+        const joined = handle === undefined ? undefined : this.leaving.take(msg, handle);
+        if (joined !== undefined) this.events.handOver(this, joined.handOver, joined.sockets);
         break;
+      }
       case 'adopted':
-        this.events.adopted(this, msg.id, msg.closed ?? false);
+        this.events.adopted(this, msg.id, msg.closed);
         break;
       case 'quiet':
         this.events.quiet(this);
@@ -185,14 +197,16 @@ export class WorkerSlot {
     if (worker !== this.worker) return;
     this.worker = undefined;
     for (const answer of this.snapshots.values()) answer(undefined);
+    // Parts of a hand-over the worker died before completing: the session is lost with the worker.
+    for (const socket of this.leaving.abandon()) (socket as { close(): void }).close();
     this.events.exited(this);
     if (this.stopping) {
       this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
-      return this.events.stopped(this);
+      return this.lifecycle.stopped(this);
     }
     if (this.failFast && !this.everReady) {
       this.log.error({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'new worker died before it was ready');
-      return this.events.failed(this, `worker of group ${this.group} exited (${signal ?? `code ${code}`}) before it was ready`);
+      return this.lifecycle.failed(this, `worker of group ${this.group} exited (${signal ?? `code ${code}`}) before it was ready`);
     }
     const delay = this.backoff.next(Date.now() - this.startedAt);
     this.log.error({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died: restarting it');
@@ -221,14 +235,14 @@ export class WorkerSlot {
 
   /** Sends the server settings, health and addresses in force again, after one of them changed. */
   pushServers(): void {
-    if (this.worker !== undefined && this.handedOver) this.send(this.worker, { type: 'servers', ...this.events.servers() });
+    if (this.worker !== undefined && this.equipped) this.send(this.worker, { type: 'servers', ...this.events.servers(this.config) });
   }
 
-  /** Passes on a socket of a session from an older generation; `sent` says whether it left. */
-  adopt(msg: Handoff, handle: object, sent: (ok: boolean) => void): void {
+  /** Passes a session or flow from an older generation on to this worker; `sent` says whether its sockets left. */
+  adopt(handOver: HandOver, sockets: readonly object[], sent: (ok: boolean) => void): void {
     const worker = this.worker;
     if (worker === undefined || !this.everReady || !worker.isConnected()) return sent(false);
-    worker.send(msg, handle as SendHandle, (err: Error | null) => sent(err === null));
+    sendParts(handOver, sockets, (msg, socket, done) => worker.send(msg, socket as SendHandle, done), (err) => sent(err === null));
   }
 
   private send(worker: Worker, msg: ToWorker, handle?: object): void {

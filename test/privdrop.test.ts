@@ -61,7 +61,7 @@ rootTest('with worker threads, and after a reload the new generation runs as nob
     const reload = await sendCommand(ferry.control, 'reload');
     assert.ok(reload.ok, reload.lines.join('\n'));
     assertNobody(ferry, 2, 1);
-    await ferry.waitLog((l) => l.msg === 'old generation exited' && l.migrated === 1);
+    await ferry.waitLog((l) => l.msg === 'old generation exited' && l.handedOver === 1);
     client.socket.write('b');
     await client.waitFor('ab');
     client.socket.end();

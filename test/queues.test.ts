@@ -203,7 +203,7 @@ test('queued sessions move to the next generation on reload, keep their order an
 
     await reloadWith(ferry, file, limited(port, echo.port));
     const gone = await ferry.waitMsg('old generation exited');
-    assert.is(gone.migrated, 3);
+    assert.is(gone.handedOver, 3);
     const stat = await statUntil(ferry, (b) => b.queue.current === 2, 'the queue in generation 2');
     assert.equal(stat.servers[0].active, 1, 'the tunnel holds the slot in generation 2');
     assert.is(echo.accepted, 1, 'nobody took the slot of the tunnel');
@@ -221,12 +221,12 @@ test('queued sessions move to the next generation on reload, keep their order an
     for (const c of [second, third]) {
       const line = await sessionOf(ferry, c);
       assert.is(line.termination, '--');
-      assert.is(line.migrated, true);
+      assert.is(line.adopted, true);
       assert.equal(line.generations, [1, 2]);
       assert.ok((line.queueMs as number) > 0);
     }
     assert.is(echo.accepted, 3);
-    assert.is(ferry.logs.filter((l) => l.msg.startsWith('migrated session lost')).length, 0);
+    assert.is(ferry.logs.filter((l) => l.msg.startsWith('handed-over session lost')).length, 0);
   } finally {
     await ferry.stop();
     await echo.close();

@@ -32,7 +32,7 @@ test('a reload starts the next generation on the same socket while the old one f
     const { error } = await old.closed;
     assert.is(error, undefined);
     const gone = await ferry.waitMsg('old generation exited');
-    assert.is(gone.migrated, 0);
+    assert.is(gone.handedOver, 0);
     assert.is(gone.closedAtHardStop, false, 'the session ended by itself');
     fresh.socket.end();
     await fresh.closed;
@@ -66,14 +66,14 @@ test('a tunnel survives 5 reloads with every byte in order, and each old worker 
       say(`after reload ${i};`);
       const gone = await ferry.waitLog((l) => l.msg === 'old generation exited', 5000, exited);
       assert.ok(Date.now() - done < 1000, `generation ${gone.generation} took ${Date.now() - done} ms to leave`);
-      assert.is(gone.migrated, 1);
+      assert.is(gone.handedOver, 1);
       await c.waitFor(sent);
     }
     assert.is(c.received(), sent, 'every byte, in order, once');
     c.socket.end();
     await c.closed;
     const line = await ferry.waitMsg('session');
-    assert.is(line.migrated, true);
+    assert.is(line.adopted, true);
     assert.equal(line.generations, [1, 2, 3, 4, 5, 6]);
     assert.is(line.bytesIn, Buffer.byteLength(sent));
     assert.is(line.bytesOut, Buffer.byteLength(sent));
@@ -100,7 +100,7 @@ test('a tunnel moves into and out of worker threads as the group shape changes',
       const exited = ferry.logs.filter((l) => l.msg === 'old generation exited').length;
       await reload(ferry, file, proxyConfig(port, echo.port, {}, shape));
       const gone = await ferry.waitLog((l) => l.msg === 'old generation exited', 5000, exited);
-      assert.is(gone.migrated, 1, `generation ${gone.generation} handed the tunnel over`);
+      assert.is(gone.handedOver, 1, `generation ${gone.generation} handed the tunnel over`);
       await c.waitFor(sent);
     }
     assert.is(c.received(), sent);
@@ -172,7 +172,7 @@ for (const shape of [{ threads: 1 }, { groups: 2, threads: 2 }]) {
       assert.equal(failures, []);
       assert.equal(closes.filter((x) => x.error !== undefined), [], 'no reset');
       assert.ok(requests > 20, `${requests} requests`);
-      assert.is(ferry.logs.filter((l) => l.msg.startsWith('migrated session lost')).length, 0);
+      assert.is(ferry.logs.filter((l) => l.msg.startsWith('handed-over session lost')).length, 0);
     } finally {
       await ferry.stop();
       await echo.close();

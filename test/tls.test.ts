@@ -202,7 +202,7 @@ test('a reload serves a replaced certificate to new connections; TLS sessions op
     assert.is(ferry.logs.some((l) => l.msg === 'old generation exited'), false, 'the old generation waits for its TLS session');
     before.socket.end();
     const gone = await ferry.waitMsg('old generation exited');
-    assert.is(gone.migrated, 0, 'a TLS session never moves');
+    assert.is(gone.handedOver, 0, 'a TLS session never moves');
     assert.is(gone.closedAtHardStop, false);
     after.socket.end();
   });

@@ -124,7 +124,7 @@ test("a reload that removes a flow's server, or moves it, closes the flow; the c
 
     let summary = await handedOver(ferry, () => reloadWith(ferry, file, udpConfig(port, serversAt(['b', b.port]))));
     assert.equal([summary.handedOver, summary.adopted, summary.closed], [4, 2, 2]);
-    const closed = ferry.logs.filter((l) => l.msg === 'migrated flow closed: backend app no longer has server a');
+    const closed = ferry.logs.filter((l) => l.msg === 'handed-over flow closed: backend app no longer has server a');
     assert.is(closed.length, 2);
     const again = (await Promise.all(clients.map((cl, i) => cl.ask(`c${i}`)))).map(portOf);
     again.forEach((p, i) => {
@@ -136,7 +136,7 @@ test("a reload that removes a flow's server, or moves it, closes the flow; the c
 
     summary = await handedOver(ferry, () => reloadWith(ferry, file, udpConfig(port, serversAt(['b', c.port]))));
     assert.equal([summary.handedOver, summary.adopted, summary.closed], [4, 0, 4]);
-    assert.ok(ferry.logs.some((l) => l.msg === `migrated flow closed: server b moved to 127.0.0.1:${c.port}`));
+    assert.ok(ferry.logs.some((l) => l.msg === `handed-over flow closed: server b moved to 127.0.0.1:${c.port}`));
     const moved = (await Promise.all(clients.map((cl, i) => cl.ask(`c${i}`)))).map(portOf);
     assert.equal(new Set(c.sources), new Set(moved), 'every client starts a new flow at the new address');
     await oldGone(ferry, 3);
@@ -159,7 +159,7 @@ test('a reload that removes the UDP frontend closes its flows, and its socket', 
     const tcpOnly = { global: { groups: 1, threads: 1 }, frontends: { web: { bind: [`127.0.0.1:${web}`], backend: 'hello' } }, backends: { hello: HELLO } };
     const summary = await handedOver(ferry, () => reloadWith(ferry, file, tcpOnly));
     assert.equal([summary.handedOver, summary.adopted, summary.closed], [3, 0, 3]);
-    assert.is(ferry.logs.filter((l) => l.msg === 'migrated flow closed: frontend dns is gone or no longer UDP').length, 3);
+    assert.is(ferry.logs.filter((l) => l.msg === 'handed-over flow closed: frontend dns is gone or no longer UDP').length, 3);
     await oldGone(ferry, 2);
     await ferry.waitLog((l) => l.msg === 'receiver closed' && l.frontend === 'dns');
     await clients[0].ask('anyone?', 300).then(

@@ -59,7 +59,7 @@ export class WorkerThread implements ThreadLink {
     this.worker = new Worker(join(__dirname, 'thread.js'), { workerData: start, transferList });
     // Sockets a thread hands over come back to this thread as handles on the same fds: a flow's upstream is UDP.
     this.worker.on('message', ({ fds, ...msg }: Posted<FromThread>) => {
-      const onFd = msg.type === 'handoff' && 'flow' in msg ? udpHandleOnFd : handleOnFd;
+      const onFd = msg.type === 'handOver' && 'flow' in msg.handOver ? udpHandleOnFd : handleOnFd;
       report(start.id.thread, msg as FromThread, (fds ?? []).map(onFd));
     });
     this.worker.on('error', () => {

@@ -5,7 +5,8 @@ import { describeRunAs } from '../src/config/run-as';
 import type { Config, RunAs } from '../src/config/types';
 import type { SendHandle } from 'node:child_process';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/proto/ipc';
+import type { FromThread, FromWorker, HandOver, ToWorker } from '../src/proto/ipc';
+import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import { createLogger, type Logger } from '../src/log/log';
 import { fdOf } from '../src/conn/handles';
 import type { ServerPush } from '../src/backend/server';
@@ -25,12 +26,12 @@ interface Group {
   threads: ThreadLink[];
   ready: number;
   drained: number;
-  /** Threads that have stopped reading UDP receivers, and that have sent their UDP flows on (stop with migrate). */
+  /** Threads that have stopped reading UDP receivers, and that have sent their UDP flows on (stop with a hand-over). */
   quiet: number;
   flowsOut: number;
-  /** Client sockets of tunnels arriving from an older generation, until their server socket comes. */
-  arriving: Map<string, object>;
-  nextHandoff: number;
+  /** Hand-overs from an older generation arriving one socket at a time. */
+  adopting: PartJoiner;
+  /** The thread that adopts the next session (in turn). */
   nextThread: number;
   /** The master's server settings, health and resolved addresses in force: the threads start with them. */
   servers: ServerPush;
@@ -63,21 +64,23 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       if (handle !== undefined) g.threads[msg.thread]?.post({ type: 'rearm', id: msg.id }, [handle]);
       break;
     case 'stop':
-      g.log.info(msg.migrate ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
+      g.log.info(msg.handOver ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
       // Without a next generation, the threads stop reading and end their flows: nothing more to
       // redispatch, nor to receive. With one, datagrams other groups read before they stopped may
       // still come for the flows here, even once these left: the socket stays until the exit.
-      if (!msg.migrate) g.peers?.close();
-      for (const t of g.threads) t.post({ type: 'stop', migrate: msg.migrate });
+      if (!msg.handOver) g.peers?.close();
+      for (const t of g.threads) t.post({ type: 'stop', handOver: msg.handOver });
       break;
     case 'kill':
       g.log.info('hard stop: closing every session');
       g.peers?.close();
       for (const t of g.threads) t.post({ type: 'kill' });
       break;
-    case 'handoff':
-      if (handle !== undefined) arrive(g, msg, handle);
+    case 'handOverPart': {
+      const joined = handle === undefined ? undefined : g.adopting.take(msg, handle);
+      if (joined !== undefined) adopt(g, joined.handOver, joined.sockets);
       break;
+    }
     case 'readDatagrams':
     case 'handOverFlows':
       for (const t of g.threads) t.post(msg);
@@ -105,37 +108,26 @@ function collect(g: Group, ref: number, data: ThreadSnapshot): void {
 }
 
 /**
- * Collects the parts of a session from an older generation and gives it to one of the threads; a
- * flow goes to the thread the master chose, which says itself when it has taken it.
+ * Gives a hand-over from an older generation to one of the threads: a session to each thread in
+ * turn, and it belongs to this worker at once; a flow to the thread the master chose, which says
+ * itself when it has taken it.
  */
-function arrive(g: Group, msg: Handoff, handle: object): void {
-  if (msg.part === 'flow') return g.threads[msg.thread ?? 0]?.post({ type: 'adoptFlow', id: msg.id, flow: msg.flow }, [handle]);
-  if (msg.envelope === undefined) return void g.arriving.set(msg.id, handle);
-  const client = msg.part === 'client' ? handle : g.arriving.get(msg.id);
-  g.arriving.delete(msg.id);
-  if (client === undefined) return g.log.error({ id: msg.id }, 'migrated session lost: its client socket never arrived');
-  const thread = g.nextThread++ % g.threads.length;
-  g.threads[thread].post({ type: 'adopt', envelope: msg.envelope }, msg.part === 'server' ? [client, handle] : [client]);
-  send({ type: 'adopted', id: msg.id });
+function adopt(g: Group, handOver: HandOver, sockets: object[]): void {
+  const flow = 'flow' in handOver;
+  const thread = flow ? (handOver.thread ?? 0) : g.nextThread++ % g.threads.length;
+  g.threads[thread]?.post({ type: 'adopt', handOver }, sockets);
+  if (!flow) send({ type: 'adopted', id: handOver.id, closed: false });
 }
 
 /**
- * Sends a thread's detached session (or flow) to the master, one socket per message, the envelope
- * with the last, then tells the thread whether they left: only then may it close its copies.
+ * Sends a thread's hand-over to the master, then tells the thread whether its sockets left: only
+ * then may it close its copies.
  */
-function handOff(g: Group, thread: number, msg: Extract<FromThread, { type: 'handoff' }>, sockets: object[]): void {
-  const id = `${process.pid}:${g.nextHandoff++}`;
-  const [client, server] = sockets;
-  const fate = 'flow' in msg ? 'the flow stays until it idles out' : 'the session is closed';
-  const done = (err: Error | null): void => {
-    if (err !== null) g.log.error({ id, err: err.message }, `hand-over failed: ${fate}`);
-    g.threads[thread].post({ type: 'handed', ref: msg.ref, ok: err === null });
-  };
-  if ('flow' in msg) return send({ type: 'handoff', id, part: 'flow', flow: msg.flow }, client, done);
-  if (server === undefined) return send({ type: 'handoff', id, part: 'client', envelope: msg.envelope }, client, done);
-  send({ type: 'handoff', id, part: 'client' }, client, (err) => {
-    if (err !== null) return done(err);
-    send({ type: 'handoff', id, part: 'server', envelope: msg.envelope }, server, done);
+function handOver(g: Group, thread: number, handOver: HandOver, sockets: object[]): void {
+  const fate = 'flow' in handOver ? 'the flow stays until it idles out' : 'the session is closed';
+  sendParts(handOver, sockets, (msg, socket, sent) => send(msg, socket, sent), (err) => {
+    if (err !== null) g.log.error({ id: handOver.id, err: err.message }, `hand-over failed: ${fate}`);
+    g.threads[thread].post({ type: 'handedOver', id: handOver.id, ok: err === null });
   });
 }
 
@@ -155,8 +147,7 @@ function init(config: Config, group: number, generation: number, datagramDir: st
     drained: 0,
     quiet: 0,
     flowsOut: 0,
-    arriving: new Map(),
-    nextHandoff: 0,
+    adopting: new PartJoiner(),
     nextThread: 0,
     servers: { states: [], health: [], addresses: [] },
     snapshots: new Map(),
@@ -250,8 +241,8 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
       g.log.error({ thread, reason: msg.reason }, 'thread failed to start');
       exit(g, 1);
       break;
-    case 'handoff':
-      handOff(g, thread, msg, sockets);
+    case 'handOver':
+      handOver(g, thread, msg.handOver, sockets);
       break;
     case 'quiet':
       if (++g.quiet === g.config.global.threads) send(msg);

@@ -46,7 +46,7 @@ export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutco
       reused: o.reused ?? false,
       termination: o.termination,
       ...(o.reason !== undefined && { reason: o.reason }),
-      ...(client.generations.length > 0 ? { migrated: true, generations: [...client.generations, ctx.service.generation] } : {}),
+      ...(client.generations.length > 0 ? { adopted: true, generations: [...client.generations, ctx.service.generation] } : {}),
     },
     'request',
   );

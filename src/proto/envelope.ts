@@ -27,7 +27,7 @@ export interface Envelope {
 type Msgpackr = typeof import('msgpackr');
 let codec: Msgpackr | undefined;
 
-// Loaded on the first hand-over only: most workers never migrate anything, and every module a
+// Loaded on the first hand-over only: most workers never hand anything over, and every module a
 // worker loads adds to the RSS of each one.
 function msgpackr(): Msgpackr {
   return (codec ??= require('msgpackr') as Msgpackr);

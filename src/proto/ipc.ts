@@ -12,8 +12,8 @@ export type ToWorker =
   | { type: 'receiver'; id: string; thread: number }
   | { type: 'start' }
   | { type: 'rearm'; id: string; thread: number }
-  /** `migrate`: hand what can move over to the next generation before draining the rest. */
-  | { type: 'stop'; migrate: boolean }
+  /** `handOver`: hand what can move over to the next generation before draining the rest. */
+  | { type: 'stop'; handOver: boolean }
   | { type: 'kill' }
   /** Operators' runtime settings of servers, their health and resolved addresses: all in force, also sent before `start`. */
   | ({ type: 'servers' } & ServerPush)
@@ -23,32 +23,36 @@ export type ToWorker =
   | { type: 'readDatagrams' }
   /** Every worker of this stopping generation is quiet (see master/datagram-gate.ts): send the flows on. */
   | { type: 'handOverFlows' }
-  | Handoff;
-
-/** A socket moving between generations, worker -> master -> worker: a connection's, or a UDP flow's. */
-export type Handoff = SessionHandoff | FlowHandoff;
+  | HandOverPart;
 
 /**
- * One socket of a connection. A tunnel travels as two of these (one handle per message), the
- * client first; the last one carries the envelope (msgpackr, base64).
+ * A session or a UDP flow leaving its generation for the next one. `id` is minted where it leaves
+ * (`generation.group.thread.n`) and names it until it is adopted. Its sockets ride beside it: a
+ * session's client socket, then its server socket when it has one; a flow's upstream socket.
  */
-export interface SessionHandoff {
-  type: 'handoff';
+export type HandOver = SessionHandOver | FlowHandOver;
+
+export interface SessionHandOver {
   id: string;
-  part: 'client' | 'server';
-  envelope?: string;
+  /** The session's envelope (proto/envelope.ts: msgpackr, base64). */
+  session: string;
+}
+
+/** The master adds `thread`: the thread of the new worker that adopts it (the owner of its key: datagram/owner.ts). */
+export interface FlowHandOver {
+  id: string;
+  flow: FlowEnvelope;
+  thread?: number;
 }
 
 /**
- * A UDP flow, with its upstream socket (connected to its server) as the handle. The master adds
- * `thread`: the thread of the new worker that adopts it (the owner of its key: datagram/owner.ts).
+ * One socket of a hand-over on node:cluster's channel, which carries one handle per message: the
+ * last part carries the hand-over itself (proto/handover-parts.ts splits and joins them).
  */
-export interface FlowHandoff {
-  type: 'handoff';
+export interface HandOverPart {
+  type: 'handOverPart';
   id: string;
-  part: 'flow';
-  flow: FlowEnvelope;
-  thread?: number;
+  handOver?: HandOver;
 }
 
 /** Worker process -> master. */
@@ -60,31 +64,29 @@ export type FromWorker =
    * A session handed over arrived and belongs to one of this worker's threads now; for a flow, the
    * thread has taken it (or `closed` it: the new configuration no longer fits it).
    */
-  | { type: 'adopted'; id: string; closed?: boolean }
-  /** Stopping with migrate, every thread has stopped reading UDP receivers, and sent on what it had read. */
+  | { type: 'adopted'; id: string; closed: boolean }
+  /** Stopping with a hand-over, every thread has stopped reading UDP receivers, and sent on what it had read. */
   | { type: 'quiet' }
-  /** Stopping with migrate, every thread has sent its UDP flows (the `handoff`s before this message). */
+  /** Stopping with a hand-over, every thread has sent its UDP flows (the hand-overs before this message). */
   | { type: 'flowsOut' }
   | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
   | Observed
-  | Handoff;
+  | HandOverPart;
 
 /**
  * Coordinator -> thread. Sockets ride beside the message (see ThreadLink): `rearm` comes with a fresh
- * dup of a receiver the thread closed when it was full, `adopt` with the client (and server) socket
- * of a session from an older generation, `adoptFlow` with a flow's upstream socket. `handed` answers
- * a `handoff`: did the sockets leave?
+ * dup of a receiver the thread closed when it was full, `adopt` with the sockets of a session or flow
+ * from an older generation. `handedOver` answers a `handOver`: did the sockets leave?
  */
 export type ToThread =
-  | { type: 'stop'; migrate: boolean }
+  | { type: 'stop'; handOver: boolean }
   | { type: 'kill' }
   | { type: 'rearm'; id: string }
-  | { type: 'adopt'; envelope: string }
-  | { type: 'adoptFlow'; id: string; flow: FlowEnvelope }
+  | { type: 'adopt'; handOver: HandOver }
   | { type: 'readDatagrams' }
   /** Every thread of the stopping generation is quiet: the flows can go (see master/datagram-gate.ts). */
   | { type: 'handOverFlows' }
-  | { type: 'handed'; ref: number; ok: boolean }
+  | { type: 'handedOver'; id: string; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
   | { type: 'snapshot'; ref: number }
   /** Datagrams another group read for flows this thread owns: one batch (datagram/redispatch-packet.ts). */
@@ -92,20 +94,16 @@ export type ToThread =
   /** A batch of `datagrams` datagrams this thread redispatched to another group could not be sent there. */
   | { type: 'undelivered'; frontend: number; datagrams: number };
 
-/**
- * Thread -> coordinator. `handoff` comes with the client (and server) socket of a detached session,
- * or the upstream socket of a flow.
- */
+/** Thread -> coordinator. `handOver` comes with the sockets of a session or flow leaving. */
 export type FromThread =
   | { type: 'ready' }
   | { type: 'rearm'; id: string }
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
-  | { type: 'handoff'; ref: number; envelope: string }
-  | { type: 'handoff'; ref: number; flow: FlowEnvelope }
-  /** It no longer reads UDP receivers (stop with migrate); what it read before is on its way to the owners. */
+  | { type: 'handOver'; handOver: HandOver }
+  /** It no longer reads UDP receivers (stop with a hand-over); what it read before is on its way to the owners. */
   | { type: 'quiet' }
-  /** Every flow it could move is on its way (stop with migrate). */
+  /** Every flow it could move is on its way (stop with a hand-over). */
   | { type: 'flowsOut' }
   | { type: 'adopted'; id: string; closed: boolean }
   | { type: 'snapshot'; ref: number; data: ThreadSnapshot }

@@ -84,7 +84,7 @@ export interface SessionSnapshot {
   frontend: string;
   backend: string;
   server: string;
-  /** Generations it went through before this one: a migrated session. */
+  /** Generations it went through before this one: a session handed over. */
   generations: number[];
 }
 

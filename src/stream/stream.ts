@@ -309,7 +309,7 @@ export class Stream implements ConnectSink, Waiter, Session {
         retries: this.retries,
         termination: this.termination,
         ...(conn.tls !== undefined && { tls: conn.tls }),
-        ...(origin.generations.length > 0 ? { migrated: true, generations: [...origin.generations, ctx.service.generation] } : {}),
+        ...(origin.generations.length > 0 ? { adopted: true, generations: [...origin.generations, ctx.service.generation] } : {}),
       },
       'session',
     );

@@ -1,0 +1,173 @@
+import type { Socket } from 'node:net';
+import type { Backend } from '../backend/backend';
+import { Connection } from '../conn/connection';
+import { socketFrom } from '../conn/handles';
+import { Handshake } from '../conn/tls/handshake';
+import type { TlsTerminator } from '../conn/tls/terminator';
+import type { Logger } from '../log/log';
+import { selectMux } from '../mux';
+import type { Envelope } from '../proto/envelope';
+import type { SocketRef } from '../proto/ipc';
+import type { ServiceContext } from '../services';
+import type { Session } from '../stream/session';
+import type { StreamContext } from '../stream/stream';
+import type { Frontend } from './frontend';
+import type { ListenerState } from './listener';
+
+/** What the acceptor tells the thread: a session ended (the thread may have drained). */
+export type Released = () => void;
+
+/**
+ * A thread's admission of TCP sessions: it counts them per frontend and per thread, puts every
+ * listener in the state the limits call for, runs TLS handshakes, and gives each connection to the
+ * mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
+ * counted the same way.
+ */
+export class Acceptor {
+  /** Live sessions: what a snapshot lists, a hand-over moves and a hard stop ends. */
+  readonly sessions = new Set<Session>();
+  /** TLS connections accepted whose handshake is under way: sessions already, not streams yet. */
+  private readonly handshakes = new Set<Handshake>();
+  private readonly contexts = new Map<Frontend, StreamContext>();
+  /** Sessions of every frontend, handshakes included. */
+  count = 0;
+  /** The thread stops: listeners pause, and sessions that ask are told not to linger. */
+  stopping = false;
+
+  constructor(
+    private readonly frontends: readonly Frontend[],
+    /** This thread's share of global.maxconn. */
+    private readonly maxconn: number,
+    private readonly log: Logger,
+    private readonly service: ServiceContext,
+    private readonly released: Released,
+  ) {}
+
+  /** Serves `frontend`'s TCP sessions with `backend` (and `router`, HTTP mode); returns its accept callback for one bind. */
+  serve(frontend: Frontend, backend: Backend, router: StreamContext['router']): void {
+    this.contexts.set(frontend, this.context(frontend, backend, router));
+  }
+
+  /** The accept callback of one of `frontend`'s binds: a bind without TLS accepts with no handshake at all. */
+  acceptOn(frontend: Frontend, tls: TlsTerminator | undefined): (socket: Socket) => void {
+    const ctx = this.contexts.get(frontend)!;
+    return tls === undefined ? (s) => this.accept(frontend, ctx, s) : (s) => this.acceptTls(frontend, ctx, tls, s);
+  }
+
+  /** Carries on a session an older generation handed over, counted as if accepted here. */
+  adopt(envelope: Envelope, client: SocketRef | undefined, server: SocketRef | undefined): void {
+    const frontend = this.frontends.find((f) => f.name === envelope.frontend);
+    const ctx = frontend === undefined ? undefined : this.contexts.get(frontend);
+    if (client === undefined) return this.log.error({ client: envelope.client }, 'handed-over session lost: no client socket came with it');
+    if (frontend === undefined || ctx === undefined) {
+      this.log.warn({ client: envelope.client, frontend: envelope.frontend, generations: envelope.generations }, 'handed-over session closed: its frontend is gone');
+      socketFrom(client).destroy();
+      if (server !== undefined) socketFrom(server).destroy();
+      return;
+    }
+    frontend.sessions++;
+    this.count++;
+    this.applyLimits();
+    const conn = new Connection(socketFrom(client), 'raw');
+    const serverSocket = server === undefined ? undefined : socketFrom(server);
+    serverSocket?.setNoDelay(true);
+    conn.ctrl.setNoDelay(true);
+    selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
+  }
+
+  /** No more accepts; with `finish`, sessions that can are asked to end after what is under way. */
+  stop(finish: boolean): void {
+    this.stopping = true;
+    if (finish) for (const session of this.sessions) session.stop?.();
+    this.applyLimits();
+  }
+
+  /** The hard stop: every handshake and session ends now. */
+  kill(): void {
+    for (const handshake of this.handshakes) handshake.abort();
+    for (const session of this.sessions) session.terminate('K');
+  }
+
+  private accept(frontend: Frontend, ctx: StreamContext, socket: Socket): void {
+    this.admit(frontend);
+    selectMux(frontend.config.mode).attach(new Connection(socket, 'raw'), ctx);
+  }
+
+  /**
+   * A TLS connection counts as a session from its accept on; its mux is chosen once the handshake
+   * has settled ALPN. A failed handshake ends it with one log line.
+   */
+  private acceptTls(frontend: Frontend, ctx: StreamContext, tls: TlsTerminator, socket: Socket): void {
+    this.admit(frontend);
+    const conn = new Connection(socket, 'tls');
+    const counters = frontend.tls!;
+    const handshake = new Handshake(conn, tls, frontend.config.timeout.handshake, (failure) => {
+      this.handshakes.delete(handshake);
+      if (failure === undefined) {
+        counters.handshakes++;
+        return void selectMux(frontend.config.mode, conn.alpn).attach(conn, ctx);
+      }
+      counters.failures++;
+      const { termination, reason } = failure;
+      this.log.warn({ client: conn.client, frontend: frontend.name, bind: tls.bind, termination, reason, totalMs: Date.now() - conn.acceptedAt }, 'tls handshake failed');
+      this.release(frontend);
+    });
+    this.handshakes.add(handshake);
+  }
+
+  private admit(frontend: Frontend): void {
+    frontend.accepted++;
+    frontend.sessions++;
+    this.count++;
+    this.applyLimits();
+  }
+
+  /** A session ended: a stream, or a TLS connection whose handshake failed. */
+  private release(frontend: Frontend, session?: Session): void {
+    if (session !== undefined) this.sessions.delete(session);
+    frontend.sessions--;
+    this.count--;
+    this.applyLimits();
+    this.released();
+  }
+
+  /** Puts every listener in the state the limits call for; only transitions cost anything. */
+  applyLimits(): void {
+    const limited = this.count >= this.maxconn;
+    for (const frontend of this.frontends) {
+      const state: ListenerState = this.stopping ? 'paused' : limited ? 'limited' : frontend.full ? 'full' : 'ready';
+      for (const listener of frontend.listeners) {
+        if (listener.state === state) continue;
+        if (state === 'ready') listener.resume();
+        else listener.suspend(state);
+      }
+    }
+  }
+
+  private context(frontend: Frontend, backend: Backend, router: StreamContext['router']): StreamContext {
+    const acceptor = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    return {
+      frontend,
+      backend,
+      log: this.log,
+      service: this.service,
+      ...(router !== undefined && { router }),
+      get stopping() {
+        return acceptor.stopping;
+      },
+      began: (session) => {
+        this.sessions.add(session);
+        backend.current++;
+        backend.total++;
+      },
+      replaced: (old, next) => {
+        this.sessions.delete(old);
+        this.sessions.add(next);
+      },
+      ended: (session) => {
+        backend.current--;
+        this.release(frontend, session);
+      },
+    };
+  }
+}
