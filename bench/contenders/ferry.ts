@@ -151,10 +151,11 @@ export async function startFerryUdp(settings: FerrySettings, name: string, backe
   };
 }
 
-export function ferryKind(settings: FerrySettings): ContenderKind {
+/** `ferry`, or `ferry-base`: another build of ferry (--ferry-base), to compare two builds side by side. */
+export function ferryKind(settings: FerrySettings, kind = 'ferry'): ContenderKind {
   return {
-    kind: 'ferry',
-    unavailable: () => (fs.existsSync(settings.cli) ? null : `${settings.cli} not found (run npm run build once ferry is written)`),
+    kind,
+    unavailable: () => (fs.existsSync(settings.cli) ? null : `${settings.cli || '--ferry-base'} not found (${kind === 'ferry' ? 'run npm run build' : 'give --ferry-base the dist/bin/ferry.js of a built checkout'})`),
     start: (name, backendPort) => start(settings, name, backendPort),
     startReloadable: (name, backendPort) => startReloadable(settings, name, backendPort),
   };

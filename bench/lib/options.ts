@@ -32,6 +32,8 @@ export interface Options {
   retries: number;
   pin: boolean;
   ferryCli: string;
+  /** The `ferry-base` contender's build, for A/B runs of two ferry builds; '' when not given. */
+  ferryBase: string;
   ferryLog: string;
   strict: boolean;
 }
@@ -58,6 +60,7 @@ const DEFAULTS: Record<string, string> = {
   retries: '3',
   pin: 'on',
   'ferry-cli': ferryCli,
+  'ferry-base': '',
   'ferry-log': 'warn',
   strict: 'false',
 };
@@ -68,7 +71,7 @@ export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-round
        [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
        [--max-noise PERCENT] [--retries N] [--pin on|off]
-       [--ferry-cli PATH] [--ferry-log warn|info] [--strict]
+       [--ferry-cli PATH] [--ferry-base PATH] [--ferry-log warn|info] [--strict]
 each flag may also be set as BENCH_<NAME> in the environment (e.g. BENCH_ROUNDS=5)`;
 
 function envName(flag: string): string {
@@ -173,6 +176,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     retries: count('retries', get('retries')),
     pin: onOff('pin', get('pin')),
     ferryCli: path.resolve(get('ferry-cli')),
+    ferryBase: get('ferry-base') === '' ? '' : path.resolve(get('ferry-base')),
     ferryLog: get('ferry-log'),
     strict: get('strict') === 'true' || get('strict') === '1',
   };
