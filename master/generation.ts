@@ -1,7 +1,7 @@
 import type { Config } from '../src/config/types';
 import type { Handoff, Observed } from '../src/proto/ipc';
 import type { Logger } from '../src/log/log';
-import type { ResolvedAddress, ServerPush } from '../src/backend/server';
+import type { ResolvedAddress, ServerPush } from '../src/proto/server-push';
 import type { BoundReceiver } from './binder';
 import { HealthChecker, type CheckReport } from './health';
 import { WorkerSlot } from './worker-slot';

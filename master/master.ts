@@ -8,7 +8,7 @@ import { cannotRunAs } from '../src/os/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/proto/control';
 import type { FlowHandoff, Handoff } from '../src/proto/ipc';
-import type { ServerAdmin, ServerState } from '../src/backend/server';
+import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';

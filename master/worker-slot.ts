@@ -3,7 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
 import type { FromWorker, Handoff, Observed, ToWorker } from '../src/proto/ipc';
 import type { Logger } from '../src/log/log';
-import type { ServerPush } from '../src/backend/server';
+import type { ServerPush } from '../src/proto/server-push';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';

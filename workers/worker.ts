@@ -8,7 +8,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { FromThread, FromWorker, Handoff, ToWorker } from '../src/proto/ipc';
 import { createLogger, type Logger } from '../src/log/log';
 import { fdOf } from '../src/conn/handles';
-import type { ServerPush } from '../src/backend/server';
+import type { ServerPush } from '../src/proto/server-push';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { dropPrivileges } from '../src/os/privileges';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
