@@ -161,7 +161,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   served(server: Server): void {
     this.slot.hold(server);
     this.slottedAt = Date.now();
-    const link = server.pool.take();
+    // The pool holds what backend/ knows of a link (PooledLink); only HTTP streams park any, and they park ServerLinks.
+    const link = server.pool.take() as ServerLink | undefined;
     if (link !== undefined) return this.send(link);
     connectToServer(this.backend, server, this.pickContext, this);
   }
