@@ -1,4 +1,4 @@
-import type { BodyReader } from './body';
+import type { BodyReader } from './body-reader-t';
 import { CR, FIELD_VALUE, HEX, HTAB, LF, SP } from './chars';
 import { parseFieldLine } from './field-line';
 import { Fields } from './fields';
