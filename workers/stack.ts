@@ -23,8 +23,7 @@ import type { TlsTerminator } from '../src/conn/tls/terminator';
 import type { ServiceContext } from '../src/services';
 import type { ServerPush } from '../src/proto/server-push';
 import { OLDEST_SESSIONS, type FrontendSnapshot, type ListenerState, type ThreadSnapshot } from '../src/proto/snapshot';
-import type { Session } from '../src/stream/session';
-import type { Detached, StreamContext } from '../src/stream/stream';
+import type { Detached, Session, StreamContext } from '../src/stream/session';
 
 export type ThreadIdentity = ServiceContext;
 

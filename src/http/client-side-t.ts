@@ -3,7 +3,7 @@
 // (mux/h1.ts, h2-exchange.ts) implement and the exchanges call, so that neither imports the other.
 import type { Socket } from 'node:net';
 import type { Server } from '../backend/server';
-import type { StreamContext } from '../stream/stream';
+import type { StreamContext } from '../stream/session';
 import type { Fields } from './fields';
 import type { Reply } from './reply';
 import type { RequestHead } from './request-head';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { StreamContext } from '../stream/stream';
+import type { StreamContext } from '../stream/session';
 import type { Who } from '../proto/termination';
 import { chunkHead, lastChunk } from './chunked';
 import { proxyText } from './errors';

@@ -13,10 +13,10 @@ import type { ResponseHead } from '../http/response-head';
 import type { Reply } from '../http/reply';
 import { interimHead, tunnelHead } from '../http/rewrite';
 import type { ClientSide } from '../http/client-side-t';
-import type { Session } from '../stream/session';
+import type { Detached, Session, StreamContext } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
 import type { Server } from '../backend/server';
-import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Detached, type Origin, type StreamContext } from '../stream/stream';
+import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Origin } from '../stream/stream';
 import type { Who } from '../proto/termination';
 import { selectMux, type MuxServing } from './registry';
 

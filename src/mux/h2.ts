@@ -2,9 +2,8 @@ import { constants, createServer, type Http2Server, type IncomingHttpHeaders, ty
 import type { Connection } from '../conn/connection';
 import type { Frontend } from '../listener/frontend';
 import { H2Exchange, type H2Owner } from '../http/h2-exchange';
-import type { Session } from '../stream/session';
+import type { Detached, Session, StreamContext } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
-import type { Detached, StreamContext } from '../stream/stream';
 import type { Who } from '../proto/termination';
 import type { MuxServing } from './registry';
 
