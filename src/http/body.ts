@@ -1,6 +1,6 @@
 import type { BodyReader } from './body-reader-t';
 import { ChunkedBody } from './chunked';
-import type { HeadLimits } from './limits';
+import type { HeadLimits } from '../config/head-limits';
 import type { Framing } from './request-head';
 
 /** A body of Content-Length bytes. */
