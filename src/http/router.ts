@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend';
 import type { RuleCondition, RuleConfig } from '../config/types';
 import type { RequestHead } from './request-head';
-import { pathStart, targetAuthority } from './target';
+import { pathStart, targetAuthority } from '../lib/target';
 
 /** One rule, compiled: every test given must pass. */
 interface Route {
