@@ -1,9 +1,9 @@
 import type { Backend } from '../backend/backend';
 import type { Frontend } from '../listener/frontend';
-import type { Router } from '../http/router';
 import type { Envelope } from '../proto/envelope';
 import type { Logger } from '../log/log';
 import type { ServiceContext } from '../services';
+import type { RequestRouter } from './request-router-t';
 import type { SessionSnapshot } from '../proto/snapshot';
 import type { Who } from '../proto/termination';
 
@@ -32,7 +32,7 @@ export interface StreamContext {
   readonly log: Logger;
   readonly service: ServiceContext;
   /** HTTP frontends: chooses each request's backend (the frontend's rules). */
-  readonly router?: Router;
+  readonly router?: RequestRouter;
   /** The thread stops or drains: its generation takes no new connection. */
   readonly stopping: boolean;
   began(session: Session): void;
