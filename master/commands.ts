@@ -1,6 +1,6 @@
 import type { Config } from '../src/config/types';
 import type { Reply } from '../src/proto/control';
-import type { ServerAdmin, ServerState } from '../src/backend/server';
+import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { version } from '../src/lib/version';
 import type { BoundReceiver } from './binder';

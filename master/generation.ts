@@ -1,6 +1,6 @@
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log/log';
-import type { ResolvedAddress } from '../src/backend/server';
+import type { ResolvedAddress } from '../src/proto/server-push';
 import type { BoundReceiver } from './binder';
 import { HealthChecker, type CheckReport } from './health';
 import { WorkerSlot, type WorkerEvents } from './worker-slot';

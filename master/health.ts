@@ -1,5 +1,5 @@
 import type { Config, ServerConfig } from '../src/config/types';
-import type { ResolvedAddress } from '../src/backend/server';
+import type { ResolvedAddress } from '../src/proto/server-push';
 import { probe, type CheckResult } from './probe';
 
 export type CheckReport = (backend: string, server: ServerConfig, result: CheckResult) => void;

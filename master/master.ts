@@ -7,7 +7,7 @@ import type { Logger } from '../src/log/log';
 import { cannotRunAs } from '../src/os/privileges';
 import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
 import type { Reply } from '../src/proto/control';
-import type { ServerAdmin, ServerState } from '../src/backend/server';
+import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { formatProblem, problem } from '../src/config/problems';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log/log';
-import type { ResolvedAddress } from '../src/backend/server';
+import type { ResolvedAddress } from '../src/proto/server-push';
 import { resolveName } from './resolve-name';
 
 /** One host name as the servers of a configuration use it, with the nameservers to ask. */

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckType, Config, ServerConfig } from '../src/config/types';
-import { stateOf, type ServerAdmin, type ServerPush, type ServerState } from '../src/backend/server';
+import { stateOf } from '../src/backend/server';
+import type { ServerAdmin, ServerPush, ServerState } from '../src/proto/server-push';
 import { HealthRecord, type LastCheck } from './health-record';
 import type { CheckResult } from './probe';
 

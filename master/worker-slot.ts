@@ -4,7 +4,7 @@ import type { Config } from '../src/config/types';
 import type { FromWorker, HandOver, Observed, ToWorker } from '../src/proto/ipc';
 import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import type { Logger } from '../src/log/log';
-import type { ServerPush } from '../src/backend/server';
+import type { ServerPush } from '../src/proto/server-push';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';

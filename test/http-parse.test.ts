@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { ChunkedBody, chunkHead, lastChunk } from '../src/http/chunked';
 import { bodyReader, LengthBody } from '../src/http/body';
 import { Fields } from '../src/http/fields';
-import { DEFAULT_LIMITS, type HeadLimits } from '../src/http/limits';
+import { DEFAULT_LIMITS, type HeadLimits } from '../src/config/head-limits';
 import { HttpRefusal } from '../src/http/refusal';
 import { RequestHeadReader, type RequestHead } from '../src/http/request-head';
 import { ResponseHeadReader } from '../src/http/response-head';

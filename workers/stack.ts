@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Backend } from '../src/backend/backend';
-import type { ServerPush } from '../src/backend/server';
+import type { ServerPush } from '../src/proto/server-push';
 import type { Config } from '../src/config/types';
 import type { TlsTerminator } from '../src/conn/tls/terminator';
 import { DatagramHandlers } from '../src/datagram/handlers';

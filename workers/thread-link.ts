@@ -4,7 +4,7 @@ import type { Config } from '../src/config/types';
 import { fdOf, handleOnFd, udpHandleOnFd } from '../src/conn/handles';
 import type { FromThread, ToThread } from '../src/proto/ipc';
 import { createLogger } from '../src/log/log';
-import type { ServerPush } from '../src/backend/server';
+import type { ServerPush } from '../src/proto/server-push';
 import { ThreadStack, type ThreadIdentity } from './stack';
 
 /**

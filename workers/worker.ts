@@ -9,7 +9,7 @@ import type { FromThread, FromWorker, HandOver, ToWorker } from '../src/proto/ip
 import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import { createLogger, type Logger } from '../src/log/log';
 import { fdOf } from '../src/conn/handles';
-import type { ServerPush } from '../src/backend/server';
+import type { ServerPush } from '../src/proto/server-push';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { dropPrivileges } from '../src/os/privileges';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';

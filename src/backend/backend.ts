@@ -1,7 +1,8 @@
 import type { BackendConfig } from '../config/types';
 import { createBalancer, type Balancer, type PickContext } from './balance';
 import { Queue } from './queue';
-import { Server, type ServerPush } from './server';
+import { Server } from './server';
+import type { ServerPush } from '../proto/server-push';
 import { httpServiceOf, services, type HttpService, type Service } from '../services';
 
 const NONE: ReadonlySet<Server> = new Set();

@@ -1,5 +1,5 @@
 import type { PoolConfig } from '../config/types';
-import type { ServerLink } from '../http/server-link';
+import type { PooledLink } from './pooled-link-t';
 
 /**
  * One server's idle HTTP connections in one thread, reused by requests of any client connection.
@@ -7,7 +7,7 @@ import type { ServerLink } from '../http/server-link';
  * meanwhile, and the ones left at the bottom idle out.
  */
 export class ConnectionPool {
-  private readonly idle: ServerLink[] = [];
+  private readonly idle: PooledLink[] = [];
   /** Requests sent on a reused connection, and connections parked since start. */
   reused = 0;
   parked = 0;
@@ -19,7 +19,7 @@ export class ConnectionPool {
   }
 
   /** An idle connection that still looks open, or undefined. */
-  take(): ServerLink | undefined {
+  take(): PooledLink | undefined {
     for (let link = this.idle.pop(); link !== undefined; link = this.idle.pop()) {
       link.parked = false;
       if (link.alive) {
@@ -31,7 +31,7 @@ export class ConnectionPool {
   }
 
   /** Keeps `link` for reuse; false when the pool is full (the caller closes it). */
-  park(link: ServerLink): boolean {
+  park(link: PooledLink): boolean {
     if (this.idle.length >= this.config.maxIdle || !link.alive) return false;
     link.user = undefined;
     link.parked = true;
@@ -41,7 +41,7 @@ export class ConnectionPool {
     return true;
   }
 
-  remove(link: ServerLink): void {
+  remove(link: PooledLink): void {
     const at = this.idle.indexOf(link);
     if (at !== -1) this.idle.splice(at, 1);
     link.parked = false;

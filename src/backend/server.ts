@@ -2,36 +2,10 @@ import { POOL_DEFAULTS } from '../config/http-options';
 import type { ServerConfig } from '../config/types';
 import { ConnectionPool } from './pool';
 import { shareOf } from '../lib/share';
+import type { AdminState, ResolvedAddress, ServerAdmin, ServerHealth, ServerState } from '../proto/server-push';
 import type { Who } from '../proto/termination';
 
-/** An operator's say over a server: `enable server`, `drain server`, `disable server`. */
-export type AdminState = 'ready' | 'drain' | 'maint';
-
-/**
- * What a server is, as `show stat` and the logs say it. MAINT (an operator turned it off) comes
- * before DOWN (checks or passive detection found it failing), which comes before DRAIN (an
- * operator lets its sessions finish and sends it no new ones).
- */
-export type ServerState = 'UP' | 'DOWN' | 'DRAIN' | 'MAINT';
-
-/** An operator's runtime setting of one server (master CLI), which overrides its configuration. */
-export interface ServerAdmin {
-  backend: string;
-  server: string;
-  admin: AdminState;
-  weight: number;
-}
-
-/** What the master's health checks (and passive reports) say of one server. */
-export interface ServerHealth {
-  backend: string;
-  server: string;
-  up: boolean;
-  /** When it last came back into service (DOWN or MAINT to UP), ms since the epoch: slowstart ramps from there. */
-  since: number;
-}
-
-
+/** What an operator's setting and the health verdict make a server (see ServerState for the order). */
 export function stateOf(admin: AdminState, up: boolean): ServerState {
   if (admin === 'maint') return 'MAINT';
   if (!up) return 'DOWN';
@@ -40,27 +14,6 @@ export function stateOf(admin: AdminState, up: boolean): ServerState {
 
 /** Where slowstart begins: a server that took everything at once right after coming back would be swamped. */
 const RAMP_FLOOR = 0.01;
-
-/**
- * The address the master found for a server given by host name. `unresolvable` says why the name
- * no longer resolves (the last address found is kept, unused, until it does).
- */
-export interface ResolvedAddress {
-  backend: string;
-  server: string;
-  address: string;
-  unresolvable?: string;
-}
-
-/**
- * Everything the master tells every thread about servers: operators' settings, health and resolved
- * addresses. A server left out of `health` is UP; one left out of the others is as configured.
- */
-export interface ServerPush {
-  states: ServerAdmin[];
-  health: ServerHealth[];
-  addresses: ResolvedAddress[];
-}
 
 /**
  * A backend server as one thread sees it. Counters are per thread: threads share nothing, so

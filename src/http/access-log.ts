@@ -1,6 +1,6 @@
 import type { Termination } from '../proto/termination';
 import type { RequestHead } from './request-head';
-import type { ClientSide } from './stream';
+import type { ClientSide } from './client-side-t';
 
 /** What a request's log line says beyond its client, frontend and request line. */
 export interface RequestOutcome {

@@ -1,14 +1,7 @@
+import type { BodyReader } from './body-reader-t';
 import { ChunkedBody } from './chunked';
-import type { HeadLimits } from './limits';
+import type { HeadLimits } from '../config/head-limits';
 import type { Framing } from './request-head';
-
-/** Follows a message body through the bytes of a connection, to find where the message ends. */
-export interface BodyReader {
-  /** Reads on from buf[start]: the offset just past the body's last byte in `buf` (buf.length if it goes on). */
-  read(buf: Buffer, start: number): number;
-  /** The whole body has been read. */
-  readonly done: boolean;
-}
 
 /** A body of Content-Length bytes. */
 export class LengthBody implements BodyReader {

@@ -1,8 +1,8 @@
-import type { BodyReader } from './body';
+import type { BodyReader } from './body-reader-t';
 import { CR, FIELD_VALUE, HEX, HTAB, LF, SP } from './chars';
 import { parseFieldLine } from './field-line';
 import { Fields } from './fields';
-import type { HeadLimits } from './limits';
+import type { HeadLimits } from '../config/head-limits';
 import { refuse } from './refusal';
 
 const enum State {

@@ -2,7 +2,7 @@ import { chunkHead, lastChunk } from './chunked';
 import type { RequestHead } from './request-head';
 import type { ResponseHead } from './response-head';
 import { clientResponseHead, type ClientFraming } from './rewrite';
-import type { Responder } from './stream';
+import type { Responder } from './client-side-t';
 
 /** Writes to an HTTP/1.x client connection; false when its buffer is full. */
 export type Send = (data: string | Buffer) => boolean;

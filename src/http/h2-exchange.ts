@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { StreamContext } from '../stream/stream';
+import type { StreamContext } from '../stream/session';
 import type { Who } from '../proto/termination';
 import { chunkHead, lastChunk } from './chunked';
 import { proxyText } from './errors';
@@ -10,9 +10,10 @@ import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
 import type { ResponseHead } from './response-head';
 import { forwarded } from './rewrite';
-import { exchangeFor, type Exchange } from './exchange';
+import { exchangeFor } from './exchange';
+import type { Exchange } from './exchange-t';
 import type { Reply } from './reply';
-import type { ClientSide, Responder } from './stream';
+import type { ClientSide, Responder } from './client-side-t';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const NO_GENERATIONS: readonly number[] = [];

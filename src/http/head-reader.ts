@@ -1,7 +1,7 @@
 import { CR, LF } from './chars';
 import { parseFieldLine } from './field-line';
 import { Fields } from './fields';
-import type { HeadLimits } from './limits';
+import type { HeadLimits } from '../config/head-limits';
 import { HttpRefusal, refuse } from './refusal';
 
 /**

@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend';
 import type { RuleCondition, RuleConfig } from '../config/types';
-import type { RequestHead } from './request-head';
-import { pathStart, targetAuthority } from './target';
+import type { RequestRouter, RoutedRequest } from '../stream/request-router-t';
+import { pathStart, targetAuthority } from '../lib/target';
 
 /** One rule, compiled: every test given must pass. */
 interface Route {
@@ -18,7 +18,7 @@ interface Route {
  * matches wins, else the frontend's backend. Rules are compiled once per thread, with the
  * backends resolved; a request costs at most its host in lower case.
  */
-export class Router {
+export class Router implements RequestRouter {
   private readonly routes: Route[];
   /** Some rule looks at the host: only then is it read. */
   private readonly readsHost: boolean;
@@ -32,7 +32,7 @@ export class Router {
     this.readsHost = this.routes.some((r) => r.host !== undefined);
   }
 
-  route(req: RequestHead): Backend {
+  route(req: RoutedRequest): Backend {
     const host = this.readsHost ? hostOf(req) : '';
     for (const r of this.routes) if (matches(r, req, host)) return r.backend;
     return this.fallback;
@@ -44,7 +44,7 @@ function compile(condition: RuleCondition, backend: Backend): Route {
   return { host: wildcard ? condition.host!.slice(1) : condition.host, wildcard, pathPrefix: condition.pathPrefix, header: condition.header, backend };
 }
 
-function matches(r: Route, req: RequestHead, host: string): boolean {
+function matches(r: Route, req: RoutedRequest, host: string): boolean {
   if (r.host !== undefined && !(r.wildcard ? oneLabelBefore(host, r.host) : host === r.host)) return false;
   if (r.pathPrefix !== undefined && !req.target.startsWith(r.pathPrefix, pathStart(req.target))) return false;
   return r.header === undefined || hasField(req, r.header.name, r.header.value);
@@ -56,7 +56,7 @@ function oneLabelBefore(host: string, suffix: string): boolean {
   return label > 0 && host.endsWith(suffix) && host.lastIndexOf('.', label - 1) === -1;
 }
 
-function hasField(req: RequestHead, name: string, value: string): boolean {
+function hasField(req: RoutedRequest, name: string, value: string): boolean {
   const { names, values } = req.fields;
   for (let i = 0; i < names.length; i++) if (names[i] === name && values[i] === value) return true;
   return false;
@@ -66,7 +66,7 @@ function hasField(req: RequestHead, name: string, value: string): boolean {
  * The host the request is for, lower case, without port or trailing dot: the authority of an
  * absolute-form target, else the Host field ('' when there is none, as HTTP/1.0 allows).
  */
-export function hostOf(req: RequestHead): string {
+export function hostOf(req: RoutedRequest): string {
   const authority = targetAuthority(req.target) ?? req.fields.get('host') ?? '';
   let end = authority.length;
   // A port follows the last colon, unless that colon is inside an IPv6 literal ("[::1]").

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { PooledLink } from '../backend/pooled-link-t';
 import type { Server } from '../backend/server';
 import type { Who } from '../proto/termination';
 
@@ -25,7 +26,7 @@ export interface LinkUser {
  * between them. Its socket's listeners are added once, for its whole life, and call whoever uses it
  * now: no closure per request. Idle in the pool, any byte or close from the server ends it.
  */
-export class ServerLink {
+export class ServerLink implements PooledLink {
   user: LinkUser | undefined;
   /** Requests sent on it so far: more than one means it was reused. */
   requests = 0;

@@ -1,12 +1,13 @@
 import type { Backend } from '../backend/backend';
 import type { HttpService } from '../services';
 import type { Termination, Who } from '../proto/termination';
-import { bodyReader, type BodyReader } from './body';
+import { bodyReader } from './body';
+import type { BodyReader } from './body-reader-t';
 import { logRequest } from './access-log';
-import type { Exchange } from './exchange';
+import type { Exchange } from './exchange-t';
 import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
-import type { ClientSide } from './stream';
+import type { ClientSide } from './client-side-t';
 
 /**
  * A request answered by a built-in HTTP service (HAProxy's applets): the response goes out at

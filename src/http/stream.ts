@@ -5,13 +5,12 @@ import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import { Slot } from '../backend/slot';
-import type { StreamContext } from '../stream/stream';
 import type { Stage, Termination, Who } from '../proto/termination';
 import { logRequest } from './access-log';
-import type { Reply } from './reply';
-import { bodyReader, type BodyReader } from './body';
+import type { ClientSide, Responder } from './client-side-t';
+import { bodyReader } from './body';
+import type { BodyReader } from './body-reader-t';
 import { ChunkedBody } from './chunked';
-import type { Fields } from './fields';
 import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
 import { ResponseHeadReader, type ResponseHead } from './response-head';
@@ -20,65 +19,6 @@ import { ServerLink, type LinkClose, type LinkUser } from './server-link';
 
 /** Methods a request may be sent again with, its effect being the same (RFC 9110 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
-
-/**
- * What an HTTP stream needs from the client side it serves a request of: an HTTP/1.1 connection
- * (mux h1), or one stream of an HTTP/2 connection (mux h2).
- */
-export interface ClientSide {
-  readonly ctx: StreamContext;
-  /** "ip:port" of the client, for the log. */
-  readonly client: string;
-  /** The client's address, for balancing by source and X-Forwarded-For. */
-  readonly address: string | undefined;
-  /** Generations the connection went through before this one. */
-  readonly generations: readonly number[];
-  /** The connection takes no request after this one (stopping, or the client half-closed). */
-  readonly closing: boolean;
-  /** Stops reading the request body, the server being slow to take it; `resumeInput` reads on. */
-  pauseInput(): void;
-  resumeInput(): void;
-  /** The scheme the client used, for X-Forwarded-Proto and Forwarded. */
-  readonly scheme: 'http' | 'https';
-  /** The client's protocol, for the log: the mux's name. */
-  readonly protocol: 'h1' | 'h2';
-  /** Holds small writes back until `uncork`: a response head and the first body bytes go out together. */
-  cork(): void;
-  uncork(): void;
-  /** How the final response to `req` reaches this client: chosen when its head came. */
-  responder(req: RequestHead, res: ResponseHead, requestDone: boolean): Responder;
-  /** Answers `req` with a built-in service's fixed response (keeping the connection open or not); the bytes written. */
-  fixed(req: RequestHead, reply: Reply, keepAlive: boolean): number;
-  /** Relays an interim (1xx) response to `req`; the bytes written. */
-  interim(req: RequestHead, res: ResponseHead): number;
-  /** The server connection is ready: the request's body may flow. */
-  linkReady(): void;
-  /** The whole request has been read. */
-  requestRead(): void;
-  /** The server switched protocols (101 to an Upgrade, 2xx to CONNECT): sends `res` on; the bytes written. */
-  switched(res: ResponseHead): number;
-  /** Then the connection becomes a tunnel to `socket`, starting with `toClient`, what the server sent after its head. */
-  tunnel(socket: Socket, server: Server, toClient: Buffer): void;
-  /** The response went out whole; `keepAlive`: the connection takes the next request. */
-  responded(keepAlive: boolean): void;
-  /** The exchange failed: answer `status` and close, or (undefined) just close, the response being under way. */
-  failed(status: number | undefined): void;
-}
-
-/** A final response on its way to the client, framed as the client's protocol wants. */
-export interface Responder {
-  /** The body comes decoded (a chunked body as its data, its trailers at the end), not as the server framed it. */
-  readonly decoded: boolean;
-  /** The client connection takes another request after this response. */
-  readonly keepAlive: boolean;
-  /** Bytes written to the client so far, framing included. */
-  readonly bytes: number;
-  head(): void;
-  /** Body bytes; false when the client cannot take more now (the stream waits for clientDrained). */
-  data(buf: Buffer): boolean;
-  /** The body is whole; `trailers`: those of a decoded chunked body. */
-  end(trailers: Fields | undefined): void;
-}
 
 /**
  * One request and its response: a slot on a server (the backend's admission and queue), a server
@@ -161,7 +101,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   served(server: Server): void {
     this.slot.hold(server);
     this.slottedAt = Date.now();
-    const link = server.pool.take();
+    // The pool holds what backend/ knows of a link (PooledLink); only HTTP streams park any, and they park ServerLinks.
+    const link = server.pool.take() as ServerLink | undefined;
     if (link !== undefined) return this.send(link);
     connectToServer(this.backend, server, this.pickContext, this);
   }

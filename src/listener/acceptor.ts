@@ -8,11 +8,10 @@ import type { Logger } from '../log/log';
 import { selectMux } from '../mux';
 import type { Envelope } from '../proto/envelope';
 import type { SocketRef } from '../proto/ipc';
-import type { ServiceContext } from '../services';
 import type { Session } from '../stream/session';
-import type { StreamContext } from '../stream/stream';
+import type { StreamContext } from '../stream/session';
 import type { Frontend } from './frontend';
-import type { ListenerState } from './listener';
+import type { ListenerState } from '../proto/snapshot';
 
 /** What the acceptor tells the thread: a session ended (the thread may have drained). */
 export type Released = () => void;
@@ -39,7 +38,7 @@ export class Acceptor {
     /** This thread's share of global.maxconn. */
     private readonly maxconn: number,
     private readonly log: Logger,
-    private readonly service: ServiceContext,
+    private readonly service: StreamContext['service'],
     private readonly released: Released,
   ) {}
 

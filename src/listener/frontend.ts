@@ -1,5 +1,5 @@
 import type { FrontendConfig } from '../config/types';
-import { DEFAULT_LIMITS, type HeadLimits } from '../http/limits';
+import { DEFAULT_LIMITS, type HeadLimits } from '../config/head-limits';
 import type { Listener } from './listener';
 import type { TlsCounters } from '../proto/snapshot';
 

@@ -1,12 +1,6 @@
 import type { SocketRef } from '../proto/ipc';
+import type { ListenerState } from '../proto/snapshot';
 import type { Receiver } from './receiver';
-
-/**
- * ready: accepting. full: the frontend reached its maxconn. limited: the thread reached global.maxconn.
- * paused: the thread is stopping. In every state but ready this thread holds no dup of the socket, so
- * new connections wait in the kernel's accept queue (or go to another thread); none is refused.
- */
-export type ListenerState = 'ready' | 'full' | 'limited' | 'paused';
 
 /**
  * The acceptance policy over a receiver. Node cannot stop polling a listening socket without closing

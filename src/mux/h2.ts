@@ -1,10 +1,8 @@
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Connection } from '../conn/connection';
-import type { Frontend } from '../listener/frontend';
 import { H2Exchange, type H2Owner } from '../http/h2-exchange';
-import type { Session } from '../stream/session';
+import type { Detached, Session, StreamContext, StreamFrontend } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
-import type { Detached, StreamContext } from '../stream/stream';
 import type { Who } from '../proto/termination';
 import type { MuxServing } from './registry';
 
@@ -14,9 +12,9 @@ import type { MuxServing } from './registry';
  * secure server does the same with its TLS sockets); node 20 offers no public constructor of a
  * server session over an existing socket. The settings are the frontend's.
  */
-const servers = new WeakMap<Frontend, Http2Server>();
+const servers = new WeakMap<StreamFrontend, Http2Server>();
 
-function serverOf(frontend: Frontend): Http2Server {
+function serverOf(frontend: StreamFrontend): Http2Server {
   let server = servers.get(frontend);
   if (server === undefined) {
     const http = frontend.config.http!;

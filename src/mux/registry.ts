@@ -2,8 +2,7 @@ import type { Mode } from '../config/types';
 import type { Connection } from '../conn/connection';
 import type { Socket } from 'node:net';
 import type { Envelope } from '../proto/envelope';
-import type { Session } from '../stream/session';
-import type { StreamContext } from '../stream/stream';
+import type { Session, StreamContext } from '../stream/session';
 
 /**
  * A multiplexer turns a connection's bytes into streams. Which one a connection gets depends on the

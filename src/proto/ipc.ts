@@ -2,7 +2,7 @@
 // sockets ride along as SCM_RIGHTS handles) and between a worker's coordinator and its threads.
 import type { Config } from '../config/types';
 import type { FlowEnvelope } from './flow-envelope';
-import type { ServerPush } from '../backend/server';
+import type { ServerPush } from './server-push';
 import type { ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */

@@ -1,8 +1,14 @@
 // What one thread reports of itself to the master CLI: counters and states, plain data that crosses
 // a MessagePort and the cluster IPC channel. The master sums them over threads and workers.
-import type { DatagramCounters } from '../datagram/counters';
-import type { ListenerState } from '../listener/listener';
-import type { AdminState, ServerState } from '../backend/server';
+// It imports only proto/: listener/, datagram/ and backend/ fill these in, master/ reads them.
+import type { AdminState, ServerState } from './server-push';
+
+/**
+ * ready: accepting. full: the frontend reached its maxconn. limited: the thread reached global.maxconn.
+ * paused: the thread is stopping. In every state but ready this thread holds no dup of the socket, so
+ * new connections wait in the kernel's accept queue (or go to another thread); none is refused.
+ */
+export type ListenerState = 'ready' | 'full' | 'limited' | 'paused';
 
 export interface ListenerSnapshot {
   id: string;
@@ -24,6 +30,28 @@ export interface FrontendSnapshot {
   tls?: TlsCounters;
   /** HTTP frontends only: requests read (those refused included). */
   requests?: number;
+}
+
+/** A UDP frontend's counters in one thread; the master sums them over threads for `show stat`. */
+export interface DatagramCounters {
+  /** Flows live now, and created since start: those this thread owns (with flowKey "none", one per datagram). */
+  flows: number;
+  flowsTotal: number;
+  /** Datagrams this thread read from clients (whoever owns their flow), and replies it sent back. */
+  in: number;
+  out: number;
+  /** Datagrams dropped: new flows past maxFlows, no usable server, or an upstream not ready in time. */
+  dropped: number;
+  /** Datagrams dropped because they would have started a flow past maxFlowRate. */
+  rateLimited: number;
+  /** Datagrams dropped because no flow key could be read from them (flowKey "quic-dcid": not QUIC). */
+  malformed: number;
+  /** Datagrams read here and sent to the thread that owns their flow. */
+  redispatched: number;
+  /** Datagrams another thread read and sent here, to a flow this thread owns. */
+  fromThreads: number;
+  /** Redispatched datagrams lost on the way: the owner's group gone or restarting, a malformed packet, a stopped handler. */
+  redispatchDropped: number;
 }
 
 export interface TlsCounters {

@@ -1,4 +1,4 @@
-import type { Detached } from './stream';
+import type { Detached } from './session';
 import type { Session } from './session';
 
 /** Sends a detached session's sockets on; resolves with whether they left (only then are this side's copies closed). */

@@ -1,5 +1,11 @@
+import type { Backend } from '../backend/backend';
+import type { FrontendConfig } from '../config/types';
+import type { HeadLimits } from '../config/head-limits';
+import type { Envelope } from '../proto/envelope';
+import type { Logger } from '../log/log';
+import type { ServiceContext } from '../services';
+import type { RequestRouter } from './request-router-t';
 import type { SessionSnapshot } from '../proto/snapshot';
-import type { Detached } from './stream';
 import type { Who } from '../proto/termination';
 
 /**
@@ -18,4 +24,42 @@ export interface Session {
   stop?(): void;
   /** Ends it now. */
   terminate(who: Who): void;
+}
+
+/** What the sessions of a frontend read of it, and the one counter they keep there (listener/frontend.ts). */
+export interface StreamFrontend {
+  readonly config: FrontendConfig;
+  readonly name: string;
+  readonly clientTimeout: number;
+  /** How large a request head may be (HTTP mode). */
+  readonly limits: HeadLimits;
+  /** HTTP requests this thread served (or refused) on the frontend. */
+  requests: number;
+}
+
+/** What a stream needs from the thread that runs it. */
+export interface StreamContext {
+  readonly frontend: StreamFrontend;
+  readonly backend: Backend;
+  readonly log: Logger;
+  readonly service: ServiceContext;
+  /** HTTP frontends: chooses each request's backend (the frontend's rules). */
+  readonly router?: RequestRouter;
+  /** The thread stops or drains: its generation takes no new connection. */
+  readonly stopping: boolean;
+  began(session: Session): void;
+  /**
+   * A session gave its connection to another (an h2c client's first bytes told h1 it speaks
+   * HTTP/2; an upgrade made it a tunnel): the thread holds `next` in its place, still one session.
+   */
+  replaced(old: Session, next: Session): void;
+  /** Called once when the session has ended, whatever the reason. */
+  ended(session: Session): void;
+}
+
+/** A stream taken off its sockets for the next generation: the raw handles and their envelope. */
+export interface Detached {
+  envelope: Envelope;
+  client: object;
+  server?: object;
 }

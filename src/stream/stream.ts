@@ -1,39 +1,14 @@
 import type { Socket } from 'node:net';
-import type { Backend } from '../backend/backend';
 import type { PickContext } from '../backend/balance';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { connectToServer, type ConnectSink } from '../backend/connect';
-import type { Frontend } from '../listener/frontend';
-import type { Router } from '../http/router';
 import type { Envelope } from '../proto/envelope';
-import type { Logger } from '../log/log';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
-import type { ServiceContext } from '../services';
-import type { Session } from './session';
+import type { Detached, Session, StreamContext } from './session';
 import { Slot } from '../backend/slot';
 import type { SessionSnapshot } from '../proto/snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from '../proto/termination';
-
-/** What a stream needs from the thread that runs it. */
-export interface StreamContext {
-  readonly frontend: Frontend;
-  readonly backend: Backend;
-  readonly log: Logger;
-  readonly service: ServiceContext;
-  /** HTTP frontends: chooses each request's backend (the frontend's rules). */
-  readonly router?: Router;
-  /** The thread stops or drains: its generation takes no new connection. */
-  readonly stopping: boolean;
-  began(session: Session): void;
-  /**
-   * A session gave its connection to another (an h2c client's first bytes told h1 it speaks
-   * HTTP/2; an upgrade made it a tunnel): the thread holds `next` in its place, still one session.
-   */
-  replaced(old: Session, next: Session): void;
-  /** Called once when the session has ended, whatever the reason. */
-  ended(session: Session): void;
-}
 
 /**
  * The context for a session that takes `old`'s connection over (an h2c client, a tunnel after an
@@ -48,13 +23,6 @@ export function takingOver(ctx: StreamContext, old: Session): StreamContext {
 
 /** A session's history when it comes from an older generation. */
 export type Origin = Pick<Envelope, 'acceptedAt' | 'connectedAt' | 'queuedAt' | 'queueMs' | 'bytesIn' | 'bytesOut' | 'retries' | 'generations'>;
-
-/** A stream taken off its sockets for the next generation: the raw handles and their envelope. */
-export interface Detached {
-  envelope: Envelope;
-  client: object;
-  server?: object;
-}
 
 /** Shared by every session accepted here: nothing to allocate per session. */
 const NO_GENERATIONS: number[] = [];

@@ -1,10 +1,13 @@
-import type { Fields } from '../../http/fields';
 import type { Server } from '../server';
 
-/** What request hashing reads of an HTTP request. */
+/**
+ * What request hashing reads of an HTTP request (http/request-head.ts's RequestHead has both): a
+ * type of backend/'s own, so that the balancers do not import http/.
+ */
 export interface RequestKeys {
   readonly target: string;
-  readonly fields: Fields;
+  /** The first value of a header field, by lower-case name (http/fields.ts's Fields). */
+  readonly fields: { get(name: string): string | undefined };
 }
 
 /** What a balancer may know of the session it chooses a server for. */

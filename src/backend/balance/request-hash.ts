@@ -1,5 +1,5 @@
 import type { BalanceConfig } from '../../config/types';
-import { pathEnd, pathStart } from '../../http/target';
+import { pathEnd, pathStart } from '../../lib/target';
 import type { Server } from '../server';
 import type { Balancer, PickContext, RequestKeys } from './balancer';
 import { keyHash, Rendezvous } from './rendezvous';

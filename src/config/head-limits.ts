@@ -1,3 +1,7 @@
+// A frontend's HTTP head limits, from its http.maxRequestLine and http.maxHeaderSize: here, beside
+// the configuration, because listener/frontend.ts sets them per frontend and http/'s readers
+// enforce them, and listener/ does not import http/.
+
 /** How big a message head may be, in bytes. */
 export interface HeadLimits {
   /** The request line, and any single field line. */
