@@ -98,7 +98,7 @@ export class Flow {
    * replies wait in that socket's kernel buffer) and so does the idle timer. Undefined for a flow
    * whose upstream is not connected yet: it stays here.
    */
-  detach(frontend: string, generation: number): { envelope: FlowEnvelope; upstream: object } | undefined {
+  handOver(frontend: string, generation: number): { envelope: FlowEnvelope; upstream: object } | undefined {
     if (this.closed || this.moving || (this.pending !== undefined && !this.connectedAlready)) return undefined;
     this.moving = true;
     pauseReading(this.upstream);

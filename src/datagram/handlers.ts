@@ -119,9 +119,9 @@ export class DatagramHandlers {
   }
 
   private handOverFlow(handler: DatagramHandler, flow: Flow, generation: number, send: SendFlow): void {
-    const detached = flow.detach(handler.config.name, generation);
-    if (detached === undefined) return;
-    void send(detached.envelope, detached.upstream).then((ok) => {
+    const leaving = flow.handOver(handler.config.name, generation);
+    if (leaving === undefined) return;
+    void send(leaving.envelope, leaving.upstream).then((ok) => {
       if (ok) return handler.handedOver(flow);
       flow.stay();
       if (this.killed) flow.close();

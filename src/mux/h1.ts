@@ -13,7 +13,7 @@ import type { ResponseHead } from '../http/response-head';
 import type { Reply } from '../http/reply';
 import { interimHead, tunnelHead } from '../http/rewrite';
 import type { ClientSide } from '../http/client-side-t';
-import type { Detached, Session, StreamContext } from '../stream/session';
+import type { Departure, Session, StreamContext } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
 import type { Server } from '../backend/server';
 import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Origin } from '../stream/stream';
@@ -45,7 +45,7 @@ export class H1Connection implements ClientSide, Session {
   private processing = false;
   private done = false;
   /** A hand-over waits for the current response to end: the connection then moves, idle. */
-  private leaving: { generation: number; resolve: (d: Detached | undefined) => void } | undefined;
+  private leaving: { generation: number; resolve: (d: Departure | undefined) => void } | undefined;
   private readonly origin: Origin;
 
   constructor(
@@ -178,7 +178,7 @@ export class H1Connection implements ClientSide, Session {
     if (this.leaving !== undefined) {
       const { generation, resolve } = this.leaving;
       this.leaving = undefined;
-      void this.detachNow(generation).then(resolve);
+      void this.handOverNow(generation).then(resolve);
       return;
     }
     this.socket.resume();
@@ -205,7 +205,7 @@ export class H1Connection implements ClientSide, Session {
     if (this.current === undefined && this.requestStartedAt === 0) this.close();
   }
 
-  async detach(generation: number): Promise<Detached | undefined> {
+  async handOver(generation: number): Promise<Departure | undefined> {
     if (this.done || this.closing) return undefined;
     // A TLS connection's state lives in this process: it finishes here, as on a stop (its request
     // under way answered with Connection: close, an idle one closed), and the client reconnects.
@@ -213,7 +213,7 @@ export class H1Connection implements ClientSide, Session {
       this.stop();
       return undefined;
     }
-    if (this.current === undefined) return this.detachNow(generation);
+    if (this.current === undefined) return this.handOverNow(generation);
     return new Promise((resolve) => (this.leaving = { generation, resolve }));
   }
 
@@ -391,7 +391,7 @@ export class H1Connection implements ClientSide, Session {
   }
 
   /** Hands the idle connection over, with the bytes of a next request it may have begun. */
-  private async detachNow(generation: number): Promise<Detached | undefined> {
+  private async handOverNow(generation: number): Promise<Departure | undefined> {
     const { socket } = this;
     if (this.done || !movable(socket)) return undefined;
     socket.setTimeout(0);

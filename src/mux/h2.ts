@@ -1,7 +1,7 @@
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Connection } from '../conn/connection';
 import { H2Exchange, type H2Owner } from '../http/h2-exchange';
-import type { Detached, Session, StreamContext, StreamFrontend } from '../stream/session';
+import type { Departure, Session, StreamContext, StreamFrontend } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
 import type { Who } from '../proto/termination';
 import type { MuxServing } from './registry';
@@ -85,13 +85,13 @@ export class H2Connection implements Session, H2Owner {
   }
 
   /** It cannot move: GOAWAY, and it finishes here. */
-  detach(): Promise<Detached | undefined> {
+  handOver(): Promise<Departure | undefined> {
     this.goAway('reload');
     return Promise.resolve(undefined);
   }
 
   handedOver(): void {
-    // Never handed over: detach always declines.
+    // Never handed over: handOver always declines.
   }
 
   stop(): void {
@@ -156,6 +156,6 @@ export const h2: MuxServing = {
     return new H2Connection(conn, ctx);
   },
   adopt() {
-    throw new Error('mux h2: an HTTP/2 connection never moves to another generation (its detach declines)');
+    throw new Error('mux h2: an HTTP/2 connection never moves to another generation (its handOver declines)');
   },
 };

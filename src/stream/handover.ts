@@ -1,8 +1,7 @@
-import type { Detached } from './session';
-import type { Session } from './session';
+import type { Departure, Session } from './session';
 
-/** Sends a detached session's sockets on; resolves with whether they left (only then are this side's copies closed). */
-export type SendSession = (detached: Detached) => Promise<boolean>;
+/** Sends a session's sockets on; resolves with whether they left (only then are this side's copies closed). */
+export type SendSession = (departure: Departure) => Promise<boolean>;
 
 /**
  * Hands every session that can move over to the next generation; those that cannot finish here.
@@ -14,14 +13,14 @@ export async function handOverSessions(sessions: Iterable<Session>, generation: 
   const all = [...sessions];
   const waiting = all.filter((s) => s.waiting);
   const holding = all.filter((s) => !s.waiting);
-  const parked = Promise.all(waiting.map((s) => s.detach(generation)));
-  await Promise.all(holding.map(async (s) => handOver(s, await s.detach(generation), send)));
-  const detached = await parked;
-  await Promise.all(waiting.map((s, i) => handOver(s, detached[i], send)));
+  const parked = Promise.all(waiting.map((s) => s.handOver(generation)));
+  await Promise.all(holding.map(async (s) => depart(s, await s.handOver(generation), send)));
+  const departures = await parked;
+  await Promise.all(waiting.map((s, i) => depart(s, departures[i], send)));
 }
 
-async function handOver(session: Session, detached: Detached | undefined, send: SendSession): Promise<void> {
-  if (detached === undefined) return;
-  if (await send(detached)) session.handedOver();
+async function depart(session: Session, departure: Departure | undefined, send: SendSession): Promise<void> {
+  if (departure === undefined) return;
+  if (await send(departure)) session.handedOver();
   else session.terminate('K');
 }

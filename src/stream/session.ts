@@ -17,7 +17,7 @@ export interface Session {
   readonly waiting: boolean;
   describe(): SessionSnapshot;
   /** Takes it off its sockets for the next generation; undefined when it cannot move (it then finishes here). */
-  detach(generation: number): Promise<Detached | undefined>;
+  handOver(generation: number): Promise<Departure | undefined>;
   /** The next generation holds its sockets now: close this side's copies, without a log line. */
   handedOver(): void;
   /** Finishes what is under way, then closes (a stop without hand-over); absent: it simply runs to its end. */
@@ -58,7 +58,7 @@ export interface StreamContext {
 }
 
 /** A stream taken off its sockets for the next generation: the raw handles and their envelope. */
-export interface Detached {
+export interface Departure {
   envelope: Envelope;
   client: object;
   server?: object;

@@ -5,7 +5,7 @@ import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Envelope } from '../proto/envelope';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
-import type { Detached, Session, StreamContext } from './session';
+import type { Departure, Session, StreamContext } from './session';
 import { Slot } from '../backend/slot';
 import type { SessionSnapshot } from '../proto/snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from '../proto/termination';
@@ -34,7 +34,7 @@ type RawHandle = { readStop(): number };
  * One exchange between a client connection and a server connection (or a built-in service): a slot
  * on a server (at once, or after waiting in the backend queue), both directions with back-pressure
  * and half-close (pipe), the client, server, connect and tunnel timeouts, byte counters, how it
- * ended, and one access-log line. A stream can be detached at a quiet point and carried on by the
+ * ended, and one access-log line. A stream can be handed over at a quiet point and carried on by the
  * next generation, which then writes the only log line.
  */
 export class Stream implements ConnectSink, Waiter, Session {
@@ -130,7 +130,7 @@ export class Stream implements ConnectSink, Waiter, Session {
     this.tunnel(socket);
   }
 
-  /** Carries on a tunnel an older generation detached, starting with the bytes it had in hand. */
+  /** Carries on a tunnel an older generation handed over, starting with the bytes it had in hand. */
   adoptTunnel(socket: Socket, serverName: string, server: Server | undefined, toServer: Buffer, toClient: Buffer): void {
     this.serverName = serverName;
     // The tunnel is already open: it takes its slot even past maxconn.
@@ -161,7 +161,7 @@ export class Stream implements ConnectSink, Waiter, Session {
    * half-closed or failed connection, a TLS connection, whose state lives in this process); it then
    * simply goes on here.
    */
-  async detach(generation: number): Promise<Detached | undefined> {
+  async handOver(generation: number): Promise<Departure | undefined> {
     const client = this.conn.ctrl;
     const server = this.server;
     if (this.done || this.conn.xprt !== 'raw' || !movable(client) || this.serverName.startsWith('<')) return undefined;
