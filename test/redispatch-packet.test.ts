@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { peerPath } from '../src/datagram/peer-path';
 import { BATCH_BYTES, checkBatch, decodeBatch, encodeBatch, recordSize, splitBatches, type RedispatchBatch, type Redispatched } from '../src/datagram/redispatch-packet';
 import { Redispatcher } from '../src/datagram/redispatcher';
-import { createLogger } from '../src/log/log';
+import { createLogger, type Logger } from '../src/log/log';
 import { GroupPeers } from '../workers/group-peers';
 
 const sample: Redispatched = {
@@ -138,6 +138,48 @@ test("a group's socket hands whole batches to the owner thread, counts truncated
   let afterClose = false;
   peers.send(1, encodeBatch(batch), () => (afterClose = true));
   assert.ok(afterClose, 'a send after close fails at once, without throwing');
+});
+
+test('a group that stops taking batches is logged once, not once a datagram, and again once it takes them back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-peers-'));
+  const lines: [string, Record<string, unknown>, string][] = [];
+  let logged = (): void => {};
+  const record = (level: string) => (fields: Record<string, unknown>, msg: string): void => {
+    lines.push([level, fields, msg]);
+    logged();
+  };
+  const log = { warn: record('warn'), info: record('info'), error: record('error') } as unknown as Logger;
+  const silent = createLogger({ level: 'silent', format: 'json' }, { role: 'worker' });
+  const peers = new GroupPeers(dir, 7, 0, log, () => assert.unreachable('nothing is sent to group 0'));
+  const fails = (): Promise<void> => new Promise((resolve) => peers.send(1, encodeBatch(batch), resolve));
+  const nextLine = (): Promise<void> => new Promise((resolve) => (logged = resolve));
+  // Two turns, two failed sends: one line.
+  await fails();
+  await fails();
+  assert.equal(lines, [['warn', { to: 1, err: 'No such file or directory' }, 'redispatch to another group failed: datagrams for its threads count as dropped until it takes them again']]);
+  const delivered: number[] = [];
+  let arrived = (): void => {};
+  const back = new GroupPeers(dir, 7, 1, silent, (thread) => {
+    delivered.push(thread);
+    arrived();
+  });
+  const works = nextLine();
+  const first = new Promise<void>((resolve) => (arrived = resolve));
+  peers.send(1, encodeBatch(batch), () => assert.unreachable('group 1 is back'));
+  await Promise.all([works, first]);
+  assert.equal(lines.slice(1), [['info', { to: 1 }, 'redispatch to another group works again']]);
+  const second = new Promise<void>((resolve) => (arrived = resolve));
+  peers.send(1, encodeBatch(batch), () => assert.unreachable('group 1 is back'));
+  await second;
+  assert.equal(delivered, [3, 3]);
+  // node-unix-socket aborts when a socket closes inside one of its callbacks.
+  await new Promise((r) => setImmediate(r));
+  back.close();
+  await fails();
+  assert.is(lines.length, 3, 'a send that works after another that did says nothing');
+  assert.equal(lines[2].slice(0, 2), ['warn', { to: 1, err: 'No such file or directory' }], 'the next failure is said again');
+  await new Promise((r) => setImmediate(r));
+  peers.close();
 });
 
 test.run();

@@ -45,12 +45,17 @@ export class GroupPeers {
   private readonly path: string;
   private readonly outgoing = new Map<number, Outgoing>();
   private scheduled = false;
+  /**
+   * Groups whose last send failed: said once when a group stops answering and once when it answers
+   * again, never once a datagram (a dead group's worker takes a while to come back).
+   */
+  private readonly unreachable = new Set<number>();
 
   constructor(
     private readonly dir: string,
     private readonly generation: number,
     group: number,
-    log: Logger,
+    private readonly log: Logger,
     deliver: (thread: number, packet: Uint8Array) => void,
     /**
      * When the batches handed in meanwhile leave: after the event-loop turn (setImmediate) when
@@ -106,11 +111,26 @@ export class GroupPeers {
     out.failed = [];
     const fail = (): void => failed.forEach((f) => f());
     if (this.closed) return fail();
+    const sent = (err: Error | undefined): void => {
+      this.reached(group, err);
+      if (err) fail();
+    };
     try {
-      this.sender.sendTo(data, 0, data.length, peerPath(this.dir, this.generation, group), (err) => err && fail());
-    } catch {
-      fail();
+      this.sender.sendTo(data, 0, data.length, peerPath(this.dir, this.generation, group), sent);
+    } catch (err) {
+      sent(err as Error);
     }
+  }
+
+  /** Logs when a group's socket starts refusing batches (its worker is gone or restarting) and when it takes them again. */
+  private reached(group: number, err: Error | undefined): void {
+    if (!err) {
+      if (this.unreachable.delete(group)) this.log.info({ to: group }, 'redispatch to another group works again');
+      return;
+    }
+    if (this.unreachable.has(group)) return;
+    this.unreachable.add(group);
+    this.log.warn({ to: group, err: err.message }, 'redispatch to another group failed: datagrams for its threads count as dropped until it takes them again');
   }
 
   /** Before the process exits, on every path: closed deliberately, never left to the exit's cleanup. */

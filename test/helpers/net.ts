@@ -9,17 +9,24 @@ export function listen(server: Server, port = 0, host = '127.0.0.1'): Promise<nu
   });
 }
 
-/** A port nobody listens on right now (bound to learn it, then released). */
+/** Every port freePort has handed out in this process. */
+const handedOut = new Set<number>();
+
 /**
- * A loopback port free for TCP and for UDP alike: tests bind both kinds, and a port the kernel
- * found free for TCP may be a UDP socket's that the same test opened a moment before.
+ * A loopback port nobody listens on right now (bound to learn it, then released), free for TCP and
+ * for UDP alike: tests bind both kinds, and a port the kernel found free for TCP may be a UDP
+ * socket's that the same test opened a moment before. Never one it handed out before: a released
+ * port can come back from the kernel, and two calls in a row (`[web, admin]`) would then name one
+ * port twice, which its second bind finds in use.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
     const s = createServer();
     const port = await listen(s);
     await new Promise((r) => s.close(r));
-    if (await udpFree(port)) return port;
+    if (handedOut.has(port) || !(await udpFree(port))) continue;
+    handedOut.add(port);
+    return port;
   }
 }
 

@@ -49,3 +49,15 @@ export function threadCredentials(pid: number): Credentials[] {
   }
   return out;
 }
+
+/** The state letter of process `pid` in /proc (R, S, T for stopped, Z for exited but not reaped…); undefined once it is gone. */
+export function processState(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name, in parentheses, may hold spaces and parentheses: the state follows the last ")".
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+}
