@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { createServerHandle, type ServerHandle } from '../../master/server-handle';
 import { Backend } from '../../src/backend/backend';
+import type { Server } from '../../src/backend/server';
 import type { BackendConfig, Config, FrontendConfig } from '../../src/config/types';
 import { validateConfig } from '../../src/config/validate';
 import type { Logger } from '../../src/log/log';
@@ -22,10 +23,17 @@ export function webAndApp(app: object, web: object = {}): { frontend: FrontendCo
   return { frontend: config.frontends.web, backend: config.backends.app };
 }
 
-/** Backend "app" of one thread, its servers at 127.0.0.1:`port` ([name, port, extra settings]). */
-export function backendAt(servers: [name: string, port: number, extra?: object][], settings: object = {}): Backend {
+/**
+ * Backend "app" of one thread, its servers at 127.0.0.1:`port` ([name, port, extra settings]);
+ * `observed` hears of a server that passive detection takes DOWN.
+ */
+export function backendAt(
+  servers: [name: string, port: number, extra?: object][],
+  settings: object = {},
+  observed?: (server: Server, reason: string) => void,
+): Backend {
   const app = { ...settings, servers: Object.fromEntries(servers.map(([name, port, extra]) => [name, { address: `127.0.0.1:${port}`, ...extra }])) };
-  return new Backend(webAndApp(app).backend, 1);
+  return new Backend(webAndApp(app).backend, 1, observed);
 }
 
 export const silent: Logger = pino({ level: 'silent' });
