@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { BindError, bindAll, closeReceiver } from '../master/binder';
+import { closeReceiver } from '../master/binder';
 import { takeInheritedSockets } from '../master/inherited';
 import { Master } from '../master/master';
+import { preflight, readConfig, type CheckStep } from '../master/preflight';
 import { ServerAddresses } from '../master/server-addresses';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import { LOG_FORMATS } from '../src/config/schema';
@@ -11,8 +12,6 @@ import { sendCommand } from '../src/control/client';
 import { defaultMasterSocket } from '../src/control/path';
 import { createLogger } from '../src/log/log';
 import { version } from '../src/lib/version';
-import { cannotRunAs } from '../src/os/privileges';
-import { loadCertificates } from '../src/conn/tls/load';
 
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
@@ -59,12 +58,6 @@ function load(source: LoadOptions): Config | undefined {
   }
 }
 
-/** The master reads the TLS certificates, as the user it starts as, before any worker drops privileges. */
-function withCertificates(config: Config, file: string | undefined): Config | undefined {
-  const loaded = loadCertificates(config);
-  return loaded.config ?? reportProblems(file, loaded.problems);
-}
-
 function reportProblems(file: string | undefined, problems: string[]): undefined {
   const n = problems.length;
   process.stderr.write(`ferry: configuration ${file === undefined ? '(embedded)' : `"${file}"`} has ${n} problem${n === 1 ? '' : 's'}:\n`);
@@ -72,29 +65,27 @@ function reportProblems(file: string | undefined, problems: string[]): undefined
   return undefined;
 }
 
-async function check(config: Config, file: string | undefined, bind: boolean): Promise<number> {
-  const refused = cannotRunAs(config.global.runAs);
-  if (refused !== undefined) {
-    process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot run here:\n  - ${refused}\n`);
-    return 1;
-  }
-  const unresolved = await new ServerAddresses().resolve(config);
-  if (unresolved.length > 0) {
-    process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but names servers that do not resolve:\n`);
-    for (const p of unresolved) process.stderr.write(`  - ${p}\n`);
-    return 1;
-  }
-  if (bind) {
-    try {
-      // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
-      (await bindAll(config, new Map(), takeInheritedSockets())).forEach(closeReceiver);
-    } catch (err) {
-      if (!(err instanceof BindError)) throw err;
-      process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but cannot be bound:\n`);
-      for (const p of err.problems) process.stderr.write(`  - ${p}\n`);
-      return 1;
+/** What check says when a step fails after the configuration was read, its certificates included. */
+const CHECK_FAILED: Record<CheckStep, string> = {
+  'run-as': 'cannot run here',
+  resolve: 'names servers that do not resolve',
+  bind: 'cannot be bound',
+};
+
+async function check(source: LoadOptions, bind: boolean): Promise<number> {
+  const { file } = source;
+  // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
+  const checked = await preflight({ source }, { addresses: new ServerAddresses(), bind: bind ? { inherited: takeInheritedSockets } : undefined });
+  if (!checked.ok) {
+    if (checked.step === 'config' || checked.step === 'certificates') reportProblems(file, checked.problems);
+    else {
+      process.stderr.write(`ferry: configuration ${file ?? '(embedded)'} is valid but ${CHECK_FAILED[checked.step]}:\n`);
+      for (const p of checked.problems) process.stderr.write(`  - ${p}\n`);
     }
+    return 1;
   }
+  const { config, receivers } = checked;
+  receivers.forEach(closeReceiver);
   const binds = Object.values(config.frontends).reduce((n, f) => n + f.bind.length, 0);
   process.stdout.write(
     `ferry: configuration ${file ?? '(embedded)'} is valid: ${Object.keys(config.frontends).length} frontends, ` +
@@ -164,12 +155,15 @@ async function main(argv: string[]): Promise<number> {
   // --log-format is a shorthand for the --set that takes the format to the workers with the configuration.
   const overrides = [...(values.set ?? []), ...(format === undefined ? [] : [`global.log.format=${format}`])];
   const source = { file: values.config, overrides, env: process.env };
-  const loaded = load(source);
-  const config = loaded && withCertificates(loaded, values.config);
-  if (config === undefined) return 1;
-  if (command === 'check') return check(config, values.config, !values['no-bind']);
+  if (command === 'check') return check(source, !values['no-bind']);
+  // The master reads the TLS certificates, as the user it starts as, before any worker drops privileges.
+  const read = readConfig(source);
+  if (!read.ok) {
+    reportProblems(values.config, read.problems);
+    return 1;
+  }
   // Reloads read the configuration again from the same file, environment and --set options.
-  return new Master(config, source, createLogger(config.global.log, { role: 'master' })).run();
+  return new Master(read.config, source, createLogger(read.config.global.log, { role: 'master' })).run();
 }
 
 main(process.argv.slice(2)).then(

@@ -1,11 +1,10 @@
 import cluster from 'node:cluster';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
-import { loadCertificates } from '../src/conn/tls/load';
+import type { LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log/log';
-import { cannotRunAs } from '../src/os/privileges';
-import { BindError, bindAll, closeReceiver, type BoundReceiver } from './binder';
+import { closeReceiver, type BoundReceiver } from './binder';
+import { preflight, type CheckStep, type PreflightStep } from './preflight';
 import type { Reply } from '../src/proto/control';
 import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import { Commands, type ServiceView } from './commands';
@@ -71,28 +70,27 @@ export class Master {
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
   async run(): Promise<number> {
-    const refused = cannotRunAs(this.config.global.runAs);
-    if (refused !== undefined) {
-      this.log.fatal({ problems: [refused] }, 'cannot run the workers: nothing started');
-      process.stderr.write(`ferry: cannot start: ${refused}\n`);
+    const checked = await preflight(
+      { config: this.config },
+      {
+        addresses: this.addresses,
+        bind: {
+          inherited: () => {
+            this.inherited.log(this.log);
+            return this.inherited;
+          },
+        },
+      },
+    );
+    if (!checked.ok) {
+      const { step, problems } = checked;
+      const failed: Record<CheckStep, string> = { 'run-as': 'cannot run the workers', resolve: 'cannot resolve server addresses', bind: 'cannot bind' };
+      this.log.fatal({ problems }, `${failed[step]}: nothing started`);
+      // The run-as refusal, a single problem, is said on the first line.
+      process.stderr.write(step === 'run-as' ? `ferry: cannot start: ${problems[0]}\n` : `ferry: cannot start:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
       return 1;
     }
-    const unresolved = await this.addresses.resolve(this.config);
-    if (unresolved.length > 0) {
-      this.log.fatal({ problems: unresolved }, 'cannot resolve server addresses: nothing started');
-      process.stderr.write(`ferry: cannot start:\n${unresolved.map((p) => `  - ${p}\n`).join('')}`);
-      return 1;
-    }
-    this.inherited.log(this.log);
-    let receivers: BoundReceiver[];
-    try {
-      receivers = await bindAll(this.config, new Map(), this.inherited);
-    } catch (err) {
-      if (!(err instanceof BindError)) throw err;
-      this.log.fatal({ problems: err.problems }, 'cannot bind: nothing started');
-      process.stderr.write(`ferry: cannot start:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
-      return 1;
-    }
+    const { receivers } = checked;
     receivers.forEach((r) => this.announce(r));
     const { masterSocket, masterSocketAccess } = this.config.global;
     const control = new ControlServer(masterSocket, masterSocketAccess, (words) => this.commands.run(words), this.log);
@@ -227,27 +225,21 @@ export class Master {
    */
   private async reload(): Promise<Reply> {
     const old = this.current!;
-    let config: Config;
-    try {
-      config = loadConfig(this.source);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      return this.reloadFailed('invalid configuration', err.problems);
+    const checked = await preflight(
+      { source: this.source },
+      { addresses: this.addresses, bind: { inherited: () => this.inherited, keep: old.receivers } },
+    );
+    if (!checked.ok) {
+      const reasons: Record<PreflightStep, string> = {
+        config: 'invalid configuration',
+        certificates: 'certificates cannot be used',
+        'run-as': 'cannot run the workers',
+        resolve: 'server names do not resolve',
+        bind: 'cannot bind',
+      };
+      return this.reloadFailed(reasons[checked.step], checked.problems);
     }
-    const certified = loadCertificates(config);
-    if (certified.config === undefined) return this.reloadFailed('certificates cannot be used', certified.problems);
-    config = certified.config;
-    const refused = cannotRunAs(config.global.runAs);
-    if (refused !== undefined) return this.reloadFailed('cannot run the workers', [refused]);
-    const unresolved = await this.addresses.resolve(config);
-    if (unresolved.length > 0) return this.reloadFailed('server names do not resolve', unresolved);
-    let receivers: BoundReceiver[];
-    try {
-      receivers = await bindAll(config, new Map(old.receivers.map((r) => [r.id, r])), this.inherited);
-    } catch (err) {
-      if (!(err instanceof BindError)) throw err;
-      return this.reloadFailed('cannot bind', err.problems);
-    }
+    const { config, receivers } = checked;
     const next = this.newGeneration(config, receivers, true);
     this.starting = next;
     try {

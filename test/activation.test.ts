@@ -84,6 +84,7 @@ activation('ferry serves on the sockets it is passed, binds none itself, and its
     assert.equal(shown.map((l) => [l.bind, l.origin, l.fd]), [['fd@web', 'inherited', 3], [`unix@${path}`, 'inherited', 5]]);
     // The unix@ bind names the inherited socket's path, so ferry serves on it instead of binding.
     assert.is(await generationAt(0, path), 1);
+    assert.is(ferry.workerPids.length, 2, 'both workers started');
     for (const worker of ferry.workerPids) {
       assert.is(fdsOnSocket(worker, webSocket), 1, 'one dup per thread, received over IPC');
       // Node marks the fds it inherits close-on-exec at start, so forked workers never hold them.

@@ -39,6 +39,7 @@ test('SIGTERM stops accepting, lets open sessions finish, then exits 0 with no p
   c.socket.end();
   const { code } = await ferry.exited;
   assert.is(code, 0);
+  assert.is(workers.length, 2, 'both workers had started');
   assert.equal(workers.filter(alive), []);
   const line = ferry.logs.find((l) => l.msg === 'session');
   assert.is(line?.termination, '--');
@@ -56,6 +57,7 @@ test('sessions still open at hardStopAfter are closed and the master exits 0', a
   c.socket.end();
   await c.closed;
   assert.is(ferry.logs.find((l) => l.msg === 'session')?.termination, 'KD');
+  assert.is(workers.length, 2, 'both workers had started');
   assert.equal(workers.filter(alive), []);
 });
 
@@ -80,6 +82,7 @@ test('SIGINT stops an idle ferry at once', async () => {
   const { code } = await ferry.stop('SIGINT');
   assert.is(code, 0);
   assert.ok(Date.now() - started < 5000);
+  assert.is(workers.length, 2, 'both workers had started');
   assert.equal(workers.filter(alive), []);
 });
 

@@ -39,6 +39,7 @@ test('READY with MAINPID and STATUS, RELOADING and READY around a reload, STOPPI
       assert.is(Number(ready.MAINPID), ferry.pid);
       assert.match(ready.STATUS, /^serving: generation 1 /);
       // Workers never see the variables: only the master speaks to systemd.
+      assert.is(ferry.workerPids.length, 1, 'the worker started');
       for (const pid of ferry.workerPids) assert.not.match(readFileSync(`/proc/${pid}/environ`, 'latin1'), /NOTIFY_SOCKET=/);
 
       const before = process.hrtime.bigint() / 1000n;

@@ -85,6 +85,7 @@ test('workers exit when the master is gone', async () => {
   await ferry.exited;
   const deadline = Date.now() + 5000;
   while (workers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.is(workers.length, 2, 'both workers had started');
   assert.equal(workers.filter(alive), []);
 });
 

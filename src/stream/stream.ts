@@ -27,8 +27,11 @@ export type Origin = Pick<Envelope, 'acceptedAt' | 'connectedAt' | 'queuedAt' | 
 /** Shared by every session accepted here: nothing to allocate per session. */
 const NO_GENERATIONS: number[] = [];
 
-/** libuv's side of a net.Socket, reached to stop reading without closing. */
-type RawHandle = { readStop(): number };
+/**
+ * libuv's side of a net.Socket, reached to stop reading without closing. `reading` is node's own
+ * flag: while it is false, node:net starts reading again as soon as the socket's buffer is read.
+ */
+type RawHandle = { readStop(): number; reading: boolean };
 
 /**
  * One exchange between a client connection and a server connection (or a built-in service): a slot
@@ -297,7 +300,11 @@ export function movable(socket: Socket): boolean {
 export function stopReading(from: Socket, to: Socket | undefined): Buffer {
   if (to !== undefined) from.unpipe(to);
   from.pause();
-  (rawHandle(from) as RawHandle).readStop();
+  const handle = rawHandle(from) as RawHandle;
+  handle.readStop();
+  // Back-pressure may have stopped the handle already, with the flag false: draining the buffer
+  // below would then start reading again, and what arrived next would stay behind in this socket.
+  handle.reading = true;
   const chunks: Buffer[] = [];
   for (let chunk: Buffer | null; (chunk = from.read() as Buffer | null) !== null; ) chunks.push(chunk);
   return Buffer.concat(chunks);

@@ -14,6 +14,21 @@ export function listeningInodes(port: number): number[] {
   return inodes;
 }
 
+/**
+ * Connections waiting in the accept queue of the socket listening on `port`: the kernel shows the
+ * queue's length as rx_queue on a LISTEN line.
+ */
+export function acceptQueue(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1].endsWith(`:${hexPort}`) && f[3] === '0A') return parseInt(f[4].split(':')[1], 16);
+    }
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
 /** How many fds of process `pid` refer to socket `inode`. */
 export function fdsOnSocket(pid: number, inode: number): number {
   let n = 0;
