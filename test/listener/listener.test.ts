@@ -4,7 +4,8 @@
 import { connect, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Listener, type ListenerState } from '../../src/listener/listener';
+import { Listener } from '../../src/listener/listener';
+import type { ListenerState } from '../../src/proto/snapshot';
 import { Receiver } from '../../src/listener/receiver';
 import { HELLO } from '../helpers/configs';
 import { dup } from '../helpers/dup';

@@ -1,4 +1,4 @@
-// A TCP Stream handed over in-process, the way a reload moves it: detached from its sockets, the
+// A TCP Stream handed over in-process, the way a reload moves it: departure from its sockets, the
 // sockets passed as dups (helpers/dup.ts, as the master relays them), the old copies closed, and
 // the stream adopted by the pass-through mux of the next generation with the bytes it had in hand.
 
@@ -11,7 +11,8 @@ import { Connection } from '../../src/conn/connection';
 import { socketFrom } from '../../src/conn/handles';
 import { Frontend } from '../../src/listener/frontend';
 import { selectMux } from '../../src/mux';
-import { Stream, type StreamContext } from '../../src/stream/stream';
+import { Stream } from '../../src/stream/stream';
+import type { StreamContext } from '../../src/stream/session';
 import { dup } from '../helpers/dup';
 import { next, silent, until, webAndApp } from '../helpers/layers';
 import { listen } from '../helpers/net';
@@ -34,7 +35,7 @@ function generation(n: number, port: number): StreamContext {
   };
 }
 
-test('a stream detached while it holds client bytes it has not forwarded: after adoption the server gets every byte, in order', async () => {
+test('a stream departure while it holds client bytes it has not forwarded: after adoption the server gets every byte, in order', async () => {
   const data = randomBytes(SIZE);
   const received = createHash('sha256');
   let bytes = 0;
@@ -64,17 +65,17 @@ test('a stream detached while it holds client bytes it has not forwarded: after 
       return upstream !== undefined && held !== undefined && held.readableLength >= held.readableHighWaterMark;
     }, 'the stream to hold a full buffer of client bytes it has not forwarded');
 
-    const detaching = stream!.detach(1);
+    const leaving = stream!.handOver(1);
     // The server reads again, so that what the stream wrote to it can flush.
     upstream!.resume();
-    const detached = await detaching;
-    assert.ok(detached, 'the stream can move');
-    assert.ok(detached.envelope.toServer.length > 0, 'it brings the client bytes it had not forwarded');
+    const departure = await leaving;
+    assert.ok(departure, 'the stream can move');
+    assert.ok(departure.envelope.toServer.length > 0, 'it brings the client bytes it had not forwarded');
 
-    const [clientDup, serverDup] = [await dup(detached.client), await dup(detached.server!)];
+    const [clientDup, serverDup] = [await dup(departure.client), await dup(departure.server!)];
     stream!.handedOver();
     const ended = next(upstream!, 'end');
-    selectMux('tcp').adopt(new Connection(socketFrom(clientDup), 'raw'), generation(2, serverPort), detached.envelope, socketFrom(serverDup));
+    selectMux('tcp').adopt(new Connection(socketFrom(clientDup), 'raw'), generation(2, serverPort), departure.envelope, socketFrom(serverDup));
     await ended;
     assert.is(bytes, SIZE, 'no byte lost');
     assert.is(received.digest('hex'), createHash('sha256').update(data).digest('hex'), 'every byte in order');
