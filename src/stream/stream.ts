@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { PickContext } from '../backend/balance';
+import { closing, CUT_TERMINATION, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Frontend } from '../listener/frontend';
@@ -66,7 +67,10 @@ type RawHandle = { readStop(): number };
  * One exchange between a client connection and a server connection (or a built-in service): a slot
  * on a server (at once, or after waiting in the backend queue), both directions with back-pressure
  * and half-close (pipe), the client, server, connect and tunnel timeouts, byte counters, how it
- * ended, and one access-log line. A stream can be detached at a quiet point and carried on by the
+ * ended, and one access-log line. Once ferry has passed a FIN on to one side, that side's inactivity
+ * timeout is its fin timeout (timeout.clientFin, timeout.serverFin), in place of the client, server
+ * or tunnel timeout; a built-in service that has said its last word gives the client
+ * timeout.clientFin to close, as HTTP does (src/conn/closing.ts). A stream can be detached at a quiet point and carried on by the
  * next generation, which then writes the only log line.
  */
 export class Stream implements ConnectSink, Waiter, Session {
@@ -99,6 +103,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       this.terminate('C');
     });
     client.on('close', () => this.socketClosed());
+    client.on('finish', () => this.clientFinished());
   }
 
   get acceptedAt(): number {
@@ -181,9 +186,25 @@ export class Stream implements ConnectSink, Waiter, Session {
   /** Ends the stream now: both sides are closed at once (reset, timeout, kill, no server). */
   terminate(who: Who): void {
     if (this.done) return;
-    this.finish(`${who}${this.stage()}`);
+    this.end(`${who}${this.stage(who)}`);
+  }
+
+  private end(termination: Termination): void {
+    this.finish(termination);
     this.conn.ctrl.destroy();
     this.server?.destroy();
+  }
+
+  /**
+   * Ferry's FIN to the client is out: after a server's FIN, the client may still send for the server
+   * to read, so it has timeout.clientFin of inactivity; after a built-in service's last word nothing
+   * it sends is wanted, so it has timeout.clientFin to close, what it sends dropped.
+   */
+  private clientFinished(): void {
+    const client = this.conn.ctrl;
+    const finMs = this.ctx.frontend.config.timeout.clientFin;
+    if (this.ctx.backend.service === undefined) return void client.setTimeout(finMs);
+    closing(client, { finMs, cut: (why: Cut) => !this.done && this.end(CUT_TERMINATION[why]) });
   }
 
   /**
@@ -251,10 +272,18 @@ export class Stream implements ConnectSink, Waiter, Session {
     this.transferring = true;
     this.openSockets++;
     socket.setTimeout(tunnel ?? this.ctx.backend.config.timeout.server);
-    if (tunnel !== undefined) client.setTimeout(tunnel);
+    if (tunnel !== undefined) {
+      client.setTimeout(tunnel);
+      // A tunnel one side of which has sent its FIN is a tunnel no more: what is left to deliver to
+      // the other side goes out under that side's own timeout, and then its fin timeout.
+      client.once('end', () => socket.setTimeout(this.ctx.backend.config.timeout.server));
+      socket.once('end', () => client.setTimeout(this.ctx.frontend.clientTimeout));
+    }
     socket.on('timeout', () => this.terminate('s'));
     socket.on('error', () => this.terminate('S'));
     socket.on('close', () => this.socketClosed());
+    // Ferry passed the client's FIN on: the server has timeout.serverFin of inactivity from now on.
+    socket.on('finish', () => socket.setTimeout(this.ctx.backend.config.timeout.serverFin));
     client.pipe(socket);
     socket.pipe(client);
   }
@@ -265,8 +294,11 @@ export class Stream implements ConnectSink, Waiter, Session {
     if (server !== undefined) this.served(server);
   }
 
-  private stage(): Stage {
-    return this.transferring ? 'D' : this.waiting ? 'Q' : 'C';
+  /** The stage the stream is in, for `who` (a side ferry has sent its FIN to is closing: 'L'). */
+  private stage(who?: Who): Stage {
+    if (!this.transferring) return this.waiting ? 'Q' : 'C';
+    const side = who === 'c' || who === 'C' ? this.conn.ctrl : who === 's' || who === 'S' ? this.server : undefined;
+    return side?.writableFinished === true ? 'L' : 'D';
   }
 
   private socketClosed(): void {
@@ -295,6 +327,7 @@ export class Stream implements ConnectSink, Waiter, Session {
   private log(): void {
     const { conn, ctx, origin } = this;
     const now = Date.now();
+    if (this.termination !== NORMAL) ctx.frontend.ended(this.termination!);
     ctx.log.info(
       {
         client: conn.client,
