@@ -224,7 +224,7 @@ export class ThreadStack {
   /** A UDP frontend counts flows where a TCP one counts sessions. */
   private frontendSnapshot(f: Frontend): FrontendSnapshot {
     const handler = this.datagrams.get(f.name);
-    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }) };
+    if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }), ...endsOf(f) };
     const c = handler.counters;
     return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
   }
@@ -398,6 +398,7 @@ export class ThreadStack {
       }
       counters.failures++;
       const { termination, reason } = failure;
+      frontend.ended(termination);
       this.log.warn({ client: conn.client, frontend: frontend.name, bind: tls.bind, termination, reason, totalMs: Date.now() - conn.acceptedAt }, 'tls handshake failed');
       this.release(frontend);
     });
@@ -474,4 +475,10 @@ export class ThreadStack {
     this.log.flush();
     this.up({ type: 'failed', reason: `${bind}: ${err.message}` });
   }
+}
+
+/** Closing connections and ends other than the normal one, where a frontend has any. */
+function endsOf(f: Frontend): Pick<FrontendSnapshot, 'closing' | 'terminations'> {
+  const some = Object.keys(f.terminations).length > 0;
+  return { ...(f.closing > 0 && { closing: f.closing }), ...(some && { terminations: { ...f.terminations } }) };
 }

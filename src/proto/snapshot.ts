@@ -3,6 +3,7 @@
 import type { DatagramCounters } from '../datagram/counters';
 import type { ListenerState } from '../listener/listener';
 import type { AdminState, ServerState } from '../backend/server';
+import type { Termination } from './termination';
 
 export interface ListenerSnapshot {
   id: string;
@@ -24,6 +25,10 @@ export interface FrontendSnapshot {
   tls?: TlsCounters;
   /** HTTP frontends only: requests read (those refused included). */
   requests?: number;
+  /** Connections ferry has answered and ended that wait for their client to close (src/conn/closing.ts); absent: none. */
+  closing?: number;
+  /** Sessions, requests and connections that did not end normally, by termination code; absent: none. */
+  terminations?: Partial<Record<Termination, number>>;
 }
 
 export interface TlsCounters {
