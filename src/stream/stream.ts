@@ -274,10 +274,18 @@ export class Stream implements ConnectSink, Waiter, Session {
     socket.setTimeout(tunnel ?? this.ctx.backend.config.timeout.server);
     if (tunnel !== undefined) {
       client.setTimeout(tunnel);
-      // A tunnel one side of which has sent its FIN is a tunnel no more: what is left to deliver to
-      // the other side goes out under that side's own timeout, and then its fin timeout.
-      client.once('end', () => socket.setTimeout(this.ctx.backend.config.timeout.server));
-      socket.once('end', () => client.setTimeout(this.ctx.frontend.clientTimeout));
+      // A tunnel one side of which has sent its FIN is a tunnel no more: each side is back to its own
+      // timeout (a client that half-closed and never reads is cut at timeout.client), and a side
+      // ferry has sent its FIN to has its fin timeout.
+      let tunnelled = true;
+      const untunnel = (): void => {
+        if (!tunnelled) return;
+        tunnelled = false;
+        if (!client.writableFinished) client.setTimeout(this.ctx.frontend.clientTimeout);
+        if (!socket.writableFinished) socket.setTimeout(this.ctx.backend.config.timeout.server);
+      };
+      client.once('end', untunnel);
+      socket.once('end', untunnel);
     }
     socket.on('timeout', () => this.terminate('s'));
     socket.on('error', () => this.terminate('S'));
