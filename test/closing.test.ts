@@ -2,9 +2,11 @@
 // silent or trickles is let go within its bound, and its socket is gone from the worker. Each test
 // stops a peer in one state of the README's table (Timeouts) and measures when ferry cuts it.
 import { connect, createServer, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control/client';
+import { TestCa } from './helpers/certs';
 import { startFerry, type FerryProcess, type LogLine } from './helpers/ferry';
 import { httpBackend, statusOf, waitUntil, type HttpBackend } from './helpers/http';
 import { freePort, listen, namedServer, silentServer, type TestServer } from './helpers/net';
@@ -18,6 +20,7 @@ let worker: number;
 let app: HttpBackend;
 let named: TestServer;
 let mute: TestServer;
+let ca: TestCa;
 const bigSockets = new Set<Socket>();
 /** Once the client has half-closed, sends 16 MiB, then closes: more than the kernel's buffers hold for a client that does not read. */
 const big = createServer({ allowHalfOpen: true }, (s) => {
@@ -38,13 +41,15 @@ const big = createServer({ allowHalfOpen: true }, (s) => {
     pump();
   });
 });
-const ports = { h1: 0, greedy: 0, slow: 0, queued: 0, hello: 0, closer: 0, big: 0, mute: 0, loris: 0 };
+const ports = { h1: 0, tls: 0, greedy: 0, slow: 0, queued: 0, hello: 0, closer: 0, big: 0, mute: 0, loris: 0 };
 
 test.before(async () => {
   app = await httpBackend();
   named = await namedServer('s1');
   mute = await silentServer();
   const bigPort = await listen(big);
+  ca = new TestCa('closing-ca');
+  const site = ca.issue('site', ['localhost']);
   for (const name of Object.keys(ports) as (keyof typeof ports)[]) ports[name] = await freePort();
   const at = (port: number): string[] => [`127.0.0.1:${port}`];
   const server = (port: number): object => ({ s1: { address: `127.0.0.1:${port}` } });
@@ -52,6 +57,7 @@ test.before(async () => {
     global: { groups: 1, threads: 1 },
     frontends: {
       h1: { bind: at(ports.h1), mode: 'http', backend: 'app', timeout: { httpRequest: '1s', httpKeepAlive: '500ms', client: '2s', clientFin: '500ms' } },
+      tls: { bind: [{ address: `127.0.0.1:${ports.tls}`, tls: { certs: site.cert } }], mode: 'http', backend: 'app', timeout: { httpKeepAlive: '500ms', clientFin: '500ms' } },
       greedy: { bind: at(ports.greedy), mode: 'http', backend: 'app', timeout: { clientFin: '20s' } },
       slow: { bind: at(ports.slow), mode: 'http', backend: 'app', timeout: { httpRequest: '500ms', client: '500ms' } },
       queued: { bind: at(ports.queued), mode: 'http', backend: 'one', timeout: { httpRequest: '500ms', client: '500ms' } },
@@ -97,9 +103,10 @@ interface Client {
   closed: Promise<void>;
 }
 
-function client(port: number, opts: { read?: boolean } = {}): Promise<Client> {
+function client(port: number, opts: { read?: boolean; tls?: boolean } = {}): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const tcp = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const socket = opts.tls === true ? tlsConnect({ socket: tcp, servername: 'localhost', ca: ca.pem }) : tcp;
     let text = '';
     const waiters = new Set<() => void>();
     if (opts.read === false) socket.pause();
@@ -111,7 +118,7 @@ function client(port: number, opts: { read?: boolean } = {}): Promise<Client> {
     const fin = new Promise<number>((r) => socket.once('end', () => r(Date.now())));
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.once('error', reject);
-    socket.once('connect', () => {
+    socket.once(opts.tls === true ? 'secureConnect' : 'connect', () => {
       const local = socket.localPort!;
       resolve({
         socket,
@@ -208,6 +215,18 @@ test('HTTP: idle keep-alive closed at timeout.httpKeepAlive, and an answer with 
   within(cutIdle.at - idleFin, 400, 500 + MARGIN, 'cut after timeout.clientFin');
   await letGo(ports.h1, idle);
   for (const c of [idle, closing]) c.socket.destroy();
+});
+
+test('HTTPS: an idle keep-alive client that never closes after ferry\'s close_notify and FIN is let go at timeout.clientFin', async () => {
+  const c = await client(ports.tls, { tls: true });
+  c.socket.write('GET /secure HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  await c.waitFor('"url":"/secure"');
+  const fin = await c.fin;
+  const { line, at } = await lineFor(c, 'connection cut');
+  assert.is(line.termination, 'cL');
+  within(at - fin, 400, 500 + MARGIN, 'cut after timeout.clientFin');
+  await letGo(ports.tls, c);
+  c.socket.destroy();
 });
 
 test('HTTP: a client that keeps sending after its answer is cut past 256 KiB, long before timeout.clientFin (PL)', async () => {
