@@ -70,8 +70,8 @@ type RawHandle = { readStop(): number };
  * ended, and one access-log line. Once ferry has passed a FIN on to one side, that side's inactivity
  * timeout is its fin timeout (timeout.clientFin, timeout.serverFin), in place of the client, server
  * or tunnel timeout; a built-in service that has said its last word gives the client
- * timeout.clientFin to close, as HTTP does (src/conn/closing.ts). A stream can be detached at a quiet point and carried on by the
- * next generation, which then writes the only log line.
+ * timeout.clientFin to close, as HTTP does (src/conn/closing.ts). A stream can be detached at a
+ * quiet point and carried on by the next generation, which then writes the only log line.
  */
 export class Stream implements ConnectSink, Waiter, Session {
   private server: Socket | undefined;
