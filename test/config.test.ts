@@ -222,6 +222,17 @@ test('validate: a frontend without maxconn inherits global.maxconn', () => {
   assert.is(valid(raw).frontends.web.maxconn, 100);
 });
 
+test('validate: the fin timeouts: clientFin as given, serverFin as given or else the backend\'s timeout.server', () => {
+  const raw = minimal();
+  raw.frontends.web.timeout = { clientFin: '250ms' };
+  raw.backends.app.timeout = { server: '12s', serverFin: '2s' };
+  const config = valid(raw);
+  assert.is(config.frontends.web.timeout.clientFin, 250);
+  assert.is(config.backends.app.timeout.serverFin, 2000);
+  raw.backends.app.timeout = { server: '12s', tunnel: '1h' };
+  assert.is(valid(raw).backends.app.timeout.serverFin, 12_000, 'the server timeout, not the tunnel one');
+});
+
 test('validate: the full example normalizes to the documented shape', () => {
   const raw = {
     global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: '30s', log: { level: 'info' } },
