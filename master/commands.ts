@@ -156,7 +156,7 @@ export class Commands {
         rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
-    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...httpTable(totals), ...missing], data: totals };
+    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...httpTable(totals), ...endsTable(totals.frontends), ...missing], data: totals };
   }
 
   private async showSess(scope: Scope): Promise<Reply> {
@@ -270,6 +270,20 @@ function httpTable(totals: { frontends: readonly FrontendSnapshot[]; backends: r
   const rows = [['http', 'name', 'requests']];
   for (const f of totals.frontends) if (f.requests !== undefined) rows.push(['frontend', f.name, String(f.requests)]);
   for (const b of totals.backends) if (b.requests !== undefined) rows.push(['backend', b.name, String(b.requests)]);
+  return rows.length === 1 ? [] : ['', ...table(rows)];
+}
+
+/**
+ * Per frontend, the connections closing now (answered and ended, waiting for their client to close)
+ * and the ends other than the normal one by termination code; nothing while there are none.
+ */
+function endsTable(frontends: readonly FrontendSnapshot[]): string[] {
+  const rows = [['ends frontend', 'closing', 'terminations']];
+  for (const f of frontends) {
+    if (f.closing === undefined && f.terminations === undefined) continue;
+    const codes = Object.entries(f.terminations ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    rows.push([f.name, String(f.closing ?? 0), codes.map(([code, n]) => `${code} ${n}`).join(', ')]);
+  }
   return rows.length === 1 ? [] : ['', ...table(rows)];
 }
 

@@ -2,6 +2,7 @@
 import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
 import { addDatagrams, noDatagrams } from '../src/datagram/counters';
 import type { CheckStat } from './server-states';
+import type { Termination } from '../src/proto/termination';
 
 export interface Totals {
   frontends: FrontendSnapshot[];
@@ -24,7 +25,7 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f) });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f), ...endsOf(sum, f) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
@@ -43,6 +44,17 @@ function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot, t: ThreadSnapsh
 function tlsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapshot, 'tls'> {
   if (f.tls === undefined) return sum.tls === undefined ? {} : { tls: sum.tls };
   return { tls: { handshakes: (sum.tls?.handshakes ?? 0) + f.tls.handshakes, failures: (sum.tls?.failures ?? 0) + f.tls.failures } };
+}
+
+/** Closing connections and termination codes add up where any thread has some. */
+function endsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapshot, 'closing' | 'terminations'> {
+  const closing = (sum.closing ?? 0) + (f.closing ?? 0);
+  let terminations = sum.terminations;
+  if (f.terminations !== undefined) {
+    terminations = { ...terminations };
+    for (const [code, n] of Object.entries(f.terminations) as [Termination, number][]) terminations[code] = (terminations[code] ?? 0) + n;
+  }
+  return { ...(closing > 0 && { closing }), ...(terminations !== undefined && { terminations }) };
 }
 
 /** HTTP request counts add up where any thread has one. */

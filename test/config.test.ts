@@ -203,11 +203,11 @@ test('validate: every default is applied', () => {
   assert.is(web.mode, 'tcp');
   assert.is(web.maxconn, 20000);
   assert.is(web.backlog, 1024);
-  assert.equal(web.timeout, { client: 30_000, flow: 30_000, handshake: 10_000 });
+  assert.equal(web.timeout, { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000 });
   const app = config.backends.app;
   assert.equal(
     { balance: app.balance, retries: app.retries, redispatch: app.redispatch, timeout: app.timeout },
-    { balance: { algorithm: 'roundrobin' }, retries: 3, redispatch: true, timeout: { connect: 5_000, server: 30_000, queue: 5_000 } },
+    { balance: { algorithm: 'roundrobin' }, retries: 3, redispatch: true, timeout: { connect: 5_000, server: 30_000, serverFin: 30_000, queue: 5_000 } },
   );
   assert.not.ok('tunnel' in app.timeout);
   assert.not.ok('service' in app);
@@ -220,6 +220,17 @@ test('validate: a frontend without maxconn inherits global.maxconn', () => {
   const raw = minimal({ global: { maxconn: 500 } });
   raw.frontends.web.maxconn = 100;
   assert.is(valid(raw).frontends.web.maxconn, 100);
+});
+
+test('validate: the fin timeouts: clientFin as given, serverFin as given or else the backend\'s timeout.server', () => {
+  const raw = minimal();
+  raw.frontends.web.timeout = { clientFin: '250ms' };
+  raw.backends.app.timeout = { server: '12s', serverFin: '2s' };
+  const config = valid(raw);
+  assert.is(config.frontends.web.timeout.clientFin, 250);
+  assert.is(config.backends.app.timeout.serverFin, 2000);
+  raw.backends.app.timeout = { server: '12s', tunnel: '1h' };
+  assert.is(valid(raw).backends.app.timeout.serverFin, 12_000, 'the server timeout, not the tunnel one');
 });
 
 test('validate: the full example normalizes to the documented shape', () => {
@@ -262,7 +273,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         mode: 'tcp',
         maxconn: 10000,
         backlog: 1024,
-        timeout: { client: 30_000, flow: 30_000, handshake: 10_000 },
+        timeout: { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000 },
         maxFlows: 10000,
         flowKey: 'address',
         quicDcidLength: 8,
@@ -275,7 +286,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         balance: { algorithm: 'roundrobin' },
         retries: 3,
         redispatch: true,
-        timeout: { connect: 5_000, server: 30_000, queue: 10_000, tunnel: 3_600_000 },
+        timeout: { connect: 5_000, server: 30_000, serverFin: 30_000, queue: 10_000, tunnel: 3_600_000 },
         servers: [
           { name: 's1', host: '127.0.0.1', port: 9000, weight: 1, maxconn: 500 },
           { name: 's2', host: '127.0.0.1', port: 9001, weight: 2 },
@@ -286,7 +297,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         balance: { algorithm: 'roundrobin' },
         retries: 3,
         redispatch: true,
-        timeout: { connect: 5_000, server: 30_000, queue: 5_000 },
+        timeout: { connect: 5_000, server: 30_000, serverFin: 30_000, queue: 5_000 },
         servers: [],
         service: 'hello',
       },
@@ -357,8 +368,8 @@ test('validate: typos are unknown keys at every depth', () => {
     'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
     'global.log.levl: unknown key (expected one of: level, format)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
-    'frontends.web.timeout.clinet: unknown key (expected one of: client, flow, handshake, httpRequest, httpKeepAlive)',
-    'backends.app.timeout.conect: unknown key (expected one of: connect, server, queue, tunnel)',
+    'frontends.web.timeout.clinet: unknown key (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
+    'backends.app.timeout.conect: unknown key (expected one of: connect, server, serverFin, queue, tunnel)',
     'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
@@ -390,11 +401,13 @@ test('validate: out-of-range and mistyped values say what was expected and found
 
 test('validate: bad durations', () => {
   const raw = minimal({ global: { hardStopAfter: -1 } });
-  raw.frontends.web.timeout = { client: '30x' };
-  raw.backends.app.timeout = { connect: true, tunnel: '30d' };
+  raw.frontends.web.timeout = { client: '30x', clientFin: 'soon' };
+  raw.backends.app.timeout = { connect: true, serverFin: -5, tunnel: '30d' };
   assert.equal(problemsOf(raw), [
     'frontends.web.timeout.client: expected a duration such as "250ms", "30s" or "5m", found "30x"',
+    'frontends.web.timeout.clientFin: expected a duration such as "250ms", "30s" or "5m", found "soon"',
     'backends.app.timeout.connect: expected a duration such as "250ms", "30s" or "5m", found true',
+    'backends.app.timeout.serverFin: expected a duration such as "250ms", "30s" or "5m", found -5',
     'backends.app.timeout.tunnel: "30d" is too long: timers cannot wait longer than 2147483647ms (about 24.8 days)',
     'global.hardStopAfter: expected a duration such as "250ms", "30s" or "5m", found -1',
   ]);

@@ -22,7 +22,7 @@ test('an http frontend: defaults for its timeouts, forwarding fields and head li
   assert.equal(problems, []);
   const web = config!.frontends.web;
   assert.is(web.mode, 'http');
-  assert.equal(web.timeout, { client: 30_000, flow: 30_000, handshake: 10_000, httpRequest: 10_000, httpKeepAlive: 10_000 });
+  assert.equal(web.timeout, { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000, httpRequest: 10_000, httpKeepAlive: 10_000 });
   assert.equal(web.http, { xForwardedFor: true, xForwardedProto: true, forwarded: false, maxRequestLine: 8192, maxHeaderSize: 32768, maxConcurrentStreams: 100 });
   assert.is(config!.backends.app.servers[0].pool, undefined, 'no pool section: the defaults apply');
 });

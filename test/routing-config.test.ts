@@ -128,7 +128,7 @@ function request(target: string, fields: [string, string][] = []): RequestHead {
 
 test('router: first match wins; host without case, port or trailing dot; one label for a wildcard; all conditions of a rule', () => {
   const names = ['main', 'api', 'shop', 'static', 'canary', 'v2'];
-  const backends = new Map(names.map((n) => [n, new Backend({ name: n, balance: { algorithm: 'roundrobin' }, retries: 0, redispatch: false, timeout: { connect: 1, server: 1, queue: 1 }, servers: [] }, 1)]));
+  const backends = new Map(names.map((n) => [n, new Backend({ name: n, balance: { algorithm: 'roundrobin' }, retries: 0, redispatch: false, timeout: { connect: 1, server: 1, serverFin: 1, queue: 1 }, servers: [] }, 1)]));
   const rules: RuleConfig[] = [
     { if: { host: 'api.example' }, backend: 'api' },
     { if: { host: '*.shop.example' }, backend: 'shop' },

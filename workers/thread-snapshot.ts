@@ -59,7 +59,13 @@ function backendSnapshot(b: Backend, now: number): BackendSnapshot {
 /** A UDP frontend counts flows where a TCP one counts sessions. */
 function frontendSnapshot(f: Frontend, datagrams: DatagramHandlers): FrontendSnapshot {
   const handler = datagrams.get(f.name);
-  if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }) };
+  if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }), ...endsOf(f) };
   const c = handler.counters;
   return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
+}
+
+/** Closing connections and ends other than the normal one, where a frontend has any. */
+function endsOf(f: Frontend): Pick<FrontendSnapshot, 'closing' | 'terminations'> {
+  const some = Object.keys(f.terminations).length > 0;
+  return { ...(f.closing > 0 && { closing: f.closing }), ...(some && { terminations: { ...f.terminations } }) };
 }

@@ -55,7 +55,7 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     mode: raw.mode,
     maxconn: raw.maxconn ?? global.maxconn,
     backlog: raw.backlog,
-    timeout: { client: ms(raw.timeout.client), flow: ms(raw.timeout.flow), handshake: ms(raw.timeout.handshake) },
+    timeout: { client: ms(raw.timeout.client), clientFin: ms(raw.timeout.clientFin), flow: ms(raw.timeout.flow), handshake: ms(raw.timeout.handshake) },
     ...(raw.mode === 'http' && httpFrontendOf(raw)),
     maxFlows: raw.maxFlows,
     ...(raw.maxFlowRate !== undefined && { maxFlowRate: raw.maxFlowRate }),
@@ -76,6 +76,8 @@ function normalizeBackend(name: string, raw: Raw): BackendConfig {
     timeout: {
       connect: ms(timeout.connect),
       server: ms(timeout.server),
+      // A server ferry has sent its FIN to is no longer in a tunnel: without a setting of its own, it gets the server timeout.
+      serverFin: ms(timeout.serverFin ?? timeout.server),
       // As in HAProxy: a queue without its own timeout waits as long as a connect attempt may.
       queue: ms(timeout.queue ?? timeout.connect),
       ...(timeout.tunnel !== undefined && { tunnel: ms(timeout.tunnel) }),

@@ -76,7 +76,7 @@ const frontendSchema = section(
       maxconn: integer(1, MAX_MAXCONN),
       backlog: integer(1, 65535, 1024),
       // No defaults for the HTTP ones: http-options.ts refuses them outside HTTP mode, normalize.ts fills them in.
-      timeout: optionalSection({ client: duration('30s'), flow: duration('30s'), handshake: duration('10s'), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
+      timeout: optionalSection({ client: duration('30s'), clientFin: duration('1s'), flow: duration('30s'), handshake: duration('10s'), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
       http: section({
         xForwardedFor: { type: 'boolean', description: 'true or false' },
         xForwardedProto: { type: 'boolean', description: 'true or false' },
@@ -136,7 +136,7 @@ const backendSchema = section({
   balance: { balance: true, default: 'roundrobin', description: BALANCE_EXAMPLE },
   retries: integer(0, 100, 3),
   redispatch: { type: 'boolean', default: true, description: 'true or false' },
-  timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), queue: duration(), tunnel: duration() }),
+  timeout: optionalSection({ connect: duration('5s'), server: duration('30s'), serverFin: duration(), queue: duration(), tunnel: duration() }),
   servers: namedMap(serverSchema, 'a non-empty map of server names to servers, such as {"s1": {"address": "127.0.0.1:9000"}}', 1),
   service: oneOf(SERVICES),
   return: RETURN_SCHEMA,

@@ -101,12 +101,14 @@ export interface FrontendConfig {
   maxconn: number;
   backlog: number;
   /**
+   * `clientFin`: once ferry has sent its FIN to the client, how long the client may take to close
+   * (HTTP: a deadline, what it sends is dropped; TCP: inactivity, what it sends still goes on).
    * `flow`: how long a UDP flow lives without a datagram either way. `handshake`: how long a TLS
    * handshake may take in all (a deadline, where `client` is an inactivity timer). HTTP mode only
    * (and always there): `httpRequest`, how long a request head may take to arrive; `httpKeepAlive`,
    * how long a client connection may idle between requests.
    */
-  timeout: { client: number; flow: number; handshake: number; httpRequest?: number; httpKeepAlive?: number };
+  timeout: { client: number; clientFin: number; flow: number; handshake: number; httpRequest?: number; httpKeepAlive?: number };
   /** HTTP mode only (and always there). */
   http?: HttpOptions;
   /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
@@ -224,8 +226,11 @@ export interface BackendConfig {
   balance: BalanceConfig;
   retries: number;
   redispatch: boolean;
-  /** `queue`: how long a session may wait for a server slot. */
-  timeout: { connect: number; server: number; queue: number; tunnel?: number };
+  /**
+   * `queue`: how long a session may wait for a server slot. `serverFin`: once ferry has sent its
+   * FIN to a server, how long the server may stay idle (it replaces `server` and `tunnel` there).
+   */
+  timeout: { connect: number; server: number; serverFin: number; queue: number; tunnel?: number };
   servers: ServerConfig[];
   service?: ServiceName;
   return?: ReturnConfig;

@@ -1,4 +1,6 @@
+import { CUT_TERMINATION, DROP_LIMIT, type Cut } from '../conn/closing';
 import type { Termination } from '../proto/termination';
+import type { StreamContext } from '../stream/session';
 import type { RequestHead } from './request-head';
 import type { ClientSide } from './client-side-t';
 
@@ -25,6 +27,7 @@ export interface RequestOutcome {
 /** The one access-log line of a request, whoever answered it: a server or a built-in service. */
 export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutcome): void {
   const { ctx } = client;
+  if (o.termination !== '--') ctx.frontend.ended(o.termination);
   ctx.log.info(
     {
       client: client.client,
@@ -50,4 +53,20 @@ export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutco
     },
     'request',
   );
+}
+
+const CUT_REASONS: Readonly<Record<Cut, string>> = {
+  flush: 'the client took none of the last bytes within timeout.client',
+  fin: 'the client did not close within timeout.clientFin',
+  drop: `the client sent more than ${DROP_LIMIT} bytes after the answer`,
+};
+
+/**
+ * The line of a client connection cut while closing (src/conn/closing.ts): its requests have their
+ * lines already, this one says how the connection ended. A client that closes in time logs nothing.
+ */
+export function logCut(ctx: StreamContext, client: string, protocol: 'h1' | 'h2', acceptedAt: number, why: Cut, dropped: number): void {
+  const termination = CUT_TERMINATION[why];
+  ctx.frontend.ended(termination);
+  ctx.log.info({ client, protocol, frontend: ctx.frontend.name, termination, reason: CUT_REASONS[why], dropped, totalMs: Date.now() - acceptedAt }, 'connection cut');
 }

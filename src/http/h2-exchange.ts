@@ -251,6 +251,7 @@ export class H2Exchange implements ClientSide, Responder {
   private refuse(status: number, reason: string, headers: IncomingHttpHeaders): void {
     const { ctx } = this;
     ctx.frontend.requests++;
+    ctx.frontend.ended('PR');
     ctx.log.info({ client: this.client, protocol: this.protocol, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', method: headers[':method'], path: headers[':path'], status, termination: 'PR', reason }, 'request refused');
     this.answer(status);
     this.done();

@@ -39,6 +39,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   private response: ResponseHead | undefined;
   /** Response bytes read but not yet a whole head. */
   private pending: Buffer | undefined;
+  /** When the first of them came. */
+  private pendingSince = 0;
   private responseBody: BodyReader | undefined;
   private responder: Responder | undefined;
   /** A chunked response the responder wants decoded: the decoder writes the data, and keeps the trailers. */
@@ -187,9 +189,15 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.fail(undefined, who, 'the server closed the connection during the response');
   }
 
-  /** The client closed or broke its connection, or idled past its timeout ('c'). */
+  /**
+   * The client closed or broke its connection, or idled past its timeout ('c'). Its timeout counts
+   * only while something is asked of it: its body once the server connection can take it, and taking
+   * the response. Meanwhile the waits are the server's (timeout.queue, timeout.connect, timeout.server),
+   * and a client that sent its whole request may stay silent through them.
+   */
   clientGone(who: Who): void {
     if (this.done) return;
+    if (who === 'c' && this.response === undefined && (this.requestDone || this.link === undefined)) return;
     if (who === 'c' && this.response === undefined) return this.fail(408, 'c', 'the client sent no body byte within timeout.client');
     this.fail(undefined, who, who === 'c' ? 'client timeout' : 'the client closed the connection');
   }
@@ -249,6 +257,11 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     try {
       end = this.reader.read(buf);
       if (end === -1) {
+        // A server that trickles its head keeps its socket active: the head must be whole within timeout.server of its first byte.
+        const now = Date.now();
+        if (this.pending === undefined) this.pendingSince = now;
+        const limit = this.backend.config.timeout.server;
+        if (limit > 0 && now - this.pendingSince >= limit) return this.fail(504, 's', 'the response head took longer than timeout.server');
         this.pending = buf;
         return;
       }

@@ -108,6 +108,7 @@ export class Acceptor {
       }
       counters.failures++;
       const { termination, reason } = failure;
+      frontend.ended(termination);
       this.log.warn({ client: conn.client, frontend: frontend.name, bind: tls.bind, termination, reason, totalMs: Date.now() - conn.acceptedAt }, 'tls handshake failed');
       this.release(frontend);
     });

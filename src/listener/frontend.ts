@@ -2,6 +2,7 @@ import type { FrontendConfig } from '../config/types';
 import { DEFAULT_LIMITS, type HeadLimits } from '../config/head-limits';
 import type { Listener } from './listener';
 import type { TlsCounters } from '../proto/snapshot';
+import type { Termination } from '../proto/termination';
 
 /** A frontend as one thread runs it: its listeners, its share of maxconn, its live session count. */
 export class Frontend {
@@ -15,6 +16,10 @@ export class Frontend {
   requests = 0;
   /** How large a request head may be (HTTP mode). */
   readonly limits: HeadLimits;
+  /** Connections ferry has answered and ended that wait for their client to close (src/conn/closing.ts). */
+  closing = 0;
+  /** Sessions, requests and connections that did not end normally, by termination code. */
+  readonly terminations: Partial<Record<Termination, number>> = {};
 
   constructor(
     readonly config: FrontendConfig,
@@ -32,6 +37,11 @@ export class Frontend {
 
   get clientTimeout(): number {
     return this.config.timeout.client;
+  }
+
+  /** Counts an end other than the normal one. */
+  ended(termination: Termination): void {
+    this.terminations[termination] = (this.terminations[termination] ?? 0) + 1;
   }
 
   get full(): boolean {

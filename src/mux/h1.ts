@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
+import { closing, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import type { Envelope } from '../proto/envelope';
+import { logCut } from '../http/access-log';
 import { proxyResponse } from '../http/errors';
 import { HttpRefusal } from '../http/refusal';
 import { exchangeFor } from '../http/exchange';
@@ -27,7 +29,11 @@ const NO_BYTES = Buffer.alloc(0);
  * HTTP/1.1 on a client connection: reads request heads, runs one HttpStream per request, one at a
  * time (pipelined requests wait, read but unparsed, and are answered in order), and keeps the
  * connection open between requests (timeout.httpKeepAlive) when both the client and the response
- * allow it. The head of a request must arrive within timeout.httpRequest (408 otherwise).
+ * allow it. The head of a request must arrive within timeout.httpRequest (408 otherwise). Once the
+ * head is whole the client has timeout.client for what is asked of it: its body, and taking the
+ * response; the waits for a slot, a connection and the response are the server's. When ferry has
+ * answered and ends the connection, it reads and drops what the client still sends until the client
+ * closes, for timeout.clientFin at most once its FIN is out (src/conn/closing.ts).
  */
 export class H1Connection implements ClientSide, Session {
   readonly socket;
@@ -44,6 +50,10 @@ export class H1Connection implements ClientSide, Session {
   private requests = 0;
   private processing = false;
   private done = false;
+  /** Ferry has ended its side: the connection is closing (src/conn/closing.ts). */
+  private shut = false;
+  /** The deadline of a request head that did not come whole at once (timeout.httpRequest from its first byte). */
+  private headTimer: NodeJS.Timeout | undefined;
   /** A hand-over waits for the current response to end: the connection then moves, idle. */
   private leaving: { generation: number; resolve: (d: Departure | undefined) => void } | undefined;
   private readonly origin: Origin;
@@ -144,13 +154,13 @@ export class H1Connection implements ClientSide, Session {
   }
 
   linkReady(): void {
-    this.socket.setTimeout(this.ctx.frontend.clientTimeout);
+    // The client timeout runs since the head came: the body must keep coming within it.
     this.process();
   }
 
   requestRead(): void {
-    // Waiting for the response is the server's time, bounded by timeout.server.
-    this.socket.setTimeout(0);
+    // Waiting for the response is the server's time (timeout.server): the exchange lets a client
+    // timeout pass meanwhile, and the client timeout runs on while the response goes out.
   }
 
   /**
@@ -164,6 +174,7 @@ export class H1Connection implements ClientSide, Session {
     const toServer = this.input ?? NO_BYTES;
     this.input = undefined;
     this.current = undefined;
+    this.clearHeadTimer();
     const origin = { ...this.origin, connectedAt: Date.now() };
     // The tunnel is this session from now on: no end of it here, or the thread would count it gone.
     this.done = true;
@@ -194,9 +205,7 @@ export class H1Connection implements ClientSide, Session {
       this.socket.destroy();
       return;
     }
-    this.closing = true;
-    this.input = undefined;
-    this.socket.end(proxyResponse(status));
+    this.shutDown(proxyResponse(status));
   }
 
   /** Stops after the request under way: an idle connection closes now, a busy one after its response. */
@@ -258,7 +267,8 @@ export class H1Connection implements ClientSide, Session {
           return;
         }
         this.consume(used);
-      } else if (this.closing) {
+      } else if (this.closing && this.requestStartedAt === 0) {
+        // No next request (a head begun before a stop is read on, and answered with Connection: close).
         return;
       } else if (!this.readHead(this.input)) {
         return;
@@ -270,13 +280,12 @@ export class H1Connection implements ClientSide, Session {
   private readHead(input: Buffer): boolean {
     const { frontend } = this.ctx;
     const now = Date.now();
-    if (this.requestStartedAt === 0) {
-      this.requestStartedAt = now;
-      if (this.requests > 0) this.socket.setTimeout(frontend.config.timeout.httpRequest!);
-    }
+    const first = this.requestStartedAt === 0;
+    if (first) this.requestStartedAt = now;
     if (this.requests === 0 && this.conn.xprt === 'raw') {
       const preface = h2Preface(input);
       if (preface === 'yes') this.toH2(input);
+      else if (preface === 'more') this.partialHead(first, now);
       if (preface !== 'no') return false;
     }
     let end: number;
@@ -287,6 +296,7 @@ export class H1Connection implements ClientSide, Session {
       if (end === -1) {
         // A client that trickles its head in keeps the socket active: the deadline counts from its first byte.
         if (now - this.requestStartedAt >= frontend.config.timeout.httpRequest!) this.refuse(408, 'the request head took longer than timeout.httpRequest', 'c');
+        else this.partialHead(first, now);
         return false;
       }
       const head = this.reader.head();
@@ -299,6 +309,9 @@ export class H1Connection implements ClientSide, Session {
     }
     this.reader.reset();
     this.requestStartedAt = 0;
+    this.clearHeadTimer();
+    // From here the client has timeout.client for what is asked of it (src/http/stream.ts clientGone).
+    this.socket.setTimeout(frontend.clientTimeout);
     this.requests++;
     frontend.requests++;
     backend.requests++;
@@ -316,6 +329,7 @@ export class H1Connection implements ClientSide, Session {
   private toH2(input: Buffer): void {
     const { socket, ctx } = this;
     for (const [event, listener] of this.listeners()) socket.off(event, listener);
+    this.clearHeadTimer();
     socket.setTimeout(0);
     socket.pause();
     socket.unshift(input);
@@ -330,11 +344,34 @@ export class H1Connection implements ClientSide, Session {
     if (input !== undefined) this.input = n >= input.length ? undefined : input.subarray(n);
   }
 
+  /**
+   * A head that did not come whole at once: its deadline is armed, once per request (a head that
+   * comes in one read, the usual case, costs no timer). A request after the first one had the
+   * keep-alive timeout until now; from its first byte, the socket's inactivity is bounded like the head.
+   */
+  private partialHead(first: boolean, now: number): void {
+    const { httpRequest } = this.ctx.frontend.config.timeout;
+    if (first && this.requests > 0) this.socket.setTimeout(httpRequest!);
+    this.headTimer ??= setTimeout(this.onHeadTimeout, this.requestStartedAt + httpRequest! - now);
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer === undefined) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
+  }
+
+  private readonly onHeadTimeout = (): void => {
+    this.headTimer = undefined;
+    if (this.requestStartedAt !== 0 && this.current === undefined && !this.shut && !this.done) this.refuse(408, 'the request head took longer than timeout.httpRequest', 'c');
+  };
+
   /** Answers a request the proxy will not forward, logs it, and closes. */
   private refuse(status: number, reason: string, who: Who): void {
     const { ctx } = this;
     const now = Date.now();
     ctx.frontend.requests++;
+    ctx.frontend.ended(`${who}R`);
     ctx.log.info(
       { client: this.client, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', status, bytesIn: this.input?.length ?? 0, requestMs: now - this.requestStartedAt, totalMs: now - this.requestStartedAt, termination: `${who}R`, reason },
       'request refused',
@@ -349,11 +386,37 @@ export class H1Connection implements ClientSide, Session {
   }
 
   private close(): void {
+    this.shutDown(undefined);
+  }
+
+  /**
+   * Ferry has answered what it will (`last`, if anything, is its final answer): it ends its side and
+   * wants nothing more from the client. Until ferry's FIN is out the client must take the last bytes
+   * within timeout.client; then it has timeout.clientFin to close, and what it sends meanwhile is
+   * dropped (src/conn/closing.ts).
+   */
+  private shutDown(last: Buffer | undefined): void {
     this.closing = true;
+    this.input = undefined;
     this.leaving?.resolve(undefined);
     this.leaving = undefined;
-    this.socket.end();
+    if (this.shut || this.done) return;
+    this.shut = true;
+    this.clearHeadTimer();
+    const { socket, ctx } = this;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('timeout', this.onTimeout);
+    socket.off('drain', this.onDrain);
+    ctx.frontend.closing++;
+    if (last === undefined) socket.end();
+    else socket.end(last);
+    closing(socket, { flushMs: ctx.frontend.clientTimeout, finMs: ctx.frontend.config.timeout.clientFin, cut: this.onCut });
   }
+
+  private readonly onCut = (why: Cut, dropped: number): void => {
+    logCut(this.ctx, this.client, this.protocol, this.origin.acceptedAt, why, dropped);
+  };
 
   private readonly onEnd = (): void => {
     // The client sends nothing more: answer what it asked, then close.
@@ -379,6 +442,8 @@ export class H1Connection implements ClientSide, Session {
   private readonly onClose = (): void => {
     this.current?.clientGone('C');
     this.current = undefined;
+    this.clearHeadTimer();
+    if (this.shut && !this.done) this.ctx.frontend.closing--;
     this.finish();
   };
 
@@ -395,6 +460,7 @@ export class H1Connection implements ClientSide, Session {
     const { socket } = this;
     if (this.done || !movable(socket)) return undefined;
     socket.setTimeout(0);
+    this.clearHeadTimer();
     const read = stopReading(socket, undefined);
     const toServer = this.input === undefined ? read : Buffer.concat([this.input, read]);
     this.input = undefined;

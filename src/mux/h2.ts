@@ -1,5 +1,6 @@
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Connection } from '../conn/connection';
+import { logCut } from '../http/access-log';
 import { H2Exchange, type H2Owner } from '../http/h2-exchange';
 import type { Departure, Session, StreamContext, StreamFrontend } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
@@ -35,7 +36,8 @@ function serverOf(frontend: StreamFrontend): Http2Server {
  * the protocol (framing, HPACK, flow control, stream limits, protocol errors) and each stream
  * becomes an H2Exchange to an HTTP/1.1 server. It cannot move to another generation (node:http2's
  * state lives here): a reload or a stop sends GOAWAY, the streams under way finish, and the
- * connection closes once none is left (or at the hard stop).
+ * connection closes once none is left (or at the hard stop). node:http2 then ends the socket and
+ * waits for the client to close: once ferry's FIN is out, the client has timeout.clientFin.
  */
 export class H2Connection implements Session, H2Owner {
   readonly client: string;
@@ -44,6 +46,9 @@ export class H2Connection implements Session, H2Owner {
   private readonly session: ServerHttp2Session | undefined;
   private readonly exchanges = new Set<H2Exchange>();
   private ended = false;
+  /** Ferry's FIN is out: the deadline of the client's close (timeout.clientFin). */
+  private finTimer: NodeJS.Timeout | undefined;
+  private finSent = false;
 
   constructor(
     readonly conn: Connection,
@@ -71,6 +76,7 @@ export class H2Connection implements Session, H2Owner {
     session.on('timeout', this.onTimeout);
     session.on('close', this.finish);
     session.setTimeout(ctx.frontend.config.timeout.httpKeepAlive!);
+    socket.once('finish', this.onFinSent);
   }
 
   get waiting(): boolean {
@@ -142,9 +148,29 @@ export class H2Connection implements Session, H2Owner {
     if (this.exchanges.size === 0) this.goAway('stop');
   };
 
+  /** node:http2 ended the socket after the session closed: the client has timeout.clientFin to close its side. */
+  private readonly onFinSent = (): void => {
+    if (this.ended) return;
+    const { frontend } = this.ctx;
+    this.finSent = true;
+    frontend.closing++;
+    const finMs = frontend.config.timeout.clientFin;
+    if (finMs > 0) this.finTimer = setTimeout(this.onFinTimeout, finMs);
+  };
+
+  private readonly onFinTimeout = (): void => {
+    this.finTimer = undefined;
+    if (this.ended) return;
+    logCut(this.ctx, this.client, 'h2', this.conn.acceptedAt, 'fin', 0);
+    this.session?.destroy();
+    this.conn.ctrl.destroy();
+  };
+
   private readonly finish = (): void => {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.finTimer);
+    if (this.finSent) this.ctx.frontend.closing--;
     for (const e of [...this.exchanges]) e.lost();
     this.conn.ctrl.destroy();
     this.ctx.ended(this);

@@ -2,6 +2,7 @@
 // a MessagePort and the cluster IPC channel. The master sums them over threads and workers.
 // It imports only proto/: listener/, datagram/ and backend/ fill these in, master/ reads them.
 import type { AdminState, ServerState } from './server-push';
+import type { Termination } from './termination';
 
 /**
  * ready: accepting. full: the frontend reached its maxconn. limited: the thread reached global.maxconn.
@@ -30,6 +31,10 @@ export interface FrontendSnapshot {
   tls?: TlsCounters;
   /** HTTP frontends only: requests read (those refused included). */
   requests?: number;
+  /** Connections ferry has answered and ended that wait for their client to close (src/conn/closing.ts); absent: none. */
+  closing?: number;
+  /** Sessions, requests and connections that did not end normally, by termination code; absent: none. */
+  terminations?: Partial<Record<Termination, number>>;
 }
 
 /** A UDP frontend's counters in one thread; the master sums them over threads for `show stat`. */

@@ -6,7 +6,7 @@ import type { Logger } from '../log/log';
 import type { ServiceContext } from '../services';
 import type { RequestRouter } from './request-router-t';
 import type { SessionSnapshot } from '../proto/snapshot';
-import type { Who } from '../proto/termination';
+import type { Termination, Who } from '../proto/termination';
 
 /**
  * What a thread holds per client connection, whatever its mux: a TCP stream, or an HTTP connection
@@ -35,6 +35,10 @@ export interface StreamFrontend {
   readonly limits: HeadLimits;
   /** HTTP requests this thread served (or refused) on the frontend. */
   requests: number;
+  /** Connections ferry has answered and ended that wait for their client to close (conn/closing.ts). */
+  closing: number;
+  /** Counts an end other than the normal one. */
+  ended(termination: Termination): void;
 }
 
 /** What a stream needs from the thread that runs it. */

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { PickContext } from '../backend/balance';
+import { closing, CUT_TERMINATION, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Envelope } from '../proto/envelope';
@@ -37,8 +38,11 @@ type RawHandle = { readStop(): number; reading: boolean };
  * One exchange between a client connection and a server connection (or a built-in service): a slot
  * on a server (at once, or after waiting in the backend queue), both directions with back-pressure
  * and half-close (pipe), the client, server, connect and tunnel timeouts, byte counters, how it
- * ended, and one access-log line. A stream can be handed over at a quiet point and carried on by the
- * next generation, which then writes the only log line.
+ * ended, and one access-log line. Once ferry has passed a FIN on to one side, that side's inactivity
+ * timeout is its fin timeout (timeout.clientFin, timeout.serverFin), in place of the client, server
+ * or tunnel timeout; a built-in service that has said its last word gives the client
+ * timeout.clientFin to close, as HTTP does (src/conn/closing.ts). A stream can be handed over at a
+ * quiet point and carried on by the next generation, which then writes the only log line.
  */
 export class Stream implements ConnectSink, Waiter, Session {
   private server: Socket | undefined;
@@ -70,6 +74,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       this.terminate('C');
     });
     client.on('close', () => this.socketClosed());
+    client.on('finish', () => this.clientFinished());
   }
 
   get acceptedAt(): number {
@@ -152,9 +157,25 @@ export class Stream implements ConnectSink, Waiter, Session {
   /** Ends the stream now: both sides are closed at once (reset, timeout, kill, no server). */
   terminate(who: Who): void {
     if (this.done) return;
-    this.finish(`${who}${this.stage()}`);
+    this.end(`${who}${this.stage(who)}`);
+  }
+
+  private end(termination: Termination): void {
+    this.finish(termination);
     this.conn.ctrl.destroy();
     this.server?.destroy();
+  }
+
+  /**
+   * Ferry's FIN to the client is out: after a server's FIN, the client may still send for the server
+   * to read, so it has timeout.clientFin of inactivity; after a built-in service's last word nothing
+   * it sends is wanted, so it has timeout.clientFin to close, what it sends dropped.
+   */
+  private clientFinished(): void {
+    const client = this.conn.ctrl;
+    const finMs = this.ctx.frontend.config.timeout.clientFin;
+    if (this.ctx.backend.service === undefined) return void client.setTimeout(finMs);
+    closing(client, { finMs, cut: (why: Cut) => !this.done && this.end(CUT_TERMINATION[why]) });
   }
 
   /**
@@ -222,10 +243,26 @@ export class Stream implements ConnectSink, Waiter, Session {
     this.transferring = true;
     this.openSockets++;
     socket.setTimeout(tunnel ?? this.ctx.backend.config.timeout.server);
-    if (tunnel !== undefined) client.setTimeout(tunnel);
+    if (tunnel !== undefined) {
+      client.setTimeout(tunnel);
+      // A tunnel one side of which has sent its FIN is a tunnel no more: each side is back to its own
+      // timeout (a client that half-closed and never reads is cut at timeout.client), and a side
+      // ferry has sent its FIN to has its fin timeout.
+      let tunnelled = true;
+      const untunnel = (): void => {
+        if (!tunnelled) return;
+        tunnelled = false;
+        if (!client.writableFinished) client.setTimeout(this.ctx.frontend.clientTimeout);
+        if (!socket.writableFinished) socket.setTimeout(this.ctx.backend.config.timeout.server);
+      };
+      client.once('end', untunnel);
+      socket.once('end', untunnel);
+    }
     socket.on('timeout', () => this.terminate('s'));
     socket.on('error', () => this.terminate('S'));
     socket.on('close', () => this.socketClosed());
+    // Ferry passed the client's FIN on: the server has timeout.serverFin of inactivity from now on.
+    socket.on('finish', () => socket.setTimeout(this.ctx.backend.config.timeout.serverFin));
     client.pipe(socket);
     socket.pipe(client);
   }
@@ -236,8 +273,11 @@ export class Stream implements ConnectSink, Waiter, Session {
     if (server !== undefined) this.served(server);
   }
 
-  private stage(): Stage {
-    return this.transferring ? 'D' : this.waiting ? 'Q' : 'C';
+  /** The stage the stream is in, for `who` (a side ferry has sent its FIN to is closing: 'L'). */
+  private stage(who?: Who): Stage {
+    if (!this.transferring) return this.waiting ? 'Q' : 'C';
+    const side = who === 'c' || who === 'C' ? this.conn.ctrl : who === 's' || who === 'S' ? this.server : undefined;
+    return side?.writableFinished === true ? 'L' : 'D';
   }
 
   private socketClosed(): void {
@@ -266,6 +306,7 @@ export class Stream implements ConnectSink, Waiter, Session {
   private log(): void {
     const { conn, ctx, origin } = this;
     const now = Date.now();
+    if (this.termination !== NORMAL) ctx.frontend.ended(this.termination!);
     ctx.log.info(
       {
         client: conn.client,

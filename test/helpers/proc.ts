@@ -76,3 +76,42 @@ export function processState(pid: number): string | undefined {
   // The command name, in parentheses, may hold spaces and parentheses: the state follows the last ")".
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
 }
+
+/** The socket inodes process `pid` has fds on. */
+function socketInodes(pid: number): Set<number> {
+  const inodes = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m !== null) inodes.add(Number(m[1]));
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The remote ports of the TCP connections whose local port is `port` (on any address) and on which
+ * process `pid` holds an fd: a connection the process has let go is not among them, whatever state
+ * the kernel keeps it in (an orphaned FIN-WAIT-2 socket has no inode).
+ */
+export function heldConnections(pid: number, port: number): Set<number> {
+  const inodes = socketInodes(pid);
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const remotes = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address and rem_address are ADDR:PORT in hex; state 0A is LISTEN; the inode is the tenth field.
+      if (!f[1].endsWith(hexPort) || f[3] === '0A' || !inodes.has(Number(f[9]))) continue;
+      remotes.add(parseInt(f[2].slice(f[2].indexOf(':') + 1), 16));
+    }
+  }
+  return remotes;
+}
+
+/** Whether process `pid` holds an fd on the TCP connection from local port `port` to remote port `remote`. */
+export function holdsConnection(pid: number, port: number, remote: number): boolean {
+  return heldConnections(pid, port).has(remote);
+}
