@@ -57,8 +57,8 @@ async function main(): Promise<number> {
   installCleanup(DEADLINE_MS);
   const options = parseOptions(process.argv.slice(2), process.env);
   const pinning = setupAffinity(options.pin);
-  const { entries, notes } = lineup(options.contenders, { cli: options.ferryCli, logLevel: options.ferryLog }, options.ferryBase);
-  const ferry = { cli: options.ferryCli, logLevel: options.ferryLog };
+  const ferry = { cli: options.ferryCli, logLevel: options.ferryLog, base: options.ferryBase };
+  const { entries, notes } = lineup(options.contenders, ferry);
   const available = entries.map((e) => e.kind.kind);
   const udp = options.only.includes('udp') ? udpLineup(options.contenders, available, ferry) : { entries: [], notes: [] };
   const http = options.only.includes('http')

@@ -16,8 +16,8 @@ export interface Lineup {
   readonly notes: string[];
 }
 
-export function lineup(requested: readonly string[], ferry: FerrySettings, ferryBase: string): Lineup {
-  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), ferryKind({ ...ferry, cli: ferryBase }, 'ferry-base'), pipeKind, pipeNagleKind, haproxyKind];
+export function lineup(requested: readonly string[], ferry: FerrySettings): Lineup {
+  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), ferryKind({ ...ferry, cli: ferry.base }, 'ferry-base'), pipeKind, pipeNagleKind, haproxyKind];
   const entries: Entry[] = [];
   const notes: string[] = [];
   const seen = new Map<string, number>();
