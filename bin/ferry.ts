@@ -21,7 +21,8 @@ Usage:
                                                systemd it reports to NOTIFY_SOCKET (sd_notify)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
                                                validate a configuration and try its binds
-  ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
+  ferry reload [-s PATH | -c FILE] [--processes]
+                                               reload the running ferry and wait for the outcome
   ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
                                                send a command to the running ferry's master ("help")
   ferry --help | --version
@@ -39,6 +40,8 @@ Options:
   -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
                        else ${defaultMasterSocket()})
   --json               ctl: print the reply as JSON
+  --processes          reload: start new worker processes even where the running ones could take
+                       the configuration in place (to run a newly installed ferry; SIGUSR2 does the same)
 
 Exit status: 0 on success, 1 on a bad configuration or a failed start, 2 on bad usage.
 `;
@@ -126,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
         'log-format': { type: 'string' },
         socket: { type: 'string', short: 's' },
         json: { type: 'boolean' },
+        processes: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -141,8 +145,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'reload' || command === 'ctl') {
     if (command === 'reload' && rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'ctl' && rest.length === 0) return usageError('ctl needs a command, such as: ferry ctl help');
-    return control(command === 'reload' ? 'reload' : rest.join(' '), values.socket, values.config, values.json ?? false);
+    if (values.processes && command !== 'reload') return usageError('--processes only applies to reload');
+    return control(command === 'reload' ? (values.processes ? 'reload processes' : 'reload') : rest.join(' '), values.socket, values.config, values.json ?? false);
   }
+  if (values.processes) return usageError('--processes only applies to reload');
   if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
   if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload or ctl)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');

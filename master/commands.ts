@@ -19,7 +19,8 @@ export interface ServiceView {
   readonly failedReloads: number;
   /** The serving generation first, then a reload's starting one, then the draining ones. */
   generations(): { generation: Generation; role: 'current' | 'starting' | 'draining' }[];
-  reload(source: string): Promise<Reply>;
+  /** `processes`: a new generation of worker processes, even where a reload in place would do. */
+  reload(source: string, processes?: boolean): Promise<Reply>;
   /** Applies an operator's server setting (`command`) to every worker and keeps it for the next generations. */
   administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState };
   /** What the serving generation's health checks found, per "backend/server". */
@@ -56,6 +57,7 @@ export class Commands {
     { words: ['show', 'listeners'], args: '', help: 'every receiver: address, fd, bound or inherited, per-thread state, accepted', scoped: true, run: (_, s) => this.showListeners(s) },
     { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
     { words: ['show', 'sess'], args: '', help: `the number of live sessions and the ${SHOWN_SESSIONS} oldest`, scoped: true, run: (_, s) => this.showSess(s) },
+    { words: ['reload', 'processes'], args: '', help: 'reload in new worker processes (to run a new ferry build), and wait for the outcome', scoped: false, run: () => this.view.reload('master socket', true) },
     { words: ['reload'], args: '', help: 'reload the configuration and wait for the outcome', scoped: false, run: () => this.view.reload('master socket') },
     { words: ['disable', 'server'], args: 'BACKEND/SERVER', help: 'MAINT: the server is off, no new sessions (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'maint' }, 'disable server') },
     { words: ['drain', 'server'], args: 'BACKEND/SERVER', help: 'DRAIN: no new sessions, open ones finish (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'drain' }, 'drain server') },

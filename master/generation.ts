@@ -3,7 +3,7 @@ import type { Logger } from '../src/log/log';
 import type { ResolvedAddress } from '../src/proto/server-push';
 import type { BoundReceiver } from './binder';
 import { HealthChecker, type CheckReport } from './health';
-import { WorkerSlot, type WorkerEvents } from './worker-slot';
+import { WorkerSlot, type SlotLifecycle, type WorkerEvents } from './worker-slot';
 import { FlowOwners } from '../src/datagram/owner';
 
 /** Once killed, how long workers get to exit before SIGKILL. */
@@ -37,6 +37,15 @@ export class Generation {
   private whenReady: (() => void) | undefined;
   private whenFailed: ((err: Error) => void) | undefined;
   private whenStopped: (() => void) | undefined;
+  private readonly lifecycle: SlotLifecycle;
+  /**
+   * A reload in place: the generation this one took its running workers from (until it serves), and
+   * the workers whose stacks of this generation still finish sessions once a newer one took them.
+   */
+  private predecessor: Generation | undefined;
+  private readonly inPlace = new Set<WorkerSlot>();
+  /** Sessions its stacks handed over to a newer generation inside their threads (a reload in place). */
+  handedOverInPlace = 0;
 
   constructor(
     readonly n: number,
@@ -45,17 +54,49 @@ export class Generation {
     log: Logger,
     failFast: boolean,
     host: GenerationHost,
+    /** A reload in place: the running workers this generation takes from its predecessor. */
+    from?: Generation,
   ) {
-    const lifecycle = {
+    const lifecycle: SlotLifecycle = {
       ready: (s: WorkerSlot) => this.slotReady(s),
       stopped: (s: WorkerSlot) => this.slotStopped(s),
       failed: (_: WorkerSlot, reason: string) => this.whenFailed?.(new Error(reason)),
     };
+    this.lifecycle = lifecycle;
     const resolved = (backend: string, server: string): ResolvedAddress | undefined =>
       host.servers(config).addresses.find((a) => a.backend === backend && a.server === server);
     this.checker = new HealthChecker(config, (...result) => host.checked(this, ...result), resolved);
     this.owners = new FlowOwners(config.global.groups, config.global.threads);
-    this.slots = Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, host.datagramDir, log, lifecycle, host, failFast));
+    this.predecessor = from;
+    this.slots = from?.giveSlots() ?? Array.from({ length: config.global.groups }, (_, group) => new WorkerSlot(group, n, config, receivers, host.datagramDir, log, lifecycle, host, failFast));
+  }
+
+  /** Its workers go to the next generation (a reload in place); it keeps them only to stop its own stacks there. */
+  private giveSlots(): WorkerSlot[] {
+    const slots = this.slots.splice(0);
+    for (const slot of slots) {
+      this.running.delete(slot);
+      this.inPlace.add(slot);
+    }
+    return slots;
+  }
+
+  /** A reload in place given up: the workers serve this generation again, and the newer stacks hand back what they took. */
+  private takeSlotsBack(slots: WorkerSlot[], from: number): void {
+    for (const slot of slots) {
+      this.inPlace.delete(slot);
+      this.running.add(slot);
+      this.slots.push(slot);
+      slot.assign(this.n, this.config, this.receivers, this.lifecycle);
+      slot.stopGeneration(from, true);
+    }
+  }
+
+  /** One of its workers drained its stacks of this generation after a reload in place (or died). */
+  retiredIn(slot: WorkerSlot, handedOver: number): void {
+    if (!this.inPlace.delete(slot)) return;
+    this.handedOverInPlace += handedOver;
+    if (this.inPlace.size === 0 && this.running.size === 0) this.whenStopped?.();
   }
 
   /**
@@ -69,7 +110,8 @@ export class Generation {
       for (const slot of this.slots) {
         this.unready.add(slot);
         this.running.add(slot);
-        slot.start();
+        if (this.predecessor === undefined) slot.start();
+        else slot.reconfigure(this.n, this.config, this.receivers, this.lifecycle);
       }
     });
     if (timeoutMs === undefined) return started;
@@ -80,10 +122,19 @@ export class Generation {
     return Promise.race([started, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Gives up on a generation that failed to start: its workers are killed, they held no session. */
+  /**
+   * Gives up on a generation that failed to start: its workers are killed, they held no session. A
+   * reload in place gives its running workers back to the predecessor instead.
+   */
   abort(): void {
     this.checker.stop();
+    if (this.predecessor !== undefined) return this.predecessor.takeSlotsBack(this.slots.splice(0), this.n);
     for (const slot of this.slots) slot.destroy();
+  }
+
+  /** It serves: it no longer needs its predecessor (which lets go of it). */
+  serves(): void {
+    this.predecessor = undefined;
   }
 
   /**
@@ -96,6 +147,8 @@ export class Generation {
     const hard = setTimeout(() => this.kill(), hardStopAfter);
     const last = setTimeout(() => this.slots.forEach((s) => s.destroy()), hardStopAfter + KILL_GRACE_MS);
     for (const slot of this.slots) slot.stop(handOver);
+    for (const slot of this.inPlace) slot.stopGeneration(this.n, handOver);
+    if (this.running.size === 0 && this.inPlace.size === 0) this.whenStopped?.();
     return stopped.finally(() => {
       clearTimeout(hard);
       clearTimeout(last);
@@ -120,6 +173,7 @@ export class Generation {
   kill(): void {
     this.hardStopped = true;
     for (const slot of this.slots) slot.kill();
+    for (const slot of this.inPlace) slot.killGeneration(this.n);
   }
 
   private slotReady(slot: WorkerSlot): void {
@@ -129,6 +183,6 @@ export class Generation {
 
   private slotStopped(slot: WorkerSlot): void {
     this.running.delete(slot);
-    if (this.running.size === 0) this.whenStopped?.();
+    if (this.running.size === 0 && this.inPlace.size === 0) this.whenStopped?.();
   }
 }

@@ -12,12 +12,12 @@ import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';
 import { ServerStates, type AdminChange, type Change } from './server-states';
 import { DatagramGate } from './datagram-gate';
-import { Generation } from './generation';
+import { Generation, type GenerationHost } from './generation';
 import { HandOverRelay } from './handover';
+import { needsProcesses } from './in-place';
 import { SystemdNotifier } from './notify';
 import { DatagramDir } from './datagram-dir';
 import { takeInheritedSockets } from './inherited';
-import type { WorkerSlot } from './worker-slot';
 
 /** How long a reload's new generation may take to report every thread ready. */
 const RELOAD_START_TIMEOUT_MS = 30_000;
@@ -38,6 +38,8 @@ export class Master {
   private waiting: ((outcome: Reply) => void)[] = [];
   private control: ControlServer | undefined;
   private reloads = 0;
+  /** A reload asked for new worker processes (an upgrade of ferry itself). */
+  private reloadProcesses = false;
   private failedReloads = 0;
   private stopping = false;
   /** Passes what old generations hand over to the current one. */
@@ -119,7 +121,8 @@ export class Master {
     process.on('SIGTERM', () => this.stop('SIGTERM'));
     process.on('SIGINT', () => this.stop('SIGINT'));
     process.on('SIGHUP', () => void this.requestReload('SIGHUP'));
-    process.on('SIGUSR2', () => void this.requestReload('SIGUSR2'));
+    // USR2 is the upgrade: new worker processes, which load ferry's code afresh.
+    process.on('SIGUSR2', () => void this.requestReload('SIGUSR2', true));
 
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
@@ -157,7 +160,7 @@ export class Master {
         ...(this.starting === undefined ? [] : [{ generation: this.starting, role: 'starting' as const }]),
         ...[...this.draining].map((generation) => ({ generation, role: 'draining' as const })),
       ],
-      reload: (source) => this.requestReload(source),
+      reload: (source, processes) => this.requestReload(source, processes),
       administer: (ref, change, command) => this.administer(ref, change, command),
       checks: () => this.servers.checks(this.config),
     };
@@ -195,9 +198,11 @@ export class Master {
    * Reloads that arrive during a reload are folded into one more reload after it; each caller gets
    * the outcome of the reload that read the configuration after it asked.
    */
-  private requestReload(source: string): Promise<Reply> {
+  private requestReload(source: string, processes = false): Promise<Reply> {
     if (this.stopping) return Promise.resolve({ ok: false, lines: ['ferry is stopping'] });
-    this.log.info({ source }, 'reload requested');
+    this.log.info({ source, ...(processes && { processes }) }, 'reload requested');
+    // A folded reload needs new processes if any of the requests asked for them.
+    this.reloadProcesses ||= processes;
     const outcome = new Promise<Reply>((resolve) => this.waiting.push(resolve));
     if (this.reloading) this.reloadAgain = true;
     else void this.reloadLoop();
@@ -209,8 +214,10 @@ export class Master {
     do {
       this.reloadAgain = false;
       const waiting = this.waiting.splice(0);
+      const processes = this.reloadProcesses;
+      this.reloadProcesses = false;
       this.systemd.reloading();
-      const outcome = await this.reload();
+      const outcome = await this.reload(processes);
       if (!this.stopping) this.systemd.reloaded(outcome);
       waiting.forEach((w) => w(outcome));
     } while (this.reloadAgain && !this.stopping);
@@ -223,7 +230,7 @@ export class Master {
    * queue), starts the next generation on the sockets, and only once all its threads are ready lets
    * the old one stop accepting and drain. Any failure leaves the running generation as it was.
    */
-  private async reload(): Promise<Reply> {
+  private async reload(processes: boolean): Promise<Reply> {
     const old = this.current!;
     const checked = await preflight(
       { source: this.source },
@@ -240,7 +247,8 @@ export class Master {
       return this.reloadFailed(reasons[checked.step], checked.problems);
     }
     const { config, receivers } = checked;
-    const next = this.newGeneration(config, receivers, true);
+    const why = processes ? 'asked for' : needsProcesses(old.config, config);
+    const next = this.newGeneration(config, receivers, true, why === undefined ? old : undefined);
     this.starting = next;
     try {
       await next.start(RELOAD_START_TIMEOUT_MS);
@@ -251,6 +259,7 @@ export class Master {
       return this.reloadFailed('new workers did not start', [(err as Error).message]);
     }
     this.starting = undefined;
+    next.serves();
     if (this.stopping) {
       void next.stop(0).then(() => this.closeUnused(receivers));
       return { ok: false, lines: ['ferry is stopping'] };
@@ -266,7 +275,7 @@ export class Master {
     for (const r of receivers) {
       if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);
     }
-    this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size }, 'reload done');
+    this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size, ...(why === undefined ? { inPlace: true } : { processes: why }) }, 'reload done');
     return {
       ok: true,
       lines: [`reloaded: generation ${next.n} serves (${config.global.groups} × ${config.global.threads} threads); generation ${old.n} hands its sessions over and drains`],
@@ -289,7 +298,7 @@ export class Master {
     void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
-      this.log.info({ generation: old.n, handedOver: this.relay.end(old.n), closedAtHardStop: old.hardStopped }, 'old generation exited');
+      this.log.info({ generation: old.n, handedOver: this.relay.end(old.n) + old.handedOverInPlace, closedAtHardStop: old.hardStopped }, 'old generation exited');
       this.finishStop();
     });
     // Too many generations draining at once: the oldest ones are cut short.
@@ -300,9 +309,9 @@ export class Master {
     });
   }
 
-  /** The generation a slot belongs to: the current one, a draining one, or one starting. */
-  private generationOf(slot: WorkerSlot): Generation | undefined {
-    return [this.current, this.starting, ...this.draining].find((g) => g?.n === slot.generation);
+  /** Generation `n`: the current one, a draining one, or one starting. */
+  private generationOf(n: number): Generation | undefined {
+    return [this.current, this.starting, ...this.draining].find((g) => g?.n === n);
   }
 
   private closeUnused(receivers: readonly BoundReceiver[]): void {
@@ -343,25 +352,36 @@ export class Master {
     this.exit?.(0);
   }
 
-  private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean): Generation {
+  /** `from`: a reload in place, in the running workers of that generation. */
+  private newGeneration(config: Config, receivers: BoundReceiver[], failFast: boolean, from?: Generation): Generation {
     const dir = this.datagramDir!;
     dir.allow(config.global.runAs);
-    return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, {
-      datagramDir: dir.path,
+    return new Generation(this.nextGeneration++, config, receivers, this.log, failFast, this.host(dir.path), from);
+  }
+
+  /** Where every generation's workers report: the hand-over relay, the datagram gate, server states. */
+  private host(datagramDir: string): GenerationHost {
+    return {
+      datagramDir,
       handOver: (slot, handOver, sockets) => this.relay.relay(slot.generation, handOver, sockets),
       adopted: (_, id, closed) => this.relay.adopted(id, closed),
       quiet: (slot) => {
-        const g = this.generationOf(slot);
+        const g = this.generationOf(slot.generation);
         if (g !== undefined) this.gate.quiet(g, slot);
       },
       flowsOut: (slot) => this.gate.flowsOut(slot),
-      exited: (slot) => this.relay.exited(slot),
+      exited: (slot) => {
+        this.relay.exited(slot);
+        // A worker that dies takes with it the stacks older generations kept there after a reload in place.
+        for (const g of this.draining) g.retiredIn(slot, 0);
+      },
+      retired: (slot, generation, handedOver) => this.generationOf(generation)?.retiredIn(slot, handedOver),
       servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),
       checked: (g, backend, server, result) => {
         if (g === this.current) this.serverChanged(this.servers.checked(backend, server, result));
       },
       observed: (slot, msg) => {
-        const g = this.generationOf(slot);
+        const g = this.generationOf(slot.generation);
         if (g === undefined) return;
         // Only the serving generation's reports count. A thread whose report changes nothing holds
         // the server DOWN on its own until it hears the master's view again.
@@ -369,7 +389,7 @@ export class Master {
         if (change !== undefined) this.serverChanged(change);
         else g.pushServers();
       },
-    });
+    };
   }
 
   private announce(r: BoundReceiver): void {

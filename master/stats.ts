@@ -99,7 +99,7 @@ function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): Backe
 
 /** The oldest `limit` sessions over every thread, oldest first, each with where it runs. */
 export function oldestSessions(threads: readonly ThreadSnapshot[], limit: number): LocatedSession[] {
-  const all = threads.flatMap((t) => t.oldest.map((s) => ({ ...s, group: t.group, thread: t.thread, generation: t.generation })));
+  const all = threads.flatMap((t) => t.oldest.map((s) => ({ ...s, group: t.group, thread: t.thread, generation: s.generation ?? t.generation })));
   return all.sort((a, b) => a.acceptedAt - b.acceptedAt).slice(0, limit);
 }
 

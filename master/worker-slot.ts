@@ -35,6 +35,8 @@ export interface WorkerEvents {
   servers(config: Config): ServerPush;
   /** A thread's passive detection took a server DOWN. */
   observed(slot: WorkerSlot, msg: Observed): void;
+  /** The worker's stacks of `generation`, stopped in place, have drained after handing `handedOver` sessions over. */
+  retired(slot: WorkerSlot, generation: number, handedOver: number): void;
 }
 
 /** How long a worker may take to answer a snapshot request before the master CLI goes on without it. */
@@ -65,14 +67,18 @@ export class WorkerSlot {
   private reading = false;
   private readonly backoff = new Backoff();
 
+  /** A reload in place is starting the worker's stacks of the slot's (new) generation. */
+  private reconfiguring = false;
+
   constructor(
     readonly group: number,
-    readonly generation: number,
-    private readonly config: Config,
-    private readonly receivers: readonly BoundReceiver[],
+    /** The generation the slot serves: a reload in place gives the running worker to the next one. */
+    public generation: number,
+    private config: Config,
+    private receivers: readonly BoundReceiver[],
     private readonly datagramDir: string,
     private readonly log: Logger,
-    private readonly lifecycle: SlotLifecycle,
+    private lifecycle: SlotLifecycle,
     private readonly events: WorkerEvents,
     /** A reload's new generation must come up at once or not at all: no restart before first ready. */
     private readonly failFast: boolean,
@@ -114,6 +120,43 @@ export class WorkerSlot {
     // A worker that has not received its sockets yet holds no session: it can just go.
     if (!this.equipped) this.worker.process.kill();
     else this.send(this.worker, { type: 'stop', handOver });
+  }
+
+  /**
+   * A reload in place: the running worker starts stacks of generation `n` from `config` beside its
+   * own, on fresh dups of `receivers`, and the slot belongs to that generation from now on (a worker
+   * waiting for its restart simply starts from it).
+   */
+  reconfigure(n: number, config: Config, receivers: readonly BoundReceiver[], lifecycle: SlotLifecycle): void {
+    this.assign(n, config, receivers, lifecycle);
+    const worker = this.worker;
+    if (worker === undefined || !this.equipped) return;
+    this.ready = false;
+    this.reconfiguring = true;
+    this.send(worker, { type: 'reconfigure', config, generation: n });
+    this.send(worker, { type: 'servers', ...this.events.servers(config) });
+    for (let thread = 0; thread < config.global.threads; thread++) {
+      for (const r of receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
+    }
+    this.send(worker, { type: 'start' });
+  }
+
+  /** The slot serves generation `n` (again, when a reload in place is given up). */
+  assign(n: number, config: Config, receivers: readonly BoundReceiver[], lifecycle: SlotLifecycle): void {
+    this.generation = n;
+    this.config = config;
+    this.receivers = receivers;
+    this.lifecycle = lifecycle;
+  }
+
+  /** Only the worker's stacks of generation `n` stop; with `handOver`, their sessions go to its newest other stacks. */
+  stopGeneration(n: number, handOver: boolean): void {
+    if (this.worker !== undefined) this.send(this.worker, { type: 'stop', handOver, generation: n });
+  }
+
+  /** Hard stop of the worker's stacks of generation `n` only. */
+  killGeneration(n: number): void {
+    if (this.worker !== undefined) this.send(this.worker, { type: 'kill', generation: n });
   }
 
   /** Stopping with a hand-over, once every worker of the generation is quiet: the UDP flows go. */
@@ -160,6 +203,7 @@ export class WorkerSlot {
         this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, threads: msg.threads }, 'worker ready');
         this.everReady = true;
         this.ready = true;
+        this.reconfiguring = false;
         this.lifecycle.ready(this);
         break;
       case 'rearm': {
@@ -189,6 +233,10 @@ export class WorkerSlot {
         break;
       case 'failed':
         this.log.error({ generation: this.generation, group: this.group, reason: msg.reason }, 'worker failed to start');
+        if (this.reconfiguring) this.lifecycle.failed(this, msg.reason);
+        break;
+      case 'retired':
+        this.events.retired(this, msg.generation, msg.handedOver);
         break;
     }
   }

@@ -48,7 +48,7 @@ rootTest('workers run as global.user and global.group in every thread, the maste
   }
 });
 
-rootTest('with worker threads, and after a reload the new generation runs as nobody and takes the tunnels over', async () => {
+rootTest('with worker threads, and after a reload in new processes the new generation runs as nobody and takes the tunnels over', async () => {
   const echo = await echoServer();
   const port = await freePort();
   const ferry = await startFerry(oneFrontend(port, { servers: serversAt(['s1', echo.port]) }, { global: runAsNobody({ threads: 2 }) }));
@@ -58,7 +58,7 @@ rootTest('with worker threads, and after a reload the new generation runs as nob
     client.socket.write('a');
     await client.waitFor('a');
     // The tunnel moves to generation 2: both generations load the envelope's msgpackr as nobody.
-    const reload = await sendCommand(ferry.control, 'reload');
+    const reload = await sendCommand(ferry.control, 'reload processes');
     assert.ok(reload.ok, reload.lines.join('\n'));
     assertNobody(ferry, 2, 1);
     await ferry.waitLog((l) => l.msg === 'old generation exited' && l.handedOver === 1);

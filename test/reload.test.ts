@@ -259,7 +259,8 @@ test('a new generation whose worker dies before it is ready is given up, and the
   const file = writeConfig(helloConfig([port]));
   const ferry = await startFerry(undefined, { args: ['-c', file] });
   try {
-    ferry.proc.kill('SIGHUP');
+    // New worker processes: SIGUSR2 (a reload in place starts none).
+    ferry.proc.kill('SIGUSR2');
     const started = await ferry.waitLog((l) => l.msg === 'worker started' && l.generation === 2);
     process.kill(started.worker as number, 'SIGKILL');
     const refused = await ferry.waitLog((l) => l.msg.startsWith('reload refused'));

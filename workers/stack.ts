@@ -16,6 +16,9 @@ import type { FlowEnvelope } from '../src/proto/flow-envelope';
 import type { FromThread, SocketRef, ToThread } from '../src/proto/ipc';
 import type { ServiceContext } from '../src/services';
 import { handOverSessions } from '../src/stream/handover';
+import type { Departure } from '../src/stream/session';
+import { letGo, readAfresh } from '../src/conn/handles';
+import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { Departures } from './departures';
 import { threadSnapshot } from './thread-snapshot';
 
@@ -128,7 +131,7 @@ export class ThreadStack {
         this.settle(msg);
         break;
       case 'snapshot':
-        this.up({ type: 'snapshot', ref: msg.ref, data: threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams }) });
+        this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
         break;
       case 'datagram':
         this.datagrams.fromThread(msg.packet);
@@ -137,6 +140,51 @@ export class ThreadStack {
         this.datagrams.undelivered(msg.frontend, msg.datagrams);
         break;
     }
+  }
+
+  get generation(): number {
+    return this.id.generation;
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  /** Sessions whose sockets left for a newer generation. */
+  get handedOver(): number {
+    return this.departures.sessions;
+  }
+
+  /**
+   * A reload in place: a newer generation's stack in this same thread takes every session that can
+   * move, in memory (no socket leaves the thread); the rest finish here.
+   */
+  retire(successor: ThreadStack): void {
+    this.stopping = true;
+    this.datagrams.stop(false);
+    this.acceptor.stop(false);
+    this.log.info({ sessions: this.acceptor.count, to: successor.generation }, 'thread stopping: a newer generation in this thread takes over');
+    void handOverSessions(this.acceptor.sessions, this.id.generation, async (departure) => {
+      successor.adoptHere(departure);
+      this.departures.sessions++;
+      return true;
+    });
+    this.drainedYet();
+  }
+
+  /** Carries on a session an older stack of this thread handed over: its sockets change hands, not threads. */
+  private adoptHere(departure: Departure): void {
+    readAfresh(departure.client);
+    if (departure.server !== undefined) readAfresh(departure.server);
+    // The handle's own byte counts carry on in the socket that wraps it here: the envelope keeps the rest.
+    const { bytesRead, bytesWritten } = departure.client as { bytesRead: number; bytesWritten: number };
+    const envelope = { ...departure.envelope, bytesIn: departure.envelope.bytesIn - bytesRead, bytesOut: departure.envelope.bytesOut - bytesWritten };
+    this.acceptor.adopt(envelope, departure.client, departure.server);
+    departure.sockets.forEach(letGo);
+  }
+
+  snapshot(): ThreadSnapshot {
+    return threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams });
   }
 
   /** Applies the master's settings, health and addresses of servers (those of servers unknown here are ignored). */

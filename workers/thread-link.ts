@@ -6,6 +6,7 @@ import type { FromThread, ToThread } from '../src/proto/ipc';
 import { createLogger } from '../src/log/log';
 import type { ServerPush } from '../src/proto/server-push';
 import { ThreadStack, type ThreadIdentity } from './stack';
+import { ThreadStacks, type MakeStack } from './thread-stacks';
 
 /**
  * How a coordinator reaches one of its threads, wherever that thread runs. Sockets ride beside the
@@ -30,19 +31,19 @@ export interface ThreadStart {
   ports: (MessagePort | null)[];
 }
 
-/** The stack on the coordinator's own thread: with `threads: 1` a worker process needs no other. */
+/** The stacks on the coordinator's own thread: with `threads: 1` a worker process needs no other. */
 export class InlineThread implements ThreadLink {
-  private readonly stack: ThreadStack;
+  private readonly stacks: ThreadStacks;
 
   constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, servers: ServerPush, report: ThreadReport) {
-    const log = createLogger(config.global.log, { role: 'worker', ...id });
-    this.stack = new ThreadStack(config, id, log, (msg, sockets = []) => report(id.thread, msg, sockets));
-    this.stack.settle(servers);
-    this.stack.start(receivers);
+    const make: MakeStack = (c, generation, up) => new ThreadStack(c, { ...id, generation }, createLogger(c.global.log, { role: 'worker', ...id, generation }), up);
+    this.stacks = new ThreadStacks(config, id.generation, make, (msg, sockets = []) => report(id.thread, msg, sockets));
+    this.stacks.current.settle(servers);
+    this.stacks.current.start(receivers);
   }
 
   post(msg: ToThread, sockets: object[] = []): void {
-    this.stack.handle(msg, sockets);
+    this.stacks.handle(msg, sockets);
   }
 }
 

@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FromThread, ToThread } from '../src/proto/ipc';
 import { createLogger } from '../src/log/log';
 import { ThreadStack } from './stack';
+import { ThreadStacks, type MakeStack } from './thread-stacks';
 import { fdOf } from '../src/conn/handles';
 import type { Posted, ThreadStart } from './thread-link';
 
@@ -15,10 +16,14 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-const stack = new ThreadStack(start.config, start.id, log, (msg: FromThread, sockets = []) => {
+// The sibling ports carry redispatched datagrams: only the first generation's stack listens on them
+// (a reload in place never has UDP frontends).
+const make: MakeStack = (config, generation, up) =>
+  new ThreadStack(config, { ...start.id, generation }, generation === start.id.generation ? log : createLogger(config.global.log, { role: 'worker', ...start.id, generation }), up, generation === start.id.generation ? start.ports : []);
+const stacks = new ThreadStacks(start.config, start.id.generation, make, (msg: FromThread, sockets = []) => {
   const posted: Posted<FromThread> = { ...msg, fds: sockets.map(fdOf) };
   port.postMessage(posted);
-}, start.ports);
-port.on('message', ({ fds, ...msg }: Posted<ToThread>) => stack.handle(msg as ToThread, (fds ?? []).map((fd) => ({ fd }))));
-stack.settle(start.servers);
-stack.start(new Map(start.receivers.map(([id, fd]) => [id, { fd }])));
+});
+port.on('message', ({ fds, ...msg }: Posted<ToThread>) => stacks.handle(msg as ToThread, (fds ?? []).map((fd) => ({ fd }))));
+stacks.current.settle(start.servers);
+stacks.current.start(new Map(start.receivers.map(([id, fd]) => [id, { fd }])));

@@ -40,6 +40,12 @@ interface Group {
   /** The master's directory for redispatch sockets, and this group's socket there once its threads start. */
   datagramDir: string;
   peers: GroupPeers | undefined;
+  /** A reload in place is starting its stacks: a thread's failure is the reload's, not the worker's. */
+  reconfiguring: boolean;
+  /** A reload in place under way: the next generation's configuration and sockets, until `start`. */
+  next: { config: Config; generation: number; receivers: Map<string, object>[] } | undefined;
+  /** Per generation stopped in place: how many threads have retired its stack, and the sessions they handed over. */
+  retired: Map<number, { threads: number; handedOver: number }>;
 }
 
 let state: Group | undefined;
@@ -54,16 +60,25 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
   const g = state;
   if (g === undefined) return;
   switch (msg.type) {
+    case 'reconfigure':
+      g.next = { config: msg.config, generation: msg.generation, receivers: g.threads.map(() => new Map()) };
+      break;
     case 'receiver':
-      if (handle !== undefined) g.receivers[msg.thread].set(msg.id, handle);
+      if (handle !== undefined) (g.next?.receivers ?? g.receivers)[msg.thread].set(msg.id, handle);
       break;
     case 'start':
-      startThreads(g);
+      if (g.next === undefined) startThreads(g);
+      else reconfigure(g, g.next);
       break;
     case 'rearm':
       if (handle !== undefined) g.threads[msg.thread]?.post({ type: 'rearm', id: msg.id }, [handle]);
       break;
     case 'stop':
+      if (msg.generation !== undefined) {
+        g.log.info({ stopping: msg.generation }, 'stop requested for one generation in this worker: its sessions go to the newest other one');
+        for (const t of g.threads) t.post(msg);
+        break;
+      }
       g.log.info(msg.handOver ? 'stop requested: handing over what can move, draining the rest' : 'stop requested: draining');
       // Without a next generation, the threads stop reading and end their flows: nothing more to
       // redispatch, nor to receive. With one, datagrams other groups read before they stopped may
@@ -72,9 +87,9 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       for (const t of g.threads) t.post({ type: 'stop', handOver: msg.handOver });
       break;
     case 'kill':
-      g.log.info('hard stop: closing every session');
-      g.peers?.close();
-      for (const t of g.threads) t.post({ type: 'kill' });
+      g.log.info({ ...(msg.generation !== undefined && { stopping: msg.generation }) }, 'hard stop: closing every session');
+      if (msg.generation === undefined) g.peers?.close();
+      for (const t of g.threads) t.post(msg);
       break;
     case 'handOverPart': {
       const joined = handle === undefined ? undefined : g.adopting.take(msg, handle);
@@ -95,6 +110,34 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
       for (const t of g.threads) t.post(msg);
       break;
   }
+}
+
+/**
+ * A reload in place: every thread starts a stack of the next generation beside the one that serves,
+ * on its own dups of the receivers; `ready` follows once all of them accept, as at a first start.
+ */
+function reconfigure(g: Group, next: NonNullable<Group['next']>): void {
+  g.next = undefined;
+  g.ready = 0;
+  g.reconfiguring = true;
+  g.config = next.config;
+  g.generation = next.generation;
+  g.log = createLogger(next.config.global.log, { role: 'worker', group: g.group, generation: next.generation });
+  next.receivers.forEach((receivers, thread) => {
+    const ids = [...receivers.keys()];
+    g.threads[thread].post({ type: 'reconfigure', config: next.config, generation: next.generation, receivers: ids, servers: g.servers }, ids.map((id) => receivers.get(id)!));
+  });
+}
+
+/** A thread retired its stack of `generation`; once every thread has, the master hears of it. */
+function retired(g: Group, generation: number, handedOver: number): void {
+  const so = g.retired.get(generation) ?? { threads: 0, handedOver: 0 };
+  so.threads++;
+  so.handedOver += handedOver;
+  g.retired.set(generation, so);
+  if (so.threads < g.threads.length) return;
+  g.retired.delete(generation);
+  send({ type: 'retired', generation, handedOver: so.handedOver });
 }
 
 /** One thread's answer to a snapshot request; the master gets them all in one message. */
@@ -153,6 +196,9 @@ function init(config: Config, group: number, generation: number, datagramDir: st
     snapshots: new Map(),
     datagramDir,
     peers: undefined,
+    reconfiguring: false,
+    next: undefined,
+    retired: new Map(),
   };
 }
 
@@ -232,17 +278,24 @@ function toThread(g: Group, thread: number, packet: Uint8Array): void {
 function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]): void {
   switch (msg.type) {
     case 'ready':
-      if (++g.ready === g.config.global.threads) send({ type: 'ready', threads: g.ready });
+      if (++g.ready < g.config.global.threads) break;
+      g.reconfiguring = false;
+      send({ type: 'ready', threads: g.ready });
       break;
     case 'rearm':
       send({ type: 'rearm', id: msg.id, thread });
       break;
     case 'failed':
       g.log.error({ thread, reason: msg.reason }, 'thread failed to start');
-      exit(g, 1);
+      // The master gives up on the new generation: its stacks hand back what they took.
+      if (g.reconfiguring) send(msg);
+      else exit(g, 1);
       break;
     case 'handOver':
       handOver(g, thread, msg.handOver, sockets);
+      break;
+    case 'retired':
+      retired(g, msg.generation, msg.handedOver);
       break;
     case 'quiet':
       if (++g.quiet === g.config.global.threads) send(msg);

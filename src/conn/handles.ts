@@ -13,6 +13,23 @@ export function fdOf(handle: object): number {
   return fd;
 }
 
+/**
+ * Lets a socket go without closing it: a newer generation's stack in this same thread has wrapped
+ * its handle in a socket of its own. Without a handle, destroying this one closes nothing.
+ */
+export function letGo(socket: Socket): void {
+  (socket as unknown as { _handle: object | null })._handle = null;
+}
+
+/**
+ * A handle whose socket stopped reading for a hand-over (stream/stream.ts stopReading marks it as
+ * reading, so that node leaves it alone): the socket that takes it over in the same thread must
+ * start reading it afresh.
+ */
+export function readAfresh(handle: object): void {
+  (handle as { reading: boolean }).reading = false;
+}
+
 /** A connected socket taken over from another generation, ready to read and write. */
 export function socketFrom(ref: SocketRef): Socket {
   const options = { allowHalfOpen: true, readable: true, writable: true };

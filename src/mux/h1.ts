@@ -483,7 +483,7 @@ export class H1Connection implements ClientSide, Session {
       toServer,
       toClient: NO_BYTES,
     };
-    return { envelope, client: rawHandle(socket) };
+    return { envelope, client: rawHandle(socket), sockets: [socket] };
   }
 }
 

@@ -12,9 +12,18 @@ export type ToWorker =
   | { type: 'receiver'; id: string; thread: number }
   | { type: 'start' }
   | { type: 'rearm'; id: string; thread: number }
-  /** `handOver`: hand what can move over to the next generation before draining the rest. */
-  | { type: 'stop'; handOver: boolean }
-  | { type: 'kill' }
+  /**
+   * A generation of stacks in this running worker, from `config`: the `receiver` messages that
+   * follow bring its sockets, `start` starts it beside the one that serves (a reload in place).
+   */
+  | { type: 'reconfigure'; config: Config; generation: number }
+  /**
+   * `handOver`: hand what can move over to the next generation before draining the rest.
+   * `generation`: only that generation's stacks stop, handing over inside the threads to the newest other one.
+   */
+  | { type: 'stop'; handOver: boolean; generation?: number }
+  /** `generation`: only that generation's stacks. */
+  | { type: 'kill'; generation?: number }
   /** Operators' runtime settings of servers, their health and resolved addresses: all in force, also sent before `start`. */
   | ({ type: 'servers' } & ServerPush)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
@@ -70,6 +79,8 @@ export type FromWorker =
   /** Stopping with a hand-over, every thread has sent its UDP flows (the hand-overs before this message). */
   | { type: 'flowsOut' }
   | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
+  /** Every thread's stack of `generation` (stopped in place) has drained, after handing `handedOver` sessions over. */
+  | { type: 'retired'; generation: number; handedOver: number }
   | Observed
   | HandOverPart;
 
@@ -79,8 +90,10 @@ export type FromWorker =
  * from an older generation. `handedOver` answers a `handOver`: did the sockets leave?
  */
 export type ToThread =
-  | { type: 'stop'; handOver: boolean }
-  | { type: 'kill' }
+  /** A new generation's stack beside the running one: its receivers' sockets ride beside, in the order of `receivers`. */
+  | { type: 'reconfigure'; config: Config; generation: number; receivers: string[]; servers: ServerPush }
+  | { type: 'stop'; handOver: boolean; generation?: number }
+  | { type: 'kill'; generation?: number }
   | { type: 'rearm'; id: string }
   | { type: 'adopt'; handOver: HandOver }
   | { type: 'readDatagrams' }
@@ -100,6 +113,8 @@ export type FromThread =
   | { type: 'rearm'; id: string }
   | { type: 'failed'; reason: string }
   | { type: 'drained' }
+  /** The thread's stack of `generation` has drained; a newer one serves on. */
+  | { type: 'retired'; generation: number; handedOver: number }
   | { type: 'handOver'; handOver: HandOver }
   /** It no longer reads UDP receivers (stop with a hand-over); what it read before is on its way to the owners. */
   | { type: 'quiet' }

@@ -119,6 +119,8 @@ export interface SessionSnapshot {
   server: string;
   /** Generations it went through before this one: a session handed over. */
   generations: number[];
+  /** The generation it runs in, where it is not its thread's serving one (an older stack kept after a reload in place). */
+  generation?: number;
 }
 
 export interface ThreadSnapshot {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { FrontendConfig } from '../config/types';
 import type { HeadLimits } from '../config/head-limits';
@@ -66,4 +67,6 @@ export interface Departure {
   envelope: Envelope;
   client: object;
   server?: object;
+  /** The sockets the raw handles belong to here: a hand-over inside the thread lets go of them (conn/handles.ts letGo). */
+  sockets: Socket[];
 }

@@ -226,7 +226,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       toServer,
       toClient,
     };
-    return { envelope, client: rawHandle(client), server: connecting ? undefined : rawHandle(server!) };
+    return { envelope, client: rawHandle(client), server: connecting ? undefined : rawHandle(server!), sockets: connecting ? [client] : [client, server!] };
   }
 
   /** The next generation holds the sockets now: close this side's copies, without a log line. */
