@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { bindKey, parseBindAddress, parseServerAddress } from '../src/config/address';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { parseDuration } from '../src/config/duration';
+import { parseConfigText } from '../src/config/file';
 import { mergeLayers } from '../src/config/layers';
 import { ConfigError, loadConfig, loadConfigOrProblems } from '../src/config/load';
 import type { BindAddress, Config } from '../src/config/types';
@@ -736,18 +737,65 @@ test('load: a missing file', () => {
   }
 });
 
-test('load: invalid JSON reports the parse error with line and column', () => {
-  const file = writeConfig('{\n  "frontends": {\n    "web": { "bind": "127.0.0.1:0", },\n  }\n}\n');
-  const result = loadConfigOrProblems({ file, env: {} });
-  assert.equal(result.problems, [
-    `config file "${file}" is not valid JSON: Expected double-quoted property name at line 3, column 37`,
-  ]);
-  const noPosition = writeConfig('{\n  "global": {\n    "groups": }\n}');
-  assert.equal(loadConfigOrProblems({ file: noPosition, env: {} }).problems, [
-    `config file "${noPosition}" is not valid JSON: Unexpected token '}' at line 3, column 15`,
-  ]);
-  const empty = writeConfig('');
-  assert.match(loadConfigOrProblems({ file: empty, env: {} }).problems[0], 'Unexpected end of file at line 1, column 1');
+test('load: a syntax error names the line, the column and what is wrong, on one line', () => {
+  const cases: [string, string][] = [
+    ['{\n  "global": {\n    "groups": }\n}', "line 3, column 15: expected a value, found '}'"],
+    ['{\n  "global": { "groups": 2 }\n  "frontends": {}\n}', 'line 3, column 3: expected "," before "frontends"'],
+    ['{\n  "global": {\n    "groups": 2\n', 'line 4, column 1: expected "," or "}" to close the object opened at line 2, column 13, found the end of the file'],
+    ['{\n  "frontends": { "web": { "bind": ["127.0.0.1:80" } }\n}', 'line 2, column 51: expected "," or "]" to close the list opened at line 2, column 35, found \'}\''],
+    ["{ 'global': {} }", "line 1, column 3: strings and keys are written in double quotes, found 'global'"],
+    ['{ global: {} }', "line 1, column 3: unexpected 'global' (keys and strings are written in double quotes)"],
+    ['{ "a": "two\nlines" }', 'line 1, column 8: a string is not closed on its line (write a line break inside a string as \\n)'],
+    ['{ "a": "\\q" }', 'line 1, column 8: invalid escape "\\q" in a string'],
+    ['{ "a": 1 /* left open', 'line 1, column 10: a /* comment is not closed with */'],
+    ['// a note\n/* left open', 'line 2, column 1: a /* comment is not closed with */'],
+    ['{ "a": 1 } { "b": 2 }', "line 1, column 12: expected the end of the file after the top-level object, found '{'"],
+    // Columns count characters, and Windows line ends are one line end.
+    ['{ /* \u{1F600} */ "a": }', "line 1, column 16: expected a value, found '}'"],
+    ['{\r\n  "a": 1,\r\n  "b": }', "line 3, column 8: expected a value, found '}'"],
+  ];
+  for (const [text, where] of cases) {
+    const file = writeConfig(text);
+    const [line, ...rest] = loadConfigOrProblems({ file, env: {} }).problems;
+    assert.equal(rest, []);
+    assert.ok(line.startsWith(`config file "${file}" is not valid JSON at ${where}`), `${JSON.stringify(text)}:\n${line}`);
+    assert.not.match(line, /[\n\r]/);
+  }
+  for (const empty of ['', '  \n', '// nothing yet\n']) {
+    const file = writeConfig(empty);
+    assert.equal(loadConfigOrProblems({ file, env: {} }).problems, [`config file "${file}" is empty: expected a JSON object such as {"frontends": {...}}`]);
+  }
+});
+
+test('load: comments and trailing commas are allowed; comment marks inside strings are text', () => {
+  const file = writeConfig(`// ferry
+{
+  /* the listeners */
+  "frontends": {
+    "web": { "bind": ["127.0.0.1:8080",], "backend": "app", }, // a trailing comma, twice
+  },
+  "backends": { "app": { "servers": { "s1": { "address": "127.0.0.1:9000" } } } },
+}
+`);
+  const config = loadConfig({ file, env: {} });
+  assert.equal(config.frontends.web.bind.map((b) => b.text), ['127.0.0.1:8080']);
+  assert.equal(parseConfigText('{ "note": "http://x/* y */ // z" }', 'f.json'), { data: { note: 'http://x/* y */ // z' }, problems: [] });
+});
+
+test('load: a YAML, TOML or other file is told that the format is JSON with comments, and where it went wrong', () => {
+  const format = 'the configuration is JSON, with // and /* */ comments and trailing commas allowed';
+  const cases: [string, string][] = [
+    ['global:\n  groups: 2\nfrontends:\n  web:\n    bind: ["127.0.0.1:80"]\n', `looks like YAML, but ${format}; at line 1, column 1 expected "{" to open it, found 'global'`],
+    ['# ferry\n\nglobal:\n  groups: 2\n', `looks like YAML, but ${format}; at line 1, column 1 expected "{" to open it, found '#'`],
+    ['---\nglobal: {}\n', `looks like YAML, but ${format}; at line 1, column 1 expected "{" to open it, found '-'`],
+    ['\n[global]\ngroups = 2\n', `looks like TOML or INI, but ${format}; at line 2, column 1 expected "{" to open it, found '['`],
+    ['<ferry/>', `looks like XML, but ${format}; at line 1, column 1 expected "{" to open it, found '<ferry'`],
+    ['groups 2', `is not JSON: ${format}; at line 1, column 1 expected "{" to open it, found 'groups'`],
+  ];
+  for (const [text, message] of cases) {
+    const file = writeConfig(text);
+    assert.equal(loadConfigOrProblems({ file, env: {} }).problems, [`config file "${file}" ${message}`]);
+  }
 });
 
 test('load: the top level of the file must be an object', () => {
