@@ -1,4 +1,5 @@
 import { defaultMasterSocket } from '../src/control/path';
+import { closest, editDistance } from '../src/lib/closest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -365,13 +366,13 @@ test('validate: typos are unknown keys at every depth', () => {
   raw.backends.app.servers.s1.wieght = 3;
   const problems = problemsOf(raw);
   for (const line of [
-    'globl: unknown key (expected one of: global, frontends, backends)',
-    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
-    'global.log.levl: unknown key (expected one of: level, format)',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
-    'frontends.web.timeout.clinet: unknown key (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
-    'backends.app.timeout.conect: unknown key (expected one of: connect, server, serverFin, queue, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
+    'globl: unknown key, did you mean "global"? (expected one of: global, frontends, backends)',
+    'global.grups: unknown key, did you mean "groups"? (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
+    'global.log.levl: unknown key, did you mean "level"? (expected one of: level, format)',
+    'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    'frontends.web.timeout.clinet: unknown key, did you mean "client"? (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
+    'backends.app.timeout.conect: unknown key, did you mean "connect"? (expected one of: connect, server, serverFin, queue, tunnel)',
+    'backends.app.servers.s1.wieght: unknown key, did you mean "weight"? (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }
@@ -563,7 +564,7 @@ test('validate: many problems are listed together, grouped by place, each once',
   };
   assert.equal(problemsOf(raw), [
     'global.groups: expected an integer from 1 to 64, found 0',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.bind[1]: "1.2.3.4:99999": port must be 0-65535',
     'frontends.web.timeout.client: expected a duration such as "250ms", "30s" or "5m", found "30x"',
     'frontends.web.backend: no backend named "ap" (defined: app, greeter)',
@@ -665,7 +666,7 @@ test('load: environment variables that are not settings are ignored; misspelt se
   const env = { FERRY_CONFIG: '/etc/ferry.json', PATH: '/bin', FERRY_global__groups: '2' };
   assert.is(loadConfig({ env }).global.groups, 2);
   const result = loadConfigOrProblems({ env: { FERRY_GLOBL__GROUPS: '2' } });
-  assert.equal(result.problems, ['FERRY_GLOBL__GROUPS: unknown section "GLOBL" (expected one of: global, frontends, backends)']);
+  assert.equal(result.problems, ['FERRY_GLOBL__GROUPS: unknown section "GLOBL", did you mean "global"? (expected one of: global, frontends, backends)']);
 });
 
 test('load: two spellings of one environment key are ambiguous', () => {
@@ -796,6 +797,40 @@ test('load: a YAML, TOML or other file is told that the format is JSON with comm
     const file = writeConfig(text);
     assert.equal(loadConfigOrProblems({ file, env: {} }).problems, [`config file "${file}" ${message}`]);
   }
+});
+
+test('validate: an unknown key close to a known key of the same object is named; a far one is not', () => {
+  const raw = minimal();
+  Object.assign(raw.frontends.web, { MaxConn: 5, bakend: 'app', listen: '127.0.0.1:1' });
+  raw.backends.app.servers.s1.adress = '127.0.0.1:9001';
+  raw.frontends.web.bind = [{ address: '127.0.0.1:8080', v6onyl: true }];
+  const problems = problemsOf(raw);
+  for (const line of [
+    'frontends.web.MaxConn: unknown key, did you mean "maxconn"?',
+    'frontends.web.bakend: unknown key, did you mean "backend"?',
+    'frontends.web.listen: unknown key (expected one of:',
+    'frontends.web.bind[0].v6onyl: unknown key, did you mean "v6only"?',
+    'backends.app.servers.s1.adress: unknown key, did you mean "address"?',
+  ]) {
+    assert.ok(problems.some((p) => p.startsWith(line)), `missing: ${line}\nin:\n${problems.join('\n')}`);
+  }
+  // Only keys of the same object are guessed: "maxconn" of global is not offered in a server's check.
+  assert.equal(problemsOf(minimal({ global: { log: { maxconn: 1 } } })), ['global.log.maxconn: unknown key (expected one of: level, format)']);
+});
+
+test('closest: one edit for short words, two for longer ones, case ignored, swaps count once', () => {
+  assert.is(editDistance('maxconnn', 'maxconn'), 1);
+  assert.is(editDistance('wieght', 'weight'), 1);
+  assert.is(editDistance('kitten', 'sitting'), 3);
+  assert.is(closest('maxcon', ['maxconn', 'backlog']), 'maxconn');
+  assert.is(closest('MAXCONN', ['maxconn']), 'maxconn');
+  assert.is(closest('mod', ['mode']), 'mode');
+  assert.is(closest('mdoe', ['mode']), 'mode');
+  assert.is(closest('md', ['mode']), undefined);
+  assert.is(closest('bakcned', ['backend']), 'backend', 'two swaps in a long word');
+  assert.is(closest('bcknd', ['backend']), undefined, 'two edits in a short word make another word');
+  assert.is(closest('timeout', ['timeout']), undefined, 'a known key is no typo');
+  assert.is(closest('grups', ['groups', 'group']), 'groups', 'the nearest, the first on a tie');
 });
 
 test('load: the top level of the file must be an object', () => {

@@ -2,6 +2,7 @@
 // variables. Each becomes an assignment that remembers its origin, so that a problem caused by
 // an override can say which one.
 
+import { closest } from '../lib/closest';
 import { isRecord, type PathSegment } from './problems';
 import { CONFIG_SCHEMA } from './schema';
 
@@ -55,7 +56,9 @@ export function parseEnvironment(env: NodeJS.ProcessEnv): Overrides {
     const path = canonicalPath(segments);
     const known = sections.includes(path[0]);
     if (!known && segments.length > 1) {
-      problems.push(`${name}: unknown section "${segments[0]}" (expected one of: ${sections.join(', ')})`);
+      const meant = closest(segments[0], sections);
+      const guess = meant === undefined ? '' : `, did you mean ${JSON.stringify(meant)}?`;
+      problems.push(`${name}: unknown section "${segments[0]}"${guess} (expected one of: ${sections.join(', ')})`);
     } else if (known && segments.includes('')) {
       problems.push(`${name}: empty key between "${ENV_SEPARATOR}" separators`);
     } else if (known) {

@@ -1,6 +1,8 @@
 // A problem is kept structured (a key path plus a sentence) until the very end, so that the loader
 // can still tell which override produced it before everything becomes one line of text.
 
+import { closest } from '../lib/closest';
+
 export type PathSegment = string | number;
 
 export interface Problem {
@@ -40,8 +42,12 @@ export function expected(what: string, found: unknown): string {
   return `expected ${what}, found ${formatValue(found)}`;
 }
 
-export function unknownKey(allowed: readonly string[]): string {
-  return `unknown key (expected one of: ${allowed.join(', ')})`;
+/** Names the key meant when the unknown one is a likely typo of a key of the same object. */
+export function unknownKey(key: string, allowed: readonly string[]): string {
+  const list = `(expected one of: ${allowed.join(', ')})`;
+  const meant = closest(key, allowed);
+  if (meant !== undefined) return `unknown key, did you mean ${JSON.stringify(meant)}? ${list}`;
+  return `unknown key ${list}`;
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
