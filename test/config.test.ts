@@ -366,7 +366,7 @@ test('validate: typos are unknown keys at every depth', () => {
   raw.backends.app.servers.s1.wieght = 3;
   const problems = problemsOf(raw);
   for (const line of [
-    'globl: unknown key, did you mean "global"? (expected one of: global, frontends, backends)',
+    'globl: unknown key, did you mean "global"? (expected one of: global, frontends, backends, $schema)',
     'global.grups: unknown key, did you mean "groups"? (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
     'global.log.levl: unknown key, did you mean "level"? (expected one of: level, format)',
     'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
@@ -547,7 +547,7 @@ test('validate: required sections and keys', () => {
     'frontends.web.bind: required key is missing (expected a list of bind addresses such as ["127.0.0.1:8080"])',
     'frontends.web.backend: required key is missing (expected the name of a backend)',
   ]);
-  assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, found 5']);
+  assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, $schema, found 5']);
   assert.equal(problemsOf(minimal({ global: [] })), [
     'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log, found []',
   ]);
@@ -797,6 +797,20 @@ test('load: a YAML, TOML or other file is told that the format is JSON with comm
     const file = writeConfig(text);
     assert.equal(loadConfigOrProblems({ file, env: {} }).problems, [`config file "${file}" ${message}`]);
   }
+});
+
+test('load: "$schema" is accepted at the top level and ignored; elsewhere, and notes as keys, are refused with what to do', () => {
+  const config = loadConfig({ file: writeConfig({ $schema: './ferry.schema.json', ...minimal() }), env: {} });
+  assert.equal(Object.keys(config), ['global', 'frontends', 'backends']);
+  const raw = minimal({ _comment: 'hello' });
+  raw.frontends.web.$schema = './ferry.schema.json';
+  raw.frontends.web['//'] = 'a note';
+  assert.equal(problemsOf(raw), [
+    'frontends.web.$schema: unknown key: "$schema" is only read at the top level of the file (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    'frontends.web["//"]: unknown key: for a note, or to leave a key out, write a // or /* */ comment, which the file allows (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    '_comment: unknown key: for a note, or to leave a key out, write a // or /* */ comment, which the file allows (expected one of: global, frontends, backends, $schema)',
+  ]);
+  assert.equal(problemsOf(minimal({ $schema: 42 })), ['$schema: expected the path or URL of this schema, for editors, such as "./ferry.schema.json" (ferry ignores it), found 42']);
 });
 
 test('validate: an unknown key close to a known key of the same object is named; a far one is not', () => {

@@ -50,7 +50,8 @@ function parseSet(set: string): Assignment | string {
 export function parseEnvironment(env: NodeJS.ProcessEnv): Overrides {
   const assignments: Assignment[] = [];
   const problems: string[] = [];
-  const sections = Object.keys(CONFIG_SCHEMA.properties as object);
+  // "$schema" is a note for editors in the file, not a setting.
+  const sections = Object.keys(CONFIG_SCHEMA.properties as object).filter((key) => key !== '$schema');
   for (const name of Object.keys(env).filter((n) => n.startsWith(ENV_PREFIX)).sort()) {
     const segments = name.slice(ENV_PREFIX.length).split(ENV_SEPARATOR);
     const path = canonicalPath(segments);

@@ -10,7 +10,7 @@ export interface Problem {
   message: string;
 }
 
-const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+const PLAIN_KEY = /^[$A-Za-z0-9_-]+$/;
 const MAX_VALUE_CHARS = 60;
 
 export function problem(path: PathSegment[], message: string): Problem {
@@ -42,9 +42,14 @@ export function expected(what: string, found: unknown): string {
   return `expected ${what}, found ${formatValue(found)}`;
 }
 
+/** Keys people write for notes in formats without comments. */
+const NOTE_KEY = /^(_|\/\/|#)|^(comments?|notes?)$/i;
+
 /** Names the key meant when the unknown one is a likely typo of a key of the same object. */
 export function unknownKey(key: string, allowed: readonly string[]): string {
   const list = `(expected one of: ${allowed.join(', ')})`;
+  if (key === '$schema') return `unknown key: "$schema" is only read at the top level of the file ${list}`;
+  if (NOTE_KEY.test(key)) return `unknown key: for a note, or to leave a key out, write a // or /* */ comment, which the file allows ${list}`;
   const meant = closest(key, allowed);
   if (meant !== undefined) return `unknown key, did you mean ${JSON.stringify(meant)}? ${list}`;
   return `unknown key ${list}`;
