@@ -6,7 +6,7 @@ import { Master } from '../master/master';
 import { preflight, readConfig, type CheckStep } from '../master/preflight';
 import { ServerAddresses } from '../master/server-addresses';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
-import { LOG_FORMATS } from '../src/config/schema';
+import { CONFIG_SCHEMA, LOG_FORMATS } from '../src/config/schema';
 import type { Config } from '../src/config/types';
 import { sendCommand } from '../src/control/client';
 import { defaultMasterSocket } from '../src/control/path';
@@ -25,11 +25,15 @@ Usage:
                                                reload the running ferry and wait for the outcome
   ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
                                                send a command to the running ferry's master ("help")
+  ferry schema                                 print the JSON Schema that configurations are checked
+                                               against, for editors: ferry schema > ferry.schema.json,
+                                               then "$schema": "./ferry.schema.json" in the file
   ferry --help | --version
 
 Options:
-  -c, --config FILE    JSON configuration file (default: the embedded configuration: a "hello"
-                       service on 127.0.0.1:8080 and an "echo" service on 127.0.0.1:8081)
+  -c, --config FILE    configuration file, JSON with // and /* */ comments and trailing commas (default:
+                       the embedded configuration: a "hello" service on 127.0.0.1:8080 and an "echo"
+                       service on 127.0.0.1:8081)
   --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
                        parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
                        Precedence: --set > FERRY_* > file > defaults.
@@ -141,7 +145,13 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) return void process.stdout.write(HELP), 0;
   if (values.version) return void process.stdout.write(`${version()}\n`), 0;
   const [command, ...rest] = positionals;
-  if (command === undefined) return usageError('missing command (start, check, reload or ctl)');
+  if (command === undefined) return usageError('missing command (start, check, reload, ctl or schema)');
+  if (command === 'schema') {
+    if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
+    const given = Object.keys(values);
+    if (given.length > 0) return usageError(`schema takes no options, found --${given[0]}`);
+    return void process.stdout.write(`${JSON.stringify(CONFIG_SCHEMA, null, 2)}\n`), 0;
+  }
   if (command === 'reload' || command === 'ctl') {
     if (command === 'reload' && rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
     if (command === 'ctl' && rest.length === 0) return usageError('ctl needs a command, such as: ferry ctl help');
@@ -150,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.processes) return usageError('--processes only applies to reload');
   if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
-  if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload or ctl)`);
+  if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload, ctl or schema)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
   if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
   const format = values['log-format'];

@@ -1,4 +1,5 @@
 import { defaultMasterSocket } from '../src/control/path';
+import { closest, editDistance } from '../src/lib/closest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { bindKey, parseBindAddress, parseServerAddress } from '../src/config/address';
 import { DEFAULT_CONFIG } from '../src/config/defaults';
 import { parseDuration } from '../src/config/duration';
+import { parseConfigText } from '../src/config/file';
 import { mergeLayers } from '../src/config/layers';
 import { ConfigError, loadConfig, loadConfigOrProblems } from '../src/config/load';
 import type { BindAddress, Config } from '../src/config/types';
@@ -364,13 +366,13 @@ test('validate: typos are unknown keys at every depth', () => {
   raw.backends.app.servers.s1.wieght = 3;
   const problems = problemsOf(raw);
   for (const line of [
-    'globl: unknown key (expected one of: global, frontends, backends)',
-    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
-    'global.log.levl: unknown key (expected one of: level, format)',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
-    'frontends.web.timeout.clinet: unknown key (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
-    'backends.app.timeout.conect: unknown key (expected one of: connect, server, serverFin, queue, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
+    'globl: unknown key, did you mean "global"? (expected one of: global, frontends, backends, $schema)',
+    'global.grups: unknown key, did you mean "groups"? (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
+    'global.log.levl: unknown key, did you mean "level"? (expected one of: level, format)',
+    'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    'frontends.web.timeout.clinet: unknown key, did you mean "client"? (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
+    'backends.app.timeout.conect: unknown key, did you mean "connect"? (expected one of: connect, server, serverFin, queue, tunnel)',
+    'backends.app.servers.s1.wieght: unknown key, did you mean "weight"? (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }
@@ -545,7 +547,7 @@ test('validate: required sections and keys', () => {
     'frontends.web.bind: required key is missing (expected a list of bind addresses such as ["127.0.0.1:8080"])',
     'frontends.web.backend: required key is missing (expected the name of a backend)',
   ]);
-  assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, found 5']);
+  assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, $schema, found 5']);
   assert.equal(problemsOf(minimal({ global: [] })), [
     'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log, found []',
   ]);
@@ -562,7 +564,7 @@ test('validate: many problems are listed together, grouped by place, each once',
   };
   assert.equal(problemsOf(raw), [
     'global.groups: expected an integer from 1 to 64, found 0',
-    'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.bind[1]: "1.2.3.4:99999": port must be 0-65535',
     'frontends.web.timeout.client: expected a duration such as "250ms", "30s" or "5m", found "30x"',
     'frontends.web.backend: no backend named "ap" (defined: app, greeter)',
@@ -664,7 +666,7 @@ test('load: environment variables that are not settings are ignored; misspelt se
   const env = { FERRY_CONFIG: '/etc/ferry.json', PATH: '/bin', FERRY_global__groups: '2' };
   assert.is(loadConfig({ env }).global.groups, 2);
   const result = loadConfigOrProblems({ env: { FERRY_GLOBL__GROUPS: '2' } });
-  assert.equal(result.problems, ['FERRY_GLOBL__GROUPS: unknown section "GLOBL" (expected one of: global, frontends, backends)']);
+  assert.equal(result.problems, ['FERRY_GLOBL__GROUPS: unknown section "GLOBL", did you mean "global"? (expected one of: global, frontends, backends)']);
 });
 
 test('load: two spellings of one environment key are ambiguous', () => {
@@ -736,18 +738,113 @@ test('load: a missing file', () => {
   }
 });
 
-test('load: invalid JSON reports the parse error with line and column', () => {
-  const file = writeConfig('{\n  "frontends": {\n    "web": { "bind": "127.0.0.1:0", },\n  }\n}\n');
-  const result = loadConfigOrProblems({ file, env: {} });
-  assert.equal(result.problems, [
-    `config file "${file}" is not valid JSON: Expected double-quoted property name at line 3, column 37`,
+test('load: a syntax error names the line, the column and what is wrong, on one line', () => {
+  const cases: [string, string][] = [
+    ['{\n  "global": {\n    "groups": }\n}', "line 3, column 15: expected a value, found '}'"],
+    ['{\n  "global": { "groups": 2 }\n  "frontends": {}\n}', 'line 3, column 3: expected "," before "frontends"'],
+    ['{\n  "global": {\n    "groups": 2\n', 'line 4, column 1: expected "," or "}" to close the object opened at line 2, column 13, found the end of the file'],
+    ['{\n  "frontends": { "web": { "bind": ["127.0.0.1:80" } }\n}', 'line 2, column 51: expected "," or "]" to close the list opened at line 2, column 35, found \'}\''],
+    ["{ 'global': {} }", "line 1, column 3: strings and keys are written in double quotes, found 'global'"],
+    ['{ global: {} }', "line 1, column 3: unexpected 'global' (keys and strings are written in double quotes)"],
+    ['{ "a": "two\nlines" }', 'line 1, column 8: a string is not closed on its line (write a line break inside a string as \\n)'],
+    ['{ "a": "\\q" }', 'line 1, column 8: invalid escape "\\q" in a string'],
+    ['{ "a": 1 /* left open', 'line 1, column 10: a /* comment is not closed with */'],
+    ['// a note\n/* left open', 'line 2, column 1: a /* comment is not closed with */'],
+    ['{ "a": 1 } { "b": 2 }', "line 1, column 12: expected the end of the file after the top-level object, found '{'"],
+    // Columns count characters, and Windows line ends are one line end.
+    ['{ /* \u{1F600} */ "a": }', "line 1, column 16: expected a value, found '}'"],
+    ['{\r\n  "a": 1,\r\n  "b": }', "line 3, column 8: expected a value, found '}'"],
+  ];
+  for (const [text, where] of cases) {
+    const file = writeConfig(text);
+    const [line, ...rest] = loadConfigOrProblems({ file, env: {} }).problems;
+    assert.equal(rest, []);
+    assert.ok(line.startsWith(`config file "${file}" is not valid JSON at ${where}`), `${JSON.stringify(text)}:\n${line}`);
+    assert.not.match(line, /[\n\r]/);
+  }
+  for (const empty of ['', '  \n', '// nothing yet\n']) {
+    const file = writeConfig(empty);
+    assert.equal(loadConfigOrProblems({ file, env: {} }).problems, [`config file "${file}" is empty: expected a JSON object such as {"frontends": {...}}`]);
+  }
+});
+
+test('load: comments and trailing commas are allowed; comment marks inside strings are text', () => {
+  const file = writeConfig(`// ferry
+{
+  /* the listeners */
+  "frontends": {
+    "web": { "bind": ["127.0.0.1:8080",], "backend": "app", }, // a trailing comma, twice
+  },
+  "backends": { "app": { "servers": { "s1": { "address": "127.0.0.1:9000" } } } },
+}
+`);
+  const config = loadConfig({ file, env: {} });
+  assert.equal(config.frontends.web.bind.map((b) => b.text), ['127.0.0.1:8080']);
+  assert.equal(parseConfigText('{ "note": "http://x/* y */ // z" }', 'f.json'), { data: { note: 'http://x/* y */ // z' }, problems: [] });
+});
+
+test('load: a YAML, TOML or other file is told that the format is JSON with comments, and where it went wrong', () => {
+  const format = 'the configuration is JSON, with // and /* */ comments and trailing commas allowed';
+  const cases: [string, string][] = [
+    ['global:\n  groups: 2\nfrontends:\n  web:\n    bind: ["127.0.0.1:80"]\n', `looks like YAML, but ${format}; at line 1, column 1 expected "{" to open it, found 'global'`],
+    ['# ferry\n\nglobal:\n  groups: 2\n', `looks like YAML, but ${format}; at line 1, column 1 expected "{" to open it, found '#'`],
+    ['---\nglobal: {}\n', `looks like YAML, but ${format}; at line 1, column 1 expected "{" to open it, found '-'`],
+    ['\n[global]\ngroups = 2\n', `looks like TOML or INI, but ${format}; at line 2, column 1 expected "{" to open it, found '['`],
+    ['<ferry/>', `looks like XML, but ${format}; at line 1, column 1 expected "{" to open it, found '<ferry'`],
+    ['groups 2', `is not JSON: ${format}; at line 1, column 1 expected "{" to open it, found 'groups'`],
+  ];
+  for (const [text, message] of cases) {
+    const file = writeConfig(text);
+    assert.equal(loadConfigOrProblems({ file, env: {} }).problems, [`config file "${file}" ${message}`]);
+  }
+});
+
+test('load: "$schema" is accepted at the top level and ignored; elsewhere, and notes as keys, are refused with what to do', () => {
+  const config = loadConfig({ file: writeConfig({ $schema: './ferry.schema.json', ...minimal() }), env: {} });
+  assert.equal(Object.keys(config), ['global', 'frontends', 'backends']);
+  const raw = minimal({ _comment: 'hello' });
+  raw.frontends.web.$schema = './ferry.schema.json';
+  raw.frontends.web['//'] = 'a note';
+  assert.equal(problemsOf(raw), [
+    'frontends.web.$schema: unknown key: "$schema" is only read at the top level of the file (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    'frontends.web["//"]: unknown key: for a note, or to leave a key out, write a // or /* */ comment, which the file allows (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
+    '_comment: unknown key: for a note, or to leave a key out, write a // or /* */ comment, which the file allows (expected one of: global, frontends, backends, $schema)',
   ]);
-  const noPosition = writeConfig('{\n  "global": {\n    "groups": }\n}');
-  assert.equal(loadConfigOrProblems({ file: noPosition, env: {} }).problems, [
-    `config file "${noPosition}" is not valid JSON: Unexpected token '}' at line 3, column 15`,
-  ]);
-  const empty = writeConfig('');
-  assert.match(loadConfigOrProblems({ file: empty, env: {} }).problems[0], 'Unexpected end of file at line 1, column 1');
+  assert.equal(problemsOf(minimal({ $schema: 42 })), ['$schema: expected the path or URL of this schema, for editors, such as "./ferry.schema.json" (ferry ignores it), found 42']);
+});
+
+test('validate: an unknown key close to a known key of the same object is named; a far one is not', () => {
+  const raw = minimal();
+  Object.assign(raw.frontends.web, { MaxConn: 5, bakend: 'app', listen: '127.0.0.1:1' });
+  raw.backends.app.servers.s1.adress = '127.0.0.1:9001';
+  raw.frontends.web.bind = [{ address: '127.0.0.1:8080', v6onyl: true }];
+  const problems = problemsOf(raw);
+  for (const line of [
+    'frontends.web.MaxConn: unknown key, did you mean "maxconn"?',
+    'frontends.web.bakend: unknown key, did you mean "backend"?',
+    'frontends.web.listen: unknown key (expected one of:',
+    'frontends.web.bind[0].v6onyl: unknown key, did you mean "v6only"?',
+    'backends.app.servers.s1.adress: unknown key, did you mean "address"?',
+  ]) {
+    assert.ok(problems.some((p) => p.startsWith(line)), `missing: ${line}\nin:\n${problems.join('\n')}`);
+  }
+  // Only keys of the same object are guessed: "maxconn" of global is not offered in a server's check.
+  assert.equal(problemsOf(minimal({ global: { log: { maxconn: 1 } } })), ['global.log.maxconn: unknown key (expected one of: level, format)']);
+});
+
+test('closest: one edit for short words, two for longer ones, case ignored, swaps count once', () => {
+  assert.is(editDistance('maxconnn', 'maxconn'), 1);
+  assert.is(editDistance('wieght', 'weight'), 1);
+  assert.is(editDistance('kitten', 'sitting'), 3);
+  assert.is(closest('maxcon', ['maxconn', 'backlog']), 'maxconn');
+  assert.is(closest('MAXCONN', ['maxconn']), 'maxconn');
+  assert.is(closest('mod', ['mode']), 'mode');
+  assert.is(closest('mdoe', ['mode']), 'mode');
+  assert.is(closest('md', ['mode']), undefined);
+  assert.is(closest('bakcned', ['backend']), 'backend', 'two swaps in a long word');
+  assert.is(closest('bcknd', ['backend']), undefined, 'two edits in a short word make another word');
+  assert.is(closest('timeout', ['timeout']), undefined, 'a known key is no typo');
+  assert.is(closest('grups', ['groups', 'group']), 'groups', 'the nearest, the first on a tie');
 });
 
 test('load: the top level of the file must be an object', () => {

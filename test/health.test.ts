@@ -381,7 +381,7 @@ test('config: check, backup and slowstart problems name the key and what to writ
     'backends.app.servers.s1.check: expected true, false or an object with the keys type, interval, timeout, rise, fall, http, observe, found "on"',
     'backends.app.servers.s1.backup: expected true or false, found "yes"',
     'backends.app.servers.s1.slowstart: expected a duration such as "250ms", "30s" or "5m", found "10q"',
-    'backends.app.servers.s2.check.intervall: unknown key (expected one of: type, interval, timeout, rise, fall, http, observe)',
+    'backends.app.servers.s2.check.intervall: unknown key, did you mean "interval"? (expected one of: type, interval, timeout, rise, fall, http, observe)',
     'backends.app.servers.s2.check.http: HTTP settings apply to HTTP checks only: add "type": "http" to this check',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);

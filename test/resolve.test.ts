@@ -37,7 +37,7 @@ test('resolve: nameservers by address, with or without a port; an interval of 0 
   });
   assert.equal(resolveOf({ interval: 0 }), {});
   assert.equal(resolveOf({ intervall: '1s', interval: '10x', nameservers: ['dns.example:53', '10.0.0.2:0', 53] }), [
-    'backends.app.resolve.intervall: unknown key (expected one of: interval, nameservers)',
+    'backends.app.resolve.intervall: unknown key, did you mean "interval"? (expected one of: interval, nameservers)',
     'backends.app.resolve.interval: expected a duration such as "250ms", "30s" or "5m", found "10x"',
     'backends.app.resolve.nameservers[0]: "dns.example:53": "dns.example" is not an IP address (a nameserver is given by address)',
     'backends.app.resolve.nameservers[1]: "10.0.0.2:0": port must be 1-65535',

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDuration } from '../src/config/duration';
+import { readConfigFile } from '../src/config/file';
 import { CLI, runCli, tmpPath } from './helpers/ferry';
 
 const UNITS = join(__dirname, '..', '..', 'etc', 'systemd');
@@ -15,6 +16,9 @@ const INSTALLED = '/usr/local/bin/ferry';
 const ANALYZE = '/usr/bin/systemd-analyze';
 
 const unit = (name: string): string => readFileSync(join(UNITS, name), 'utf8');
+/** An example configuration as ferry reads it (JSON with comments). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const example = (file: string): Record<string, any> => readConfigFile(file).data!;
 
 /** Where the analysis can be run: the units, copied, with ferry's path leading to this build. */
 function installHere(): string[] {
@@ -47,7 +51,7 @@ test('the service is a notify service reloaded with SIGUSR2, and its ExecStartPr
   }
   // systemd's SIGKILL must come only after the master's own hard stop.
   const stopSec = parseDuration(/^TimeoutStopSec=(\S+)$/m.exec(service)![1])!;
-  assert.ok(stopSec > parseDuration(JSON.parse(readFileSync(EXAMPLE, 'utf8')).global.hardStopAfter)!, 'TimeoutStopSec > hardStopAfter');
+  assert.ok(stopSec > parseDuration(example(EXAMPLE).global.hardStopAfter)!, 'TimeoutStopSec > hardStopAfter');
   // V8's JIT needs writable executable memory.
   assert.not.match(service, /^MemoryDenyWriteExecute=/m);
   const pre = /^ExecStartPre=(\S+) (.*)$/m.exec(service)!;
@@ -60,7 +64,7 @@ test('the service is a notify service reloaded with SIGUSR2, and its ExecStartPr
 
 test('the socket unit passes the name that the socket-activated example binds', () => {
   const name = /^FileDescriptorName=(\S+)$/m.exec(unit('ferry.socket'))![1];
-  const binds = Object.values(JSON.parse(readFileSync(ACTIVATED_EXAMPLE, 'utf8')).frontends as Record<string, { bind: string | string[] }>).flatMap((f) => f.bind);
+  const binds = Object.values(example(ACTIVATED_EXAMPLE).frontends as Record<string, { bind: string | string[] }>).flatMap((f) => f.bind);
   assert.ok(binds.includes(`fd@${name}`), `${JSON.stringify(binds)} has fd@${name}`);
 });
 

@@ -69,7 +69,7 @@ function parseText(text: string, at: PathSegment[], reportAt: PathSegment[]): En
 function parseObject(entry: Record<string, unknown>, at: PathSegment[]): EntryResult {
   const problems = Object.keys(entry)
     .filter((key) => !(OPTION_KEYS as readonly string[]).includes(key))
-    .map((key) => problem([...at, key], unknownKey(OPTION_KEYS)));
+    .map((key) => problem([...at, key], unknownKey(key, OPTION_KEYS)));
   const base = parseObjectAddress(entry.address, at);
   problems.push(...base.problems);
   if (!base.bind) return { problems: [...problems, ...checkOptionTypes(entry, at)] };

@@ -2,6 +2,7 @@
 // variables. Each becomes an assignment that remembers its origin, so that a problem caused by
 // an override can say which one.
 
+import { closest } from '../lib/closest';
 import { isRecord, type PathSegment } from './problems';
 import { CONFIG_SCHEMA } from './schema';
 
@@ -49,13 +50,16 @@ function parseSet(set: string): Assignment | string {
 export function parseEnvironment(env: NodeJS.ProcessEnv): Overrides {
   const assignments: Assignment[] = [];
   const problems: string[] = [];
-  const sections = Object.keys(CONFIG_SCHEMA.properties as object);
+  // "$schema" is a note for editors in the file, not a setting.
+  const sections = Object.keys(CONFIG_SCHEMA.properties as object).filter((key) => key !== '$schema');
   for (const name of Object.keys(env).filter((n) => n.startsWith(ENV_PREFIX)).sort()) {
     const segments = name.slice(ENV_PREFIX.length).split(ENV_SEPARATOR);
     const path = canonicalPath(segments);
     const known = sections.includes(path[0]);
     if (!known && segments.length > 1) {
-      problems.push(`${name}: unknown section "${segments[0]}" (expected one of: ${sections.join(', ')})`);
+      const meant = closest(segments[0], sections);
+      const guess = meant === undefined ? '' : `, did you mean ${JSON.stringify(meant)}?`;
+      problems.push(`${name}: unknown section "${segments[0]}"${guess} (expected one of: ${sections.join(', ')})`);
     } else if (known && segments.includes('')) {
       problems.push(`${name}: empty key between "${ENV_SEPARATOR}" separators`);
     } else if (known) {

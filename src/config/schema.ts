@@ -148,14 +148,23 @@ const backendSchema = section({
   slowstart: duration(),
 });
 
-export const CONFIG_SCHEMA: SchemaObject = section(
-  {
-    global: globalSchema,
-    frontends: namedMap(frontendSchema, 'a map of frontend names to frontends, with at least one entry', 1),
-    backends: { ...namedMap(backendSchema, 'a map of backend names to backends'), default: {} },
-  },
-  ['frontends'],
-);
+/**
+ * The whole file. Editors read this very object (`ferry schema` prints it): it names its draft, and
+ * the file may name it back with a top-level "$schema", which ferry ignores.
+ */
+export const CONFIG_SCHEMA: SchemaObject = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'ferry configuration',
+  ...section(
+    {
+      global: globalSchema,
+      frontends: namedMap(frontendSchema, 'a map of frontend names to frontends, with at least one entry', 1),
+      backends: { ...namedMap(backendSchema, 'a map of backend names to backends'), default: {} },
+      $schema: { type: 'string', description: 'the path or URL of this schema, for editors, such as "./ferry.schema.json" (ferry ignores it)' },
+    },
+    ['frontends'],
+  ),
+};
 
 let compiled: ValidateFunction | undefined;
 

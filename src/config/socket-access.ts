@@ -22,7 +22,7 @@ export function checkSocketAccess(value: unknown): Problem[] {
   if (!isRecord(value)) return [problem([], expected('an object with the keys mode, user, group, such as {"mode": "0660", "group": "adm"}', value))];
   const unknown = Object.keys(value)
     .filter((key) => !(ACCESS_KEYS as readonly string[]).includes(key))
-    .map((key) => problem([key], unknownKey(ACCESS_KEYS)));
+    .map((key) => problem([key], unknownKey(key, ACCESS_KEYS)));
   return [...unknown, ...checkAccessOptions(value, [])];
 }
 

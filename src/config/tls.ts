@@ -21,7 +21,7 @@ export function checkTlsOption(value: unknown, address: BindAddress, text: strin
   if (!isRecord(value)) return [problem(where, expected(TLS_EXAMPLE, value))];
   const problems = Object.keys(value)
     .filter((key) => !(TLS_KEYS as readonly string[]).includes(key))
-    .map((key) => problem([...where, key], unknownKey(TLS_KEYS)));
+    .map((key) => problem([...where, key], unknownKey(key, TLS_KEYS)));
   if (value.certs === undefined) problems.push(problem([...where, 'certs'], `required key is missing (expected ${CERTS_EXAMPLE})`));
   else if (pathsOf(value.certs) === undefined) problems.push(problem([...where, 'certs'], expected(CERTS_EXAMPLE, value.certs)));
   if (value.alpn !== undefined) problems.push(...checkAlpn(value.alpn, [...where, 'alpn']));

@@ -13,8 +13,10 @@ function translate(e: ErrorObject, at: PathSegment[]): Problem {
   const params = e.params as Record<string, unknown>;
   if (typeof params.message === 'string') return problem(at, params.message);
   switch (e.keyword) {
-    case 'additionalProperties':
-      return problem([...at, String(params.additionalProperty)], unknownKey(propertyNames(e.parentSchema)));
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      return problem([...at, key], unknownKey(key, propertyNames(e.parentSchema)));
+    }
     case 'required':
       return missing(e, at, String(params.missingProperty));
     default:
