@@ -8,7 +8,7 @@ import { ServerAddresses } from '../master/server-addresses';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import { LOG_FORMATS } from '../src/config/schema';
 import type { Config } from '../src/config/types';
-import { sendCommand } from '../src/control/client';
+import { sendCommands } from '../src/control/client';
 import { defaultMasterSocket } from '../src/control/path';
 import { createLogger } from '../src/log/log';
 import { version } from '../src/lib/version';
@@ -23,7 +23,8 @@ Usage:
                                                validate a configuration and try its binds
   ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
   ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
-                                               send a command to the running ferry's master ("help")
+                                               send a command to the running ferry's master ("help");
+                                               several, separated by ";", are answered in order
   ferry --help | --version
 
 Options:
@@ -38,7 +39,7 @@ Options:
                        itself holds them)
   -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
                        else ${defaultMasterSocket()})
-  --json               ctl: print the reply as JSON
+  --json               ctl: print the reply as JSON (one object a line, a line per command)
 
 Exit status: 0 on success, 1 on a bad configuration or a failed start, 2 on bad usage.
 `;
@@ -94,7 +95,7 @@ async function check(source: LoadOptions, bind: boolean): Promise<number> {
   return 0;
 }
 
-/** Sends one command to a running master and prints its reply; exit 0 when it succeeded. */
+/** Sends a command (or several, separated by ";") to a running master and prints each reply; exit 0 when all succeeded. */
 async function control(command: string, socket: string | undefined, file: string | undefined, json: boolean): Promise<number> {
   let path = socket;
   if (path === undefined && file !== undefined) {
@@ -103,10 +104,12 @@ async function control(command: string, socket: string | undefined, file: string
     path = config.global.masterSocket;
   }
   try {
-    const reply = await sendCommand(path ?? defaultMasterSocket(), command);
-    if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
-    else (reply.ok ? process.stdout : process.stderr).write(`${reply.lines.join('\n')}\n`);
-    return reply.ok ? 0 : 1;
+    const replies = await sendCommands(path ?? defaultMasterSocket(), command);
+    for (const reply of replies) {
+      if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
+      else (reply.ok ? process.stdout : process.stderr).write(`${reply.lines.join('\n')}\n`);
+    }
+    return replies.every((r) => r.ok) ? 0 : 1;
   } catch (err) {
     process.stderr.write(`ferry: ${(err as Error).message}\n`);
     return 1;
