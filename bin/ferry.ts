@@ -69,6 +69,7 @@ function reportProblems(file: string | undefined, problems: string[]): undefined
 /** What check says when a step fails after the configuration was read, its certificates included. */
 const CHECK_FAILED: Record<CheckStep, string> = {
   'run-as': 'cannot run here',
+  'master-socket': 'its master socket cannot be made',
   resolve: 'names servers that do not resolve',
   bind: 'cannot be bound',
 };
@@ -76,7 +77,7 @@ const CHECK_FAILED: Record<CheckStep, string> = {
 async function check(source: LoadOptions, bind: boolean): Promise<number> {
   const { file } = source;
   // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
-  const checked = await preflight({ source }, { addresses: new ServerAddresses(), bind: bind ? { inherited: takeInheritedSockets } : undefined });
+  const checked = await preflight({ source }, { addresses: new ServerAddresses(), masterSocket: true, bind: bind ? { inherited: takeInheritedSockets } : undefined });
   if (!checked.ok) {
     if (checked.step === 'config' || checked.step === 'certificates') reportProblems(file, checked.problems);
     else {

@@ -6,6 +6,7 @@ import type { Logger } from '../src/log/log';
 import { applySocketAccess } from './binder';
 import { decodeRequest, encodeReply, type Reply } from '../src/proto/control';
 import { destroyLater } from '../src/control/seqpacket';
+import { socketOwners, socketPathProblems, unsafeDirectory, unsafeText } from './socket-dir';
 
 export type CommandHandler = (words: string[]) => Promise<Reply>;
 
@@ -30,7 +31,13 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
+    const trusted = socketOwners(this.access);
+    const problems = socketPathProblems(this.path, trusted);
+    if (problems.length > 0) throw new Error(problems.join('; '));
     makeDirectory(dirname(this.path), this.access);
+    // Made just now, or there already: whoever made it, it must be safe now.
+    const unsafe = unsafeDirectory(dirname(this.path), trusted);
+    if (unsafe !== undefined) throw new Error(unsafeText(unsafe));
     await removeStale(this.path);
     this.server.listen(this.path);
     applySocketAccess(this.path, this.access);
@@ -96,7 +103,8 @@ export class ControlServer {
 
 /**
  * The directories created here let in whoever the socket's mode lets in (to reach the socket, not to
- * list them) and belong to the socket's owner and group. A directory that exists is left as it is.
+ * list them) and belong to the socket's owner and group. A directory that exists keeps its mode and
+ * owner (the caller refuses one that others could tamper with).
  */
 function makeDirectory(dir: string, access: SocketAccess & { mode: number }): void {
   const first = mkdirSync(dir, { recursive: true, mode: 0o700 });

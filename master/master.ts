@@ -74,6 +74,7 @@ export class Master {
       { config: this.config },
       {
         addresses: this.addresses,
+        masterSocket: true,
         bind: {
           inherited: () => {
             this.inherited.log(this.log);
@@ -84,10 +85,10 @@ export class Master {
     );
     if (!checked.ok) {
       const { step, problems } = checked;
-      const failed: Record<CheckStep, string> = { 'run-as': 'cannot run the workers', resolve: 'cannot resolve server addresses', bind: 'cannot bind' };
+      const failed: Record<CheckStep, string> = { 'run-as': 'cannot run the workers', 'master-socket': 'cannot create the master socket', resolve: 'cannot resolve server addresses', bind: 'cannot bind' };
       this.log.fatal({ problems }, `${failed[step]}: nothing started`);
       // The run-as refusal, a single problem, is said on the first line.
-      process.stderr.write(step === 'run-as' ? `ferry: cannot start: ${problems[0]}\n` : `ferry: cannot start:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+      process.stderr.write(step === 'run-as' || step === 'master-socket' ? `ferry: cannot start: ${problems.join('; ')}\n` : `ferry: cannot start:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
       return 1;
     }
     const { receivers } = checked;
@@ -234,6 +235,7 @@ export class Master {
         config: 'invalid configuration',
         certificates: 'certificates cannot be used',
         'run-as': 'cannot run the workers',
+        'master-socket': 'the master socket cannot be made',
         resolve: 'server names do not resolve',
         bind: 'cannot bind',
       };
