@@ -16,11 +16,12 @@ import { version } from '../src/lib/version';
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
 Usage:
-  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text]
+  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text|journal]
                                                run in the foreground, logging to stdout; under
                                                systemd it reports to NOTIFY_SOCKET (sd_notify)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
-                                               validate a configuration and try its binds
+                                               validate a configuration, try its master socket's
+                                               path and its binds
   ferry reload [-s PATH | -c FILE]               reload the running ferry and wait for the outcome
   ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
                                                send a command to the running ferry's master ("help");
@@ -33,8 +34,10 @@ Options:
   --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
                        parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
                        Precedence: --set > FERRY_* > file > defaults.
-  --log-format FORMAT  json (default): one JSON object a line, as journald keeps them; text: a
-                       line for people. The same as --set global.log.format=FORMAT
+  --log-format FORMAT  json: one JSON object a line; text: a line for people; journal: JSON lines
+                       after their syslog priority (<3>), for journald (the default when stdout is
+                       journald's, per JOURNAL_STREAM; else json). The same as
+                       --set global.log.format=FORMAT
   --no-bind            check only: do not try to bind the listening addresses (use this while ferry
                        itself holds them)
   -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
@@ -153,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
   const format = values['log-format'];
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
-    return usageError(`--log-format: expected ${LOG_FORMATS.join(' or ')}, found "${format}"`);
+    return usageError(`--log-format: expected ${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}, found "${format}"`);
   }
 
   // --log-format is a shorthand for the --set that takes the format to the workers with the configuration.

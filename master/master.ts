@@ -10,7 +10,7 @@ import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';
-import { ServerStates, type AdminChange, type Change } from './server-states';
+import { ServerStates, changeLevel, type AdminChange, type Change } from './server-states';
 import { DatagramGate } from './datagram-gate';
 import { Generation } from './generation';
 import { HandOverRelay } from './handover';
@@ -168,7 +168,7 @@ export class Master {
   private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState } {
     const { admin, state, change: changed } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
     this.pushServers();
-    if (changed !== undefined && changed.from !== changed.to) this.log.info({ ...changed, weight: admin.weight }, 'server state changed');
+    if (changed !== undefined && changed.from !== changed.to) this.log[changeLevel(changed)]({ ...changed, weight: admin.weight }, 'server state changed');
     else this.log.info({ backend: admin.backend, server: admin.server, admin: admin.admin, weight: admin.weight }, 'server settings changed');
     return { admin, state };
   }
@@ -183,7 +183,7 @@ export class Master {
   /** Every thread hears of a change of a server; a change of state is logged, once, here. */
   private serverChanged(change: Change | undefined): void {
     if (change === undefined) return;
-    if (change.from !== change.to) this.log.info(change, 'server state changed');
+    if (change.from !== change.to) this.log[changeLevel(change)](change, 'server state changed');
     this.pushServers();
   }
 

@@ -23,6 +23,15 @@ export interface Change {
   reason: string;
 }
 
+/**
+ * The level a change of state is logged at: a server going DOWN (its checks or passive detection
+ * found it failing) is a problem, at warn, so that `log.level: "warn"` still shows it; the rest
+ * (back UP, an operator's MAINT or DRAIN) at info.
+ */
+export function changeLevel(change: Change): 'warn' | 'info' {
+  return change.to === 'DOWN' ? 'warn' : 'info';
+}
+
 /** What `show stat` tells of a server's checks. */
 export interface CheckStat {
   type: CheckType;

@@ -197,7 +197,7 @@ test('server address: errors', () => {
 
 test('validate: every default is applied', () => {
   const config = valid(minimal());
-  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json' } });
+  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } });
   const web = config.frontends.web;
   assert.is(web.name, 'web');
   assert.is(web.mode, 'tcp');
@@ -258,7 +258,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     },
   };
   const expected: Config = {
-    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json' } },
+    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } },
     frontends: {
       web: {
         name: 'web',
@@ -366,7 +366,7 @@ test('validate: typos are unknown keys at every depth', () => {
   for (const line of [
     'globl: unknown key (expected one of: global, frontends, backends)',
     'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
-    'global.log.levl: unknown key (expected one of: level, format)',
+    'global.log.levl: unknown key (expected one of: level, format, access)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
     'backends.app.timeout.conect: unknown key (expected one of: connect, server, serverFin, queue, tunnel)',

@@ -10,7 +10,7 @@ import { RETURN_SCHEMA, RULES_SCHEMA } from './rules';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const LOG_FORMATS = ['json', 'text'] as const;
+export const LOG_FORMATS = ['json', 'text', 'journal'] as const;
 export const SERVICES = ['echo', 'hello', 'health'] as const;
 export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
@@ -66,7 +66,8 @@ const globalSchema = optionalSection({
   masterSocketAccess: { socketAccess: true, description: 'an object with the keys mode, user, group' },
   user: { userAccount: true, description: accountExample('user') },
   group: { groupAccount: true, description: accountExample('group') },
-  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info'), format: oneOf(LOG_FORMATS, 'json') }),
+  // No default format: normalize.ts picks "journal" when stdout is journald's stream, else "json".
+  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info'), format: oneOf(LOG_FORMATS), access: { type: 'boolean', default: true, description: 'true or false' } }),
 });
 
 const frontendSchema = section(
