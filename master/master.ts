@@ -48,7 +48,7 @@ export class Master {
   /** A reload's new generation while it starts. */
   private starting: Generation | undefined;
   private readonly startedAt = Date.now();
-  private readonly servers = new ServerStates();
+  private readonly servers: ServerStates;
   private readonly addresses: ServerAddresses;
   private readonly commands = new Commands(this.view());
   private readonly systemd: SystemdNotifier;
@@ -63,6 +63,7 @@ export class Master {
     private readonly log: Logger,
   ) {
     this.systemd = SystemdNotifier.fromEnv(process.env, log);
+    this.servers = new ServerStates(log);
     this.addresses = new ServerAddresses(log, () => this.pushServers());
     this.gate = new DatagramGate(log);
     this.relay = new HandOverRelay(log, this.gate, () => this.current);
@@ -122,6 +123,8 @@ export class Master {
     process.on('SIGHUP', () => void this.requestReload('SIGHUP'));
     process.on('SIGUSR2', () => void this.requestReload('SIGUSR2'));
 
+    // The operators' settings saved before the last stop (global.stateFile) apply from the first worker on.
+    this.servers.restore(this.config);
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
     // No older generation: no flow to wait for.
@@ -161,16 +164,17 @@ export class Master {
       reload: (source) => this.requestReload(source),
       administer: (ref, change, command) => this.administer(ref, change, command),
       checks: () => this.servers.checks(this.config),
+      servers: () => ({ file: this.servers.stateFile, rows: this.servers.servers(this.config) }),
     };
   }
 
   /** An operator's server setting reaches every live worker now, and later generations at their start. */
-  private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState } {
-    const { admin, state, change: changed } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
+  private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState; unsaved?: string } {
+    const { admin, state, change: changed, unsaved } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
     this.pushServers();
     if (changed !== undefined && changed.from !== changed.to) this.log[changeLevel(changed)]({ ...changed, weight: admin.weight }, 'server state changed');
     else this.log.info({ backend: admin.backend, server: admin.server, admin: admin.admin, weight: admin.weight }, 'server settings changed');
-    return { admin, state };
+    return { admin, state, ...(unsaved !== undefined && { unsaved }) };
   }
 
   /** The serving generation's servers are checked from now on, the master's only checks. */
@@ -263,6 +267,7 @@ export class Master {
     this.reloads++;
     this.startChecks(next);
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
+    if (this.servers.restore(config)) this.pushServers();
     this.gate.hold(next, old);
     this.retire(old);
     for (const r of receivers) {

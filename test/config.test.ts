@@ -365,7 +365,7 @@ test('validate: typos are unknown keys at every depth', () => {
   const problems = problemsOf(raw);
   for (const line of [
     'globl: unknown key (expected one of: global, frontends, backends)',
-    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log)',
+    'global.grups: unknown key (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log)',
     'global.log.levl: unknown key (expected one of: level, format, access)',
     'frontends.web.maxconnn: unknown key (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.timeout.clinet: unknown key (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
@@ -547,7 +547,7 @@ test('validate: required sections and keys', () => {
   ]);
   assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, found 5']);
   assert.equal(problemsOf(minimal({ global: [] })), [
-    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, user, group, log, found []',
+    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log, found []',
   ]);
 });
 

@@ -38,6 +38,7 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     maxReloads: raw.maxReloads,
     masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
     masterSocketAccess: { mode: 0o600, ...accessOf(raw.masterSocketAccess ?? {}) },
+    ...(raw.stateFile !== undefined && { stateFile: resolve(raw.stateFile) }),
     ...workersRunAs(raw),
     log: { level: raw.log.level, format: raw.log.format ?? (stdoutIsJournal() ? 'journal' : 'json'), access: raw.log.access },
   };

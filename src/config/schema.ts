@@ -64,6 +64,7 @@ const globalSchema = optionalSection({
   maxReloads: integer(1, 1000, 50),
   masterSocket: { type: 'string', minLength: 1, description: 'a path for the master CLI socket, such as "/run/ferry/ferry.sock"' },
   masterSocketAccess: { socketAccess: true, description: 'an object with the keys mode, user, group' },
+  stateFile: { type: 'string', minLength: 1, description: 'a path for the server state file, such as "/var/lib/ferry/servers.json"' },
   user: { userAccount: true, description: accountExample('user') },
   group: { groupAccount: true, description: accountExample('group') },
   // No default format: normalize.ts picks "journal" when stdout is journald's stream, else "json".

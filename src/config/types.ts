@@ -20,6 +20,8 @@ export interface GlobalConfig {
   masterSocket: string;
   /** Who may use the master socket; the mode defaults to 0600. */
   masterSocketAccess: SocketAccess & { mode: number };
+  /** Where the operators' server settings are saved and read back at start (absolute); absent: not saved. */
+  stateFile?: string;
   /** Who the workers run as (global.user, global.group); absent: as the master. */
   runAs?: RunAs;
   log: LogSettings;
