@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeReceiver } from '../master/binder';
 import { takeInheritedSockets } from '../master/inherited';
 import { Master } from '../master/master';
+import { PidFile } from '../master/pidfile';
 import { preflight, readConfig, type CheckStep } from '../master/preflight';
 import { ServerAddresses } from '../master/server-addresses';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
@@ -16,7 +18,7 @@ import { version } from '../src/lib/version';
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
 Usage:
-  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text|journal]
+  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text|journal] [--pidfile PATH]
                                                run in the foreground, logging to stdout; under
                                                systemd it reports to NOTIFY_SOCKET (sd_notify)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
@@ -38,6 +40,8 @@ Options:
                        after their syslog priority (<3>), for journald (the default when stdout is
                        journald's, per JOURNAL_STREAM; else json). The same as
                        --set global.log.format=FORMAT
+  --pidfile PATH       start only: write the master's pid to PATH once everything is bound; it is
+                       removed when the master exits
   --no-bind            check only: do not try to bind the listening addresses (use this while ferry
                        itself holds them)
   -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
@@ -133,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
         'log-format': { type: 'string' },
         socket: { type: 'string', short: 's' },
         json: { type: 'boolean' },
+        pidfile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -153,6 +158,8 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
   if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload or ctl)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
+  if (values.pidfile !== undefined && command !== 'start') return usageError('--pidfile only applies to start');
+  if (values.pidfile === '') return usageError('--pidfile needs a path');
   if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
   const format = values['log-format'];
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
@@ -170,7 +177,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   // Reloads read the configuration again from the same file, environment and --set options.
-  return new Master(read.config, source, createLogger(read.config.global.log, { role: 'master' })).run();
+  const pidFile = values.pidfile === undefined ? undefined : new PidFile(resolve(values.pidfile));
+  return new Master(read.config, source, createLogger(read.config.global.log, { role: 'master' }), pidFile).run();
 }
 
 main(process.argv.slice(2)).then(

@@ -16,6 +16,7 @@ import { Generation } from './generation';
 import { HandOverRelay } from './handover';
 import { SystemdNotifier } from './notify';
 import { DatagramDir } from './datagram-dir';
+import type { PidFile } from './pidfile';
 import { takeInheritedSockets } from './inherited';
 import type { WorkerSlot } from './worker-slot';
 
@@ -61,6 +62,8 @@ export class Master {
     private config: Config,
     private readonly source: LoadOptions,
     private readonly log: Logger,
+    /** --pidfile: written once everything is bound, removed at exit. */
+    private readonly pidFile?: PidFile,
   ) {
     this.systemd = SystemdNotifier.fromEnv(process.env, log);
     this.servers = new ServerStates(log);
@@ -112,6 +115,16 @@ export class Master {
       receivers.forEach(closeReceiver);
       control.close();
       this.log.fatal({ err: (err as Error).message }, 'cannot create the datagram socket directory: nothing started');
+      process.stderr.write(`ferry: cannot start: ${(err as Error).message}\n`);
+      return 1;
+    }
+    try {
+      this.pidFile?.write();
+    } catch (err) {
+      receivers.forEach(closeReceiver);
+      control.close();
+      this.datagramDir.remove();
+      this.log.fatal({ err: (err as Error).message }, 'cannot write the pid file: nothing started');
       process.stderr.write(`ferry: cannot start: ${(err as Error).message}\n`);
       return 1;
     }
