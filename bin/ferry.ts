@@ -1,14 +1,16 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeReceiver } from '../master/binder';
 import { takeInheritedSockets } from '../master/inherited';
 import { Master } from '../master/master';
+import { PidFile } from '../master/pidfile';
 import { preflight, readConfig, type CheckStep } from '../master/preflight';
 import { ServerAddresses } from '../master/server-addresses';
 import { ConfigError, loadConfig, type LoadOptions } from '../src/config/load';
 import { CONFIG_SCHEMA, LOG_FORMATS } from '../src/config/schema';
 import type { Config } from '../src/config/types';
-import { sendCommand } from '../src/control/client';
+import { sendCommands } from '../src/control/client';
 import { defaultMasterSocket } from '../src/control/path';
 import { createLogger } from '../src/log/log';
 import { version } from '../src/lib/version';
@@ -16,15 +18,17 @@ import { version } from '../src/lib/version';
 const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
 
 Usage:
-  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text]
+  ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text|journal] [--pidfile PATH]
                                                run in the foreground, logging to stdout; under
                                                systemd it reports to NOTIFY_SOCKET (sd_notify)
   ferry check [-c FILE] [--set KEY=VALUE ...] [--no-bind]
-                                               validate a configuration and try its binds
+                                               validate a configuration, try its master socket's
+                                               path and its binds
   ferry reload [-s PATH | -c FILE] [--processes]
                                                reload the running ferry and wait for the outcome
   ferry ctl [-s PATH | -c FILE] [--json] COMMAND...
-                                               send a command to the running ferry's master ("help")
+                                               send a command to the running ferry's master ("help");
+                                               several, separated by ";", are answered in order
   ferry schema                                 print the JSON Schema that configurations are checked
                                                against, for editors: ferry schema > ferry.schema.json,
                                                then "$schema": "./ferry.schema.json" in the file
@@ -37,13 +41,17 @@ Options:
   --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
                        parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
                        Precedence: --set > FERRY_* > file > defaults.
-  --log-format FORMAT  json (default): one JSON object a line, as journald keeps them; text: a
-                       line for people. The same as --set global.log.format=FORMAT
+  --log-format FORMAT  json: one JSON object a line; text: a line for people; journal: JSON lines
+                       after their syslog priority (<3>), for journald (the default when stdout is
+                       journald's, per JOURNAL_STREAM; else json). The same as
+                       --set global.log.format=FORMAT
+  --pidfile PATH       start only: write the master's pid to PATH once everything is bound; it is
+                       removed when the master exits
   --no-bind            check only: do not try to bind the listening addresses (use this while ferry
                        itself holds them)
   -s, --socket PATH    reload, ctl: the master socket (default: global.masterSocket of the -c FILE,
                        else ${defaultMasterSocket()})
-  --json               ctl: print the reply as JSON
+  --json               ctl: print the reply as JSON (one object a line, a line per command)
   --processes          reload: start new worker processes even where the running ones could take
                        the configuration in place (to run a newly installed ferry; SIGUSR2 does the same)
 
@@ -75,6 +83,7 @@ function reportProblems(file: string | undefined, problems: string[]): undefined
 /** What check says when a step fails after the configuration was read, its certificates included. */
 const CHECK_FAILED: Record<CheckStep, string> = {
   'run-as': 'cannot run here',
+  'master-socket': 'its master socket cannot be made',
   resolve: 'names servers that do not resolve',
   bind: 'cannot be bound',
 };
@@ -82,7 +91,7 @@ const CHECK_FAILED: Record<CheckStep, string> = {
 async function check(source: LoadOptions, bind: boolean): Promise<number> {
   const { file } = source;
   // Under socket activation, fd@ binds and binds at inherited addresses are checked against the passed sockets.
-  const checked = await preflight({ source }, { addresses: new ServerAddresses(), bind: bind ? { inherited: takeInheritedSockets } : undefined });
+  const checked = await preflight({ source }, { addresses: new ServerAddresses(), masterSocket: true, bind: bind ? { inherited: takeInheritedSockets } : undefined });
   if (!checked.ok) {
     if (checked.step === 'config' || checked.step === 'certificates') reportProblems(file, checked.problems);
     else {
@@ -101,7 +110,7 @@ async function check(source: LoadOptions, bind: boolean): Promise<number> {
   return 0;
 }
 
-/** Sends one command to a running master and prints its reply; exit 0 when it succeeded. */
+/** Sends a command (or several, separated by ";") to a running master and prints each reply; exit 0 when all succeeded. */
 async function control(command: string, socket: string | undefined, file: string | undefined, json: boolean): Promise<number> {
   let path = socket;
   if (path === undefined && file !== undefined) {
@@ -110,10 +119,12 @@ async function control(command: string, socket: string | undefined, file: string
     path = config.global.masterSocket;
   }
   try {
-    const reply = await sendCommand(path ?? defaultMasterSocket(), command);
-    if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
-    else (reply.ok ? process.stdout : process.stderr).write(`${reply.lines.join('\n')}\n`);
-    return reply.ok ? 0 : 1;
+    const replies = await sendCommands(path ?? defaultMasterSocket(), command);
+    for (const reply of replies) {
+      if (json) process.stdout.write(`${JSON.stringify(reply)}\n`);
+      else (reply.ok ? process.stdout : process.stderr).write(`${reply.lines.join('\n')}\n`);
+    }
+    return replies.every((r) => r.ok) ? 0 : 1;
   } catch (err) {
     process.stderr.write(`ferry: ${(err as Error).message}\n`);
     return 1;
@@ -134,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
         socket: { type: 'string', short: 's' },
         json: { type: 'boolean' },
         processes: { type: 'boolean' },
+        pidfile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -162,10 +174,12 @@ async function main(argv: string[]): Promise<number> {
   if (rest.length > 0) return usageError(`unexpected argument "${rest[0]}"`);
   if (command !== 'start' && command !== 'check') return usageError(`unknown command "${command}" (expected start, check, reload, ctl or schema)`);
   if (values['no-bind'] && command !== 'check') return usageError('--no-bind only applies to check');
+  if (values.pidfile !== undefined && command !== 'start') return usageError('--pidfile only applies to start');
+  if (values.pidfile === '') return usageError('--pidfile needs a path');
   if (values.socket !== undefined || values.json) return usageError('-s and --json apply to reload and ctl');
   const format = values['log-format'];
   if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) {
-    return usageError(`--log-format: expected ${LOG_FORMATS.join(' or ')}, found "${format}"`);
+    return usageError(`--log-format: expected ${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}, found "${format}"`);
   }
 
   // --log-format is a shorthand for the --set that takes the format to the workers with the configuration.
@@ -179,7 +193,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   // Reloads read the configuration again from the same file, environment and --set options.
-  return new Master(read.config, source, createLogger(read.config.global.log, { role: 'master' })).run();
+  const pidFile = values.pidfile === undefined ? undefined : new PidFile(resolve(values.pidfile));
+  return new Master(read.config, source, createLogger(read.config.global.log, { role: 'master' }), pidFile).run();
 }
 
 main(process.argv.slice(2)).then(

@@ -5,7 +5,7 @@ import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { version } from '../src/lib/version';
 import type { BoundReceiver } from './binder';
 import type { Generation } from './generation';
-import { CommandError, type AdminChange, type CheckStat } from './server-states';
+import { CommandError, locate, type AdminChange, type CheckStat, type ServerStateRow } from './server-states';
 import type { FrontendSnapshot } from '../src/proto/snapshot';
 import { listenerStates, oldestSessions, sumStats, withChecks, type ServerStat } from './stats';
 import type { WorkerSlot } from './worker-slot';
@@ -21,10 +21,15 @@ export interface ServiceView {
   generations(): { generation: Generation; role: 'current' | 'starting' | 'draining' }[];
   /** `processes`: a new generation of worker processes, even where a reload in place would do. */
   reload(source: string, processes?: boolean): Promise<Reply>;
-  /** Applies an operator's server setting (`command`) to every worker and keeps it for the next generations. */
-  administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState };
+  /**
+   * Applies an operator's server setting (`command`) to every worker, keeps it for the next
+   * generations and saves it to the state file (`unsaved`: why it could not).
+   */
+  administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState; unsaved?: string };
   /** What the serving generation's health checks found, per "backend/server". */
   checks(): Map<string, CheckStat>;
+  /** Every configured server with the settings and health in force, and the state file (global.stateFile). */
+  servers(): { file: string | undefined; rows: ServerStateRow[] };
 }
 
 /** The workers a command reads: every live one, or the one picked with @N / @!PID. */
@@ -58,11 +63,12 @@ export class Commands {
     { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
     { words: ['show', 'sess'], args: '', help: `the number of live sessions and the ${SHOWN_SESSIONS} oldest`, scoped: true, run: (_, s) => this.showSess(s) },
     { words: ['reload', 'processes'], args: '', help: 'reload in new worker processes (to run a new ferry build), and wait for the outcome', scoped: false, run: () => this.view.reload('master socket', true) },
+    { words: ['show', 'servers', 'state'], args: '', help: 'every server: state, operator setting, weight in force and configured, health; the state file', scoped: false, run: () => this.showServersState() },
     { words: ['reload'], args: '', help: 'reload the configuration and wait for the outcome', scoped: false, run: () => this.view.reload('master socket') },
     { words: ['disable', 'server'], args: 'BACKEND/SERVER', help: 'MAINT: the server is off, no new sessions (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'maint' }, 'disable server') },
     { words: ['drain', 'server'], args: 'BACKEND/SERVER', help: 'DRAIN: no new sessions, open ones finish (kept across reloads)', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'drain' }, 'drain server') },
     { words: ['enable', 'server'], args: 'BACKEND/SERVER', help: 'undo disable or drain server: UP, or what the checks say', scoped: false, run: ([ref]) => this.administer(ref, { admin: 'ready' }, 'enable server') },
-    { words: ['set', 'weight'], args: 'BACKEND/SERVER WEIGHT', help: 'change a server weight, 0 to 256 (kept across reloads)', scoped: false, run: ([ref, w]) => this.setWeight(ref, w) },
+    { words: ['set', 'weight'], args: 'BACKEND/SERVER WEIGHT', help: 'change a server weight: 0 to 256, or N% of its configured weight (kept across reloads)', scoped: false, run: ([ref, w]) => this.setWeight(ref, w) },
   ];
 
   constructor(private readonly view: ServiceView) {}
@@ -175,14 +181,32 @@ export class Commands {
   }
 
   private administer(ref: string, change: AdminChange, command: string): Reply {
-    const { admin, state } = this.view.administer(ref, change, command);
-    return { ok: true, lines: [`server ${admin.backend}/${admin.server}: ${state}, weight ${admin.weight}`], data: { ...admin, state } };
+    const { admin, state, unsaved } = this.view.administer(ref, change, command);
+    const line = `server ${admin.backend}/${admin.server}: ${state}, weight ${admin.weight}`;
+    // The setting is in force: the reply says so, and that a restart would lose it.
+    return { ok: true, lines: [unsaved === undefined ? line : `${line} (${unsaved}; it holds until the master stops)`], data: { ...admin, state, ...(unsaved !== undefined && { unsaved }) } };
   }
 
+  /** An absolute weight, or "N%": that share of the configured weight, rounded, as HAProxy's `set weight`. */
   private setWeight(ref: string, text: string): Reply {
+    const percent = /^(\d+)%$/.exec(text);
+    if (percent !== null) {
+      const configured = locate(this.view.config, ref).server.weight;
+      const weight = Math.round((configured * Number(percent[1])) / 100);
+      if (weight > 256) throw new CommandError(`${text} of the configured weight ${configured} is ${weight}: a weight is at most 256`);
+      return this.administer(ref, { weight }, `set weight ${text}`);
+    }
     const weight = Number(text);
-    if (!/^\d+$/.test(text) || weight > 256) throw new CommandError(`weight must be an integer from 0 to 256; found "${text}"`);
+    if (!/^\d+$/.test(text) || weight > 256) throw new CommandError(`weight must be an integer from 0 to 256, or a percentage of the configured weight such as "50%"; found "${text}"`);
     return this.administer(ref, { weight }, 'set weight');
+  }
+
+  private showServersState(): Reply {
+    const { file, rows } = this.view.servers();
+    const head = file === undefined ? 'no state file (global.stateFile): these settings end with the master' : `state file: ${file}`;
+    const lines = [['backend/server', 'address', 'state', 'admin', 'weight', 'configured', 'health']];
+    for (const r of rows) lines.push([`${r.backend}/${r.server}`, r.address, r.state, r.admin, String(r.weight), String(r.configuredWeight), r.health ?? '-']);
+    return { ok: true, lines: [head, ...(rows.length > 0 ? table(lines) : ['no servers'])], data: { file: file ?? null, servers: rows } };
   }
 
   private everyWorker(): Scope {

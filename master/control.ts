@@ -6,14 +6,15 @@ import type { Logger } from '../src/log/log';
 import { applySocketAccess } from './binder';
 import { decodeRequest, encodeReply, type Reply } from '../src/proto/control';
 import { destroyLater } from '../src/control/seqpacket';
+import { socketOwners, socketPathProblems, unsafeDirectory, unsafeText } from './socket-dir';
 
 export type CommandHandler = (words: string[]) => Promise<Reply>;
 
 /**
- * The master CLI: a Unix SOCK_SEQPACKET socket where each packet is one request and each reply one
- * packet. Requests are msgpackr maps `{ command: "reload" }` or plain text lines, so `socat -
- * UNIX-CONNECT:PATH,type=5` works too. A bad request gets an error reply; no client can stall
- * another (each is served as its packets arrive).
+ * The master CLI: a Unix SOCK_SEQPACKET socket where each packet is one request, of one command or
+ * several, and each command's reply one packet. Requests are msgpackr maps `{ command: "reload" }`
+ * or plain text lines, so `socat - UNIX-CONNECT:PATH,type=5` works too. A bad request gets an error
+ * reply; no client can stall another (each connection is served on its own).
  */
 export class ControlServer {
   private readonly server = new SeqpacketServer();
@@ -30,7 +31,13 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
+    const trusted = socketOwners(this.access);
+    const problems = socketPathProblems(this.path, trusted);
+    if (problems.length > 0) throw new Error(problems.join('; '));
     makeDirectory(dirname(this.path), this.access);
+    // Made just now, or there already: whoever made it, it must be safe now.
+    const unsafe = unsafeDirectory(dirname(this.path), trusted);
+    if (unsafe !== undefined) throw new Error(unsafeText(unsafe));
     await removeStale(this.path);
     this.server.listen(this.path);
     applySocketAccess(this.path, this.access);
@@ -45,33 +52,59 @@ export class ControlServer {
     }
   }
 
+  /**
+   * A connection's requests are answered in the order they came, each command of a request in turn
+   * (a "reload" finishes before the next command runs). A client that half-closes after its request,
+   * as `echo "show info" | socat ...` does, still gets every reply; the connection closes after the
+   * last one. A client that has gone is not written to: its replies are dropped.
+   */
   private serve(socket: SeqpacketSocket): void {
     let open = true;
+    /** The client has said all it will: close once everything it asked is answered. */
+    let ended = false;
+    let pending = 0;
+    let answered: Promise<void> = Promise.resolve();
     const close = (): void => {
       if (!open) return;
       open = false;
       destroyLater(socket);
     };
-    // A reply can be ready after the client has gone (a reload takes a while): then it is dropped.
-    const reply = (r: Reply, text: boolean): void => {
-      if (open) socket.write(encodeReply(r, text));
-    };
+    const send = (r: Reply, text: boolean): Promise<void> =>
+      new Promise((resolve) => {
+        if (!open) return resolve();
+        const packet = encodeReply(r, text);
+        socket.write(packet, 0, packet.length, resolve);
+      });
     socket.on('error', close);
-    socket.on('end', close);
+    socket.on('end', () => {
+      ended = true;
+      if (pending === 0) close();
+    });
     socket.on('data', (packet: Buffer) => {
       const request = decodeRequest(packet);
-      if (!request.ok) return reply({ ok: false, lines: [request.error] }, request.text);
-      this.handle(request.words).then(
-        (r) => reply(r, request.text),
-        (err: Error) => reply({ ok: false, lines: [`internal error: ${err.message}`] }, request.text),
-      );
+      pending++;
+      answered = answered
+        .then(async () => {
+          if (!request.ok) return send({ ok: false, lines: [request.error] }, request.text);
+          for (const words of request.commands) await send(await this.answer(words), request.text);
+        })
+        // A write that throws (the socket went away meanwhile) ends the connection, not the chain.
+        .catch(close)
+        .finally(() => {
+          if (--pending === 0 && ended) close();
+        });
     });
+  }
+
+  private answer(words: string[]): Promise<Reply> {
+    return this.handle(words).catch((err: Error) => ({ ok: false, lines: [`internal error: ${err.message}`] }));
   }
 }
 
 /**
  * The directories created here let in whoever the socket's mode lets in (to reach the socket, not to
- * list them) and belong to the socket's owner and group. A directory that exists is left as it is.
+ * list them) and belong to the socket's owner and group. A directory that exists keeps its mode and
+ * owner (the caller refuses one that others could tamper with).
  */
 function makeDirectory(dir: string, access: SocketAccess & { mode: number }): void {
   const first = mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -10,13 +10,14 @@ import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import { Commands, type ServiceView } from './commands';
 import { ControlServer } from './control';
 import { ServerAddresses } from './server-addresses';
-import { ServerStates, type AdminChange, type Change } from './server-states';
+import { ServerStates, changeLevel, type AdminChange, type Change } from './server-states';
 import { DatagramGate } from './datagram-gate';
 import { Generation, type GenerationHost } from './generation';
 import { HandOverRelay } from './handover';
 import { needsProcesses } from './in-place';
 import { SystemdNotifier } from './notify';
 import { DatagramDir } from './datagram-dir';
+import type { PidFile } from './pidfile';
 import { takeInheritedSockets } from './inherited';
 
 /** How long a reload's new generation may take to report every thread ready. */
@@ -50,7 +51,7 @@ export class Master {
   /** A reload's new generation while it starts. */
   private starting: Generation | undefined;
   private readonly startedAt = Date.now();
-  private readonly servers = new ServerStates();
+  private readonly servers: ServerStates;
   private readonly addresses: ServerAddresses;
   private readonly commands = new Commands(this.view());
   private readonly systemd: SystemdNotifier;
@@ -63,8 +64,11 @@ export class Master {
     private config: Config,
     private readonly source: LoadOptions,
     private readonly log: Logger,
+    /** --pidfile: written once everything is bound, removed at exit. */
+    private readonly pidFile?: PidFile,
   ) {
     this.systemd = SystemdNotifier.fromEnv(process.env, log);
+    this.servers = new ServerStates(log);
     this.addresses = new ServerAddresses(log, () => this.pushServers());
     this.gate = new DatagramGate(log);
     this.relay = new HandOverRelay(log, this.gate, () => this.current);
@@ -76,6 +80,7 @@ export class Master {
       { config: this.config },
       {
         addresses: this.addresses,
+        masterSocket: true,
         bind: {
           inherited: () => {
             this.inherited.log(this.log);
@@ -86,10 +91,10 @@ export class Master {
     );
     if (!checked.ok) {
       const { step, problems } = checked;
-      const failed: Record<CheckStep, string> = { 'run-as': 'cannot run the workers', resolve: 'cannot resolve server addresses', bind: 'cannot bind' };
+      const failed: Record<CheckStep, string> = { 'run-as': 'cannot run the workers', 'master-socket': 'cannot create the master socket', resolve: 'cannot resolve server addresses', bind: 'cannot bind' };
       this.log.fatal({ problems }, `${failed[step]}: nothing started`);
       // The run-as refusal, a single problem, is said on the first line.
-      process.stderr.write(step === 'run-as' ? `ferry: cannot start: ${problems[0]}\n` : `ferry: cannot start:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+      process.stderr.write(step === 'run-as' || step === 'master-socket' ? `ferry: cannot start: ${problems.join('; ')}\n` : `ferry: cannot start:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
       return 1;
     }
     const { receivers } = checked;
@@ -115,6 +120,16 @@ export class Master {
       process.stderr.write(`ferry: cannot start: ${(err as Error).message}\n`);
       return 1;
     }
+    try {
+      this.pidFile?.write();
+    } catch (err) {
+      receivers.forEach(closeReceiver);
+      control.close();
+      this.datagramDir.remove();
+      this.log.fatal({ err: (err as Error).message }, 'cannot write the pid file: nothing started');
+      process.stderr.write(`ferry: cannot start: ${(err as Error).message}\n`);
+      return 1;
+    }
 
     cluster.setupPrimary({ exec: join(__dirname, '..', 'workers', 'worker.js') });
     const exited = new Promise<number>((resolve) => (this.exit = resolve));
@@ -124,6 +139,8 @@ export class Master {
     // USR2 is the upgrade: new worker processes, which load ferry's code afresh.
     process.on('SIGUSR2', () => void this.requestReload('SIGUSR2', true));
 
+    // The operators' settings saved before the last stop (global.stateFile) apply from the first worker on.
+    this.servers.restore(this.config);
     const generation = this.newGeneration(this.config, receivers, false);
     this.current = generation;
     // No older generation: no flow to wait for.
@@ -163,16 +180,17 @@ export class Master {
       reload: (source, processes) => this.requestReload(source, processes),
       administer: (ref, change, command) => this.administer(ref, change, command),
       checks: () => this.servers.checks(this.config),
+      servers: () => ({ file: this.servers.stateFile, rows: this.servers.servers(this.config) }),
     };
   }
 
   /** An operator's server setting reaches every live worker now, and later generations at their start. */
-  private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState } {
-    const { admin, state, change: changed } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
+  private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState; unsaved?: string } {
+    const { admin, state, change: changed, unsaved } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
     this.pushServers();
-    if (changed !== undefined && changed.from !== changed.to) this.log.info({ ...changed, weight: admin.weight }, 'server state changed');
+    if (changed !== undefined && changed.from !== changed.to) this.log[changeLevel(changed)]({ ...changed, weight: admin.weight }, 'server state changed');
     else this.log.info({ backend: admin.backend, server: admin.server, admin: admin.admin, weight: admin.weight }, 'server settings changed');
-    return { admin, state };
+    return { admin, state, ...(unsaved !== undefined && { unsaved }) };
   }
 
   /** The serving generation's servers are checked from now on, the master's only checks. */
@@ -185,7 +203,7 @@ export class Master {
   /** Every thread hears of a change of a server; a change of state is logged, once, here. */
   private serverChanged(change: Change | undefined): void {
     if (change === undefined) return;
-    if (change.from !== change.to) this.log.info(change, 'server state changed');
+    if (change.from !== change.to) this.log[changeLevel(change)](change, 'server state changed');
     this.pushServers();
   }
 
@@ -241,6 +259,7 @@ export class Master {
         config: 'invalid configuration',
         certificates: 'certificates cannot be used',
         'run-as': 'cannot run the workers',
+        'master-socket': 'the master socket cannot be made',
         resolve: 'server names do not resolve',
         bind: 'cannot bind',
       };
@@ -270,6 +289,7 @@ export class Master {
     this.reloads++;
     this.startChecks(next);
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
+    if (this.servers.restore(config)) this.pushServers();
     this.gate.hold(next, old);
     this.retire(old);
     for (const r of receivers) {

@@ -1,7 +1,7 @@
 // Pre-flight: what a configuration must pass before it serves, in the order it runs. The
 // configuration loads and validates, its certificates are read (by the master, as the user it starts
-// as), the user it runs the workers as can be taken, its servers' host names resolve, and every bind
-// can be bound. `ferry check`, the master's start and every reload run these steps here; each says
+// as), the user it runs the workers as can be taken, the master socket can be made where it says
+// (start and check), its servers' host names resolve, and every bind can be bound. `ferry check`, the master's start and every reload run these steps here; each says
 // in its own words which step failed.
 
 import { loadConfigOrProblems, type LoadOptions } from '../src/config/load';
@@ -11,10 +11,11 @@ import { cannotRunAs } from '../src/os/privileges';
 import { BindError, bindAll, type BoundReceiver } from './binder';
 import type { InheritedSockets } from './inherited';
 import type { ServerAddresses } from './server-addresses';
+import { socketOwners, socketPathProblems } from './socket-dir';
 
 /** The steps that read the configuration, and those that run once it is read. */
 export type ReadStep = 'config' | 'certificates';
-export type CheckStep = 'run-as' | 'resolve' | 'bind';
+export type CheckStep = 'run-as' | 'master-socket' | 'resolve' | 'bind';
 export type PreflightStep = ReadStep | CheckStep;
 
 export interface PreflightFailure<S extends PreflightStep = PreflightStep> {
@@ -32,6 +33,11 @@ export type PreflightResult<S extends PreflightStep = PreflightStep> = { ok: tru
 export interface PreflightOptions {
   /** Resolves the servers' host names; the master's keeps what it found for its workers. */
   addresses: ServerAddresses;
+  /**
+   * Checks that global.masterSocket can be made, as this user: start and check (a reload keeps the
+   * socket it has).
+   */
+  masterSocket?: boolean;
   /** Binds every receiver; without it nothing is bound (check --no-bind). */
   bind?: {
     /** The sockets the service manager passed, asked for when binding starts. */
@@ -63,6 +69,11 @@ export async function preflight(from: { source: LoadOptions } | { config: Config
   const { config } = read;
   const refused = cannotRunAs(config.global.runAs);
   if (refused !== undefined) return { ok: false, step: 'run-as', problems: [refused] };
+  if (options.masterSocket) {
+    const { masterSocket, masterSocketAccess } = config.global;
+    const problems = socketPathProblems(masterSocket, socketOwners(masterSocketAccess));
+    if (problems.length > 0) return { ok: false, step: 'master-socket', problems: problems.map((p) => `global.masterSocket "${masterSocket}": ${p}`) };
+  }
   const unresolved = await options.addresses.resolve(config);
   if (unresolved.length > 0) return { ok: false, step: 'resolve', problems: unresolved };
   if (options.bind === undefined) return { ok: true, config, receivers: [] };

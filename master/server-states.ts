@@ -2,8 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CheckType, Config, ServerConfig } from '../src/config/types';
 import { stateOf } from '../src/backend/server';
 import type { ServerAdmin, ServerPush, ServerState } from '../src/proto/server-push';
+import type { Logger } from '../src/log/log';
 import { HealthRecord, type LastCheck } from './health-record';
 import type { CheckResult } from './probe';
+import { loadStateFile, plain, saveStateFile, type SavedSetting } from './state-file';
 
 /** A command the master CLI refuses, with the reason the operator reads. */
 export class CommandError extends Error {}
@@ -21,6 +23,29 @@ export interface Change {
   from: ServerState;
   to: ServerState;
   reason: string;
+}
+
+/**
+ * The level a change of state is logged at: a server going DOWN (its checks or passive detection
+ * found it failing) is a problem, at warn, so that `log.level: "warn"` still shows it; the rest
+ * (back UP, an operator's MAINT or DRAIN) at info.
+ */
+export function changeLevel(change: Change): 'warn' | 'info' {
+  return change.to === 'DOWN' ? 'warn' : 'info';
+}
+
+/** A server as `show servers state` lists it. */
+export interface ServerStateRow {
+  backend: string;
+  server: string;
+  address: string;
+  state: ServerState;
+  admin: ServerAdmin['admin'];
+  /** In force: the operator's, else the configured one. */
+  weight: number;
+  configuredWeight: number;
+  /** What the checks say; null without checks. */
+  health: 'UP' | 'DOWN' | null;
 }
 
 /** What `show stat` tells of a server's checks. */
@@ -51,9 +76,16 @@ interface Entry {
  */
 export class ServerStates {
   private readonly entries = new Map<string, Entry>();
+  /** global.stateFile as last read: where the settings are saved. */
+  private file: string | undefined;
 
-  /** Changes one server, named "backend/server" in `config`. */
-  change(config: Config, ref: string, change: AdminChange, reason: string): { admin: ServerAdmin; state: ServerState; change?: Change } {
+  constructor(private readonly log: Logger) {}
+
+  /**
+   * Changes one server, named "backend/server" in `config`, and saves the settings to the state
+   * file; `unsaved` says why they could not be.
+   */
+  change(config: Config, ref: string, change: AdminChange, reason: string): { admin: ServerAdmin; state: ServerState; change?: Change; unsaved?: string } {
     const { backend, server } = locate(config, ref);
     const entry = this.entry(backend, server);
     const admin: ServerAdmin = { ...(entry.admin ?? { backend, server: server.name, admin: 'ready', weight: server.weight }), ...change };
@@ -62,7 +94,36 @@ export class ServerStates {
       entry.admin = admin;
       return changed ? reason : undefined;
     });
-    return { admin, state: stateOf(admin.admin, entry.health.up), ...(done && { change: done }) };
+    const unsaved = done === undefined ? undefined : this.save(config);
+    return { admin, state: stateOf(admin.admin, entry.health.up), ...(done && { change: done }), ...(unsaved !== undefined && { unsaved }) };
+  }
+
+  /**
+   * Reads global.stateFile of `config` and applies its settings: at start, and after a reload whose
+   * configuration names another file than before (between the two, the master holds the settings
+   * itself and writes them on each change). A setting the master holds already wins over the
+   * file's; a corrupt file, or a setting whose server is gone or configured differently since, is
+   * logged and ignored. Returns true when it applied anything, which the workers must then hear.
+   */
+  restore(config: Config): boolean {
+    const path = config.global.stateFile;
+    if (path === this.file) return false;
+    const held = this.matching(config).some((e) => e.admin !== undefined);
+    this.file = path;
+    if (path === undefined) return false;
+    const { settings, problems } = loadStateFile(path, config);
+    if (problems.length > 0) this.log.warn({ file: path, problems }, 'server state file: settings not applied');
+    let applied = false;
+    for (const s of settings) {
+      const entry = this.entry(s.backend, config.backends[s.backend].servers.find((x) => x.name === s.server)!);
+      if (entry.admin !== undefined) continue;
+      entry.admin = s;
+      applied = true;
+      this.log.info({ file: path, backend: s.backend, server: s.server, admin: s.admin, weight: s.weight, state: stateOf(s.admin, entry.health.up) }, 'server setting restored');
+    }
+    // A new file gets what the master held before it.
+    if (held) this.save(config);
+    return applied;
   }
 
   /** A check by the serving generation's checker ended. */
@@ -102,12 +163,61 @@ export class ServerStates {
     return stats;
   }
 
-  /** Forgets what `config` no longer applies to; returns the "backend/server" names whose operator settings go. */
+  /**
+   * Forgets what `config` no longer applies to; returns the "backend/server" names whose operator
+   * settings go, which the state file then forgets too.
+   */
   prune(config: Config): string[] {
     const kept = new Set(this.matching(config));
     const dropped = [...this.entries].filter(([, e]) => !kept.has(e));
     for (const [key] of dropped) this.entries.delete(key);
-    return dropped.filter(([, e]) => e.admin !== undefined).map(([key]) => key);
+    const settings = dropped.filter(([, e]) => e.admin !== undefined).map(([key]) => key);
+    if (settings.length > 0) this.save(config);
+    return settings;
+  }
+
+  /** Every server of `config`, as `show servers state` lists it: the operator's settings over the configuration, and health. */
+  servers(config: Config): ServerStateRow[] {
+    return Object.values(config.backends).flatMap((b) =>
+      b.servers.map((s) => {
+        const e = this.entries.get(`${b.name}/${s.name}`);
+        const entry = e !== undefined && isDeepStrictEqual(e.base, s) ? e : undefined;
+        const admin = entry?.admin?.admin ?? 'ready';
+        const up = entry?.health.up ?? true;
+        return {
+          backend: b.name,
+          server: s.name,
+          address: s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`,
+          state: stateOf(admin, up),
+          admin,
+          weight: entry?.admin?.weight ?? s.weight,
+          configuredWeight: s.weight,
+          health: s.check === undefined ? null : up ? 'UP' : 'DOWN',
+        };
+      }),
+    );
+  }
+
+  /** The state file in use, if any. */
+  get stateFile(): string | undefined {
+    return this.file;
+  }
+
+  /** Writes the settings that differ from `config` to the state file; returns why it could not. */
+  private save(config: Config): string | undefined {
+    const path = this.file;
+    if (path === undefined) return undefined;
+    const settings: SavedSetting[] = this.matching(config)
+      .filter((e) => e.admin !== undefined && (e.admin.admin !== 'ready' || e.admin.weight !== e.base.weight))
+      .map((e) => ({ ...e.admin!, config: plain(e.base) }));
+    try {
+      saveStateFile(path, settings);
+      return undefined;
+    } catch (err) {
+      const why = (err as Error).message;
+      this.log.warn({ file: path, err: why }, 'server state file not saved: the settings hold until the master stops');
+      return `not saved to ${path}: ${why}`;
+    }
   }
 
   private matching(config: Config): Entry[] {
@@ -139,7 +249,7 @@ function configured(config: Config, e: Entry): ServerConfig | undefined {
   return config.backends[e.backend]?.servers.find((s) => s.name === e.base.name);
 }
 
-function locate(config: Config, ref: string): { backend: string; server: ServerConfig } {
+export function locate(config: Config, ref: string): { backend: string; server: ServerConfig } {
   const parts = ref.split('/');
   if (parts.length !== 2 || parts[0] === '' || parts[1] === '') throw new CommandError(`expected BACKEND/SERVER, such as "app/s1"; found "${ref}"`);
   const [b, s] = parts;

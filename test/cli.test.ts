@@ -1,8 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli, startFerry, writeConfig } from './helpers/ferry';
+import { runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { freePort, listen } from './helpers/net';
 import { ECHO, oneFrontend } from './helpers/configs';
 
@@ -72,6 +73,37 @@ test('an address this host does not have is named as such', async () => {
   const r = await runCli(['check', '-c', writeConfig({ frontends: { web: { bind: ['192.0.2.1:8080'], backend: 'app' } }, backends: { app: { service: 'echo' } } })]);
   assert.is(r.code, 1);
   assert.match(r.stderr, /frontends\.web\.bind\[0\]: cannot bind "192\.0\.2\.1:8080": address not available/);
+});
+
+test('--pidfile: the master\'s pid once everything is bound, removed at exit; no file when the start fails', async () => {
+  const port = await freePort();
+  const pidfile = tmpPath(`ferry-${port}.pid`);
+  const ferry = await startFerry(config(port), { args: ['--pidfile', pidfile] });
+  assert.is(readFileSync(pidfile, 'utf8'), `${ferry.pid}\n`);
+  assert.is((await ferry.stop()).code, 0);
+  assert.not.ok(existsSync(pidfile), 'removed at exit');
+
+  // A bind that fails: nothing bound, nothing written.
+  const squatter = createServer();
+  await listen(squatter, port);
+  try {
+    const failed = await runCli(['start', '-c', writeConfig(config(port)), '--set', `global.masterSocket=${tmpPath(`pid-${port}.sock`)}`, '--pidfile', pidfile]);
+    assert.is(failed.code, 1);
+    assert.not.ok(existsSync(pidfile));
+  } finally {
+    squatter.close();
+  }
+  // A pid file that cannot be written stops the start, and lets go of what was bound.
+  const nowhere = tmpPath('no-such-dir/ferry.pid');
+  const r = await runCli(['start', '-c', writeConfig(config(port)), '--set', `global.masterSocket=${tmpPath(`pid2-${port}.sock`)}`, '--pidfile', nowhere]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, `ferry: cannot start: cannot write the pid file "${nowhere}": ENOENT`);
+  const again = createServer();
+  await listen(again, port);
+  again.close();
+  const usage = await runCli(['check', '--pidfile', pidfile]);
+  assert.is(usage.code, 2);
+  assert.match(usage.stderr, '--pidfile only applies to start');
 });
 
 test('settings come from --set over FERRY_* over the file', async () => {

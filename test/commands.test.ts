@@ -154,7 +154,7 @@ test('server commands name what is wrong', async () => {
     assert.match(await lines('disable server app/s2'), /backend "app" has no server "s2" \(servers: s1\)/);
     assert.match(await lines('disable server hello/x'), /backend "hello" has no server "x" \(it is a built-in service\)/);
     assert.match(await lines('disable server app'), /expected BACKEND\/SERVER, such as "app\/s1"; found "app"/);
-    assert.match(await lines('set weight app/s1 257'), /weight must be an integer from 0 to 256; found "257"/);
+    assert.match(await lines('set weight app/s1 257'), /weight must be an integer from 0 to 256, or a percentage of the configured weight such as "50%"; found "257"/);
     assert.match(await lines('set weight app/s1 -1'), /weight must be an integer from 0 to 256/);
     assert.match(await lines('set weight app/s1'), /usage: set weight BACKEND\/SERVER WEIGHT/);
     assert.match(await lines('show stat now'), /usage: show stat/);

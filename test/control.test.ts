@@ -2,12 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { SeqpacketServer, SeqpacketSocket } from 'node-unix-socket';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control/client';
+import { sendCommand, sendCommands } from '../src/control/client';
 import { destroyLater } from '../src/control/seqpacket';
 import { runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { exchange, freePort } from './helpers/net';
 import { HELLO, oneFrontend } from './helpers/configs';
-import { rawRequest } from './helpers/control';
+import { rawRequest, rawRequests } from './helpers/control';
+import { spawn, spawnSync } from 'node:child_process';
 
 function helloConfig(port: number, global: object = {}): object {
   return oneFrontend(port, HELLO, { global });
@@ -68,6 +69,67 @@ test('the master socket speaks plain text too, and answers bad requests without 
     assert.equal(JSON.parse(json.stdout), { ok: false, lines: ['unknown command "nope"; try "help"'] });
     destroyLater(idle);
     assert.match(String((await exchange(port, '', { end: false })).data), /hello from ferry/);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+const hasSocat = spawnSync('socat', ['-V']).status === 0;
+const socatTest = hasSocat ? test : test.skip;
+if (!hasSocat) console.log('control.test: the socat tests are skipped: socat is not installed (.ci/run installs it)');
+
+/** `printf INPUT | socat - UNIX-CONNECT:PATH,type=5`: socat half-closes once its input ends. */
+function socat(path: string, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('socat', ['-', `UNIX-CONNECT:${path},type=5`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(input);
+  });
+}
+
+socatTest('echo "show info" | socat: the reply comes before the master closes, as the client half-closed after its request', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(helloConfig(port));
+  try {
+    const info = await socat(ferry.control, 'show info\n');
+    assert.is(info.code, 0, info.stderr);
+    assert.match(info.stdout, new RegExp(`^version: .*\\npid: +${ferry.pid}\\n`, 's'));
+    const two = await socat(ferry.control, 'show sess\nshow proc\n');
+    assert.is(two.code, 0, two.stderr);
+    assert.match(two.stdout, /^0 live sessions over 1 thread\n#  +pid  +role/);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+test('several commands in one packet, by new line or ";", are answered in order, one reply packet each, then the connection closes', async () => {
+  const port = await freePort();
+  const ferry = await startFerry(helloConfig(port));
+  try {
+    const text = (await rawRequests(ferry.control, Buffer.from('show sess\nshow proc\n'))).map(String);
+    assert.is(text.length, 2, text.join('|'));
+    assert.match(text[0], /^0 live sessions/);
+    assert.match(text[1], /^# +pid +role/);
+    // An error in the middle does not stop the commands after it; empty ones are skipped.
+    const mixed = (await rawRequests(ferry.control, Buffer.from('help ; frob;;show sess'))).map(String);
+    assert.is(mixed.length, 3, mixed.join('|'));
+    assert.match(mixed[0], /^help +this list/);
+    assert.is(mixed[1], 'error: unknown command "frob"; try "help"\n');
+    assert.match(mixed[2], /^0 live sessions/);
+    // Each command runs after the one before it has finished: the reload is done when show proc runs.
+    const replies = await sendCommands(ferry.control, 'reload; show proc');
+    assert.ok(replies[0].ok, replies[0].lines.join('\n'));
+    assert.ok((replies[1].data as { workers: { generation: number; role: string }[] }).workers.some((w) => w.generation === 2 && w.role === 'current'));
+    const ctl = await runCli(['ctl', '-s', ferry.control, '--json', 'show sess; nope']);
+    assert.is(ctl.code, 1, 'one command failed');
+    const lines = ctl.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean });
+    assert.equal(lines.map((l) => l.ok), [true, false]);
+    const tooMany = await rawRequest(ferry.control, Buffer.from('help;'.repeat(101)));
+    assert.is(String(tooMany), 'error: too many commands in one request (101, at most 100): send them in several\n');
   } finally {
     await ferry.stop();
   }

@@ -95,6 +95,7 @@ test('a server that fails `fall` checks goes DOWN, traffic moves to the other wi
     await a.close();
     const down = await ferry.waitLog(stateChange('a', 'DOWN'));
     assert.equal([down.from, down.reason, down.backend], ['UP', 'check: connection refused (3/3)', 'app']);
+    assert.is(down.level, 'warn', 'a server going DOWN is a problem: log.level "warn" shows it');
     assert.equal(await tally(port, 10), { b: 10 });
     const { answers, failures } = await load.stop();
     assert.equal(failures, [], 'every client was served');
@@ -108,6 +109,7 @@ test('a server that fails `fall` checks goes DOWN, traffic moves to the other wi
     a = await namedServer('a', { port: a.port });
     const up = await ferry.waitLog(stateChange('a', 'UP'));
     assert.equal([up.from, up.reason], ['DOWN', 'check: connected (2/2)']);
+    assert.is(up.level, 'info');
     await serverUntil(ferry, 'a', (x) => x.state === 'UP', 'a UP in show stat');
     const back = await tally(port, 10);
     assert.ok(back.a > 0 && back.b > 0, JSON.stringify(back));
@@ -272,6 +274,7 @@ test('passive detection: failed connects on live traffic take a server DOWN long
     load = clients(port);
     const down = await ferry.waitLog(stateChange('a', 'DOWN'));
     assert.is(down.reason, 'observed: 2 connect attempts in a row failed (last: refused or reset)');
+    assert.is(down.level, 'warn');
     const { failures } = await load.stop();
     assert.equal(failures, [], 'every client was served');
     // The reply to show stat comes after the master's push on the same channels: every thread knows.

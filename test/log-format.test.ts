@@ -27,10 +27,10 @@ test('--log-format text: the master, worker processes and worker threads all wri
 test('a bad log format is refused, naming what is expected', async () => {
   const flag = await runCli(['check', '--no-bind', '--log-format', 'pretty']);
   assert.is(flag.code, 2);
-  assert.match(flag.stderr, '--log-format: expected json or text, found "pretty"');
+  assert.match(flag.stderr, '--log-format: expected json, text or journal, found "pretty"');
   const set = await runCli(['check', '--no-bind', '--set', 'global.log.format=xml']);
   assert.is(set.code, 1);
-  assert.match(set.stderr, 'global.log.format: expected one of "json", "text", found "xml"');
+  assert.match(set.stderr, 'global.log.format: expected one of "json", "text", "journal", found "xml"');
   const ok = await runCli(['check', '--no-bind', '--log-format', 'text']);
   assert.is(ok.code, 0, ok.stderr);
 });

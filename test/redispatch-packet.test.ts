@@ -107,7 +107,7 @@ test('a Redispatcher sends the datagrams of one turn as one batch per owner and 
 test("a group's socket hands whole batches to the owner thread, counts truncated and foreign ones, and a send to a group that is gone fails without throwing", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-peers-'));
   const delivered: [number, RedispatchBatch | string][] = [];
-  const peers = new GroupPeers(dir, 7, 1, createLogger({ level: 'silent', format: 'json' }, { role: 'worker' }), (thread, p) => delivered.push([thread, decodeBatch(p)]));
+  const peers = new GroupPeers(dir, 7, 1, createLogger({ level: 'silent', format: 'json', access: true }, { role: 'worker' }), (thread, p) => delivered.push([thread, decodeBatch(p)]));
   const sender = new DgramSocket();
   const sendRaw = (data: Buffer): Promise<void> => new Promise((resolve, reject) => sender.sendTo(data, 0, data.length, peerPath(dir, 7, 1), (err) => (err ? reject(err) : resolve())));
   const packet = Buffer.from(encodeBatch(batch));
@@ -149,7 +149,7 @@ test('a group that stops taking batches is logged once, not once a datagram, and
     logged();
   };
   const log = { warn: record('warn'), info: record('info'), error: record('error') } as unknown as Logger;
-  const silent = createLogger({ level: 'silent', format: 'json' }, { role: 'worker' });
+  const silent = createLogger({ level: 'silent', format: 'json', access: true }, { role: 'worker' });
   const peers = new GroupPeers(dir, 7, 0, log, () => assert.unreachable('nothing is sent to group 0'));
   const fails = (): Promise<void> => new Promise((resolve) => peers.send(1, encodeBatch(batch), resolve));
   const nextLine = (): Promise<void> => new Promise((resolve) => (logged = resolve));

@@ -2,6 +2,7 @@
 // filled in), so parsing cannot fail here; a failure would be a bug in the validator.
 import { resolve } from 'node:path';
 import { defaultMasterSocket } from '../control/path';
+import { stdoutIsJournal } from '../os/journal';
 
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
@@ -37,8 +38,9 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
     maxReloads: raw.maxReloads,
     masterSocket: resolve(raw.masterSocket ?? defaultMasterSocket()),
     masterSocketAccess: { mode: 0o600, ...accessOf(raw.masterSocketAccess ?? {}) },
+    ...(raw.stateFile !== undefined && { stateFile: resolve(raw.stateFile) }),
     ...workersRunAs(raw),
-    log: { level: raw.log.level, format: raw.log.format },
+    log: { level: raw.log.level, format: raw.log.format ?? (stdoutIsJournal() ? 'journal' : 'json'), access: raw.log.access },
   };
 }
 

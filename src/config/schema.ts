@@ -10,7 +10,7 @@ import { RETURN_SCHEMA, RULES_SCHEMA } from './rules';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const LOG_FORMATS = ['json', 'text'] as const;
+export const LOG_FORMATS = ['json', 'text', 'journal'] as const;
 export const SERVICES = ['echo', 'hello', 'health'] as const;
 export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
@@ -64,9 +64,11 @@ const globalSchema = optionalSection({
   maxReloads: integer(1, 1000, 50),
   masterSocket: { type: 'string', minLength: 1, description: 'a path for the master CLI socket, such as "/run/ferry/ferry.sock"' },
   masterSocketAccess: { socketAccess: true, description: 'an object with the keys mode, user, group' },
+  stateFile: { type: 'string', minLength: 1, description: 'a path for the server state file, such as "/var/lib/ferry/servers.json"' },
   user: { userAccount: true, description: accountExample('user') },
   group: { groupAccount: true, description: accountExample('group') },
-  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info'), format: oneOf(LOG_FORMATS, 'json') }),
+  // No default format: normalize.ts picks "journal" when stdout is journald's stream, else "json".
+  log: optionalSection({ level: oneOf(LOG_LEVELS, 'info'), format: oneOf(LOG_FORMATS), access: { type: 'boolean', default: true, description: 'true or false' } }),
 });
 
 const frontendSchema = section(

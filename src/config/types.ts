@@ -3,8 +3,11 @@
 // Durations are milliseconds.
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-/** `json`: one pino JSON object a line, for journald and machines; `text`: lines for people. */
-export type LogFormat = 'json' | 'text';
+/**
+ * `json`: one pino JSON object a line, for machines; `text`: lines for people; `journal`: JSON lines
+ * each after its syslog priority (`<3>`), which journald takes as the entry's priority.
+ */
+export type LogFormat = 'json' | 'text' | 'journal';
 
 export interface GlobalConfig {
   groups: number;
@@ -17,6 +20,8 @@ export interface GlobalConfig {
   masterSocket: string;
   /** Who may use the master socket; the mode defaults to 0600. */
   masterSocketAccess: SocketAccess & { mode: number };
+  /** Where the operators' server settings are saved and read back at start (absolute); absent: not saved. */
+  stateFile?: string;
   /** Who the workers run as (global.user, global.group); absent: as the master. */
   runAs?: RunAs;
   log: LogSettings;
@@ -25,6 +30,8 @@ export interface GlobalConfig {
 export interface LogSettings {
   level: LogLevel;
   format: LogFormat;
+  /** The access log: one line per TCP session or HTTP request (at info). */
+  access: boolean;
 }
 
 /**

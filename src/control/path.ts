@@ -9,5 +9,5 @@ export function defaultMasterSocket(env: NodeJS.ProcessEnv = process.env): strin
   const runtime = env.RUNTIME_DIRECTORY?.split(':')[0];
   if (runtime) return join(runtime, 'ferry.sock');
   if (process.getuid?.() === 0) return '/run/ferry/ferry.sock';
-  return join(env.XDG_RUNTIME_DIR ?? tmpdir(), `ferry-${process.getuid?.() ?? 'user'}`, 'ferry.sock');
+  return join(env.XDG_RUNTIME_DIR || tmpdir(), `ferry-${process.getuid?.() ?? 'user'}`, 'ferry.sock');
 }

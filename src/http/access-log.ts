@@ -3,6 +3,8 @@ import type { Termination } from '../proto/termination';
 import type { StreamContext } from '../stream/session';
 import type { RequestHead } from './request-head';
 import type { ClientSide } from './client-side-t';
+import { accessLog } from '../log/log';
+import { nextRequestId } from './request-id';
 
 /** What a request's log line says beyond its client, frontend and request line. */
 export interface RequestOutcome {
@@ -24,11 +26,14 @@ export interface RequestOutcome {
   reason: string | undefined;
 }
 
-/** The one access-log line of a request, whoever answered it: a server or a built-in service. */
+/**
+ * The one access-log line of a request, whoever answered it: a server or a built-in service; none
+ * with `log.access: false`.
+ */
 export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutcome): void {
   const { ctx } = client;
   if (o.termination !== '--') ctx.frontend.ended(o.termination);
-  ctx.log.info(
+  accessLog(ctx.log)?.info(
     {
       client: client.client,
       protocol: client.protocol,
@@ -37,6 +42,9 @@ export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutco
       server: o.server,
       method: req.method,
       path: req.target,
+      host: req.fields.get('host') ?? '-',
+      userAgent: req.fields.get('user-agent') ?? '-',
+      requestId: nextRequestId(),
       status: o.status,
       bytesIn: o.bytesIn,
       bytesOut: o.bytesOut,
@@ -68,5 +76,5 @@ const CUT_REASONS: Readonly<Record<Cut, string>> = {
 export function logCut(ctx: StreamContext, client: string, protocol: 'h1' | 'h2', acceptedAt: number, why: Cut, dropped: number): void {
   const termination = CUT_TERMINATION[why];
   ctx.frontend.ended(termination);
-  ctx.log.info({ client, protocol, frontend: ctx.frontend.name, termination, reason: CUT_REASONS[why], dropped, totalMs: Date.now() - acceptedAt }, 'connection cut');
+  accessLog(ctx.log)?.info({ client, protocol, frontend: ctx.frontend.name, termination, reason: CUT_REASONS[why], dropped, totalMs: Date.now() - acceptedAt }, 'connection cut');
 }

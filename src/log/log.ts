@@ -25,15 +25,52 @@ export interface LogBindings {
  */
 export function createLogger(settings: LogSettings, bindings: LogBindings): Logger {
   const out: Destination = bindings.role === 'worker' ? new BatchedDestination(1) : pino.destination({ dest: 1, sync: true });
-  return pino(
+  const destinations: Record<LogSettings['format'], () => pino.DestinationStream> = {
+    json: () => out as pino.DestinationStream,
+    text: () => textDestination(out),
+    journal: () => journalDestination(out),
+  };
+  const logger = pino(
     {
       level: settings.level,
       base: { pid: process.pid, ...bindings },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    settings.format === 'text' ? textDestination(out) : out,
+    destinations[settings.format](),
   );
+  // pino's children are made with Object.create(parent): they see this too.
+  (logger as unknown as Record<symbol, boolean>)[ACCESS] = settings.access;
+  return logger;
+}
+
+const ACCESS = Symbol('ferry.log.access');
+
+/**
+ * Where the access log's lines go (a TCP session's or an HTTP request's one line): the logger, or
+ * nothing when `log.access` is false. They are info lines: `log.level` above info hides them too.
+ */
+export function accessLog(log: Logger): Logger | undefined {
+  return (log as unknown as Record<symbol, boolean | undefined>)[ACCESS] === false ? undefined : log;
+}
+
+/** The syslog priority of each pino level (RFC 5424): fatal is crit, as journald's `-p crit` finds it. */
+const PRIORITY: Readonly<Record<string, string>> = { fatal: '<2>', error: '<3>', warn: '<4>', info: '<6>', debug: '<7>', trace: '<7>' };
+
+/** pino writes `{"level":"` first (our formatter puts the label there): the label is what follows. */
+const LEVEL_AT = '{"level":"'.length;
+
+/**
+ * A JSON line after its syslog priority, `<4>{"level":"warn",...}`: journald (SyslogLevelPrefix=,
+ * on by default) strips the prefix and files the entry under that priority, so that `journalctl -p
+ * err` finds errors and worse.
+ */
+export function journalLine(line: string): string {
+  return (PRIORITY[line.slice(LEVEL_AT, line.indexOf('"', LEVEL_AT))] ?? '<6>') + line;
+}
+
+function journalDestination(out: Destination): pino.DestinationStream {
+  return { write: (line: string) => out.write(journalLine(line)), flush: (done?: (err?: Error) => void) => out.flush(done) } as pino.DestinationStream;
 }
 
 /** Each JSON line is turned into one line for people as it is logged, then held like a JSON line. */

@@ -10,6 +10,7 @@ import type { Departure, Session, StreamContext } from './session';
 import { Slot } from '../backend/slot';
 import type { SessionSnapshot } from '../proto/snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from '../proto/termination';
+import { accessLog } from '../log/log';
 
 /**
  * The context for a session that takes `old`'s connection over (an h2c client, a tunnel after an
@@ -307,7 +308,7 @@ export class Stream implements ConnectSink, Waiter, Session {
     const { conn, ctx, origin } = this;
     const now = Date.now();
     if (this.termination !== NORMAL) ctx.frontend.ended(this.termination!);
-    ctx.log.info(
+    accessLog(ctx.log)?.info(
       {
         client: conn.client,
         frontend: ctx.frontend.name,

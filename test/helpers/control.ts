@@ -17,3 +17,24 @@ export function rawRequest(path: string, packet: Buffer): Promise<Buffer | undef
     socket.connect(path, () => socket.write(packet));
   });
 }
+
+/**
+ * One raw packet to a master socket, then a half-close (the client says it is done, as `echo cmd |
+ * socat` does), and every packet the master answers with until it closes the connection.
+ */
+export function rawRequests(path: string, packet: Buffer): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const socket = new SeqpacketSocket();
+    const replies: Buffer[] = [];
+    socket.on('error', reject);
+    socket.on('end', () => {
+      destroyLater(socket);
+      resolve(replies);
+    });
+    socket.on('data', (reply: Buffer) => replies.push(reply));
+    socket.connect(path, () => {
+      socket.write(packet);
+      socket.end();
+    });
+  });
+}

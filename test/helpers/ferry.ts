@@ -47,7 +47,11 @@ export class FerryProcess {
       partial = lines.pop()!;
       for (const line of lines) {
         try {
-          this.logs.push(JSON.parse(line) as LogLine);
+          // log.format "journal": the syslog priority before the JSON, kept as `priority`.
+          const journal = /^<(\d)>/.exec(line);
+          const log = JSON.parse(journal === null ? line : line.slice(3)) as LogLine;
+          if (journal !== null) log.priority = Number(journal[1]);
+          this.logs.push(log);
         } catch {
           // Not a log line.
         }
