@@ -829,7 +829,7 @@ test('validate: an unknown key close to a known key of the same object is named;
     assert.ok(problems.some((p) => p.startsWith(line)), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }
   // Only keys of the same object are guessed: "maxconn" of global is not offered in a server's check.
-  assert.equal(problemsOf(minimal({ global: { log: { maxconn: 1 } } })), ['global.log.maxconn: unknown key (expected one of: level, format)']);
+  assert.equal(problemsOf(minimal({ global: { log: { maxconn: 1 } } })), ['global.log.maxconn: unknown key (expected one of: level, format, access)']);
 });
 
 test('closest: one edit for short words, two for longer ones, case ignored, swaps count once', () => {
