@@ -2,11 +2,12 @@
 // dist/workers), the library entry's types, the examples and units (etc/), README and LICENSE; no
 // tests, benchmarks or source maps. Packs with --dry-run on the dist/ that the test run built.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { tmpPath } from './helpers/ferry';
 import { npmEnv } from './helpers/npm';
 
 const ROOT = join(__dirname, '..', '..');
@@ -79,6 +80,49 @@ test('bin, main, types and exports name packed files, and every relative import 
   // Files a worker loads by path: the cluster's worker entry and each thread's.
   for (const entry of ['dist/workers/worker.js', 'dist/workers/thread.js']) if (!paths.has(entry)) missing.push(entry);
   assert.equal(missing, []);
+});
+
+/** Runs scripts/build-dist.cjs, as npm runs it for `event`, in a copy of the checkout without node_modules. */
+async function buildScript(dir: string, event: 'prepare' | 'prepack', command: string): Promise<{ code: number; stderr: string }> {
+  const env = npmEnv({ npm_lifecycle_event: event, npm_command: command });
+  try {
+    const { stderr } = await promisify(execFile)(process.execPath, [join(dir, 'scripts', 'build-dist.cjs')], { cwd: dir, env, timeout: 30_000 });
+    return { code: 0, stderr };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+test('without the compiler (npm ci --omit=dev), prepare succeeds and says dist/ is not built; prepack fails unless dist/ was built', async () => {
+  const dir = tmpPath('no-compiler');
+  mkdirSync(join(dir, 'scripts'), { recursive: true });
+  copyFileSync(join(ROOT, 'scripts', 'build-dist.cjs'), join(dir, 'scripts', 'build-dist.cjs'));
+  copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+
+  const prepare = await buildScript(dir, 'prepare', 'ci');
+  assert.is(prepare.code, 0, prepare.stderr);
+  assert.match(prepare.stderr, /TypeScript, a devDependency, is not installed.*dist\/ is not built/);
+  const prepack = await buildScript(dir, 'prepack', 'pack');
+  assert.is(prepack.code, 1);
+  assert.match(prepack.stderr, /cannot pack: dist\/ is not built/);
+  // npm runs prepare right after prepack when it packs: nothing to do then.
+  assert.is((await buildScript(dir, 'prepare', 'pack')).code, 0);
+
+  mkdirSync(join(dir, 'dist', 'bin'), { recursive: true });
+  writeFileSync(join(dir, 'dist', 'bin', 'ferry.js'), '');
+  const packBuilt = await buildScript(dir, 'prepack', 'pack');
+  assert.is(packBuilt.code, 0, packBuilt.stderr);
+  assert.match(packBuilt.stderr, /packing the dist\/ built before/);
+  assert.match((await buildScript(dir, 'prepare', 'install')).stderr, /dist\/ is left as it was built before/);
+});
+
+test('package.json builds with the script in prepare and prepack, and ships neither it nor the sources', async () => {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.is(scripts.prepare, 'node scripts/build-dist.cjs');
+  assert.is(scripts.prepack, 'node scripts/build-dist.cjs');
+  const paths = (await dryRun()).files.map((f) => f.path);
+  assert.equal(paths.filter((p) => /^(scripts|bin|src|master|workers)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts'))), []);
 });
 
 test.run();
