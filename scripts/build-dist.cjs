@@ -7,7 +7,8 @@
 //   absent; with neither it fails, since a package without dist/ cannot run. npm runs prepare right
 //   after prepack when packing: that prepare has nothing left to do.
 //
-// A tarball from `npm pack` holds dist/ already: installing it runs neither script.
+// A tarball from `npm pack` holds dist/ already, and this script without the sources (no
+// tsconfig.json): installing it runs neither script, and were prepare run there, it does nothing.
 'use strict';
 
 const { execFileSync } = require('node:child_process');
@@ -27,6 +28,7 @@ function compiler() {
 }
 
 function main() {
+  if (!existsSync(join(root, 'tsconfig.json'))) return 0;
   if (event === 'prepare' && packing) return 0;
   const tsc = compiler();
   if (tsc !== undefined) {

@@ -31,7 +31,7 @@ async function dryRun(): Promise<Packed> {
   return (packed ??= (JSON.parse(stdout) as Packed[])[0]);
 }
 
-const ALLOWED = /^(package\.json|README\.md|LICENSE|etc\/[^/].*|dist\/(bin|src|master|workers)\/.+\.js|dist\/src\/.+\.d\.ts)$/;
+const ALLOWED = /^(package\.json|README\.md|LICENSE|etc\/[^/].*|dist\/(bin|src|master|workers)\/.+\.js|dist\/src\/.+\.d\.ts|scripts\/build-dist\.cjs)$/;
 
 test('the package holds what a user runs and reads, and nothing else', async () => {
   const paths = (await dryRun()).files.map((f) => f.path);
@@ -83,8 +83,8 @@ test('bin, main, types and exports name packed files, and every relative import 
 });
 
 /** Runs scripts/build-dist.cjs, as npm runs it for `event`, in a copy of the checkout without node_modules. */
-async function buildScript(dir: string, event: 'prepare' | 'prepack', command: string): Promise<{ code: number; stderr: string }> {
-  const env = npmEnv({ npm_lifecycle_event: event, npm_command: command });
+async function buildScript(dir: string, event: 'prepare' | 'prepack', command: string, nodePath = ''): Promise<{ code: number; stderr: string }> {
+  const env = npmEnv({ npm_lifecycle_event: event, npm_command: command, NODE_PATH: nodePath });
   try {
     const { stderr } = await promisify(execFile)(process.execPath, [join(dir, 'scripts', 'build-dist.cjs')], { cwd: dir, env, timeout: 30_000 });
     return { code: 0, stderr };
@@ -99,6 +99,7 @@ test('without the compiler (npm ci --omit=dev), prepare succeeds and says dist/ 
   mkdirSync(join(dir, 'scripts'), { recursive: true });
   copyFileSync(join(ROOT, 'scripts', 'build-dist.cjs'), join(dir, 'scripts', 'build-dist.cjs'));
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  copyFileSync(join(ROOT, 'tsconfig.json'), join(dir, 'tsconfig.json'));
 
   const prepare = await buildScript(dir, 'prepare', 'ci');
   assert.is(prepare.code, 0, prepare.stderr);
@@ -117,12 +118,29 @@ test('without the compiler (npm ci --omit=dev), prepare succeeds and says dist/ 
   assert.match((await buildScript(dir, 'prepare', 'install')).stderr, /dist\/ is left as it was built before/);
 });
 
-test('package.json builds with the script in prepare and prepack, and ships neither it nor the sources', async () => {
+test('in an installed package (no sources), the script does nothing, even where a compiler resolves', async () => {
+  // As packed: the script, no tsconfig.json; TypeScript resolves through NODE_PATH, as from a project's node_modules.
+  const dir = tmpPath('installed');
+  mkdirSync(join(dir, 'scripts'), { recursive: true });
+  copyFileSync(join(ROOT, 'scripts', 'build-dist.cjs'), join(dir, 'scripts', 'build-dist.cjs'));
+  const nodePath = join(ROOT, 'node_modules');
+  for (const [event, command] of [['prepare', 'install'], ['prepack', 'pack']] as const) {
+    const r = await buildScript(dir, event, command, nodePath);
+    assert.equal(r, { code: 0, stderr: '' }, event);
+  }
+  // The same with sources builds: the compiler does resolve there.
+  writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { "noEmit": true }, "files": ["empty.ts"] }');
+  writeFileSync(join(dir, 'empty.ts'), 'export {};\n');
+  assert.equal(await buildScript(dir, 'prepare', 'install', nodePath), { code: 0, stderr: '' }, 'built');
+});
+
+test('package.json builds with the script in prepare and prepack, and ships it without the sources', async () => {
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   assert.is(scripts.prepare, 'node scripts/build-dist.cjs');
   assert.is(scripts.prepack, 'node scripts/build-dist.cjs');
   const paths = (await dryRun()).files.map((f) => f.path);
-  assert.equal(paths.filter((p) => /^(scripts|bin|src|master|workers)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts'))), []);
+  assert.ok(paths.includes('scripts/build-dist.cjs'), 'the script that package.json names');
+  assert.equal(paths.filter((p) => /^(bin|src|master|workers)\//.test(p) || p === 'tsconfig.json' || (p.endsWith('.ts') && !p.endsWith('.d.ts'))), []);
 });
 
 test.run();
