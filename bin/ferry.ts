@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: names a missing native binding of node-unix-socket, before the imports below load it.
+import './native-binding';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeReceiver } from '../master/binder';

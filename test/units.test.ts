@@ -11,8 +11,9 @@ import { CLI, runCli, tmpPath } from './helpers/ferry';
 const UNITS = join(__dirname, '..', '..', 'etc', 'systemd');
 const EXAMPLE = join(__dirname, '..', '..', 'etc', 'ferry.json');
 const ACTIVATED_EXAMPLE = join(__dirname, '..', '..', 'etc', 'ferry-socket-activated.json');
-/** Where the units expect ferry: npm's global install. */
+/** Where the units expect ferry: where README's recipe installs it (npm install -g --prefix /usr/local). */
 const INSTALLED = '/usr/local/bin/ferry';
+const README = join(__dirname, '..', '..', 'README.md');
 const ANALYZE = '/usr/bin/systemd-analyze';
 
 const unit = (name: string): string => readFileSync(join(UNITS, name), 'utf8');
@@ -59,6 +60,21 @@ test('the service is a notify service reloaded with SIGUSR2, and its ExecStartPr
   for (const example of [EXAMPLE, ACTIVATED_EXAMPLE]) {
     const check = await runCli(pre[2].replace('/etc/ferry/ferry.json', example).split(' '));
     assert.is(check.code, 0, check.stderr);
+  }
+});
+
+test("README's install recipes put a copy of ferry where the unit looks, whatever npm's own prefix", () => {
+  const readme = readFileSync(README, 'utf8');
+  const recipes = [...readme.matchAll(/^npm install -g (.*)$/gm)].map((m) => m[1]);
+  assert.ok(recipes.length >= 2, 'in Installing and in systemd');
+  for (const recipe of recipes) {
+    // A tarball is copied; "npm install -g ." would link the checkout, which ProtectHome=yes hides.
+    const m = /^--prefix (\S+) \.\/ferry-x\.y\.z\.tgz(\s|$)/.exec(recipe);
+    assert.ok(m, recipe);
+    assert.is(`${m![1]}/bin/ferry`, INSTALLED, recipe);
+  }
+  for (const line of unit('ferry.service').split('\n').filter((l) => /^Exec(Start|StartPre)=/.test(l))) {
+    assert.ok(line.includes(`=${INSTALLED} `), line);
   }
 });
 
