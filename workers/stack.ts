@@ -159,13 +159,15 @@ export class ThreadStack {
    * A reload in place: a newer generation's stack in this same thread takes every session that can
    * move, in memory (no socket leaves the thread); the rest finish here.
    */
-  retire(successor: ThreadStack): void {
+  retire(successor: () => ThreadStack): void {
     this.stopping = true;
     this.datagrams.stop(false);
     this.acceptor.stop(false);
-    this.log.info({ sessions: this.acceptor.count, to: successor.generation }, 'thread stopping: a newer generation in this thread takes over');
+    this.log.info({ sessions: this.acceptor.count, to: successor().generation }, 'thread stopping: a newer generation in this thread takes over');
+    // The successor is asked at each session's departure: reloads that follow quickly may have
+    // stopped the one that served when this stack began to leave.
     void handOverSessions(this.acceptor.sessions, this.id.generation, async (departure) => {
-      successor.adoptHere(departure);
+      successor().adoptHere(departure);
       this.departures.sessions++;
       return true;
     });

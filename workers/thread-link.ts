@@ -36,7 +36,9 @@ export class InlineThread implements ThreadLink {
   private readonly stacks: ThreadStacks;
 
   constructor(config: Config, id: ThreadIdentity, receivers: ReadonlyMap<string, object>, servers: ServerPush, report: ThreadReport) {
-    const make: MakeStack = (c, generation, up) => new ThreadStack(c, { ...id, generation }, createLogger(c.global.log, { role: 'worker', ...id, generation }), up);
+    // Every generation's stack logs through one destination (one flush at exit), as a child.
+    const base = createLogger(config.global.log, { role: 'worker', group: id.group, thread: id.thread });
+    const make: MakeStack = (c, generation, up) => new ThreadStack(c, { ...id, generation }, base.child({ generation }), up);
     this.stacks = new ThreadStacks(config, id.generation, make, (msg, sockets = []) => report(id.thread, msg, sockets));
     this.stacks.current.settle(servers);
     this.stacks.current.start(receivers);

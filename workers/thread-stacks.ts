@@ -75,7 +75,7 @@ export class ThreadStacks {
     const stack = this.stacks.find((s) => s.generation === generation);
     const successor = newest(this.stacks, (s) => s !== stack && !s.stopped);
     if (stack === undefined || stack.stopped) return;
-    if (handOver && successor !== undefined) stack.retire(successor);
+    if (handOver && successor !== undefined) stack.retire(() => newest(this.stacks, (s) => s !== stack && !s.stopped) ?? successor);
     else stack.handle({ type: 'stop', handOver: false });
   }
 

@@ -9,7 +9,9 @@ import type { Posted, ThreadStart } from './thread-link';
 
 const start = workerData as ThreadStart;
 const port = parentPort!;
-const log = createLogger(start.config.global.log, { role: 'worker', ...start.id });
+// Every generation's stack logs through one destination (one flush at exit), as a child.
+const base = createLogger(start.config.global.log, { role: 'worker', group: start.id.group, thread: start.id.thread });
+const log = base.child({ generation: start.id.generation });
 
 process.on('uncaughtException', (err) => {
   log.fatal({ err }, 'thread crashed');
@@ -19,7 +21,7 @@ process.on('uncaughtException', (err) => {
 // The sibling ports carry redispatched datagrams: only the first generation's stack listens on them
 // (a reload in place never has UDP frontends).
 const make: MakeStack = (config, generation, up) =>
-  new ThreadStack(config, { ...start.id, generation }, generation === start.id.generation ? log : createLogger(config.global.log, { role: 'worker', ...start.id, generation }), up, generation === start.id.generation ? start.ports : []);
+  new ThreadStack(config, { ...start.id, generation }, generation === start.id.generation ? log : base.child({ generation }), up, generation === start.id.generation ? start.ports : []);
 const stacks = new ThreadStacks(start.config, start.id.generation, make, (msg: FromThread, sockets = []) => {
   const posted: Posted<FromThread> = { ...msg, fds: sockets.map(fdOf) };
   port.postMessage(posted);

@@ -20,6 +20,8 @@ interface Group {
   config: Config;
   group: number;
   generation: number;
+  /** The process's logger; `log` is its child for the serving generation. */
+  base: Logger;
   log: Logger;
   /** Dups received for each thread, by receiver id, until the threads start. */
   receivers: Map<string, object>[];
@@ -122,7 +124,8 @@ function reconfigure(g: Group, next: NonNullable<Group['next']>): void {
   g.reconfiguring = true;
   g.config = next.config;
   g.generation = next.generation;
-  g.log = createLogger(next.config.global.log, { role: 'worker', group: g.group, generation: next.generation });
+  // A child of the one destination: a logger per reload would add a flush at exit each time.
+  g.log = g.base.child({ generation: next.generation });
   next.receivers.forEach((receivers, thread) => {
     const ids = [...receivers.keys()];
     g.threads[thread].post({ type: 'reconfigure', config: next.config, generation: next.generation, receivers: ids, servers: g.servers }, ids.map((id) => receivers.get(id)!));
@@ -176,13 +179,15 @@ function handOver(g: Group, thread: number, handOver: HandOver, sockets: object[
 
 function init(config: Config, group: number, generation: number, datagramDir: string): void {
   const n = config.global.threads;
-  const log = createLogger(config.global.log, { role: 'worker', group, generation });
+  const base = createLogger(config.global.log, { role: 'worker', group });
+  const log = base.child({ generation });
   // Before any socket is used or any thread started. Without a state, the messages that follow are ignored.
   if (config.global.runAs !== undefined && !dropTo(config.global.runAs, log)) return;
   state = {
     config,
     group,
     generation,
+    base,
     log,
     receivers: Array.from({ length: n }, () => new Map<string, object>()),
     threads: [],
