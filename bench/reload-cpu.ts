@@ -89,6 +89,7 @@ function coldRows(columns: readonly Column[]): string[][] {
   for (let k = 0; k < COLD_SLICES; k += 1) {
     rows.push(row(`  ${k * 100}–${(k + 1) * 100} ms: req/s over steady`, columns, (p) => p.load?.coldShare[k], 2));
     rows.push(row(`  ${k * 100}–${(k + 1) * 100} ms: new worker's CPU/req over steady`, columns, (p) => p.load?.coldCost[k], 2));
+    rows.push(row(`  ${k * 100}–${(k + 1) * 100} ms: its main thread's CPU/req over steady`, columns, (p) => p.load?.coldMainCost[k], 2));
   }
   return rows;
 }
@@ -113,6 +114,7 @@ function table(columns: readonly Column[]): string {
     row('  wall ms, old worker\'s stop -> last part handled', columns, (p) => p.adoptWallMs ?? undefined),
     row(`new worker, ready -> ${WINDOW_MS / 1000} s after SIGHUP: CPU ms`, columns, (p) => (p.load === null ? undefined : p.newAfterMs)),
     row('  less its requests at the steady CPU/req (adoption + cold code)', columns, (p) => p.load?.newExtraMs),
+    row('    of which in threads other than the main one (V8 compiler, GC helpers)', columns, (p) => p.load?.newOffMainExtraMs),
     row('old worker SIGHUP -> stop, less its requests at steady CPU/req', columns, (p) => p.load?.oldExtraMs),
     row('sum of the parts above (start, hand-over, master, new and old extra)', columns, parts),
     row(`proxy CPU in the ${WINDOW_MS / 1000} s after SIGHUP, beyond the requests served at steady cost:`, columns, () => undefined),

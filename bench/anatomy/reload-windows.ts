@@ -61,6 +61,8 @@ export interface LoadParts {
   readonly coreUsPerReq: number;
   readonly oldExtraMs: number;
   readonly newExtraMs: number;
+  /** The new worker's CPU from ready to the window's end in threads other than its main thread, less the old worker's steady share of those per request. */
+  readonly newOffMainExtraMs: number;
   readonly ferryExtraMs: number;
   readonly irqExtraMs: number;
   readonly idleExtraMs: number;
@@ -68,9 +70,10 @@ export interface LoadParts {
   readonly lostS: number;
   /** The lost requests at coreUsPerReq. */
   readonly lostCoreMs: number;
-  /** Each 100 ms from the take-over: requests as a share of steady, and the new worker's CPU per request over the steady cost. */
+  /** Each 100 ms from the take-over: requests as a share of steady, and the new worker's CPU per request over the steady cost (all threads, and the main thread's over its steady). */
   readonly coldShare: readonly number[];
   readonly coldCost: readonly number[];
+  readonly coldMainCost: readonly number[];
 }
 
 /** Requests the timeline counts in [from, to) (ns), slices cut in proportion. */
@@ -92,6 +95,7 @@ const idle: Series = (s) => s.cpuIdle;
 const irq: Series = (s) => s.cpuIrq;
 const others: Series = (s) => s.cpuTasks + s.cpuSteal - (tree(s) ?? 0);
 const child = (pid: number): Series => (s) => s.children.get(pid);
+const mainThread = (pid: number): Series => (s) => s.mainThreads.get(pid);
 
 /** Ticks of a series in [from, to), in ms. */
 function spent(samples: readonly Sample[], series: Series, from: number, to: number): number {
@@ -112,6 +116,7 @@ function loadParts(run: ScenarioRun, timeline: Timeline, reload: number, old: Wo
   const preRequests = requests(timeline, reload - PRE_MS * MS, reload);
   const steadyReqPerS = preRequests / (PRE_MS / 1000);
   const steadyUsPerReq = (spent(run.samples, child(old.pid), reload - PRE_MS * MS, reload) * 1000) / preRequests;
+  const steadyMainUsPerReq = (spent(run.samples, mainThread(old.pid), reload - PRE_MS * MS, reload) * 1000) / preRequests;
   const oldCpuAtReload = at(run.samples, reload, child(old.pid));
   const oldServeMs = oldCpuAtReload === null ? Number.NaN : old.stop!.cpuUs / 1000 - oldCpuAtReload * TICK_MS;
   const oldExtraMs = oldServeMs - (requests(timeline, reload, takeOver) * steadyUsPerReq) / 1000;
@@ -125,19 +130,25 @@ function loadParts(run: ScenarioRun, timeline: Timeline, reload: number, old: Wo
   const coreUsPerReq = ferryUsPerReq + irqUsPerReq;
   const coldShare: number[] = [];
   const coldCost: number[] = [];
+  const coldMainCost: number[] = [];
   for (let k = 0; k < COLD_SLICES; k += 1) {
     const from = takeOver + k * SLICE_MS * MS;
     const to = from + SLICE_MS * MS;
     const n = requests(timeline, from, to);
     coldShare.push(n / (steadyReqPerS * (SLICE_MS / 1000)));
     coldCost.push((spent(run.samples, child(next.pid), from, to) * 1000) / n / steadyUsPerReq);
+    coldMainCost.push((spent(run.samples, mainThread(next.pid), from, to) * 1000) / n / steadyMainUsPerReq);
   }
+  const served = requests(timeline, takeOver, end);
+  const newOffMainMs = spent(run.samples, child(next.pid), next.ready!.mono, end) - spent(run.samples, mainThread(next.pid), next.ready!.mono, end);
+  const newOffMainExtraMs = newOffMainMs - (served * (steadyUsPerReq - steadyMainUsPerReq)) / 1000;
   return {
     steadyUsPerReq,
     steadyReqPerS,
     coreUsPerReq,
     oldExtraMs,
     newExtraMs,
+    newOffMainExtraMs,
     ferryExtraMs: inWindow(tree) - (windowRequests * ferryUsPerReq) / 1000,
     irqExtraMs: inWindow(irq) - (windowRequests * irqUsPerReq) / 1000,
     idleExtraMs: extra(run.samples, idle, reload),
@@ -146,6 +157,7 @@ function loadParts(run: ScenarioRun, timeline: Timeline, reload: number, old: Wo
     lostCoreMs: (lostS * steadyReqPerS * coreUsPerReq) / 1000,
     coldShare,
     coldCost,
+    coldMainCost,
   };
 }
 

@@ -20,6 +20,9 @@ export interface Sample {
   readonly reaped: number;
   /** Each live child's ticks, by pid. */
   readonly children: ReadonlyMap<number, number>;
+  /** The same children's main thread alone (JavaScript, and the GC work V8 does on it): the rest is
+   * their other threads, V8's concurrent compiler and GC helpers, libuv's pool. */
+  readonly mainThreads: ReadonlyMap<number, number>;
   /** The proxy CPU: ticks in processes (user, nice, system), in interrupts (irq, softirq: on loopback, most of the TCP stack's work), idle (idle, iowait) and stolen by the hypervisor. */
   readonly cpuTasks: number;
   readonly cpuIrq: number;
@@ -34,17 +37,31 @@ function cpuLine(cpu: number): { tasks: number; irq: number; idle: number; steal
   return { tasks: user! + nice! + system!, irq: irq! + softirq!, idle: idle! + iowait!, steal: steal ?? 0 };
 }
 
+/** utime+stime of one thread, from /proc/PID/task/TID/stat. */
+function threadTicks(pid: number, tid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
 function take(master: number, cpu: number): Sample | null {
   const own = cpuTicks(master);
   const withReaped = cpuTicks(master, true);
   if (own === null || withReaped === null) return null;
   const children = new Map<number, number>();
+  const mainThreads = new Map<number, number>();
   for (const pid of childPidsSync(master)) {
     const ticks = cpuTicks(pid);
+    const main = threadTicks(pid, pid);
     if (ticks !== null) children.set(pid, ticks);
+    if (main !== null) mainThreads.set(pid, main);
   }
   const line = cpuLine(cpu);
-  return { mono: Number(process.hrtime.bigint()), master: own, reaped: withReaped - own, children, cpuTasks: line.tasks, cpuIrq: line.irq, cpuIdle: line.idle, cpuSteal: line.steal };
+  return { mono: Number(process.hrtime.bigint()), master: own, reaped: withReaped - own, children, mainThreads, cpuTasks: line.tasks, cpuIrq: line.irq, cpuIdle: line.idle, cpuSteal: line.steal };
 }
 
 export class CpuSampler {
