@@ -20,7 +20,7 @@
 //   lost requests × (ferry + softirq time per request in steady) = ferryExtra + irqExtra + idleExtra + othersExtra,
 // and `lost` (seconds of steady throughput, as lib/dip.ts) is lost requests over the steady rate.
 
-import { SLICE_MS, type Timeline } from '../load/wrk-timeline';
+import { requestsBetween, SLICE_MS, type Timeline } from '../load/wrk-timeline';
 import type { WorkerLife } from './probe-log';
 import { at, type Sample } from './sampler';
 import type { ScenarioRun } from './scenario';
@@ -76,16 +76,7 @@ export interface LoadParts {
   readonly coldMainCost: readonly number[];
 }
 
-/** Requests the timeline counts in [from, to) (ns), slices cut in proportion. */
-function requests(timeline: Timeline, from: number, to: number): number {
-  const slice = SLICE_MS * MS;
-  let sum = 0;
-  for (let s = Math.floor(from / slice); s * slice < to; s += 1) {
-    const overlap = Math.min(to, (s + 1) * slice) - Math.max(from, s * slice);
-    if (overlap > 0) sum += ((timeline.counts.get(s) ?? 0) * overlap) / slice;
-  }
-  return sum;
-}
+const requests = requestsBetween;
 
 type Series = (s: Sample) => number | undefined;
 

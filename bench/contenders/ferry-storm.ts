@@ -32,6 +32,7 @@ export async function startFerryStorm(settings: FerrySettings, name: string, bac
     name,
     port,
     dataPid: worker,
+    rootPid: master.pid,
     reload: async () => {
       brood.adopt();
       process.kill(master.pid, 'SIGHUP');

@@ -102,6 +102,7 @@ async function startReloadable(settings: FerrySettings, name: string, backendPor
     name,
     port,
     dataPid: worker,
+    rootPid: master.pid,
     reload: async () => {
       brood.adopt();
       process.kill(master.pid, 'SIGHUP');

@@ -88,6 +88,7 @@ export async function startHaproxyReloadable(name: string, backendPort: number, 
     name,
     port,
     dataPid: worker,
+    rootPid: master.pid,
     reload: async () => {
       brood.adopt();
       await unixRequest(cli, 'reload');

@@ -5,8 +5,8 @@
 // steady rate: the seconds of steady throughput the reload cost. The sum is signed: a slice above
 // the steady level pays some back, so noise averages out instead of counting as loss.
 
-import type { Timeline } from '../load/wrk-timeline';
-import { SLICE_MS } from '../load/wrk-timeline';
+import { requestsBetween, SLICE_MS, type Timeline } from '../load/wrk-timeline';
+import { TICKS_PER_SECOND } from './cpu-time';
 
 export interface Dip {
   /** Seconds of steady throughput lost in the window. */
@@ -44,4 +44,26 @@ export function dipOf(timeline: Timeline, reloadSlice: number, windowS: number):
   const lostS = shares.reduce((sum, share) => sum + (1 - share) * (SLICE_MS / 1000), 0);
   const after = mean(counts(timeline, end, timeline.last)) / steady;
   return { lostS, steadyRate: (steady * 1000) / SLICE_MS, shares, after };
+}
+
+/** The proxy's CPU time (its whole process tree, reaped workers included) at an instant. */
+export interface CpuMark {
+  /** CLOCK_MONOTONIC, ns. */
+  readonly mono: number;
+  readonly ticks: number;
+}
+
+/**
+ * The same cost from the proxy's CPU instead of its throughput: its CPU from the reload to the
+ * window's end, less the requests it served meanwhile at its CPU per request before the reload
+ * (from `steady` to `reload`), in seconds. On a quiet CPU that the proxy saturates this is the
+ * seconds of throughput lost (less the TCP stack's share, which the kernel counts apart); it hardly
+ * moves when neighbours take the CPU for a while, which the throughput does.
+ */
+export function cpuDipOf(timeline: Timeline, steady: CpuMark, reload: CpuMark, end: CpuMark): number | null {
+  const before = requestsBetween(timeline, steady.mono, reload.mono);
+  if (!(before > 0)) return null;
+  const perRequest = (reload.ticks - steady.ticks) / before;
+  const extra = end.ticks - reload.ticks - requestsBetween(timeline, reload.mono, end.mono) * perRequest;
+  return extra / TICKS_PER_SECOND;
 }

@@ -36,6 +36,17 @@ export function sliceOf(monotonicNs: bigint): number {
   return Number(monotonicNs / BigInt(SLICE_MS * 1_000_000));
 }
 
+/** Responses the timeline counts in [fromNs, toNs) of CLOCK_MONOTONIC, a slice cut short counting in proportion. */
+export function requestsBetween(timeline: Timeline, fromNs: number, toNs: number): number {
+  const slice = SLICE_MS * 1_000_000;
+  let sum = 0;
+  for (let s = Math.floor(fromNs / slice); s * slice < toNs; s += 1) {
+    const overlap = Math.min(toNs, (s + 1) * slice) - Math.max(fromNs, s * slice);
+    if (overlap > 0) sum += ((timeline.counts.get(s) ?? 0) * overlap) / slice;
+  }
+  return sum;
+}
+
 // CLOCK_MONOTONIC is 1 on Linux. `counts` is global: done() reads it from the thread by name.
 const SCRIPT = `local ffi = require("ffi")
 ffi.cdef[[

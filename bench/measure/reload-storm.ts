@@ -6,23 +6,28 @@
 //   3. storm: 10 s of load, a reload at 1 s, 2 s … 8 s (the last has 2 s to finish under load);
 //   4. steady again, 6 s, once the retired generations are gone;
 //   5. dip: 6 s of load with one reload at 2.5 s: the seconds of steady throughput it cost over the
-//      3 s after it (lib/dip.ts). The same sum over each steady run, as if a reload had come at
-//      2.5 s, is the control: what the box's noise alone makes of that figure.
+//      3 s after it, and the proxy's CPU beyond its requests in those 3 s (lib/dip.ts). The same
+//      over each steady run, as if a reload had come at 2.5 s, is the control: what the box's
+//      noise alone makes of those figures.
 // The storm's figure is its rate over the mean of the two steady rates around it (the same proxy,
 // seconds apart, before and after, so the box's speed, a drift of it and the luck of one process's
-// start cancel); the table gives its median over rounds, the steady and storm rates' medians, and
+// start cancel); the table gives its median over rounds, the steady and storm rates' medians, the
+// share of the proxy's CPU its requests took during the storm (at its steady CPU per request: the
+// same figure as storm/steady on a quiet CPU, and far steadier when neighbours come and go), and
 // the failed requests (wrk's socket errors, timeouts included, plus non-2xx responses) of the
-// steady and storm runs summed over the rounds. Rounds alternate the contenders and are never
-// repeated for noise: a repeat would throw away the failures of the round it replaces.
+// steady and storm runs summed over the rounds. The proxy's CPU is its master's tree, workers it
+// reaped included. Rounds alternate the contenders and are never repeated for noise: a repeat
+// would throw away the failures of the round it replaces.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReloadableContender } from '../contenders/contender';
 import type { FerrySettings } from '../contenders/ferry';
 import { stormLineup, type StormEntry, type StormMode } from '../contenders/storm';
 import type { LoadResult } from '../load/load';
-import { SLICE_MS, sliceOf, wrkTimeline, type Timeline, type TimelineLoad } from '../load/wrk-timeline';
+import { requestsBetween, SLICE_MS, sliceOf, wrkTimeline, type Timeline, type TimelineLoad } from '../load/wrk-timeline';
 import { startNoiseMeter } from '../lib/cpu-noise';
-import { dipOf, type Dip } from '../lib/dip';
+import { cpuDipOf, dipOf, type CpuMark, type Dip } from '../lib/dip';
+import { reapedTreeTicks } from '../lib/cpu-time';
 import { freePort } from '../lib/free-port';
 import type { Options } from '../lib/options';
 import { benchScript } from '../lib/paths';
@@ -36,11 +41,13 @@ import { which } from '../lib/which';
 import { addFigure, addSample, addTotal, newSection, type Section } from '../report/section';
 
 const WARMUP_S = 1;
-const STEADY_S = 6;
 const STORM_S = 10;
 const INTERVAL_MS = 1000;
 const STORM_RELOADS = 8;
+/** The dip run, and the steady runs of the same shape. */
 const DIP_RUN_S = 6;
+/** The steady level of a dip is taken from here (connections open before) to the reload. */
+const RAMP_MS = 300;
 const DIP_RELOAD_MS = 2500;
 const DIP_WINDOW_S = 3;
 /** Between runs: the generations a reload retired exit (haproxy's once wrk's connections close). */
@@ -72,60 +79,94 @@ function perSecond(timeline: Timeline, rate: number): string {
   return shares.join(' ');
 }
 
-/** Load for STORM_S with a reload every second from 1 s to 8 s. */
-async function storm(contender: ReloadableContender, load: TimelineLoad, section: Section, steadyRate: number): Promise<LoadResult> {
-  const before = await contender.reloadsDone();
-  const ticker = new AbortController();
-  const reloads = reloadOnSchedule(contender, STORM_RELOADS, INTERVAL_MS, ticker.signal, section.notes);
-  const { result, timeline } = await load.run(contender.port, STORM_S).finally(() => ticker.abort());
-  const sent = await reloads;
-  const done = await settledReloads(contender, before, sent);
-  addTotal(section, 'reloadsDone', contender.name, done);
-  addTotal(section, 'reloadsSent', contender.name, sent);
-  progress(`    ${contender.name}: storm ${Math.round(result.requestsPerSecond)} req/s, ${done} of ${sent} reloads done, ${result.errors} failed (${result.errorDetail}); each second over steady: ${perSecond(timeline, steadyRate)}`);
-  return result;
+/** The proxy tree's CPU now (a reading between two samples of its workers' lives: reaped ones count). */
+function cpuMark(contender: ReloadableContender): CpuMark {
+  return { mono: Number(process.hrtime.bigint()), ticks: reapedTreeTicks(contender.rootPid) ?? Number.NaN };
+}
+
+interface MarkedRun {
+  readonly result: LoadResult;
+  readonly timeline: Timeline;
+  /** At the end of the ramp, at the reload (or where it would be), at the window's end. */
+  readonly marks: readonly [CpuMark, CpuMark, CpuMark];
+}
+
+/**
+ * DIP_RUN_S of load with the proxy's CPU read at RAMP_MS, DIP_RELOAD_MS and the window's end, and,
+ * when `reload`, a reload at DIP_RELOAD_MS: the dip run, and without a reload a steady run of the
+ * same shape, whose figures are the control.
+ */
+async function markedRun(contender: ReloadableContender, load: TimelineLoad, reload: boolean): Promise<MarkedRun> {
+  const offsets = [RAMP_MS, DIP_RELOAD_MS, DIP_RELOAD_MS + DIP_WINDOW_S * 1000];
+  const marking = Promise.all(offsets.map((offset) => sleep(offset).then(async () => {
+    const mark = cpuMark(contender);
+    if (reload && offset === DIP_RELOAD_MS) await contender.reload();
+    return mark;
+  })));
+  const { result, timeline } = await load.run(contender.port, DIP_RUN_S);
+  const [ramp, atReload, end] = await marking;
+  return { result, timeline, marks: [ramp!, atReload!, end!] };
+}
+
+/** The proxy's CPU per request over a steady run, from the ramp's end to the window's end. */
+function cpuPerRequest(run: MarkedRun): number {
+  const [from, , to] = run.marks;
+  return (to.ticks - from.ticks) / requestsBetween(run.timeline, from.mono, to.mono);
 }
 
 function uncovered(section: Section, name: string, timeline: Timeline, at: number): void {
   section.notes.push(`${name}: a timeline that does not cover its window (slices ${timeline.first}–${timeline.last}, window from ${at})`);
 }
 
-/** The dip sum over the steady run, at the place of the dip run's reload: the noise floor of that figure. */
-function control(section: Section, name: string, steady: Timeline): void {
-  const at = steady.first + Math.round(DIP_RELOAD_MS / SLICE_MS);
-  const found: Dip | null = dipOf(steady, at, DIP_WINDOW_S);
-  if (found === null) return uncovered(section, name, steady, at);
-  addFigure(section, 'control s lost', name, found.lostS, 3);
+/** A run's dip by throughput (null: the timeline cannot say) and by CPU. */
+function dips(section: Section, name: string, run: MarkedRun): { lost: Dip | null; cpu: number | null } {
+  const at = sliceOf(BigInt(run.marks[1].mono));
+  const lost = dipOf(run.timeline, at, DIP_WINDOW_S);
+  if (lost === null) uncovered(section, name, run.timeline, at);
+  return { lost, cpu: cpuDipOf(run.timeline, ...run.marks) };
 }
 
-/** The timeline run with one reload; records the seconds lost, or a note when the timeline cannot say. */
+/** A run without reloads: its rate, its failures, and its dips as the control. Resolves to the rate and the CPU per request. */
+async function steadyRun(contender: ReloadableContender, load: TimelineLoad, sections: ModeSections): Promise<{ rate: number; cpuPerRequest: number }> {
+  const run = await markedRun(contender, load, false);
+  failures(sections.storm, contender.name, 'steady', run.result);
+  const { lost, cpu } = dips(sections.dip, contender.name, run);
+  if (lost !== null) addFigure(sections.dip, 'control s lost', contender.name, lost.lostS, 3);
+  if (cpu !== null) addFigure(sections.dip, 'control cpu s', contender.name, cpu, 3);
+  return { rate: run.result.requestsPerSecond, cpuPerRequest: cpuPerRequest(run) };
+}
+
+/** The run with one reload: the seconds of throughput it cost, and of CPU beyond the requests served. */
 async function dip(contender: ReloadableContender, load: TimelineLoad, section: Section): Promise<void> {
   const before = await contender.reloadsDone();
-  let reloadSlice = -1;
-  const reloading = sleep(DIP_RELOAD_MS).then(async () => {
-    reloadSlice = sliceOf(process.hrtime.bigint());
-    await contender.reload();
-  });
-  const { result, timeline } = await load.run(contender.port, DIP_RUN_S);
-  await reloading;
+  const run = await markedRun(contender, load, true);
   const done = await settledReloads(contender, before, 1);
   addTotal(section, 'reloadsDone', contender.name, done);
-  failures(section, contender.name, 'dip', result);
-  const found = dipOf(timeline, reloadSlice, DIP_WINDOW_S);
-  if (found === null) return uncovered(section, contender.name, timeline, reloadSlice);
-  addSample(section, contender.name, found.lostS);
-  addFigure(section, 'steady req/s', contender.name, found.steadyRate, 0);
-  addFigure(section, 'after/steady', contender.name, found.after, 3);
-  const shares = found.shares.slice(0, 12).map((share) => share.toFixed(2)).join(' ');
-  progress(`    ${contender.name}: one reload cost ${found.lostS.toFixed(3)} s of steady throughput (${Math.round(found.steadyRate)} req/s); per 100 ms from the reload: ${shares} …`);
+  failures(section, contender.name, 'dip', run.result);
+  const { lost, cpu } = dips(section, contender.name, run);
+  if (cpu !== null) addFigure(section, 'cpu s', contender.name, cpu, 3);
+  if (lost === null) return;
+  addSample(section, contender.name, lost.lostS);
+  addFigure(section, 'steady req/s', contender.name, lost.steadyRate, 0);
+  const shares = lost.shares.slice(0, 12).map((share) => share.toFixed(2)).join(' ');
+  progress(`    ${contender.name}: one reload cost ${lost.lostS.toFixed(3)} s of steady throughput (${Math.round(lost.steadyRate)} req/s), ${cpu?.toFixed(3) ?? '?'} s of CPU beyond its requests; per 100 ms from the reload: ${shares} …`);
 }
 
-/** A run without reloads: its rate, its failures, and the dip sum over it as the control. */
-async function steadyRun(contender: ReloadableContender, load: TimelineLoad, sections: ModeSections): Promise<number> {
-  const { result, timeline } = await load.run(contender.port, STEADY_S);
-  failures(sections.storm, contender.name, 'steady', result);
-  control(sections.dip, contender.name, timeline);
-  return result.requestsPerSecond;
+/** Load for STORM_S with a reload every second from 1 s to 8 s; the share of the proxy's CPU its requests took, at `cpuPerRequest`. */
+async function storm(contender: ReloadableContender, load: TimelineLoad, section: Section, steady: { rate: number; cpuPerRequest: number }): Promise<{ result: LoadResult; cpuOnRequests: number }> {
+  const before = await contender.reloadsDone();
+  const ticker = new AbortController();
+  const reloads = reloadOnSchedule(contender, STORM_RELOADS, INTERVAL_MS, ticker.signal, section.notes);
+  const from = cpuMark(contender);
+  const { result, timeline } = await load.run(contender.port, STORM_S).finally(() => ticker.abort());
+  const to = cpuMark(contender);
+  const sent = await reloads;
+  const done = await settledReloads(contender, before, sent);
+  addTotal(section, 'reloadsDone', contender.name, done);
+  addTotal(section, 'reloadsSent', contender.name, sent);
+  const cpuOnRequests = (result.requests * steady.cpuPerRequest) / (to.ticks - from.ticks);
+  progress(`    ${contender.name}: storm ${Math.round(result.requestsPerSecond)} req/s, ${done} of ${sent} reloads done, ${result.errors} failed (${result.errorDetail}), ${cpuOnRequests.toFixed(2)} of the CPU on requests; each second over steady: ${perSecond(timeline, steady.rate)}`);
+  return { result, cpuOnRequests };
 }
 
 async function stormTrial(entry: StormEntry, backendPort: number, load: TimelineLoad, sections: ModeSections): Promise<Trial> {
@@ -135,15 +176,16 @@ async function stormTrial(entry: StormEntry, backendPort: number, load: Timeline
     const noiseOf = startNoiseMeter();
     const before = await steadyRun(contender, load, sections);
     const stormed = await storm(contender, load, sections.storm, before);
-    failures(sections.storm, entry.name, 'storm', stormed);
+    failures(sections.storm, entry.name, 'storm', stormed.result);
     await sleep(PAUSE_MS);
     const after = await steadyRun(contender, load, sections);
     await dip(contender, load, sections.dip);
     const noise = noiseOf();
-    const steady = (before + after) / 2;
+    const steady = (before.rate + after.rate) / 2;
     addFigure(sections.storm, 'steady req/s', entry.name, steady, 0);
-    addFigure(sections.storm, 'storm req/s', entry.name, stormed.requestsPerSecond, 0);
-    return { value: stormed.requestsPerSecond / steady, cost: Number.NaN, noise };
+    addFigure(sections.storm, 'storm req/s', entry.name, stormed.result.requestsPerSecond, 0);
+    addFigure(sections.storm, 'cpu on requests', entry.name, stormed.cpuOnRequests, 3);
+    return { value: stormed.result.requestsPerSecond / steady, cost: Number.NaN, noise };
   } finally {
     await contender.stop();
   }
@@ -151,9 +193,9 @@ async function stormTrial(entry: StormEntry, backendPort: number, load: Timeline
 
 function modeSections(mode: StormMode, load: TimelineLoad): ModeSections {
   const Mode = mode === 'http' ? 'Http' : 'Tcp';
-  const storm = newSection(`reloadStorm${Mode}`, `reload storm, ${mode} mode: req/s with a reload every ${INTERVAL_MS / 1000} s for ${STORM_RELOADS} s over the steady req/s of the same proxy just before and after (${load.describe}; ${STEADY_S} s steady, ${STORM_S} s storm)`, 'storm/steady', 'higher');
+  const storm = newSection(`reloadStorm${Mode}`, `reload storm, ${mode} mode: req/s with a reload every ${INTERVAL_MS / 1000} s for ${STORM_RELOADS} s over the steady req/s of the same proxy just before and after (${load.describe}; ${DIP_RUN_S} s steady, ${STORM_S} s storm; cpu on requests: the requests' share of the proxy's CPU during the storm, at the steady CPU per request)`, 'storm/steady', 'higher');
   storm.digits = 3;
-  const dip = newSection(`reloadDip${Mode}`, `one reload under load, ${mode} mode: seconds of steady throughput lost in the ${DIP_WINDOW_S} s after it (the control: the same sum over the steady runs, without a reload)`, 's lost', 'lower');
+  const dip = newSection(`reloadDip${Mode}`, `one reload under load, ${mode} mode: seconds of steady throughput lost in the ${DIP_WINDOW_S} s after it; cpu s: the proxy's CPU beyond its requests at the steady cost, in that window; control: the same over the steady runs, without a reload`, 's lost', 'lower');
   dip.digits = 3;
   dip.compare = false;
   return { storm, dip };
