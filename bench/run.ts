@@ -3,10 +3,12 @@
 // requests failed during reloads, against a plain Node dgram relay on UDP
 // datagrams per second, and against node-http-proxy and haproxy on HTTP
 // keep-alive requests per second, with medians over interleaved rounds and
-// ratios that cancel the box's speed.
+// ratios that cancel the box's speed; on request (--only reload-storm), the
+// throughput ferry and haproxy keep while reloading every second.
 
 import os from 'node:os';
 import { lineup, type Entry } from './contenders/registry';
+import type { FerrySettings } from './contenders/ferry';
 import { httpLineup, type HttpLineup } from './contenders/http';
 import { udpLineup, type UdpEntry } from './contenders/udp';
 import { chooseLoad } from './load/choose';
@@ -21,6 +23,7 @@ import { measureHttp } from './measure/http';
 import { measureMemory } from './measure/memory';
 import { measureRate } from './measure/rate';
 import { measureReload } from './measure/reload';
+import { measureReloadStorm, stormBudgetS } from './measure/reload-storm';
 import { measureUdp } from './measure/udp';
 import { chooseComparison } from './report/compare';
 import { checkFloors } from './report/floors';
@@ -30,12 +33,17 @@ import { summaryLine } from './report/summary';
 
 const DEADLINE_MS = 15 * 60 * 1000;
 
+/** The deadline of a default run, plus what reload-storm needs when asked for. */
+function deadlineMs(options: Options): number {
+  return DEADLINE_MS + (options.only.includes('reload-storm') ? stormBudgetS(options) * 1000 : 0);
+}
+
 interface HttpPlan {
   readonly lineup: HttpLineup;
   readonly load: LoadGenerator;
 }
 
-async function measureAll(options: Options, entries: readonly Entry[], udpEntries: readonly UdpEntry[], load: LoadGenerator | null, http: HttpPlan | null): Promise<Section[]> {
+async function measureAll(options: Options, entries: readonly Entry[], udpEntries: readonly UdpEntry[], load: LoadGenerator | null, http: HttpPlan | null, ferry: FerrySettings): Promise<Section[]> {
   const sections: Section[] = [];
   if (load !== null) sections.push(await measureRate(entries, options, load));
   if (options.only.includes('bulk')) sections.push(await measureBulk(entries, options));
@@ -46,6 +54,7 @@ async function measureAll(options: Options, entries: readonly Entry[], udpEntrie
   if (options.only.includes('reload')) sections.push(await measureReload(entries, options));
   if (options.only.includes('udp') && udpEntries.length > 0) sections.push(await measureUdp(udpEntries, options));
   if (http !== null) sections.push(await measureHttp(http.lineup, options, http.load));
+  if (options.only.includes('reload-storm')) sections.push(...await measureReloadStorm(options.contenders, entries.map((e) => e.kind.kind), ferry, options));
   return sections;
 }
 
@@ -54,8 +63,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  installCleanup(DEADLINE_MS);
   const options = parseOptions(process.argv.slice(2), process.env);
+  installCleanup(deadlineMs(options));
   const pinning = setupAffinity(options.pin);
   const ferry = { cli: options.ferryCli, logLevel: options.ferryLog, base: options.ferryBase };
   const { entries, notes } = lineup(options.contenders, ferry);
@@ -68,11 +77,11 @@ async function main(): Promise<number> {
   if (entries.length === 0) throw new Error('no contender can run');
   progress(`bench: ${entries.map((e) => e.name).join(', ')} | ${options.rounds} rounds | node ${process.version} | ${os.cpus().length} cpus | ${pinning}`);
   const load = options.only.includes('rate') ? chooseLoad(options.load, options.connections) : null;
-  const sections = await measureAll(options, entries, udp.entries, load, http);
+  const sections = await measureAll(options, entries, udp.entries, load, http, ferry);
   const comparison = chooseComparison(entries.map((e) => e.name));
   const floors = checkFloors(sections, comparison);
   printReport(sections, comparison, floors);
-  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, durationS: options.durationS, load: load?.describe ?? 'none', httpLoad: http?.load.describe ?? 'none', pinning, skipped: notes }));
+  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, stormRounds: options.stormRounds, durationS: options.durationS, load: load?.describe ?? 'none', httpLoad: http?.load.describe ?? 'none', pinning, skipped: notes }));
   return options.strict && floors.some((f) => f.pass === false) ? 2 : 0;
 }
 

@@ -14,6 +14,8 @@ export interface Contender {
  * first worker only: every reload replaces it.
  */
 export interface ReloadableContender extends Contender {
+  /** The master: its tree (its own CPU, its workers', and that of the workers it reaped) is the proxy's. */
+  readonly rootPid: number;
   /** Resolves once the proxy has the request, not once the reload is over. */
   reload(): Promise<void>;
   /** Reloads the proxy itself reports as completed since it started. */

@@ -60,11 +60,12 @@ function isLogLine(line: string, msg: string): boolean {
   }
 }
 
-export async function launch(settings: FerrySettings, name: string, backendPort: number, makeConfig: FerryConfig = proxyConfig('tcp')): Promise<Launched> {
+/** `env`: the master's environment (and so its workers'), when not the bench's own. */
+export async function launch(settings: FerrySettings, name: string, backendPort: number, makeConfig: FerryConfig = proxyConfig('tcp'), env?: NodeJS.ProcessEnv): Promise<Launched> {
   const port = await freePort();
   const file = writeTempFile('ferry.json', makeConfig(port, backendPort, settings.logLevel));
   const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
-  const master = startProc(name, command, args);
+  const master = startProc(name, command, args, env === undefined ? {} : { env });
   if (VERBOSE_LEVELS.includes(settings.logLevel)) {
     await waitForLine(master, (line) => isLogLine(line, 'ready'), START_TIMEOUT_MS, '"msg":"ready" log line');
   }
@@ -103,6 +104,7 @@ async function startReloadable(settings: FerrySettings, name: string, backendPor
     name,
     port,
     dataPid: worker,
+    rootPid: master.pid,
     reload: async () => {
       brood.adopt();
       process.kill(master.pid, 'SIGHUP');

@@ -71,11 +71,12 @@ function masterReloads(showProc: string): number {
  * Master-worker mode (-W), still in the foreground (-db) so the bench owns
  * the master; -S gives it the master CLI, whose "reload" re-executes the
  * master, which starts a new worker and lets the old one finish its
- * connections. SIGTERM to the master stops every worker.
+ * connections. SIGTERM to the master stops every worker. `mode` as for
+ * startHaproxy: tcp in the reload measurement, either in reload-storm.
  */
-async function startReloadable(name: string, backendPort: number): Promise<ReloadableContender> {
+export async function startHaproxyReloadable(name: string, backendPort: number, mode: HaproxyMode): Promise<ReloadableContender> {
   const port = await freePort();
-  const file = writeTempFile('haproxy.cfg', config(port, backendPort, 'tcp'));
+  const file = writeTempFile('haproxy.cfg', config(port, backendPort, mode));
   const cli = tempPath('haproxy-master.sock');
   const [command, args] = onProxyCpu(binary(), ['-W', '-db', '-S', cli, '-f', file]);
   const master = startProc(name, command, args);
@@ -87,6 +88,7 @@ async function startReloadable(name: string, backendPort: number): Promise<Reloa
     name,
     port,
     dataPid: worker,
+    rootPid: master.pid,
     reload: async () => {
       brood.adopt();
       await unixRequest(cli, 'reload');
@@ -107,5 +109,5 @@ export const haproxyKind: ContenderKind = {
   kind: 'haproxy',
   unavailable: () => (which('haproxy') === null ? 'haproxy not on PATH (bench/install-tools.sh installs it)' : null),
   start: (name, backendPort) => startHaproxy(name, backendPort, 'tcp'),
-  startReloadable,
+  startReloadable: (name, backendPort) => startHaproxyReloadable(name, backendPort, 'tcp'),
 };

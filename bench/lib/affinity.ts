@@ -9,6 +9,7 @@ import os from 'node:os';
 import { which } from './which';
 
 let prefix: string[] = [];
+let pinnedCpu: number | null = null;
 
 /**
  * Pins this process (and so every helper it starts later) off the proxy's
@@ -27,6 +28,7 @@ export function setupAffinity(enabled: boolean): string {
     return 'not pinned (taskset failed)';
   }
   prefix = [taskset, '-c', proxyCpu];
+  pinnedCpu = cpus - 1;
   return `proxy pinned to cpu ${proxyCpu}; bench, load and backends to cpu ${others}`;
 }
 
@@ -34,4 +36,9 @@ export function setupAffinity(enabled: boolean): string {
 export function onProxyCpu(command: string, args: readonly string[]): [string, string[]] {
   if (prefix.length === 0) return [command, [...args]];
   return [prefix[0]!, [...prefix.slice(1), command, ...args]];
+}
+
+/** The CPU proxies are pinned to, or null when they are not pinned. */
+export function proxyCpu(): number | null {
+  return pinnedCpu;
 }

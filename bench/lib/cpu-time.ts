@@ -18,6 +18,16 @@ export function cpuTicks(pid: number, withReapedChildren = false): number | null
   }
 }
 
+/**
+ * A process and its descendants, with the children each has reaped: a proxy's CPU over a time in
+ * which its master starts and reaps workers (reloads).
+ */
+export function reapedTreeTicks(pid: number): number | null {
+  const own = cpuTicks(pid, true);
+  if (own === null) return null;
+  return childPidsSync(pid).reduce((sum, child) => sum + (reapedTreeTicks(child) ?? 0), own);
+}
+
 /** A process and its descendants (ferry's master and workers), as they are now. */
 export function treeCpuTicks(pid: number): number | null {
   const own = cpuTicks(pid);

@@ -5,15 +5,20 @@ import path from 'node:path';
 import { ferryCli } from './paths';
 import type { FerryHttpMode } from '../contenders/ferry-http';
 import type { HttpLoadChoice } from '../load/choose-http';
+import type { StormMode } from '../contenders/storm';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
   rounds: number;
   memoryRounds: number;
   reloadRounds: number;
+  /** Rounds of the reload-storm measurement, per mode. */
+  stormRounds: number;
+  /** The frontend modes reload-storm measures. */
+  stormModes: StormMode[];
   durationS: number;
   only: Measurement[];
   contenders: string[];
@@ -38,14 +43,18 @@ export interface Options {
   strict: boolean;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm'];
+// reload-storm takes about 10 minutes on its own: only when asked for (--only reload-storm).
+const DEFAULT_MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
 
 const DEFAULTS: Record<string, string> = {
   rounds: '5',
   'memory-rounds': '3',
   'reload-rounds': '3',
+  'storm-rounds': '5',
+  'storm-modes': 'http,tcp',
   duration: '3',
-  only: MEASUREMENTS.join(','),
+  only: DEFAULT_MEASUREMENTS.join(','),
   contenders: 'ferry,pipe,pipe-nagle,haproxy',
   connections: '50',
   'udp-flows': '16',
@@ -66,7 +75,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload|udp|http[,..]]
+       [--only rate|bulk|memory|reload|udp|http|reload-storm[,..]] [--storm-rounds N] [--storm-modes http,tcp]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
        [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
@@ -128,6 +137,15 @@ function measurements(text: string): Measurement[] {
   });
 }
 
+function stormModes(text: string): StormMode[] {
+  const modes = list(text).map((mode) => {
+    if (mode !== 'http' && mode !== 'tcp') throw new Error(`--storm-modes: unknown mode ${mode} (http, tcp)`);
+    return mode;
+  });
+  if (modes.length === 0) throw new Error('--storm-modes needs http, tcp or both');
+  return [...new Set(modes)];
+}
+
 function httpLoadChoice(text: string): HttpLoadChoice {
   if (text === 'auto' || text === 'wrk' || text === 'raw') return text;
   throw new Error(`--http-load must be auto, wrk or raw, got ${text}`);
@@ -160,6 +178,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     rounds: Math.round(positive('rounds', get('rounds'))),
     memoryRounds: Math.round(positive('memory-rounds', get('memory-rounds'))),
     reloadRounds: Math.round(positive('reload-rounds', get('reload-rounds'))),
+    stormRounds: Math.round(positive('storm-rounds', get('storm-rounds'))),
+    stormModes: stormModes(get('storm-modes')),
     durationS: positive('duration', get('duration')),
     only: measurements(get('only')),
     contenders: list(get('contenders')),

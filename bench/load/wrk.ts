@@ -9,7 +9,8 @@ function number(text: string, pattern: RegExp): number {
   return match === null ? 0 : Number(match[1]);
 }
 
-function parse(output: string): LoadResult {
+/** wrk's summary: its rate, requests, socket errors and non-2xx responses. */
+export function parseWrk(output: string): LoadResult {
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
   if (rate === null) throw new Error(`could not read wrk output:\n${output}`);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
@@ -40,7 +41,7 @@ export function wrkGenerator(binary: string, connections: number, timeoutS: numb
       proc.lines.on('line', (line: string) => output.push(line));
       const exit = await proc.exited;
       if (exit.code !== 0) throw exitError(proc, 'loading', exit);
-      return parse(output.join('\n'));
+      return parseWrk(output.join('\n'));
     },
   };
 }

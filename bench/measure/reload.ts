@@ -2,7 +2,6 @@
 // A hitless reload fails no request and barely dents the rate; a proxy that
 // drops or stalls connections shows it as socket errors and timeouts.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReloadableContender } from '../contenders/contender';
 import type { Entry } from '../contenders/registry';
 import { withReloadable } from '../contenders/with-contender';
@@ -14,6 +13,7 @@ import type { Options } from '../lib/options';
 import { benchScript } from '../lib/paths';
 import { startNodeHelper, stopProc } from '../lib/proc';
 import { progress } from '../lib/progress';
+import { reloadOnSchedule, settledReloads } from '../lib/reload-schedule';
 import { alternate, type RoundResults } from '../lib/rounds';
 import type { Trial } from '../lib/trial';
 import { waitForPort } from '../lib/wait-port';
@@ -27,53 +27,12 @@ const RELOADS_PER_ROUND = DURATION_S * 1000 / INTERVAL_MS - 1;
 // A request held this long by a reload counts as failed, not merely slow.
 const TIMEOUT_S = 2;
 const WARMUP_S = 1;
-const SETTLE_MS = 5000;
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
-}
-
-async function deliver(contender: ReloadableContender, notes: string[]): Promise<number> {
-  try {
-    await contender.reload();
-    return 1;
-  } catch (err) {
-    notes.push(`${contender.name}: a reload could not be asked for: ${message(err)}`);
-    return 0;
-  }
-}
-
-/** On a fixed clock, so a slow answer to one reload does not push the others back. */
-async function reloadOnSchedule(contender: ReloadableContender, signal: AbortSignal, notes: string[]): Promise<number> {
-  const started = Date.now();
-  let sent = 0;
-  for (let i = 1; i <= RELOADS_PER_ROUND; i += 1) {
-    try {
-      await sleep(Math.max(0, started + i * INTERVAL_MS - Date.now()), undefined, { signal });
-    } catch {
-      break;
-    }
-    sent += await deliver(contender, notes);
-  }
-  return sent;
-}
-
-/** The last reload may still be starting its workers when the load ends. */
-async function settledReloads(contender: ReloadableContender, before: number, sent: number): Promise<number> {
-  const deadline = Date.now() + SETTLE_MS;
-  let done = (await contender.reloadsDone()) - before;
-  while (done < sent && Date.now() < deadline) {
-    await sleep(100);
-    done = (await contender.reloadsDone()) - before;
-  }
-  return done;
-}
 
 async function loadWhileReloading(contender: ReloadableContender, load: LoadGenerator, section: Section): Promise<Trial> {
   const before = await contender.reloadsDone();
   const noiseOf = startNoiseMeter();
   const ticker = new AbortController();
-  const reloads = reloadOnSchedule(contender, ticker.signal, section.notes);
+  const reloads = reloadOnSchedule(contender, RELOADS_PER_ROUND, INTERVAL_MS, ticker.signal, section.notes);
   const result = await load.run(contender.port, DURATION_S).finally(() => ticker.abort());
   const sent = await reloads;
   const noise = noiseOf();

@@ -37,6 +37,7 @@ export function medians(section: Section): Record<string, number> {
   return mediansOf(section.samples);
 }
 
+/** None for a section whose contenders are not compared (see Section.compare). */
 export function ratios(section: Section, subject: string | null): Record<string, number> {
-  return ratiosOf(section.samples, subject);
+  return section.compare ? ratiosOf(section.samples, subject) : {};
 }

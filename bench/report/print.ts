@@ -8,8 +8,9 @@ import type { FloorResult } from './floors';
 import type { Section } from './section';
 import { formatTable } from './table';
 
-function digits(unit: string): number {
-  return unit === 'req/s' || unit === 'dgram/s' ? 0 : 1;
+function digits(section: Section): number {
+  if (section.digits !== undefined) return section.digits;
+  return section.unit === 'req/s' || section.unit === 'dgram/s' ? 0 : 1;
 }
 
 function ratioCell(values: Record<string, number>, subject: string, name: string): string {
@@ -37,6 +38,15 @@ function totalColumns(section: Section): { header: string[]; cells: (name: strin
   };
 }
 
+/** Other per-round figures (reload-storm: steady and storm req/s), each by its median. */
+function figureColumns(section: Section): { header: string[]; cells: (name: string) => string[] } {
+  const columns = [...section.figures];
+  return {
+    header: columns.map(([column]) => `median ${column}`),
+    cells: (name) => columns.map(([, figure]) => median(figure.values.get(name) ?? []).toFixed(figure.digits)),
+  };
+}
+
 function noiseLines(section: Section): string[] {
   if (section.noise.length === 0) return [];
   const pct = (share: number): string => `${(share * 100).toFixed(0)}%`;
@@ -45,23 +55,25 @@ function noiseLines(section: Section): string[] {
 }
 
 function sectionText(section: Section, comparison: Comparison): string {
-  const d = digits(section.unit);
+  const d = digits(section);
   const m = medians(section);
   const r = ratios(section, comparison.subject);
   const subject = comparison.subject ?? '';
   const cost = costColumns(section, subject);
   const totals = totalColumns(section);
+  const figures = figureColumns(section);
   const rows = [...section.samples].map(([name, values]) => [
     name,
     m[name]!.toFixed(d),
     Math.min(...values).toFixed(d),
     Math.max(...values).toFixed(d),
     String(values.length),
-    ratioCell(r, subject, name),
+    ...(section.compare ? [ratioCell(r, subject, name)] : []),
+    ...figures.cells(name),
     ...totals.cells(name),
     ...cost.cells(name),
   ]);
-  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', `${subject}/x`, ...totals.header, ...cost.header];
+  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', ...(section.compare ? [`${subject}/x`] : []), ...figures.header, ...totals.header, ...cost.header];
   const missing = [...section.unavailable].map(([name, why]) => `  ${name}: ${why}`);
   const better = section.better === 'higher' ? 'higher is better' : 'lower is better';
   const notes = section.notes.map((note) => `  note: ${note}`);
@@ -70,9 +82,9 @@ function sectionText(section: Section, comparison: Comparison): string {
 
 function floorLine(floor: FloorResult): string {
   const verdict = floor.pass === null ? 'SKIP' : floor.pass ? 'PASS' : 'FAIL';
-  const value = floor.ratio === null ? 'n/a' : floor.ratio.toFixed(3);
+  const value = floor.value === null ? 'n/a' : floor.of === 'total' ? String(floor.value) : floor.value.toFixed(3);
   const caveat = floor.caveat === null ? '' : ` — ${floor.caveat}`;
-  return `${verdict}  ${floor.key.padEnd(13)} ${floor.pair} = ${value} (needs ${floor.rule})${caveat}`;
+  return `${verdict}  ${floor.key.padEnd(15)} ${floor.pair} = ${value} (needs ${floor.rule})${caveat}`;
 }
 
 function isFerry(name: string): boolean {

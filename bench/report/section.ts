@@ -3,7 +3,14 @@
 
 import type { RoundResults } from '../lib/rounds';
 
-export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp' | 'http';
+export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp' | 'http'
+  | 'reloadStormHttp' | 'reloadStormTcp' | 'reloadDipHttp' | 'reloadDipTcp';
+
+/** Another per-round figure of each contender, shown by its median beside the section's own (reload-storm: steady and storm req/s). */
+export interface Figure {
+  readonly digits: number;
+  readonly values: Map<string, number[]>;
+}
 
 export interface Section {
   readonly key: SectionKey;
@@ -24,10 +31,16 @@ export interface Section {
   readonly unavailable: Map<string, string>;
   /** Said next to this section's floor verdict when the subject was not measured as the floor means (http: ferry in tcp mode). */
   floorCaveat?: string;
+  /** Other per-round figures, by column heading. */
+  readonly figures: Map<string, Figure>;
+  /** Decimals of the section's own figure; by default 0 for rates, else 1. */
+  digits?: number;
+  /** False when one contender's figure over another's means nothing (seconds lost, near 0 for a good proxy): no ratio column. */
+  compare: boolean;
 }
 
 export function newSection(key: SectionKey, title: string, unit: string, better: 'higher' | 'lower', costUnit = ''): Section {
-  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit, totals: new Map(), unavailable: new Map() };
+  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit, totals: new Map(), unavailable: new Map(), figures: new Map(), compare: true };
 }
 
 export function addSample(section: Section, name: string, value: number): void {
@@ -40,6 +53,12 @@ export function addTotal(section: Section, column: string, name: string, amount:
   const byName = section.totals.get(column) ?? new Map<string, number>();
   byName.set(name, (byName.get(name) ?? 0) + amount);
   section.totals.set(column, byName);
+}
+
+export function addFigure(section: Section, column: string, name: string, value: number, digits: number): void {
+  const figure = section.figures.get(column) ?? { digits, values: new Map<string, number[]>() };
+  figure.values.set(name, [...(figure.values.get(name) ?? []), value]);
+  section.figures.set(column, figure);
 }
 
 /** Costs arrive in CPU seconds per unit; scale turns them into costUnit. */

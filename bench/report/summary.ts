@@ -12,6 +12,7 @@ export interface RunInfo {
   readonly rounds: number;
   readonly memoryRounds: number;
   readonly reloadRounds: number;
+  readonly stormRounds: number;
   readonly durationS: number;
   readonly load: string;
   /** The http measurement's load generator. */
@@ -33,6 +34,9 @@ function sectionJson(section: Section, comparison: Comparison): object {
         medians: mediansOf(section.cost),
         ratios: ratiosOf(section.cost, comparison.subject),
       },
+    } : {}),
+    ...(section.figures.size > 0 ? {
+      figures: Object.fromEntries([...section.figures].map(([column, figure]) => [column, { medians: mediansOf(figure.values), rounds: Object.fromEntries(figure.values) }])),
     } : {}),
     ...(section.totals.size > 0 ? { totals: Object.fromEntries([...section.totals].map(([key, byName]) => [key, Object.fromEntries(byName)])) } : {}),
     ...(section.unavailable.size > 0 ? { unavailable: Object.fromEntries(section.unavailable) } : {}),
