@@ -28,8 +28,8 @@ const VERBOSE_LEVELS = ['info', 'debug', 'trace'];
 export interface FerrySettings {
   cli: string;
   logLevel: string;
-  /** The `ferry-base` contender's build (--ferry-base); '' when none. */
-  base: string;
+  /** The `ferry-base` contender's build (--ferry-base); absent or '' when none. */
+  base?: string;
 }
 
 interface Launched {

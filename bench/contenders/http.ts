@@ -40,7 +40,7 @@ async function startNodeHttpProxy(name: string, backendPort: number): Promise<Co
 
 function counterpart(want: string, ferry: FerrySettings, ferryMode: FerryHttpMode): Start | null {
   if (want === 'ferry') return (port) => startFerryHttp(ferry, 'ferry', port, ferryMode);
-  if (want === 'ferry-base') return (port) => startFerryHttp({ ...ferry, cli: ferry.base }, 'ferry-base', port, ferryMode);
+  if (want === 'ferry-base') return (port) => startFerryHttp({ ...ferry, cli: ferry.base ?? '' }, 'ferry-base', port, ferryMode);
   if (want === 'haproxy') return (port) => startHaproxy('haproxy', port, 'http');
   if (want === 'pipe') return (port) => pipeKind.start('pipe', port);
   return null;
@@ -57,7 +57,7 @@ export function httpLineup(requested: readonly string[], available: readonly str
       notes.push(`http: no HTTP measurement for ${want}`);
       continue;
     }
-    const why = want === 'ferry' ? ferryHttpUnavailable(ferry, ferryMode) : want === 'ferry-base' ? ferryHttpUnavailable({ ...ferry, cli: ferry.base }, ferryMode) : null;
+    const why = want === 'ferry' ? ferryHttpUnavailable(ferry, ferryMode) : want === 'ferry-base' ? ferryHttpUnavailable({ ...ferry, cli: ferry.base ?? '' }, ferryMode) : null;
     if (why === null) entries.push({ name: want, start });
     else unavailable.set(want, why);
   }

@@ -17,7 +17,7 @@ export interface Lineup {
 }
 
 export function lineup(requested: readonly string[], ferry: FerrySettings): Lineup {
-  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), ferryKind({ ...ferry, cli: ferry.base }, 'ferry-base'), pipeKind, pipeNagleKind, haproxyKind];
+  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), ferryKind({ ...ferry, cli: ferry.base ?? '' }, 'ferry-base'), pipeKind, pipeNagleKind, haproxyKind];
   const entries: Entry[] = [];
   const notes: string[] = [];
   const seen = new Map<string, number>();
