@@ -4,10 +4,8 @@
 // master, as in the reload measurement; reloads done are the master's own count, asked through its
 // master CLI (ferry-ctl.ts) once the load is over, since a quiet log has no "reload done" line.
 
-import { Brood } from '../lib/brood';
-import { stopProc } from '../lib/proc';
 import type { ReloadableContender } from './contender';
-import { launch, proxyConfig, type FerryConfig, type FerrySettings } from './ferry';
+import { launch, proxyConfig, reloadable, type FerryConfig, type FerrySettings } from './ferry';
 import { ferryReloads } from './ferry-ctl';
 
 interface MasterSocket {
@@ -25,26 +23,6 @@ function configNoting(mode: 'tcp' | 'http', socket: MasterSocket): FerryConfig {
 
 export async function startFerryStorm(settings: FerrySettings, name: string, backendPort: number, mode: 'tcp' | 'http'): Promise<ReloadableContender> {
   const socket: MasterSocket = { path: '' };
-  const { master, worker, port } = await launch(settings, name, backendPort, configNoting(mode, socket));
-  const brood = new Brood(master.pid);
-  brood.adopt();
-  return {
-    name,
-    port,
-    dataPid: worker,
-    rootPid: master.pid,
-    reload: async () => {
-      brood.adopt();
-      process.kill(master.pid, 'SIGHUP');
-    },
-    reloadsDone: async () => {
-      brood.adopt();
-      return ferryReloads(settings.cli, socket.path);
-    },
-    stop: async () => {
-      brood.adopt();
-      await stopProc(master, 5000);
-      brood.killSurvivors();
-    },
-  };
+  const launched = await launch(settings, name, backendPort, configNoting(mode, socket));
+  return reloadable(name, launched, async () => ferryReloads(settings.cli, socket.path));
 }

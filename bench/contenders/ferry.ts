@@ -32,7 +32,7 @@ export interface FerrySettings {
   base?: string;
 }
 
-interface Launched {
+export interface Launched {
   readonly master: Proc;
   readonly worker: number;
   readonly port: number;
@@ -94,12 +94,20 @@ async function start(settings: FerrySettings, name: string, backendPort: number)
 async function startReloadable(settings: FerrySettings, name: string, backendPort: number): Promise<ReloadableContender> {
   const logLevel = VERBOSE_LEVELS.includes(settings.logLevel) ? settings.logLevel : 'info';
   const { master, worker, port } = await launch({ ...settings, logLevel }, name, backendPort);
-  const brood = new Brood(master.pid);
-  brood.adopt();
   let done = 0;
   master.lines.on('line', (line: string) => {
     if (isLogLine(line, 'reload done')) done += 1;
   });
+  return reloadable(name, { master, worker, port }, async () => done);
+}
+
+/**
+ * A launched ferry as a reloadable contender: SIGHUP reloads it, `reloadsDone` counts the reloads it
+ * finished, and stopping it reaps every worker it forked, those of earlier generations included.
+ */
+export function reloadable(name: string, { master, worker, port }: Launched, reloadsDone: () => Promise<number>): ReloadableContender {
+  const brood = new Brood(master.pid);
+  brood.adopt();
   return {
     name,
     port,
@@ -111,7 +119,7 @@ async function startReloadable(settings: FerrySettings, name: string, backendPor
     },
     reloadsDone: async () => {
       brood.adopt();
-      return done;
+      return reloadsDone();
     },
     stop: async () => {
       brood.adopt();
