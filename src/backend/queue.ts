@@ -38,10 +38,11 @@ export class Queue {
 
   /** Queues `waiter` until `deadline` (a Date.now() time; undefined: until served). */
   add(waiter: Waiter, deadline: number | undefined): void {
-    const timer = deadline === undefined ? undefined : setTimeout(() => this.expire(waiter), Math.max(0, deadline - Date.now()));
+    const entry: Entry = { waiter, timer: undefined };
+    if (deadline !== undefined) this.arm(entry, deadline);
     let at = this.entries.length;
     while (at > 0 && this.entries[at - 1].waiter.acceptedAt > waiter.acceptedAt) at--;
-    this.entries.splice(at, 0, { waiter, timer });
+    this.entries.splice(at, 0, entry);
     this.total++;
     this.max = Math.max(this.max, this.entries.length);
   }
@@ -65,6 +66,17 @@ export class Queue {
     if (entry === undefined) return undefined;
     clearTimeout(entry.timer);
     return entry.waiter;
+  }
+
+  /**
+   * A timer runs on libuv's loop clock, cached when the loop turned, so it may fire a millisecond
+   * before the Date.now() deadline: it is then armed again for what is left.
+   */
+  private arm(entry: Entry, deadline: number): void {
+    entry.timer = setTimeout(() => {
+      if (Date.now() < deadline) this.arm(entry, deadline);
+      else this.expire(entry.waiter);
+    }, Math.max(0, deadline - Date.now()));
   }
 
   private expire(waiter: Waiter): void {
