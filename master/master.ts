@@ -290,7 +290,8 @@ export class Master {
     this.startChecks(next);
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
     if (this.servers.restore(config)) this.pushServers();
-    this.gate.hold(next, old);
+    // A reload in place involves no UDP (needsProcesses): no flow to wait for.
+    if (why !== undefined) this.gate.hold(next, old);
     this.retire(old);
     for (const r of receivers) {
       if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);

@@ -92,6 +92,50 @@ function keepGetting(port: number, agent: Agent): { stop(): Promise<{ ok: number
   };
 }
 
+test('a reload in place hands the idle server connections over: the next generation reuses them, and one busy during it after its response', async () => {
+  const app = await httpBackend();
+  const port = await freePort();
+  const file = writeConfig(httpConfig(port, app.port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const busy = await openClient(port);
+    busy.socket.write('GET /hold/busy HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitUntil(() => app.seen.some((r) => r.url === '/hold/busy'), 5000, 'the held request at the server');
+    const idle = await openClient(port);
+    idle.socket.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\n');
+    await idle.waitFor('"url":"/one"');
+    assert.is(app.connections, 2, 'one server connection held, one idle');
+
+    const same = await reloadWith(ferry, file, httpConfig(port, app.port));
+    assert.is(same.inPlace, true);
+    app.release('busy');
+    await busy.waitFor('"url":"/hold/busy"');
+    idle.socket.write('GET /two HTTP/1.1\r\nHost: a\r\n\r\n');
+    await idle.waitFor('"url":"/two"');
+    busy.socket.write('GET /three HTTP/1.1\r\nHost: a\r\n\r\n');
+    await busy.waitFor('"url":"/three"');
+    assert.is(app.connections, 2, 'no new server connection');
+    for (const path of ['/two', '/three']) {
+      const line = await ferry.waitLog((l) => l.msg === 'request' && l.path === path);
+      assert.is(line.generation, 2, `${path} served by the new generation`);
+      assert.is(line.reused, true, `${path} went on a server connection of the old generation`);
+    }
+
+    // A server whose settings change keeps its connections in the old generation, which closes them.
+    const changed = await reloadWith(ferry, file, httpConfig(port, app.port, { weight: 2 }));
+    assert.is(changed.inPlace, true);
+    idle.socket.write('GET /four HTTP/1.1\r\nHost: a\r\n\r\n');
+    await idle.waitFor('"url":"/four"');
+    assert.is(app.connections, 3, 'a new connection for the changed server');
+    assert.is((await ferry.waitLog((l) => l.msg === 'request' && l.path === '/four')).reused, false);
+    idle.socket.end();
+    busy.socket.end();
+  } finally {
+    await ferry.stop();
+    await app.close();
+  }
+});
+
 test('a reload under keep-alive load: no request fails, and the connections carry on in the new generation', async () => {
   const app = await httpBackend();
   const port = await freePort();

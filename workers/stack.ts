@@ -5,6 +5,7 @@ import type { Config } from '../src/config/types';
 import type { TlsTerminator } from '../src/conn/tls/terminator';
 import { DatagramHandlers } from '../src/datagram/handlers';
 import { Router } from '../src/http/router';
+import { handPoolsOver } from '../src/http/server-link';
 import { shareOf } from '../src/lib/share';
 import { Acceptor } from '../src/listener/acceptor';
 import { Frontend } from '../src/listener/frontend';
@@ -164,6 +165,8 @@ export class ThreadStack {
     this.datagrams.stop(false);
     this.acceptor.stop(false);
     this.log.info({ sessions: this.acceptor.count, to: successor().generation }, 'thread stopping: a newer generation in this thread takes over');
+    // Its idle server connections go too: the sessions it hands over reuse them there.
+    handPoolsOver(this.backends.values(), successor().backends);
     // The successor is asked at each session's departure: reloads that follow quickly may have
     // stopped the one that served when this stack began to leave.
     void handOverSessions(this.acceptor.sessions, this.id.generation, async (departure) => {

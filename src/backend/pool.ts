@@ -8,6 +8,8 @@ import type { PooledLink } from './pooled-link-t';
  */
 export class ConnectionPool {
   private readonly idle: PooledLink[] = [];
+  /** Where what parks here goes once this pool was handed over (a reload in place), and how a link moves there. */
+  private successor: { pool: ConnectionPool; move: (link: PooledLink) => void } | undefined;
   /** Requests sent on a reused connection, and connections parked since start. */
   reused = 0;
   parked = 0;
@@ -32,6 +34,10 @@ export class ConnectionPool {
 
   /** Keeps `link` for reuse; false when the pool is full (the caller closes it). */
   park(link: PooledLink): boolean {
+    if (this.successor !== undefined) {
+      this.successor.move(link);
+      return this.successor.pool.park(link);
+    }
     if (this.idle.length >= this.config.maxIdle || !link.alive) return false;
     link.user = undefined;
     link.parked = true;
@@ -45,6 +51,19 @@ export class ConnectionPool {
     const at = this.idle.indexOf(link);
     if (at !== -1) this.idle.splice(at, 1);
     link.parked = false;
+  }
+
+  /**
+   * A reload in place: the same server in the next generation's stack takes the idle connections,
+   * and those parked here from now on (requests under way when the reload came). `move` makes a
+   * link belong to `pool`'s server. The next generation's streams then reuse them rather than connect.
+   */
+  handOver(pool: ConnectionPool, move: (link: PooledLink) => void): void {
+    this.successor = { pool, move };
+    for (const link of this.idle.splice(0)) {
+      link.parked = false;
+      if (!this.park(link)) link.destroy('final');
+    }
   }
 
   /** Closes every idle connection (the thread stops). */

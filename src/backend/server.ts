@@ -59,7 +59,7 @@ export class Server {
   readonly pool: ConnectionPool;
 
   constructor(
-    config: ServerConfig,
+    readonly config: ServerConfig,
     /** Threads of the whole service, which share the server's maxconn. */
     threads: number,
     /** Told when passive detection takes the server DOWN in this thread, with the reason. */

@@ -3,7 +3,7 @@ import type { Termination } from '../proto/termination';
 import type { StreamContext } from '../stream/session';
 import type { RequestHead } from './request-head';
 import type { ClientSide } from './client-side-t';
-import { accessLog } from '../log/log';
+import type { Logger } from '../log/log';
 import { nextRequestId } from './request-id';
 
 /** What a request's log line says beyond its client, frontend and request line. */
@@ -27,13 +27,21 @@ export interface RequestOutcome {
 }
 
 /**
+ * Counts how a request ended, and gives the access log when its line is to be written (then
+ * logRequest writes it): a request whose line is not written builds nothing for it.
+ */
+export function requestEnded(ctx: StreamContext, termination: Termination): Logger | undefined {
+  if (termination !== '--') ctx.frontend.ended(termination);
+  return ctx.access;
+}
+
+/**
  * The one access-log line of a request, whoever answered it: a server or a built-in service; none
  * with `log.access: false`.
  */
-export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutcome): void {
+export function logRequest(access: Logger, client: ClientSide, req: RequestHead, o: RequestOutcome): void {
   const { ctx } = client;
-  if (o.termination !== '--') ctx.frontend.ended(o.termination);
-  accessLog(ctx.log)?.info(
+  access.info(
     {
       client: client.client,
       protocol: client.protocol,
@@ -76,5 +84,5 @@ const CUT_REASONS: Readonly<Record<Cut, string>> = {
 export function logCut(ctx: StreamContext, client: string, protocol: 'h1' | 'h2', acceptedAt: number, why: Cut, dropped: number): void {
   const termination = CUT_TERMINATION[why];
   ctx.frontend.ended(termination);
-  accessLog(ctx.log)?.info({ client, protocol, frontend: ctx.frontend.name, termination, reason: CUT_REASONS[why], dropped, totalMs: Date.now() - acceptedAt }, 'connection cut');
+  ctx.access?.info({ client, protocol, frontend: ctx.frontend.name, termination, reason: CUT_REASONS[why], dropped, totalMs: Date.now() - acceptedAt }, 'connection cut');
 }

@@ -14,7 +14,6 @@ import { exchangeFor } from './exchange';
 import type { Exchange } from './exchange-t';
 import type { Reply } from './reply';
 import type { ClientSide, Responder } from './client-side-t';
-import { accessLog } from '../log/log';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 const NO_GENERATIONS: readonly number[] = [];
@@ -253,7 +252,7 @@ export class H2Exchange implements ClientSide, Responder {
     const { ctx } = this;
     ctx.frontend.requests++;
     ctx.frontend.ended('PR');
-    accessLog(ctx.log)?.info({ client: this.client, protocol: this.protocol, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', method: headers[':method'], path: headers[':path'], status, termination: 'PR', reason }, 'request refused');
+    ctx.access?.info({ client: this.client, protocol: this.protocol, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', method: headers[':method'], path: headers[':path'], status, termination: 'PR', reason }, 'request refused');
     this.answer(status);
     this.done();
   }

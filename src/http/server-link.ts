@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { PooledLink } from '../backend/pooled-link-t';
+import type { Backend } from '../backend/backend';
 import type { Server } from '../backend/server';
 import type { Who } from '../proto/termination';
 
@@ -38,7 +39,8 @@ export class ServerLink implements PooledLink {
 
   constructor(
     readonly socket: Socket,
-    readonly server: Server,
+    /** Whose pool it parks in and whose counters it adds to: another stack's after a reload in place (handPoolsOver). */
+    public server: Server,
   ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -94,5 +96,25 @@ export class ServerLink implements PooledLink {
     this.user = undefined;
     this.closed = true;
     user.serverEnded(who);
+  }
+}
+
+/**
+ * A reload in place: each server of `from` (a retiring stack's backends) that the next generation
+ * keeps as it was, at the same address, hands its idle connections over to it, and those its
+ * streams park later; the next generation reuses them rather than connect anew. A server whose
+ * settings changed keeps its connections, which close with its stack.
+ */
+export function handPoolsOver(from: Iterable<Backend>, to: ReadonlyMap<string, Backend>): void {
+  for (const backend of from) {
+    const next = to.get(backend.name);
+    if (next === undefined) continue;
+    for (const server of backend.servers) {
+      const same = next.servers.find((s) => s.name === server.name);
+      if (same === undefined || same.address !== server.address || JSON.stringify(same.config) !== JSON.stringify(server.config)) continue;
+      server.pool.handOver(same.pool, (link) => {
+        (link as ServerLink).server = same;
+      });
+    }
   }
 }

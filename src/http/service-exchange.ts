@@ -3,7 +3,7 @@ import type { HttpService } from '../services';
 import type { Termination, Who } from '../proto/termination';
 import { bodyReader } from './body';
 import type { BodyReader } from './body-reader-t';
-import { logRequest } from './access-log';
+import { logRequest, requestEnded } from './access-log';
 import type { Exchange } from './exchange-t';
 import { HttpRefusal } from './refusal';
 import type { RequestHead } from './request-head';
@@ -95,8 +95,10 @@ export class ServiceExchange implements Exchange {
 
   private finish(termination: Termination): void {
     this.done = true;
+    const access = requestEnded(this.client.ctx, termination);
+    if (access === undefined) return;
     const now = Date.now();
-    logRequest(this.client, this.req, {
+    logRequest(access, this.client, this.req, {
       backend: this.backend.name,
       server: this.server,
       status: this.status,

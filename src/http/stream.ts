@@ -6,7 +6,7 @@ import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import { Slot } from '../backend/slot';
 import type { Stage, Termination, Who } from '../proto/termination';
-import { logRequest } from './access-log';
+import { logRequest, requestEnded } from './access-log';
 import type { ClientSide, Responder } from './client-side-t';
 import { bodyReader } from './body';
 import type { BodyReader } from './body-reader-t';
@@ -382,8 +382,10 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   private log(termination: Termination): void {
+    const access = requestEnded(this.client.ctx, termination);
+    if (access === undefined) return;
     const now = Date.now();
-    logRequest(this.client, this.req, {
+    logRequest(access, this.client, this.req, {
       backend: this.backend.name,
       server: this.serverName,
       status: this.response?.status ?? this.status,

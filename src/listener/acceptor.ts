@@ -11,6 +11,7 @@ import type { SocketRef } from '../proto/ipc';
 import type { Session } from '../stream/session';
 import type { StreamContext } from '../stream/session';
 import type { Frontend } from './frontend';
+import { FrontendContext, type SessionOwner } from './frontend-context';
 import type { ListenerState } from '../proto/snapshot';
 
 /** What the acceptor tells the thread: a session ended (the thread may have drained). */
@@ -22,7 +23,7 @@ export type Released = () => void;
  * mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
  * counted the same way.
  */
-export class Acceptor {
+export class Acceptor implements SessionOwner {
   /** Live sessions: what a snapshot lists, a hand-over moves and a hard stop ends. */
   readonly sessions = new Set<Session>();
   /** TLS connections accepted whose handshake is under way: sessions already, not streams yet. */
@@ -44,7 +45,7 @@ export class Acceptor {
 
   /** Serves `frontend`'s TCP sessions with `backend` (and `router`, HTTP mode); returns its accept callback for one bind. */
   serve(frontend: Frontend, backend: Backend, router: StreamContext['router']): void {
-    this.contexts.set(frontend, this.context(frontend, backend, router));
+    this.contexts.set(frontend, new FrontendContext(frontend, backend, this.log, this.service, router, this));
   }
 
   /** The accept callback of one of `frontend`'s binds: a bind without TLS accepts with no handshake at all. */
@@ -123,7 +124,7 @@ export class Acceptor {
   }
 
   /** A session ended: a stream, or a TLS connection whose handshake failed. */
-  private release(frontend: Frontend, session?: Session): void {
+  release(frontend: Frontend, session?: Session): void {
     if (session !== undefined) this.sessions.delete(session);
     frontend.sessions--;
     this.count--;
@@ -144,30 +145,5 @@ export class Acceptor {
     }
   }
 
-  private context(frontend: Frontend, backend: Backend, router: StreamContext['router']): StreamContext {
-    const acceptor = this; // eslint-disable-line @typescript-eslint/no-this-alias
-    return {
-      frontend,
-      backend,
-      log: this.log,
-      service: this.service,
-      ...(router !== undefined && { router }),
-      get stopping() {
-        return acceptor.stopping;
-      },
-      began: (session) => {
-        this.sessions.add(session);
-        backend.current++;
-        backend.total++;
-      },
-      replaced: (old, next) => {
-        this.sessions.delete(old);
-        this.sessions.add(next);
-      },
-      ended: (session) => {
-        backend.current--;
-        this.release(frontend, session);
-      },
-    };
-  }
+
 }

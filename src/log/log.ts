@@ -48,10 +48,13 @@ const ACCESS = Symbol('ferry.log.access');
 
 /**
  * Where the access log's lines go (a TCP session's or an HTTP request's one line): the logger, or
- * nothing when `log.access` is false. They are info lines: `log.level` above info hides them too.
+ * nothing when `log.access` is false or `log.level` above info hides them. A stack asks once, when
+ * it starts (a worker's log settings never change: a change takes new processes), so that a request
+ * whose line is not written builds nothing for it.
  */
 export function accessLog(log: Logger): Logger | undefined {
-  return (log as unknown as Record<symbol, boolean | undefined>)[ACCESS] === false ? undefined : log;
+  const off = (log as unknown as Record<symbol, boolean | undefined>)[ACCESS] === false || !log.isLevelEnabled('info');
+  return off ? undefined : log;
 }
 
 /** The syslog priority of each pino level (RFC 5424): fatal is crit, as journald's `-p crit` finds it. */

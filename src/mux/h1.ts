@@ -21,7 +21,6 @@ import type { Server } from '../backend/server';
 import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Origin } from '../stream/stream';
 import type { Who } from '../proto/termination';
 import { selectMux, type MuxServing } from './registry';
-import { accessLog } from '../log/log';
 
 const NO_GENERATIONS: readonly number[] = [];
 const NO_BYTES = Buffer.alloc(0);
@@ -373,7 +372,7 @@ export class H1Connection implements ClientSide, Session {
     const now = Date.now();
     ctx.frontend.requests++;
     ctx.frontend.ended(`${who}R`);
-    accessLog(ctx.log)?.info(
+    ctx.access?.info(
       { client: this.client, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', status, bytesIn: this.input?.length ?? 0, requestMs: now - this.requestStartedAt, totalMs: now - this.requestStartedAt, termination: `${who}R`, reason },
       'request refused',
     );

@@ -47,6 +47,8 @@ export interface StreamContext {
   readonly frontend: StreamFrontend;
   readonly backend: Backend;
   readonly log: Logger;
+  /** The access log (log/log.ts accessLog): undefined when its lines are not written. */
+  readonly access: Logger | undefined;
   readonly service: ServiceContext;
   /** HTTP frontends: chooses each request's backend (the frontend's rules). */
   readonly router?: RequestRouter;

@@ -10,7 +10,6 @@ import type { Departure, Session, StreamContext } from './session';
 import { Slot } from '../backend/slot';
 import type { SessionSnapshot } from '../proto/snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from '../proto/termination';
-import { accessLog } from '../log/log';
 
 /**
  * The context for a session that takes `old`'s connection over (an h2c client, a tunnel after an
@@ -308,7 +307,7 @@ export class Stream implements ConnectSink, Waiter, Session {
     const { conn, ctx, origin } = this;
     const now = Date.now();
     if (this.termination !== NORMAL) ctx.frontend.ended(this.termination!);
-    accessLog(ctx.log)?.info(
+    ctx.access?.info(
       {
         client: conn.client,
         frontend: ctx.frontend.name,

@@ -27,6 +27,7 @@ function generation(n: number, port: number): StreamContext {
     frontend: new Frontend(frontend, 100),
     backend: new Backend(backend, 1),
     log: silent,
+    access: undefined,
     service: { group: 0, thread: 0, generation: n },
     stopping: false,
     began: () => {},
