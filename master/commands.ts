@@ -61,6 +61,7 @@ export class Commands {
     { words: ['show', 'info'], args: '', help: 'version, uptime, reloads, configuration, live sessions', scoped: true, run: (_, s) => this.showInfo(s) },
     { words: ['show', 'listeners'], args: '', help: 'every receiver: address, fd, bound or inherited, per-thread state, accepted', scoped: true, run: (_, s) => this.showListeners(s) },
     { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
+    { words: ['show', 'threads'], args: '', help: 'every thread: the generations it runs, its live sockets and timers, its heap and its process\'s memory', scoped: true, run: (_, s) => this.showThreads(s) },
     { words: ['show', 'sess'], args: '', help: `the number of live sessions and the ${SHOWN_SESSIONS} oldest`, scoped: true, run: (_, s) => this.showSess(s) },
     { words: ['reload', 'processes'], args: '', help: 'reload in new worker processes (to run a new ferry build), and wait for the outcome', scoped: false, run: () => this.view.reload('master socket', true) },
     { words: ['show', 'servers', 'state'], args: '', help: 'every server: state, operator setting, weight in force and configured, health; the state file', scoped: false, run: () => this.showServersState() },
@@ -180,6 +181,17 @@ export class Commands {
     return { ok: true, lines, data: { count, oldest } };
   }
 
+  private async showThreads(scope: Scope): Promise<Reply> {
+    const { threads, missing } = await snapshots(scope);
+    const data = threads.map((t) => ({ group: t.group, thread: t.thread, generation: t.generation, sessions: t.sessions, ...t.holds }));
+    const rows = [['group', 'thread', 'generations', 'sessions', 'sockets', 'timers', 'other', 'heap', 'rss']];
+    for (const t of data) {
+      const { sockets, timers, other } = resourceKinds(t.resources);
+      rows.push([String(t.group), String(t.thread), t.generations.join(','), String(t.sessions), String(sockets), String(timers), String(other), megabytes(t.heapUsed), megabytes(t.rss)]);
+    }
+    return { ok: true, lines: [...table(rows), ...missing], data };
+  }
+
   private administer(ref: string, change: AdminChange, command: string): Reply {
     const { admin, state, unsaved } = this.view.administer(ref, change, command);
     const line = `server ${admin.backend}/${admin.server}: ${state}, weight ${admin.weight}`;
@@ -252,6 +264,21 @@ function checkOf(s: ServerStat): string {
   if (s.check === null) return '-';
   const last = s.check.last === null ? 'not yet' : s.check.last.result;
   return `${s.check.type}: ${last}, ${s.check.failed}/${s.check.checks} failed`;
+}
+
+/** libuv's handles by what an operator calls them: connections and listening sockets, timers, the rest (IPC, files…). */
+function resourceKinds(resources: Record<string, number>): { sockets: number; timers: number; other: number } {
+  const sum = { sockets: 0, timers: 0, other: 0 };
+  for (const [kind, n] of Object.entries(resources)) {
+    if (/^(TCP|UDP|Pipe)/.test(kind) && !kind.startsWith('PipeConnect')) sum.sockets += n;
+    else if (kind === 'Timeout' || kind === 'Immediate') sum.timers += n;
+    else sum.other += n;
+  }
+  return sum;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
 /** Garbage sent to the socket is not worth echoing in full. */

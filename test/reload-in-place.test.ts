@@ -7,6 +7,9 @@ import { sendCommand } from '../src/control/client';
 import { reloadWith as reload, startFerry, writeConfig } from './helpers/ferry';
 import { echoServer, freePort, generationAt, keepAsking, openClient } from './helpers/net';
 import { ECHO, HELLO, oneFrontend, serversAt } from './helpers/configs';
+import { httpBackend } from './helpers/http';
+import type { FerryProcess } from './helpers/ferry';
+import type { ThreadHolds } from '../src/proto/snapshot';
 
 function proxyConfig(port: number, server: number, global: object = {}): object {
   return oneFrontend(port, { servers: serversAt(['s', server]) }, { global: { hardStopAfter: '20s', ...global } });
@@ -118,6 +121,122 @@ test('reload processes, SIGUSR2 and a change of threads start new worker process
     await c.closed;
   } finally {
     await ferry.stop();
+    await echo.close();
+  }
+});
+
+test('a worker killed during a reload in place comes back running the next generation, which serves', async () => {
+  const port = await freePort();
+  const config = oneFrontend(port, HELLO, { global: { hardStopAfter: '20s' } });
+  const file = writeConfig(config);
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const [worker] = ferry.workerPids;
+    // Stopped, the worker cannot make the next generation ready before it dies.
+    process.kill(worker, 'SIGSTOP');
+    ferry.proc.kill('SIGHUP');
+    await ferry.waitLog((l) => l.msg === 'reload requested');
+    process.kill(worker, 'SIGKILL');
+    const died = await ferry.waitLog((l) => l.msg === 'worker died: restarting it');
+    assert.is(died.generation, 2, 'the worker belonged to the next generation');
+    const done = await ferry.waitLog((l) => l.msg === 'reload done');
+    assert.is(done.generation, 2);
+    assert.is.not((done.pids as number[])[0], worker);
+    assert.is(await generationAt(port), 2);
+    // Its sessions died with the process; the new worker says it has nothing of generation 1.
+    const gone = await ferry.waitLog((l) => l.msg === 'old generation exited' && l.generation === 1);
+    assert.is(gone.handedOver, 0);
+    assert.is(gone.closedAtHardStop, false);
+    assert.is((await reload(ferry, file, config)).inPlace, true, 'the next reload goes in place in the new worker');
+    assert.is(await generationAt(port), 3);
+  } finally {
+    await ferry.stop();
+  }
+});
+
+type ThreadRow = ThreadHolds & { sessions: number };
+
+async function showThreads(ferry: FerryProcess): Promise<ThreadRow[]> {
+  const reply = await sendCommand(ferry.control, 'show threads');
+  assert.ok(reply.ok, reply.lines.join('\n'));
+  return reply.data as ThreadRow[];
+}
+
+/** Asks `show threads` until `done` holds of its one thread, for at most 10 s; returns that thread. */
+async function threadWhen(ferry: FerryProcess, done: (t: ThreadRow) => boolean, what: string): Promise<ThreadRow> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const rows = await showThreads(ferry);
+    assert.is(rows.length, 1);
+    if (done(rows[0])) return rows[0];
+    if (Date.now() > until) throw new Error(`${what}: show threads says ${JSON.stringify(rows[0])}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The TCP sockets a thread holds: listeners, clients, servers (pipes are the process's stdio and IPC, opened once). */
+const sockets = (t: ThreadHolds): number => Object.entries(t.resources).reduce((n, [kind, count]) => n + (kind.startsWith('TCP') ? count : 0), 0);
+
+test('50 reloads in place under strict keep-alive HTTP clients and tunnels: nothing fails, every byte in order, and the old generations leave no socket behind', async () => {
+  const app = await httpBackend();
+  const echo = await echoServer();
+  const [web, tun] = [await freePort(), await freePort()];
+  const config = {
+    global: { hardStopAfter: '20s', log: { access: false } },
+    frontends: { web: { mode: 'http', bind: [`127.0.0.1:${web}`], backend: 'app' }, tun: { bind: [`127.0.0.1:${tun}`], backend: 'echo' } },
+    backends: { app: { servers: serversAt(['a', app.port]) }, echo: { servers: serversAt(['e', echo.port]) } },
+  };
+  const file = writeConfig(config);
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const [before] = await showThreads(ferry);
+    assert.equal(before.generations, [1]);
+    const clients = await Promise.all(Array.from({ length: 10 }, () => openClient(web)));
+    const tunnels = await Promise.all(Array.from({ length: 3 }, () => openClient(tun)));
+    let reloading = true;
+    let requests = 0;
+    const failures: string[] = [];
+    const sent = tunnels.map(() => '');
+    const pause = (): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * 20));
+    const load = [
+      ...clients.map(async (c, n) => {
+        for (let i = 0; reloading; i++) {
+          c.socket.write(`GET /c${n}/r${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
+          await c.waitFor(`"url":"/c${n}/r${i}"`, 5000).catch((err: Error) => failures.push(err.message));
+          requests++;
+          await pause();
+        }
+      }),
+      ...tunnels.map(async (t, n) => {
+        for (let i = 0; reloading; i++) {
+          sent[n] += `t${n}.${i};`;
+          t.socket.write(`t${n}.${i};`);
+          await t.waitFor(sent[n], 5000).catch((err: Error) => failures.push(err.message));
+          await pause();
+        }
+      }),
+    ];
+    for (let i = 0; i < 50; i++) assert.is((await reload(ferry, file, config)).inPlace, true);
+    reloading = false;
+    await Promise.all(load);
+    assert.equal(failures, []);
+    assert.ok(requests > 50, `${requests} requests`);
+    for (const c of clients) assert.not.match(c.received(), /HTTP\/1\.1 [45]\d\d/);
+    tunnels.forEach((t, n) => assert.is(t.received(), sent[n], 'every byte in order'));
+
+    const after = await threadWhen(ferry, (t) => t.generations.length === 1, 'the old generations leave');
+    assert.equal(after.generations, [51]);
+    assert.is(after.sessions, 13, 'every client connection and tunnel lives on in generation 51');
+    assert.is(ferry.workerPids.length, 1);
+    for (const c of [...clients, ...tunnels]) c.socket.end();
+    const closes = await Promise.all([...clients, ...tunnels].map((c) => c.closed));
+    assert.equal(closes.filter((x) => x.error !== undefined), [], 'no reset');
+    app.closeIdle();
+    const quiet = await threadWhen(ferry, (t) => t.sessions === 0 && sockets(t) === sockets(before), 'back to the TCP sockets held before any client');
+    assert.is(sockets(quiet), sockets(before));
+  } finally {
+    await ferry.stop();
+    await app.close();
     await echo.close();
   }
 });

@@ -19,7 +19,7 @@ import type { ServiceContext } from '../src/services';
 import { handOverSessions } from '../src/stream/handover';
 import type { Departure } from '../src/stream/session';
 import { letGo, readAfresh } from '../src/conn/handles';
-import type { ThreadSnapshot } from '../src/proto/snapshot';
+import type { StackSnapshot } from '../src/proto/snapshot';
 import { Departures } from './departures';
 import { threadSnapshot } from './thread-snapshot';
 
@@ -131,9 +131,6 @@ export class ThreadStack {
       case 'servers':
         this.settle(msg);
         break;
-      case 'snapshot':
-        this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
-        break;
       case 'datagram':
         this.datagrams.fromThread(msg.packet);
         break;
@@ -188,7 +185,7 @@ export class ThreadStack {
     departure.sockets.forEach(letGo);
   }
 
-  snapshot(): ThreadSnapshot {
+  snapshot(): StackSnapshot {
     return threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams });
   }
 

@@ -3,7 +3,7 @@ import type { DatagramHandlers } from '../src/datagram/handlers';
 import type { Acceptor } from '../src/listener/acceptor';
 import type { Frontend } from '../src/listener/frontend';
 import type { Listener } from '../src/listener/listener';
-import { OLDEST_SESSIONS, type BackendSnapshot, type FrontendSnapshot, type ThreadSnapshot } from '../src/proto/snapshot';
+import { OLDEST_SESSIONS, type BackendSnapshot, type FrontendSnapshot, type StackSnapshot } from '../src/proto/snapshot';
 import type { ServiceContext } from '../src/services';
 
 /** What one thread runs, as the master CLI's `show` commands see it. */
@@ -17,7 +17,7 @@ export interface ThreadParts {
 }
 
 /** This thread's counters and its oldest sessions, for the master CLI. */
-export function threadSnapshot(t: ThreadParts): ThreadSnapshot {
+export function threadSnapshot(t: ThreadParts): StackSnapshot {
   const now = Date.now();
   const oldest = [...t.acceptor.sessions].map((s) => s.describe());
   oldest.sort((a, b) => a.acceptedAt - b.acceptedAt);

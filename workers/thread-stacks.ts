@@ -1,6 +1,6 @@
 import type { Config } from '../src/config/types';
 import type { FromThread, SocketRef, ToThread } from '../src/proto/ipc';
-import { OLDEST_SESSIONS, type ThreadSnapshot } from '../src/proto/snapshot';
+import { OLDEST_SESSIONS, type StackSnapshot, type ThreadHolds, type ThreadSnapshot } from '../src/proto/snapshot';
 import type { ThreadStack } from './stack';
 
 /** Builds one generation's stack for this thread; `up` is how that stack reports. */
@@ -74,7 +74,9 @@ export class ThreadStacks {
     }
     const stack = this.stacks.find((s) => s.generation === generation);
     const successor = newest(this.stacks, (s) => s !== stack && !s.stopped);
-    if (stack === undefined || stack.stopped) return;
+    // A worker restarted since that generation's reload never ran its stack: nothing to wait for.
+    if (stack === undefined) return this.up({ type: 'retired', generation, handedOver: 0 });
+    if (stack.stopped) return;
     if (handOver && successor !== undefined) stack.retire(() => newest(this.stacks, (s) => s !== stack && !s.stopped) ?? successor);
     else stack.handle({ type: 'stop', handOver: false });
   }
@@ -94,10 +96,17 @@ export class ThreadStacks {
   private snapshot(): ThreadSnapshot {
     const current = this.current;
     const [serving, ...older] = [current, ...this.stacks.filter((s) => s !== current)].map((s) => s.snapshot());
-    if (older.length === 0) return serving;
-    const mark = (o: ThreadSnapshot): ThreadSnapshot['oldest'] => o.oldest.map((s) => ({ ...s, generation: o.generation }));
+    const holds = this.holds();
+    if (older.length === 0) return { ...serving, holds };
+    const mark = (o: StackSnapshot): ThreadSnapshot['oldest'] => o.oldest.map((s) => ({ ...s, generation: o.generation }));
     const oldest = [serving.oldest, ...older.map(mark)].flat().sort((a, b) => a.acceptedAt - b.acceptedAt);
-    return { ...serving, sessions: serving.sessions + older.reduce((n, o) => n + o.sessions, 0), oldest: oldest.slice(0, OLDEST_SESSIONS) };
+    return { ...serving, sessions: serving.sessions + older.reduce((n, o) => n + o.sessions, 0), oldest: oldest.slice(0, OLDEST_SESSIONS), holds };
+  }
+
+  private holds(): ThreadHolds {
+    const resources: Record<string, number> = {};
+    for (const kind of process.getActiveResourcesInfo()) resources[kind] = (resources[kind] ?? 0) + 1;
+    return { generations: this.stacks.map((s) => s.generation), resources, heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage.rss() };
   }
 }
 

@@ -133,7 +133,26 @@ export interface ThreadSnapshot {
   sessions: number;
   /** The oldest sessions of this thread, oldest first, at most OLDEST_SESSIONS. */
   oldest: SessionSnapshot[];
+  /** What the thread holds: its stacks and what its process and event loop keep alive. */
+  holds: ThreadHolds;
 }
+
+/**
+ * What a thread holds, for `show threads`: after a reload in place an older generation's stack and
+ * everything it had must go once its last session has, and these say whether they did.
+ */
+export interface ThreadHolds {
+  /** The generations whose stacks the thread runs: the serving one, and older ones that still finish sessions. */
+  generations: number[];
+  /** Its event loop's live resources by kind (process.getActiveResourcesInfo: sockets, servers, timers…). */
+  resources: Record<string, number>;
+  /** Its JavaScript heap in use, and its process's resident set, in bytes. */
+  heapUsed: number;
+  rss: number;
+}
+
+/** One stack's part of its thread's snapshot (workers/thread-snapshot.ts): all but what the thread holds. */
+export type StackSnapshot = Omit<ThreadSnapshot, 'holds'>;
 
 /** How many of its oldest sessions a thread reports: enough for `show sess`, bounded for big loads. */
 export const OLDEST_SESSIONS = 20;

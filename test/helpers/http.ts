@@ -18,6 +18,8 @@ export interface HttpBackend {
   seen: SeenRequest[];
   /** Answers the request held at `/hold/NAME`. */
   release(name: string): void;
+  /** Closes the keep-alive connections that wait for a next request. */
+  closeIdle(): void;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function httpBackend(): Promise<HttpBackend> {
       held.get(name)?.();
       held.delete(name);
     },
+    closeIdle: () => server.closeIdleConnections(),
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
