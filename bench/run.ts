@@ -4,7 +4,8 @@
 // datagrams per second, and against node-http-proxy and haproxy on HTTP
 // keep-alive requests per second, with medians over interleaved rounds and
 // ratios that cancel the box's speed; on request (--only reload-storm), the
-// throughput ferry and haproxy keep while reloading every second.
+// throughput ferry and haproxy keep while reloading every second, and (--only reload-soak) what
+// 1,000 reloads back to back leave in ferry's memory and fds.
 
 import os from 'node:os';
 import { lineup, type Entry } from './contenders/registry';
@@ -23,6 +24,7 @@ import { measureHttp } from './measure/http';
 import { measureMemory } from './measure/memory';
 import { measureRate } from './measure/rate';
 import { measureReload } from './measure/reload';
+import { measureReloadSoak, soakBudgetS } from './measure/reload-soak';
 import { measureReloadStorm, stormBudgetS } from './measure/reload-storm';
 import { measureUdp } from './measure/udp';
 import { chooseComparison } from './report/compare';
@@ -33,9 +35,11 @@ import { summaryLine } from './report/summary';
 
 const DEADLINE_MS = 15 * 60 * 1000;
 
-/** The deadline of a default run, plus what reload-storm needs when asked for. */
+/** The deadline of a default run, plus what reload-storm and reload-soak need when asked for. */
 function deadlineMs(options: Options): number {
-  return DEADLINE_MS + (options.only.includes('reload-storm') ? stormBudgetS(options) * 1000 : 0);
+  const storm = options.only.includes('reload-storm') ? stormBudgetS(options) : 0;
+  const soak = options.only.includes('reload-soak') ? soakBudgetS(options) : 0;
+  return DEADLINE_MS + (storm + soak) * 1000;
 }
 
 interface HttpPlan {
@@ -55,6 +59,7 @@ async function measureAll(options: Options, entries: readonly Entry[], udpEntrie
   if (options.only.includes('udp') && udpEntries.length > 0) sections.push(await measureUdp(udpEntries, options));
   if (http !== null) sections.push(await measureHttp(http.lineup, options, http.load));
   if (options.only.includes('reload-storm')) sections.push(...await measureReloadStorm(options.contenders, entries.map((e) => e.kind.kind), ferry, options));
+  if (options.only.includes('reload-soak')) sections.push(...await measureReloadSoak(ferry, options));
   return sections;
 }
 

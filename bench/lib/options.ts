@@ -8,7 +8,7 @@ import type { HttpLoadChoice } from '../load/choose-http';
 import type { StormMode } from '../contenders/storm';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm' | 'reload-soak';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
@@ -19,6 +19,8 @@ export interface Options {
   stormRounds: number;
   /** The frontend modes reload-storm measures. */
   stormModes: StormMode[];
+  /** Reloads back to back in the reload-soak measurement. */
+  soakReloads: number;
   durationS: number;
   only: Measurement[];
   contenders: string[];
@@ -43,8 +45,8 @@ export interface Options {
   strict: boolean;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm'];
-// reload-storm takes about 10 minutes on its own: only when asked for (--only reload-storm).
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm', 'reload-soak'];
+// reload-storm takes about 10 minutes on its own, reload-soak a few: only when asked for (--only).
 const DEFAULT_MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
 
 const DEFAULTS: Record<string, string> = {
@@ -53,6 +55,7 @@ const DEFAULTS: Record<string, string> = {
   'reload-rounds': '3',
   'storm-rounds': '5',
   'storm-modes': 'http,tcp',
+  'soak-reloads': '1000',
   duration: '3',
   only: DEFAULT_MEASUREMENTS.join(','),
   contenders: 'ferry,pipe,pipe-nagle,haproxy',
@@ -75,7 +78,8 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload|udp|http|reload-storm[,..]] [--storm-rounds N] [--storm-modes http,tcp]
+       [--only rate|bulk|memory|reload|udp|http|reload-storm|reload-soak[,..]] [--storm-rounds N] [--storm-modes http,tcp]
+       [--soak-reloads N]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
        [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
@@ -180,6 +184,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     reloadRounds: Math.round(positive('reload-rounds', get('reload-rounds'))),
     stormRounds: Math.round(positive('storm-rounds', get('storm-rounds'))),
     stormModes: stormModes(get('storm-modes')),
+    soakReloads: Math.round(positive('soak-reloads', get('soak-reloads'))),
     durationS: positive('duration', get('duration')),
     only: measurements(get('only')),
     contenders: list(get('contenders')),

@@ -42,6 +42,12 @@ const FLOORS: readonly Floor[] = [
   { key: 'reloadStormTcp', atLeast: 0.9, judged: OWN },
   { key: 'reloadStormTcp', atMost: 0, judged: FAILED },
   { key: 'reloadDipTcp', atMost: 0.1, judged: OWN },
+  // 1,000 reloads back to back: nothing fails, the master's fds stay, RSS within 10% of where it
+  // was after the first 10 reloads.
+  { key: 'reloadSoakMaster', atMost: 1.1, judged: OWN },
+  { key: 'reloadSoakMaster', atMost: 0, judged: FAILED },
+  { key: 'reloadSoakMaster', atMost: 0, judged: { of: 'total', column: 'fdGrowth' } },
+  { key: 'reloadSoakWorker', atMost: 1.1, judged: OWN },
 ];
 
 export interface FloorResult {
