@@ -184,7 +184,7 @@ test('stopping: the request under way is answered, with Connection: close, and i
   assert.ok(busy.received().includes('"url":"/hold/stop"'));
 });
 
-test('a reload closes an idle HTTP/1.1 keep-alive connection on TLS, which cannot move, and answers a busy one with Connection: close', async () => {
+test('a reload in new processes closes an idle HTTP/1.1 keep-alive connection on TLS, which cannot move, and answers a busy one with Connection: close; in place both carry on', async () => {
   const ca = new TestCa('http-reload-tls');
   const pem = join(ca.dir, 'site.pem');
   writeFileSync(pem, ca.issue('site', ['site.test']).pem);
@@ -211,12 +211,25 @@ test('a reload closes an idle HTTP/1.1 keep-alive connection on TLS, which canno
     const busy = await open();
     busy.socket.write('GET /hold/tls HTTP/1.1\r\nHost: site.test\r\n\r\n');
     await waitUntil(() => app.seen.some((r) => r.url === '/hold/tls'), 5000, 'the held request at the server');
-    assert.is((await reloadWith(ferry, file, config(2))).msg, 'reload done');
-    await waitUntil(idle.closed, 5000, 'the idle TLS connection closed by the reload');
+    // In place the TLS state stays in the process: both connections carry on in generation 2.
+    assert.is((await reloadWith(ferry, file, config(2))).inPlace, true);
     app.release('tls');
+    await waitUntil(() => busy.text().includes('"url":"/hold/tls"'), 5000, 'the held response');
+    for (const [c, path] of [[idle, '/second'], [busy, '/after-hold']] as const) {
+      c.socket.write(`GET ${path} HTTP/1.1\r\nHost: site.test\r\n\r\n`);
+      const line = await ferry.waitLog((l) => l.msg === 'request' && l.path === path);
+      assert.equal(line.generations, [1, 2], `${path} served by generation 2 on the same TLS connection`);
+    }
+    assert.is(idle.closed() || busy.closed(), false);
+
+    busy.socket.write('GET /hold/again HTTP/1.1\r\nHost: site.test\r\n\r\n');
+    await waitUntil(() => app.seen.some((r) => r.url === '/hold/again'), 5000, 'the held request at the server');
+    assert.ok((await reloadWith(ferry, file, config(3), 'SIGUSR2')).processes);
+    await waitUntil(idle.closed, 5000, 'the idle TLS connection closed by the reload');
+    app.release('again');
     await waitUntil(busy.closed, 5000, 'the busy TLS connection closed after its response');
-    assert.ok(busy.text().includes('Connection: close') && busy.text().includes('"url":"/hold/tls"'), busy.text());
-    await ferry.waitLog((l) => l.msg === 'old generation exited');
+    assert.ok(busy.text().includes('Connection: close') && busy.text().includes('"url":"/hold/again"'), busy.text());
+    await ferry.waitLog((l) => l.msg === 'old generation exited' && l.generation === 2);
   } finally {
     await ferry.stop();
     await app.close();

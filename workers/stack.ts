@@ -16,7 +16,7 @@ import { decodeEnvelope, encodeEnvelope } from '../src/proto/envelope';
 import type { FlowEnvelope } from '../src/proto/flow-envelope';
 import type { FromThread, SocketRef, ToThread } from '../src/proto/ipc';
 import type { ServiceContext } from '../src/services';
-import { handOverSessions } from '../src/stream/handover';
+import { handOverSessions, moveSessions } from '../src/stream/handover';
 import type { Departure } from '../src/stream/session';
 import { letGo, readAfresh } from '../src/conn/handles';
 import type { StackSnapshot } from '../src/proto/snapshot';
@@ -166,11 +166,12 @@ export class ThreadStack {
     handPoolsOver(this.backends.values(), successor().backends);
     // The successor is asked at each session's departure: reloads that follow quickly may have
     // stopped the one that served when this stack began to leave.
-    void handOverSessions(this.acceptor.sessions, this.id.generation, async (departure) => {
+    const counted = (): void => void this.departures.sessions++;
+    void moveSessions(this.acceptor.sessions, this.id.generation, () => successor().acceptor, async (departure) => {
       successor().adoptHere(departure);
-      this.departures.sessions++;
+      counted();
       return true;
-    });
+    }, counted);
     this.drainedYet();
   }
 

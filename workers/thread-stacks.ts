@@ -106,7 +106,8 @@ export class ThreadStacks {
   private holds(): ThreadHolds {
     const resources: Record<string, number> = {};
     for (const kind of process.getActiveResourcesInfo()) resources[kind] = (resources[kind] ?? 0) + 1;
-    return { generations: this.stacks.map((s) => s.generation), resources, heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage.rss() };
+    const { heapUsed, heapTotal, rss } = process.memoryUsage();
+    return { generations: this.stacks.map((s) => s.generation), resources, heapUsed, heapTotal, rss };
   }
 }
 

@@ -1,7 +1,7 @@
 // What reloads back to back leave behind (issue 13): ferry in HTTP mode, one group of one thread,
 // pinned like every contender, under wrk's keep-alive load (50 connections) from the first reload to
 // the last; `--soak-reloads` reloads (1,000) through the master CLI's `reload`, each awaited, as an
-// operator's script would. After the 10th reload and after the last, with the load still on: the
+// operator's script would, after 5 s of load. After the 10th reload and after the last, with the load still on: the
 // master's and the worker's RSS (median of 5 samples, lib/rss.ts), the master's open fds, and the
 // worker's heap in use (`show threads`). The first reloads load and compile what a reload needs
 // once; from the 10th on, what grows is what reloads leave behind. The figure judged is the RSS at
@@ -9,6 +9,7 @@
 // and the requests wrk saw fail (socket errors, timeouts, non-2xx) are totals.
 
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sendCommand } from '../../src/control/client';
 import type { FerrySettings } from '../contenders/ferry';
 import { launch, proxyConfig, reloadable } from '../contenders/ferry';
@@ -25,6 +26,11 @@ import { addFigure, addSample, addTotal, newSection, type Section } from '../rep
 
 /** Reloads before the baseline: what the first ones load and compile is not a leak. */
 const BASELINE_AFTER = 10;
+/**
+ * Load before the first reload: a worker's heap and its process's memory grow to their size under
+ * load in the first seconds (V8 widens the young generation as it allocates), which no reload causes.
+ */
+const WARMUP_MS = 5000;
 /** wrk runs until stopped; this bounds it should the bench die first. */
 const WRK_CEILING_S = 3600;
 const MB = 1048576;
@@ -78,6 +84,7 @@ export async function measureReloadSoak(settings: FerrySettings, options: Option
   const output: string[] = [];
   load.lines.on('line', (line: string) => output.push(line));
   try {
+    await sleep(WARMUP_MS);
     let start: Point | undefined;
     for (let n = 1; n <= options.soakReloads; n++) {
       await reloadOnce(socket.path, n);

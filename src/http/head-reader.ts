@@ -16,7 +16,7 @@ export abstract class HeadReader {
   private lineStart = 0;
   private started = false;
 
-  constructor(protected readonly limits: HeadLimits) {}
+  constructor(readonly limits: HeadLimits) {}
 
   /**
    * Reads on in `buf` (which begins where the head does): the offset just past the head once it is

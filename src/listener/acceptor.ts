@@ -8,7 +8,7 @@ import type { Logger } from '../log/log';
 import { selectMux } from '../mux';
 import type { Envelope } from '../proto/envelope';
 import type { SocketRef } from '../proto/ipc';
-import type { Session } from '../stream/session';
+import type { Session, SessionTaker } from '../stream/session';
 import type { StreamContext } from '../stream/session';
 import type { Frontend } from './frontend';
 import { FrontendContext, type SessionOwner } from './frontend-context';
@@ -23,7 +23,7 @@ export type Released = () => void;
  * mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
  * counted the same way.
  */
-export class Acceptor implements SessionOwner {
+export class Acceptor implements SessionOwner, SessionTaker {
   /** Live sessions: what a snapshot lists, a hand-over moves and a hard stop ends. */
   readonly sessions = new Set<Session>();
   /** TLS connections accepted whose handshake is under way: sessions already, not streams yet. */
@@ -73,6 +73,19 @@ export class Acceptor implements SessionOwner {
     serverSocket?.setNoDelay(true);
     conn.ctrl.setNoDelay(true);
     selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
+  }
+
+  /** A reload in place: a session of an older stack in this thread carries on here, counted as if accepted here. */
+  take(session: Session, frontendName: string, mode: string): StreamContext | undefined {
+    if (this.stopping) return undefined;
+    const frontend = this.frontends.find((f) => f.name === frontendName && f.config.mode === mode);
+    const ctx = frontend === undefined ? undefined : this.contexts.get(frontend);
+    if (frontend === undefined || ctx === undefined) return undefined;
+    frontend.sessions++;
+    this.count++;
+    this.applyLimits();
+    ctx.began(session);
+    return ctx;
   }
 
   /** No more accepts; with `finish`, sessions that can are asked to end after what is under way. */

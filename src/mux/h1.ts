@@ -15,7 +15,7 @@ import type { ResponseHead } from '../http/response-head';
 import type { Reply } from '../http/reply';
 import { interimHead, tunnelHead } from '../http/rewrite';
 import type { ClientSide } from '../http/client-side-t';
-import type { Departure, Session, StreamContext } from '../stream/session';
+import type { Departure, Session, SessionTaker, StreamContext } from '../stream/session';
 import type { SessionSnapshot } from '../proto/snapshot';
 import type { Server } from '../backend/server';
 import { flushed, movable, rawHandle, stopReading, Stream, takingOver, type Origin } from '../stream/stream';
@@ -38,12 +38,12 @@ const NO_BYTES = Buffer.alloc(0);
 export class H1Connection implements ClientSide, Session {
   readonly socket;
   readonly client: string;
-  readonly generations: readonly number[];
+  generations: readonly number[];
   closing = false;
   readonly protocol = 'h1';
   /** Bytes read from the client and not yet used: a head in progress, body bytes, pipelined requests. */
   private input: Buffer | undefined;
-  private readonly reader: RequestHeadReader;
+  private reader: RequestHeadReader;
   private current: Exchange | undefined;
   /** When the first byte of the request being read came; 0: none is. */
   private requestStartedAt = 0;
@@ -54,13 +54,14 @@ export class H1Connection implements ClientSide, Session {
   private shut = false;
   /** The deadline of a request head that did not come whole at once (timeout.httpRequest from its first byte). */
   private headTimer: NodeJS.Timeout | undefined;
-  /** A hand-over waits for the current response to end: the connection then moves, idle. */
-  private leaving: { generation: number; resolve: (d: Departure | undefined) => void } | undefined;
+  /** A hand-over or a move waits for the current response to end: the connection then leaves, idle; or it ends first. */
+  private leaving: { go(): void; cancel(): void } | undefined;
   private readonly origin: Origin;
 
   constructor(
     readonly conn: Connection,
-    readonly ctx: StreamContext,
+    /** The stack's context: a newer stack's after a reload in place (moveTo). */
+    public ctx: StreamContext,
     origin?: Origin,
   ) {
     const socket = (this.socket = conn.ctrl);
@@ -178,7 +179,7 @@ export class H1Connection implements ClientSide, Session {
     const origin = { ...this.origin, connectedAt: Date.now() };
     // The tunnel is this session from now on: no end of it here, or the thread would count it gone.
     this.done = true;
-    this.leaving?.resolve(undefined);
+    this.leaving?.cancel();
     this.leaving = undefined;
     new Stream(this.conn, takingOver(this.ctx, this), origin).adoptTunnel(server, to.name, to, toServer, toClient);
   }
@@ -187,11 +188,15 @@ export class H1Connection implements ClientSide, Session {
     this.current = undefined;
     if (!keepAlive || this.closing) return this.close();
     if (this.leaving !== undefined) {
-      const { generation, resolve } = this.leaving;
+      const { go } = this.leaving;
       this.leaving = undefined;
-      void this.handOverNow(generation).then(resolve);
-      return;
+      return go();
     }
+    this.readNext();
+  }
+
+  /** Between requests: reads and serves the next one. */
+  private readNext(): void {
     this.socket.resume();
     this.waitForRequest();
     this.process();
@@ -199,7 +204,7 @@ export class H1Connection implements ClientSide, Session {
 
   failed(status: number | undefined): void {
     this.current = undefined;
-    this.leaving?.resolve(undefined);
+    this.leaving?.cancel();
     this.leaving = undefined;
     if (status === undefined) {
       this.socket.destroy();
@@ -223,7 +228,29 @@ export class H1Connection implements ClientSide, Session {
       return undefined;
     }
     if (this.current === undefined) return this.handOverNow(generation);
-    return new Promise((resolve) => (this.leaving = { generation, resolve }));
+    return new Promise((resolve) => (this.leaving = { go: () => void this.handOverNow(generation).then(resolve), cancel: () => resolve(undefined) }));
+  }
+
+  /**
+   * A reload in place: the connection carries on under the newer stack of this thread, once the
+   * response under way (if any) has gone, with its socket, its TLS state and its bytes read as they
+   * are; nothing is rebuilt. False when it ends first, or when the newer stack has no HTTP frontend
+   * of its name. (`take` can only fail before it counts the session in, so `done` cannot change
+   * between the two.)
+   */
+  async moveTo(to: () => SessionTaker, generation: number, moved: () => void): Promise<boolean> {
+    if (this.done || this.closing) return false;
+    if (this.current !== undefined && !(await new Promise<boolean>((resolve) => (this.leaving = { go: () => resolve(true), cancel: () => resolve(false) })))) return false;
+    const ctx = to().take(this, this.ctx.frontend.name, 'http');
+    if (ctx === undefined || this.done) return false;
+    moved();
+    this.ctx.ended(this);
+    this.ctx = ctx;
+    this.generations = [...this.generations, generation];
+    // A head begun keeps the reader that has read its start.
+    if (this.requestStartedAt === 0 && this.reader.limits !== ctx.frontend.limits) this.reader = new RequestHeadReader(ctx.frontend.limits);
+    this.readNext();
+    return true;
   }
 
   handedOver(): void {
@@ -398,7 +425,7 @@ export class H1Connection implements ClientSide, Session {
   private shutDown(last: Buffer | undefined): void {
     this.closing = true;
     this.input = undefined;
-    this.leaving?.resolve(undefined);
+    this.leaving?.cancel();
     this.leaving = undefined;
     if (this.shut || this.done) return;
     this.shut = true;
@@ -450,7 +477,7 @@ export class H1Connection implements ClientSide, Session {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    this.leaving?.resolve(undefined);
+    this.leaving?.cancel();
     this.leaving = undefined;
     this.ctx.ended(this);
   }

@@ -146,8 +146,9 @@ export interface ThreadHolds {
   generations: number[];
   /** Its event loop's live resources by kind (process.getActiveResourcesInfo: sockets, servers, timers…). */
   resources: Record<string, number>;
-  /** Its JavaScript heap in use, and its process's resident set, in bytes. */
+  /** Its JavaScript heap in use and reserved, and its process's resident set, in bytes. */
   heapUsed: number;
+  heapTotal: number;
   rss: number;
 }
 

@@ -1,4 +1,4 @@
-import type { Departure, Session } from './session';
+import type { Departure, Session, SessionTaker } from './session';
 
 /** Sends a session's sockets on; resolves with whether they left (only then are this side's copies closed). */
 export type SendSession = (departure: Departure) => Promise<boolean>;
@@ -23,4 +23,17 @@ async function depart(session: Session, departure: Departure | undefined, send: 
   if (departure === undefined) return;
   if (await send(departure)) session.handedOver();
   else session.terminate('K');
+}
+
+/**
+ * A reload in place: each session that can carries on under the newer stack of the same thread
+ * (`to`, asked at each move: reloads may follow each other), keeping its sockets, and says so with
+ * `moved`; the others are handed over as to another process, at once.
+ */
+export async function moveSessions(sessions: Iterable<Session>, generation: number, to: () => SessionTaker, send: SendSession, moved: () => void): Promise<void> {
+  const all = [...sessions];
+  const moving = all.filter((s) => s.moveTo !== undefined).map(async (s) => {
+    if (!(await s.moveTo!(to, generation, moved))) await handOverSessions([s], generation, send);
+  });
+  await Promise.all([handOverSessions(all.filter((s) => s.moveTo === undefined), generation, send), ...moving]);
 }

@@ -21,6 +21,13 @@ export interface Session {
   handOver(generation: number): Promise<Departure | undefined>;
   /** The next generation holds its sockets now: close this side's copies, without a log line. */
   handedOver(): void;
+  /**
+   * A reload in place: carries on under the newest stack of the same thread (`to`, asked when it
+   * leaves: a busy session waits for its response, and a later reload may have come meanwhile),
+   * keeping its sockets and its state, and calls `moved` as it leaves this stack; resolves false
+   * when it cannot (it is then handed over, or ends here). Absent: it can only be handed over.
+   */
+  moveTo?(to: () => SessionTaker, generation: number, moved: () => void): Promise<boolean>;
   /** Finishes what is under way, then closes (a stop without hand-over); absent: it simply runs to its end. */
   stop?(): void;
   /** Ends it now. */
@@ -40,6 +47,12 @@ export interface StreamFrontend {
   closing: number;
   /** Counts an end other than the normal one. */
   ended(termination: Termination): void;
+}
+
+/** What takes sessions over in memory: a newer stack's acceptor in the same thread. */
+export interface SessionTaker {
+  /** Counts `session` in, under the frontend of that name and mode; undefined when there is none, or the stack stops. */
+  take(session: Session, frontend: string, mode: string): StreamContext | undefined;
 }
 
 /** What a stream needs from the thread that runs it. */
