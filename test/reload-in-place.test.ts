@@ -222,6 +222,8 @@ test('50 reloads in place under strict keep-alive HTTP clients and tunnels: noth
     assert.equal(failures, []);
     assert.ok(requests > 50, `${requests} requests`);
     for (const c of clients) assert.not.match(c.received(), /HTTP\/1\.1 [45]\d\d/);
+    // The server connections move with the stacks: 10 clients never need more than 10 at once.
+    assert.ok(app.connections <= 2 * clients.length, `${app.connections} server connections made for ${clients.length} clients`);
     tunnels.forEach((t, n) => assert.is(t.received(), sent[n], 'every byte in order'));
 
     const after = await threadWhen(ferry, (t) => t.generations.length === 1, 'the old generations leave');

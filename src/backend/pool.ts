@@ -66,7 +66,7 @@ export class ConnectionPool {
     }
   }
 
-  /** Closes every idle connection (the thread stops). */
+  /** Closes every idle connection (the thread stops). A pool handed over keeps forwarding: an older one may still forward to it. */
   clear(): void {
     for (const link of this.idle.splice(0)) {
       link.parked = false;

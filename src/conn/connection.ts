@@ -1,3 +1,4 @@
+import { leaveServer } from './handles';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
@@ -37,12 +38,15 @@ export class Connection {
   readonly client: string;
   tls: TlsSession | undefined;
   private socket: Socket;
+  /** The socket accepted: `socket` until a TLS socket wraps it. */
+  private readonly accepted: Socket;
 
   constructor(
     ctrl: Socket,
     readonly xprt: Xprt,
   ) {
     this.socket = ctrl;
+    this.accepted = ctrl;
     this.client = formatPeer(ctrl);
     // A raw transport has no handshake: it is ready as soon as the socket is.
     if (xprt === 'raw') this.flags |= ConnFlag.XprtReady;
@@ -50,6 +54,12 @@ export class Connection {
 
   get ctrl(): Socket {
     return this.socket;
+  }
+
+  /** A reload in place: the connection carries on under a newer stack, and lets go of the older one's listener (handles.ts leaveServer). */
+  leaveListener(): void {
+    leaveServer(this.accepted);
+    if (this.socket !== this.accepted) leaveServer(this.socket);
   }
 
   /** The protocol the mux is chosen by: the one agreed in ALPN, '' when none was. */

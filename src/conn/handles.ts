@@ -21,6 +21,25 @@ export function letGo(socket: Socket): void {
   (socket as unknown as { _handle: object | null })._handle = null;
 }
 
+/** What node:net keeps of the listening server on each socket it accepted (to count its connections). */
+type Accepted = { server: Listening | null; _server: Listening | null };
+type Listening = { _connections: number; _emitCloseIfDrained?(): void };
+
+/**
+ * A socket lets go of the listening server that accepted it, as if it had closed: a connection that
+ * moves to a newer stack of its thread (a reload in place) would otherwise keep that server, its
+ * listener, and the whole older stack behind them, alive for as long as it lives.
+ */
+export function leaveServer(socket: Socket): void {
+  const accepted = socket as unknown as Accepted;
+  const server = accepted._server;
+  if (server === null || server === undefined) return;
+  accepted.server = null;
+  accepted._server = null;
+  server._connections--;
+  server._emitCloseIfDrained?.();
+}
+
 /**
  * A handle whose socket stopped reading for a hand-over (stream/stream.ts stopReading marks it as
  * reading, so that node leaves it alone): the socket that takes it over in the same thread must

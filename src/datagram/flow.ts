@@ -1,3 +1,4 @@
+import { heldBy } from '../proto/envelope';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Server } from '../backend/server';
@@ -111,7 +112,7 @@ export class Flow {
       client: { address: client.address, port: client.port, family: client.family },
       server: { name: server.name, address: server.address, port: server.port },
       ...counters,
-      generations: [...this.generations, generation],
+      generations: heldBy(this.generations, generation),
     };
     return { envelope, upstream: rawHandle(this.upstream) };
   }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import { closing, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
-import type { Envelope } from '../proto/envelope';
+import { heldBy, type Envelope } from '../proto/envelope';
 import { logCut } from '../http/access-log';
 import { proxyResponse } from '../http/errors';
 import { HttpRefusal } from '../http/refusal';
@@ -244,9 +244,10 @@ export class H1Connection implements ClientSide, Session {
     const ctx = to().take(this, this.ctx.frontend.name, 'http');
     if (ctx === undefined || this.done) return false;
     moved();
+    this.conn.leaveListener();
     this.ctx.ended(this);
     this.ctx = ctx;
-    this.generations = [...this.generations, generation];
+    this.generations = heldBy(this.generations, generation);
     // A head begun keeps the reader that has read its start.
     if (this.requestStartedAt === 0 && this.reader.limits !== ctx.frontend.limits) this.reader = new RequestHeadReader(ctx.frontend.limits);
     this.readNext();
@@ -506,7 +507,7 @@ export class H1Connection implements ClientSide, Session {
       bytesIn: this.origin.bytesIn + socket.bytesRead,
       bytesOut: this.origin.bytesOut + socket.bytesWritten,
       retries: 0,
-      generations: [...this.generations, generation],
+      generations: heldBy(this.generations, generation),
       toServer,
       toClient: NO_BYTES,
     };

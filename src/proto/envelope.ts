@@ -42,3 +42,15 @@ export function decodeEnvelope(data: string): Envelope {
   const e = msgpackr().unpack(Buffer.from(data, 'base64')) as Envelope;
   return { ...e, toServer: Buffer.from(e.toServer), toClient: Buffer.from(e.toClient) };
 }
+
+/**
+ * How many of the generations that held a session or flow it carries, the latest: a connection that
+ * lives through thousands of reloads would otherwise carry (and log) every one of them.
+ */
+export const HELD_BY = 16;
+
+/** `generations` and then `generation`, the latest HELD_BY of them. */
+export function heldBy(generations: readonly number[], generation: number): number[] {
+  const all = [...generations, generation];
+  return all.length > HELD_BY ? all.slice(-HELD_BY) : all;
+}

@@ -3,7 +3,7 @@ import type { PickContext } from '../backend/balance';
 import { closing, CUT_TERMINATION, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { connectToServer, type ConnectSink } from '../backend/connect';
-import type { Envelope } from '../proto/envelope';
+import { heldBy, type Envelope } from '../proto/envelope';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import type { Departure, Session, StreamContext } from './session';
@@ -222,7 +222,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       bytesIn: this.bytesIn(),
       bytesOut: this.bytesOut(),
       retries: this.retries,
-      generations: [...this.origin.generations, generation],
+      generations: heldBy(this.origin.generations, generation),
       toServer,
       toClient,
     };
