@@ -3,6 +3,7 @@ import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot
 import { addDatagrams, noDatagrams } from '../src/datagram/counters';
 import type { CheckStat } from './server-states';
 import type { Termination } from '../src/proto/termination';
+import { addTraffic } from '../src/lib/traffic';
 
 export interface Totals {
   frontends: FrontendSnapshot[];
@@ -25,7 +26,7 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f), ...endsOf(sum, f) });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f), ...endsOf(sum, f), ...trafficOf(sum, f) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
@@ -57,6 +58,12 @@ function endsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapsh
   return { ...(closing > 0 && { closing }), ...(terminations !== undefined && { terminations }) };
 }
 
+/** Bytes, status classes and times add up where any thread has them. */
+function trafficOf(sum: Pick<FrontendSnapshot, 'traffic'>, x: Pick<FrontendSnapshot, 'traffic'>): Pick<FrontendSnapshot, 'traffic'> {
+  const traffic = addTraffic(sum.traffic, x.traffic);
+  return traffic === undefined ? {} : { traffic };
+}
+
 /** HTTP request counts add up where any thread has one. */
 function requestsOf(sum: { requests?: number }, x: { requests?: number }): { requests?: number } {
   return sum.requests === undefined && x.requests === undefined ? {} : { requests: (sum.requests ?? 0) + (x.requests ?? 0) };
@@ -76,7 +83,7 @@ export function withChecks(totals: Totals, checks: ReadonlyMap<string, CheckStat
  */
 function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
   if (sum === undefined) return { ...b, queue: { ...b.queue }, servers: b.servers.map((s) => ({ ...s })) };
-  Object.assign(sum, requestsOf(sum, b));
+  Object.assign(sum, requestsOf(sum, b), trafficOf(sum, b));
   sum.current += b.current;
   sum.total += b.total;
   sum.queue.current += b.queue.current;
@@ -93,6 +100,7 @@ function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): Backe
     into.total += s.total;
     into.failures += s.failures;
     into.fromQueue += s.fromQueue;
+    Object.assign(into, trafficOf(into, s));
   }
   return sum;
 }

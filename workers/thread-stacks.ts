@@ -42,6 +42,10 @@ export class ThreadStacks {
       case 'servers':
         for (const stack of this.stacks) stack.settle(msg);
         return;
+      case 'statsAnswer':
+        // The stack that asked may be an older one, finishing its sessions.
+        for (const stack of this.stacks) stack.handle(msg);
+        return;
       case 'snapshot':
         return this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
       default:
@@ -85,7 +89,10 @@ export class ThreadStacks {
 
   /** An older stack that drained leaves; the thread has drained when its last stack has. */
   private fromStack(stack: ThreadStack, msg: FromThread, sockets?: object[]): void {
-    if (msg.type !== 'drained' || this.stacks.length === 1) return this.up(msg, sockets);
+    if (msg.type !== 'drained') return this.up(msg, sockets);
+    // Its last counters go up before it leaves: the master folds them into the service's totals.
+    this.up({ type: 'counters', data: stack.snapshot(), last: this.stacks.length === 1 });
+    if (this.stacks.length === 1) return this.up(msg, sockets);
     this.stacks.splice(this.stacks.indexOf(stack), 1);
     this.up({ type: 'retired', generation: stack.generation, handedOver: stack.handedOver });
   }
@@ -97,7 +104,7 @@ export class ThreadStacks {
     if (older.length === 0) return serving;
     const mark = (o: ThreadSnapshot): ThreadSnapshot['oldest'] => o.oldest.map((s) => ({ ...s, generation: o.generation }));
     const oldest = [serving.oldest, ...older.map(mark)].flat().sort((a, b) => a.acceptedAt - b.acceptedAt);
-    return { ...serving, sessions: serving.sessions + older.reduce((n, o) => n + o.sessions, 0), oldest: oldest.slice(0, OLDEST_SESSIONS) };
+    return { ...serving, sessions: serving.sessions + older.reduce((n, o) => n + o.sessions, 0), oldest: oldest.slice(0, OLDEST_SESSIONS), older };
   }
 }
 

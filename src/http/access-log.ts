@@ -5,6 +5,7 @@ import type { RequestHead } from './request-head';
 import type { ClientSide } from './client-side-t';
 import { accessLog } from '../log/log';
 import { nextRequestId } from './request-id';
+import type { Traffic } from '../lib/traffic';
 
 /** What a request's log line says beyond its client, frontend and request line. */
 export interface RequestOutcome {
@@ -24,6 +25,8 @@ export interface RequestOutcome {
   reused?: boolean;
   termination: Termination;
   reason: string | undefined;
+  /** Besides the frontend's, who counts the request: its backend, and its server when it had one. */
+  counters: readonly Traffic[];
 }
 
 /**
@@ -33,6 +36,9 @@ export interface RequestOutcome {
 export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutcome): void {
   const { ctx } = client;
   if (o.termination !== '--') ctx.frontend.ended(o.termination);
+  const retries = o.retries ?? 0;
+  ctx.frontend.traffic.request(o.status, o.bytesIn, o.bytesOut, retries, o.responseMs, o.totalMs);
+  for (const t of o.counters) t.request(o.status, o.bytesIn, o.bytesOut, retries, o.responseMs, o.totalMs);
   accessLog(ctx.log)?.info(
     {
       client: client.client,
@@ -53,7 +59,7 @@ export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutco
       connectMs: o.connectMs ?? -1,
       responseMs: o.responseMs,
       totalMs: o.totalMs,
-      retries: o.retries ?? 0,
+      retries,
       reused: o.reused ?? false,
       termination: o.termination,
       ...(o.reason !== undefined && { reason: o.reason }),

@@ -33,6 +33,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   /** A connect attempt under way (owned until it connects or fails). */
   private connecting: Socket | undefined;
   private serverName = '-';
+  /** The server it last went to, which counts the request. */
+  private counted: Server | undefined;
   private readonly body: BodyReader | undefined;
   private requestDone: boolean;
   private readonly reader: ResponseHeadReader;
@@ -117,6 +119,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.slot.hold(server);
     this.connecting = socket;
     this.serverName = server.name;
+    this.counted = server;
   }
 
   connected(server: Server, socket: Socket, retries: number): void {
@@ -242,6 +245,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     const { ctx } = this.client;
     this.link = link;
     this.serverName = link.server.name;
+    this.counted = link.server;
     link.server.total++;
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
@@ -398,6 +402,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       reused: this.connectedAt === 0 && this.sentAt !== 0,
       termination,
       reason: this.reason,
+      counters: this.counted === undefined ? [this.backend.traffic] : [this.backend.traffic, this.counted.traffic],
     });
   }
 }

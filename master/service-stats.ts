@@ -1,0 +1,206 @@
+import { readdirSync } from 'node:fs';
+import type { ThreadSnapshot } from '../src/proto/snapshot';
+import type { StatsWhat } from '../src/proto/ipc';
+import type { ServiceView } from './commands';
+import { exposition, type ProcessNumbers, type ScrapeInput } from './exposition';
+import type { ServerStateRow } from './server-states';
+import type { ServerStat, Totals } from './stats';
+import { Tally } from './tally';
+import type { WorkerSlot } from './worker-slot';
+import type { TrafficCounters } from '../src/lib/traffic';
+
+/** How often the master asks every worker for its counters: a scrape is at most this stale. */
+export const POLL_MS = 1_000;
+/** How many reload moments the page's chart gets (it shows the last minutes). */
+const RELOAD_TIMES = 50;
+
+/** What the master counts itself, beside the workers' counters. */
+export interface MasterCounts {
+  lastReloadAt: number;
+  lastReloadOk: boolean;
+  reloadTimes: number[];
+  handedOver: { session: number; flow: number };
+  hardStops: number;
+  workerRestarts: number;
+}
+
+/**
+ * The service's statistics as the master keeps them: the workers' counters (polled every second
+ * and folded in as stacks leave, see Tally) and the master's own, for the `stats` service, `show
+ * stat` and `show metrics`.
+ */
+export class ServiceStats {
+  readonly tally = new Tally();
+  readonly counts: MasterCounts = { lastReloadAt: 0, lastReloadOk: true, reloadTimes: [], handedOver: { session: 0, flow: 0 }, hardStops: 0, workerRestarts: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  /** When the master last saw each server's state change, and the state it saw. */
+  private readonly changes = new Map<string, { state: string; at: number }>();
+
+  constructor(private readonly view: ServiceView) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    // The poll never keeps the master alive on its own.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Every live worker's counters, now; resolves once all have answered (or given up). */
+  async poll(): Promise<void> {
+    const slots = this.view.generations().flatMap((g) => g.generation.slots);
+    await Promise.all(slots.map((slot) => this.ask(slot)));
+  }
+
+  private async ask(slot: WorkerSlot): Promise<void> {
+    const pid = slot.pid;
+    const threads = await slot.snapshot();
+    if (pid !== undefined && threads !== undefined) this.tally.report(pid, threads);
+  }
+
+  reloaded(ok: boolean): void {
+    this.counts.lastReloadAt = Date.now();
+    this.counts.lastReloadOk = ok;
+    if (!ok) return;
+    this.counts.reloadTimes.push(this.counts.lastReloadAt);
+    if (this.counts.reloadTimes.length > RELOAD_TIMES) this.counts.reloadTimes.shift();
+  }
+
+  /** Drained stacks' last counters. */
+  folded(pid: number, threads: ThreadSnapshot[]): void {
+    this.tally.fold(pid, threads);
+  }
+
+  exited(pid: number | undefined, restarting: boolean): void {
+    if (pid !== undefined) this.tally.exited(pid);
+    if (restarting) this.counts.workerRestarts++;
+  }
+
+  /** The answer to a worker's `stats` request, from what the last poll brought. */
+  answer(what: StatsWhat): Promise<string> {
+    return what === 'metrics' ? this.metrics() : Promise.resolve(JSON.stringify(this.json()));
+  }
+
+  metrics(): Promise<string> {
+    return exposition(this.scrape());
+  }
+
+  /** The counters of every frontend, backend and server since the master started, with what lives now. */
+  totals(): { counters: Totals; now: Totals } {
+    return { counters: this.tally.counters(), now: this.tally.now() };
+  }
+
+  private scrape(): ScrapeInput {
+    const { counters, now } = this.totals();
+    const workers = this.view.generations().flatMap(({ generation }) =>
+      generation.slots.flatMap((s) => (s.pid === undefined || s.usage === undefined ? [] : [{ generation: s.generation, group: s.group, pid: s.pid, usage: s.usage }])),
+    );
+    return { counters, now, servers: this.servers(), process: this.processNumbers(), workers };
+  }
+
+  private processNumbers(): ProcessNumbers {
+    const v = this.view;
+    const c = this.counts;
+    const current = v.generations().find((g) => g.role === 'current')?.generation;
+    return {
+      generation: current?.n ?? 0,
+      startedAtS: v.startedAt / 1000,
+      reloads: v.reloads,
+      failedReloads: v.failedReloads,
+      lastReloadS: c.lastReloadAt / 1000,
+      lastReloadOk: c.lastReloadOk,
+      handedOver: { ...c.handedOver },
+      hardStops: c.hardStops,
+      workerRestarts: c.workerRestarts,
+      openFds: openFds(),
+    };
+  }
+
+  /** Every configured server with its state, and how long since the master saw that state change. */
+  private servers(): (ServerStateRow & { sinceChangeS: number })[] {
+    const now = Date.now();
+    return this.view.servers().rows.map((r) => {
+      const key = `${r.backend}/${r.server}`;
+      let seen = this.changes.get(key);
+      if (seen === undefined || seen.state !== r.state) this.changes.set(key, (seen = { state: r.state, at: seen === undefined ? this.view.startedAt : now }));
+      return { ...r, sinceChangeS: Math.round((now - seen.at) / 1000) };
+    });
+  }
+
+  /** What the stats page shows: every frontend, backend and configured server, totals and what lives. */
+  json(): StatsJson {
+    const { counters, now } = this.totals();
+    const v = this.view;
+    const servers = this.servers();
+    const checks = v.checks();
+    const mode = (name: string): string => v.config.frontends[name]?.mode ?? 'removed';
+    const frontends = counters.frontends.map((f) => ({
+      name: f.name,
+      mode: mode(f.name),
+      current: now.frontends.find((x) => x.name === f.name)?.current ?? 0,
+      total: f.total,
+      requests: f.requests ?? 0,
+      errors: Object.values(f.terminations ?? {}).reduce((n, x) => n + x, 0),
+      ...trafficOf(f.traffic),
+    }));
+    const backends = Object.keys(v.config.backends).map((name) => {
+      const b = counters.backends.find((x) => x.name === name);
+      const live = now.backends.find((x) => x.name === name);
+      const rows = servers.filter((s) => s.backend === name).map((s) => {
+        const sum: Partial<ServerStat> | undefined = b?.servers.find((x) => x.name === s.server);
+        const check = checks.get(`${name}/${s.server}`);
+        return {
+          name: s.server,
+          address: s.address,
+          state: s.state,
+          weight: s.weight,
+          current: live?.servers.find((x) => x.name === s.server)?.active ?? 0,
+          total: sum?.total ?? 0,
+          failures: sum?.failures ?? 0,
+          check: check === undefined ? null : `${check.checks - check.failed}/${check.checks} passed`,
+          sinceChangeS: s.sinceChangeS,
+          ...trafficOf(sum?.traffic),
+        };
+      });
+      return {
+        name,
+        up: rows.filter((s) => s.state === 'UP').length,
+        current: live?.current ?? 0,
+        total: b?.total ?? 0,
+        queue: live?.queue.current ?? 0,
+        failures: rows.reduce((n, s) => n + s.failures, 0),
+        ...trafficOf(b?.traffic),
+        servers: rows,
+      };
+    });
+    const p = this.processNumbers();
+    return { time: Date.now(), startedAt: v.startedAt, generation: p.generation, reloads: p.reloads, failedReloads: p.failedReloads, reloadTimes: [...this.counts.reloadTimes], handedOver: p.handedOver, frontends, backends };
+  }
+}
+
+export type StatsJson = {
+  time: number;
+  startedAt: number;
+  generation: number;
+  reloads: number;
+  failedReloads: number;
+  reloadTimes: number[];
+  handedOver: { session: number; flow: number };
+  frontends: Record<string, unknown>[];
+  backends: (Record<string, unknown> & { servers: Record<string, unknown>[] })[];
+};
+
+function trafficOf(t: TrafficCounters | undefined): { bytesIn: number; bytesOut: number; statuses: number[] } {
+  return { bytesIn: t?.bytesIn ?? 0, bytesOut: t?.bytesOut ?? 0, statuses: t?.statuses ?? [0, 0, 0, 0, 0, 0] };
+}
+
+/** The master's open file descriptors (Linux: /proc). */
+function openFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
+}
