@@ -136,15 +136,20 @@ export class ServiceStats {
     const servers = this.servers();
     const checks = v.checks();
     const mode = (name: string): string => v.config.frontends[name]?.mode ?? 'removed';
-    const frontends = counters.frontends.map((f) => ({
-      name: f.name,
-      mode: mode(f.name),
-      current: now.frontends.find((x) => x.name === f.name)?.current ?? 0,
-      total: f.total,
-      requests: f.requests ?? 0,
-      errors: Object.values(f.terminations ?? {}).reduce((n, x) => n + x, 0),
-      ...trafficOf(f.traffic),
-    }));
+    // Every configured frontend from the start (before a first report), and those a reload removed, with their totals.
+    const names = new Set([...Object.keys(v.config.frontends), ...counters.frontends.map((f) => f.name)]);
+    const frontends = [...names].map((name) => {
+      const f = counters.frontends.find((x) => x.name === name);
+      return {
+        name,
+        mode: mode(name),
+        current: now.frontends.find((x) => x.name === name)?.current ?? 0,
+        total: f?.total ?? 0,
+        requests: f?.requests ?? 0,
+        errors: Object.values(f?.terminations ?? {}).reduce((n, x) => n + x, 0),
+        ...trafficOf(f?.traffic),
+      };
+    });
     const backends = Object.keys(v.config.backends).map((name) => {
       const b = counters.backends.find((x) => x.name === name);
       const live = now.backends.find((x) => x.name === name);

@@ -9,7 +9,7 @@ body{font:13px/1.4 system-ui,sans-serif;margin:1em 2em;color:#222;background:#fa
 h1{font-size:18px;margin:0 0 .3em}h2{font-size:15px;margin:1.2em 0 .3em}
 #info{color:#555;margin-bottom:.6em}
 table{border-collapse:collapse;margin-bottom:.8em;min-width:60%}
-th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#dde}
+th,td{border:1px solid #ccc;padding:2px 8px;text-align:right;white-space:nowrap}th{background:#dde}
 td:first-child,th:first-child{text-align:left}
 tr.backend td{background:#eef;font-weight:bold}
 .UP{background:#c0ffc0}.DOWN{background:#ff9090}.DRAIN{background:#a0a0ff}.MAINT{background:#c07820;color:#fff}
@@ -28,12 +28,13 @@ tr.backend td{background:#eef;font-weight:bold}
 const url = location.pathname.replace(/\\/?$/, "/").replace(/\\/index\\.html\\/$/, "/") + "stats.json";
 const history = [];
 const KEEP_MS = 5 * 60 * 1000;
+const MIN_SPAN_MS = 60 * 1000;
 let previous;
 function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; }
 function head(table, names) { const r = table.createTHead().insertRow(); for (const n of names) { const th = document.createElement("th"); th.textContent = n; r.appendChild(th); } }
 function bytes(n) { const u = ["B", "kB", "MB", "GB", "TB"]; let i = 0; while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; } return (i ? n.toFixed(1) : n) + " " + u[i]; }
 function rate(now, before, key, dt) { return before === undefined || dt <= 0 ? 0 : Math.max(0, (now[key] - before[key]) / dt); }
-function codes(s) { return s.slice(1).map((n, i) => (i + 1) + "xx " + n).join(", "); }
+function codes(s) { return s.slice(1).map((n, i) => (n > 0 ? (i + 1) + "xx " + n : "")).filter(Boolean).join(", ") || "-"; }
 function byName(list, name) { return list === undefined ? undefined : list.find((x) => x.name === name); }
 function render(d) {
   const dt = previous === undefined ? 0 : (d.time - previous.time) / 1000;
@@ -51,7 +52,7 @@ function render(d) {
   const bb = be.createTBody();
   for (const b of d.backends) {
     const r = bb.insertRow(); r.className = "backend"; const p = byName(previous && previous.backends, b.name);
-    cell(r, b.name); cell(r, b.up + "/" + b.servers.length + " up"); cell(r, ""); cell(r, b.current); cell(r, b.total); cell(r, rate(b, p, "total", dt).toFixed(1));
+    cell(r, b.name); cell(r, b.servers.length === 0 ? "service" : b.up + "/" + b.servers.length + " up"); cell(r, ""); cell(r, b.current); cell(r, b.total); cell(r, rate(b, p, "total", dt).toFixed(1));
     cell(r, b.failures); cell(r, bytes(b.bytesIn)); cell(r, bytes(b.bytesOut)); cell(r, codes(b.statuses)); cell(r, ""); cell(r, "");
     for (const s of b.servers) {
       const q = bb.insertRow(); q.dataset.server = b.name + "/" + s.name; const ps = byName(p && p.servers, s.name);
@@ -72,7 +73,9 @@ function chart(d, dt) {
   while (history.length > 0 && history[0].time < d.time - KEEP_MS) history.shift();
   const c = document.getElementById("chart"); const g = c.getContext("2d");
   g.clearRect(0, 0, c.width, c.height);
-  const t0 = d.time - KEEP_MS; const x = (t) => ((t - t0) / KEEP_MS) * c.width;
+  // The time axis grows from one minute to five as the page stays open.
+  const span = Math.min(KEEP_MS, Math.max(MIN_SPAN_MS, d.time - history[0].time));
+  const t0 = d.time - span; const x = (t) => ((t - t0) / span) * c.width;
   const top = Math.max(1, ...history.map((p) => Math.max(p.rq, p.er)));
   const y = (v) => c.height - 12 - (v / top) * (c.height - 24);
   g.strokeStyle = "#888"; g.fillStyle = "#888"; g.font = "10px sans-serif";
@@ -82,7 +85,7 @@ function chart(d, dt) {
     history.forEach((p, i) => (i === 0 ? g.moveTo(x(p.time), y(p[key])) : g.lineTo(x(p.time), y(p[key]))));
     g.stroke();
   }
-  g.fillStyle = "#555"; g.fillText(top.toFixed(1) + "/s", 2, 20); g.fillText("last 5 minutes", c.width - 80, c.height - 2);
+  g.fillStyle = "#555"; g.fillText(top.toFixed(1) + "/s", 2, 20); g.fillText("last " + Math.round(span / 60000) + " min", c.width - 60, c.height - 2);
 }
 async function refresh() {
   try {
