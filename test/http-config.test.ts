@@ -79,7 +79,7 @@ test('HTTP options outside HTTP mode are refused, and HTTP frontends need server
   ]);
   assert.equal(problemsOf(httpConfig({ flowKey: 'none' })), ['frontends.web.flowKey: is a UDP option; it needs "mode": "udp"']);
   assert.equal(problemsOf({ frontends: { web: { mode: 'http', bind: ['127.0.0.1:8080'], backend: 'hello' } }, backends: { hello: { service: 'hello' } } }), [
-    'frontends.web.backend: backend "hello" runs the built-in service "hello", which speaks TCP; an HTTP frontend needs a backend with "servers", a "return" or "service": "health"',
+    'frontends.web.backend: backend "hello" runs the built-in service "hello", which speaks TCP; an HTTP frontend needs a backend with "servers", a "return", "service": "health" or "service": "stats"',
   ]);
   assert.equal(problemsOf(httpConfig({ bind: ['udp@127.0.0.1:53'] })), [
     'frontends.web.bind[0]: "udp@127.0.0.1:53" is a UDP address; a frontend with UDP binds needs "mode": "udp" (and only UDP binds)',

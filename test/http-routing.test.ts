@@ -259,8 +259,8 @@ test('health over TLS keep-alive: a reload closes the idle connection, which can
 });
 
 test('ferry start without -c serves the embedded configuration, and curl gets hello and health', async () => {
-  const [web, echo] = [await freePort(), await freePort()];
-  const standalone = await startFerry(undefined, { args: ['--set', `frontends.default.bind=["127.0.0.1:${web}"]`, '--set', `frontends.echo.bind=["127.0.0.1:${echo}"]`] });
+  const [web, echo, stats] = [await freePort(), await freePort(), await freePort()];
+  const standalone = await startFerry(undefined, { args: ['--set', `frontends.default.bind=["127.0.0.1:${web}"]`, '--set', `frontends.echo.bind=["127.0.0.1:${echo}"]`, '--set', `frontends.stats.bind=["127.0.0.1:${stats}"]`] });
   try {
     const curl = (path: string): Promise<string> =>
       new Promise((resolve, reject) => execFile('curl', ['-sS', '-i', `http://127.0.0.1:${web}${path}`], (err, stdout) => (err ? reject(err) : resolve(stdout))));
