@@ -77,6 +77,8 @@ export function exposition(input: ScrapeInput): Promise<string> {
     return f;
   };
   processFamilies(family, input);
+  const killed = input.counters.frontends.reduce((n, f) => n + Object.entries(f.terminations ?? {}).reduce((k, [code, x]) => k + (code.startsWith('K') ? x : 0), 0), 0);
+  family('hard_stop_closes_total', 'counter', 'Sessions and requests closed by a hard stop (termination codes K*).').add({}, killed);
   for (const f of input.counters.frontends) frontendFamilies(family, f);
   for (const f of input.now.frontends) family('frontend_sessions_current', 'gauge', 'Sessions (UDP: flows) open now.').add({ frontend: f.name }, f.current);
   for (const b of input.counters.backends) backendFamilies(family, b);
@@ -105,7 +107,7 @@ function processFamilies(family: Maker, p: ScrapeInput): void {
   const handed = family('handed_over_total', 'counter', 'Sessions and UDP flows handed over to a newer generation on reloads.');
   handed.add({ kind: 'session' }, n.handedOver.session);
   handed.add({ kind: 'flow' }, n.handedOver.flow);
-  family('hard_stops_total', 'counter', 'Generations whose last sessions were closed by hard-stop-after.').add({}, n.hardStops);
+  family('hard_stops_total', 'counter', 'Old generations whose last sessions were closed before they ended (hardStopAfter, maxReloads).').add({}, n.hardStops);
   family('worker_restarts_total', 'counter', 'Workers started again after dying.').add({}, n.workerRestarts);
   family('master_open_fds', 'gauge', 'File descriptors the master holds open.').add({}, n.openFds);
   for (const w of p.workers) {
