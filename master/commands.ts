@@ -40,7 +40,15 @@ export interface StatsReader {
   /** Asks every worker for its counters now. */
   poll(): Promise<void>;
   totals(): { counters: Totals; now: Totals };
+  /** Sessions and requests per second over the last second, by "frontend/NAME", "backend/NAME", "server/BACKEND/NAME". */
+  rates(): Map<string, { sessions: number; requests: number }>;
   metrics(): Promise<string>;
+}
+
+/** The service's counters since the master started, and the rates over the last second. */
+interface Since {
+  totals: Totals;
+  rates: Map<string, { sessions: number; requests: number }>;
 }
 
 /** The workers a command reads: every live one, or the one picked with @N / @!PID. */
@@ -178,15 +186,16 @@ export class Commands {
     }
     const since = await this.sinceStart(scope);
     const lines = [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...httpTable(totals), ...endsTable(totals.frontends), ...trafficTable(since), ...missing];
-    return { ok: true, lines, data: { ...totals, ...(since !== undefined && { sinceStart: since }) } };
+    const rates = since === undefined ? {} : Object.fromEntries(since.rates);
+    return { ok: true, lines, data: { ...totals, ...(since !== undefined && { sinceStart: since.totals, rates }) } };
   }
 
   /** The whole service's counters since the master started, over every generation; none for one worker (@N). */
-  private async sinceStart(scope: Scope): Promise<Totals | undefined> {
+  private async sinceStart(scope: Scope): Promise<Since | undefined> {
     if (scope.slots.length !== this.everyWorker().slots.length) return undefined;
     const stats = this.view.stats();
     await stats.poll();
-    return stats.totals().counters;
+    return { totals: stats.totals().counters, rates: stats.rates() };
   }
 
   private async showMetrics(): Promise<Reply> {
@@ -317,15 +326,17 @@ function uptime(ms: number): string {
  * What the sessions and requests carried since the master started, over every generation (counted as
  * each ends): bytes, HTTP responses by status class, retries and the ends other than the normal one.
  */
-function trafficTable(since: Totals | undefined): string[] {
+function trafficTable(since: Since | undefined): string[] {
   if (since === undefined) return [];
-  const rows = [['since start', 'name', 'bytes in', 'bytes out', '1xx', '2xx', '3xx', '4xx', '5xx', 'no response', 'retries', 'errors']];
+  const rows = [['since start', 'name', 'sess/s', 'req/s', 'bytes in', 'bytes out', '1xx', '2xx', '3xx', '4xx', '5xx', 'no response', 'retries', 'errors']];
   const row = (type: string, name: string, t: TrafficCounters | undefined, errors: number): string[] => {
     const s = t?.statuses ?? [0, 0, 0, 0, 0, 0];
-    return [type, name, String(t?.bytesIn ?? 0), String(t?.bytesOut ?? 0), ...[s[1], s[2], s[3], s[4], s[5], s[0]].map(String), String(t?.retries ?? 0), String(errors)];
+    const r = since.rates.get(`${type}/${name}`);
+    const rate = (n: number | undefined): string => (n === undefined ? '-' : n.toFixed(1));
+    return [type, name, rate(r?.sessions), rate(r?.requests), String(t?.bytesIn ?? 0), String(t?.bytesOut ?? 0), ...[s[1], s[2], s[3], s[4], s[5], s[0]].map(String), String(t?.retries ?? 0), String(errors)];
   };
-  for (const f of since.frontends) rows.push(row('frontend', f.name, f.traffic, Object.values(f.terminations ?? {}).reduce((n, x) => n + x, 0)));
-  for (const b of since.backends) {
+  for (const f of since.totals.frontends) rows.push(row('frontend', f.name, f.traffic, Object.values(f.terminations ?? {}).reduce((n, x) => n + x, 0)));
+  for (const b of since.totals.backends) {
     rows.push(row('backend', b.name, b.traffic, b.servers.reduce((n, s) => n + s.failures, 0)));
     for (const s of b.servers) rows.push(row('server', `${b.name}/${s.name}`, s.traffic, s.failures));
   }

@@ -33,13 +33,15 @@ export class ServiceStats {
   readonly tally = new Tally();
   readonly counts: MasterCounts = { lastReloadAt: 0, lastReloadOk: true, reloadTimes: [], handedOver: { session: 0, flow: 0 }, hardStops: 0, workerRestarts: 0 };
   private timer: NodeJS.Timeout | undefined;
+  /** The totals at the last two timed polls, for the rates. */
+  private recent: { at: number; counters: Totals }[] = [];
   /** When the master last saw each server's state change, and the state it saw. */
   private readonly changes = new Map<string, { state: string; at: number }>();
 
   constructor(private readonly view: ServiceView) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.timer = setInterval(() => void this.poll().then(() => this.remember()), POLL_MS);
     // The poll never keeps the master alive on its own.
     this.timer.unref();
   }
@@ -52,6 +54,35 @@ export class ServiceStats {
   async poll(): Promise<void> {
     const slots = this.view.generations().flatMap((g) => g.generation.slots);
     await Promise.all(slots.map((slot) => this.ask(slot)));
+  }
+
+  private remember(): void {
+    this.recent = [...this.recent.slice(-1), { at: Date.now(), counters: this.tally.counters() }];
+  }
+
+  /**
+   * Sessions and HTTP requests per second between the last two timed polls, by "frontend/NAME",
+   * "backend/NAME" and "server/BACKEND/NAME"; empty until there have been two.
+   */
+  rates(): Map<string, { sessions: number; requests: number }> {
+    const rates = new Map<string, { sessions: number; requests: number }>();
+    if (this.recent.length < 2) return rates;
+    const [then, now] = this.recent;
+    const seconds = (now.at - then.at) / 1000;
+    const per = (a: number, b: number | undefined): number => Math.max(0, (a - (b ?? 0)) / seconds);
+    for (const f of now.counters.frontends) {
+      const before = then.counters.frontends.find((x) => x.name === f.name);
+      rates.set(`frontend/${f.name}`, { sessions: per(f.total, before?.total), requests: per(f.requests ?? 0, before?.requests) });
+    }
+    for (const b of now.counters.backends) {
+      const before = then.counters.backends.find((x) => x.name === b.name);
+      rates.set(`backend/${b.name}`, { sessions: per(b.total, before?.total), requests: per(b.requests ?? 0, before?.requests) });
+      for (const s of b.servers) {
+        const sb = before?.servers.find((x) => x.name === s.name)?.total;
+        rates.set(`server/${b.name}/${s.name}`, { sessions: per(s.total, sb), requests: per(s.total, sb) });
+      }
+    }
+    return rates;
   }
 
   private async ask(slot: WorkerSlot): Promise<void> {

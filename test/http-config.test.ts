@@ -86,6 +86,15 @@ test('HTTP options outside HTTP mode are refused, and HTTP frontends need server
   ]);
 });
 
+test('the stats service answers HTTP: a TCP frontend that uses it is told to be "mode": "http"', () => {
+  assert.equal(problemsOf({ frontends: { admin: { bind: ['127.0.0.1:8404'], backend: 'stats' } }, backends: { stats: { service: 'stats' } } }), [
+    'frontends.admin.backend: backend "stats" runs the built-in service "stats", which answers HTTP requests; frontend "admin" needs "mode": "http" for it',
+  ]);
+  const { config, problems } = validateConfig({ frontends: { admin: { bind: ['127.0.0.1:8404'], mode: 'http', backend: 'stats' } }, backends: { stats: { service: 'stats' } } });
+  assert.equal(problems, []);
+  assert.is(config?.backends.stats.service, 'stats');
+});
+
 test('the example etc/ferry-http.json is valid', async () => {
   const r = await runCli(['check', '-c', join(__dirname, '..', '..', 'etc', 'ferry-http.json'), '--no-bind']);
   assert.is(r.code, 0, r.stderr);

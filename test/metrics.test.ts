@@ -160,8 +160,8 @@ test('ctl show metrics prints the exposition, show stat the counters since start
     const webSince = data.sinceStart.frontends.find((f) => f.name === 'web');
     assert.equal(webSince?.traffic.statuses, [0, 0, 10, 0, 0, 0]);
     const human = await runCli(['ctl', '-s', ferry.control, 'show', 'stat']);
-    assert.match(human.stdout, /^since start\s+name\s+bytes in/m);
-    assert.match(human.stdout, /^server\s+app\/a1\s+\d+\s+\d+\s+0\s+10\s/m);
+    assert.match(human.stdout, /^since start\s+name\s+sess\/s\s+req\/s\s+bytes in/m);
+    assert.match(human.stdout, /^server\s+app\/a1\s+(-|\d+\.\d)\s+(-|\d+\.\d)\s+\d+\s+\d+\s+0\s+10\s/m, 'sess/s, req/s, bytes in and out, then no 1xx and ten 2xx');
   } finally {
     await ferry.stop();
     await app.close();

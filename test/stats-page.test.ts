@@ -41,7 +41,9 @@ browserTest('the stats page loads with no console error, shows every server with
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
     await page.goto(`http://127.0.0.1:${stats}/`, { waitUntil: 'load' });
     // Strings run in the page: the tests are compiled without the DOM's types.
-    await page.waitForFunction("document.querySelectorAll('tr[data-server]').length > 0", { timeout: 5_000 });
+    await page.waitForFunction("document.querySelectorAll('tr[data-server]').length > 0", { timeout: 5_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}; the page said: ${problems.join('; ') || 'nothing'}`);
+    });
     const rows = await page.$$eval('tr[data-server]', (trs) => trs.map((tr) => [tr.getAttribute('data-server'), tr.querySelectorAll('td')[1].textContent]));
     assert.is(rows.length, 3);
     assert.equal(rows, [['app/a1', 'UP'], ['app/a2', 'UP'], ['app/a3', 'UP']]);

@@ -38,7 +38,7 @@ function codes(s) { return s.slice(1).map((n, i) => (n > 0 ? (i + 1) + "xx " + n
 function byName(list, name) { return list === undefined ? undefined : list.find((x) => x.name === name); }
 function render(d) {
   const dt = previous === undefined ? 0 : (d.time - previous.time) / 1000;
-  document.getElementById("info").textContent = "generation " + d.generation + " · reloads " + d.reloads + " (failed " + d.failedReloads + ") · up " + Math.round((d.time - d.startedAt) / 1000) + " s · " + new Date(d.time).toLocaleTimeString();
+  document.getElementById("info").textContent = "generation " + d.generation + " · reloads " + d.reloads + " (failed " + d.failedReloads + ") · handed over " + d.handedOver.session + " sessions, " + d.handedOver.flow + " flows · up " + Math.round((d.time - d.startedAt) / 1000) + " s · " + new Date(d.time).toLocaleTimeString();
   const fe = document.getElementById("frontends"); fe.textContent = "";
   head(fe, ["frontend", "mode", "state", "current", "total", "rate/s", "requests", "req/s", "bytes in", "bytes out", "HTTP responses", "errors"]);
   const body = fe.createTBody();
