@@ -87,7 +87,7 @@ export class ServiceStats {
 
   private async ask(slot: WorkerSlot): Promise<void> {
     const pid = slot.pid;
-    const threads = await slot.snapshot();
+    const threads = await slot.snapshot(true);
     if (pid !== undefined && threads !== undefined) this.tally.report(pid, threads);
   }
 

@@ -279,8 +279,8 @@ export class WorkerSlot {
     }, delay);
   }
 
-  /** Every thread's counters; `undefined` when the worker is gone or too slow to answer. */
-  snapshot(): Promise<ThreadSnapshot[] | undefined> {
+  /** Every thread's counters (`counters`: without the oldest sessions); `undefined` when the worker is gone or too slow to answer. */
+  snapshot(counters = false): Promise<ThreadSnapshot[] | undefined> {
     const worker = this.worker;
     if (worker === undefined || !this.ready) return Promise.resolve(undefined);
     const ref = this.nextSnapshot++;
@@ -292,7 +292,7 @@ export class WorkerSlot {
         resolve(threads);
       };
       this.snapshots.set(ref, answer);
-      this.send(worker, { type: 'snapshot', ref });
+      this.send(worker, { type: 'snapshot', ref, ...(counters && { counters }) });
     });
   }
 

@@ -136,7 +136,7 @@ export class ThreadStack {
         this.settle(msg);
         break;
       case 'snapshot':
-        this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
+        this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot(msg.counters) });
         break;
       case 'statsAnswer':
         this.stats.answer(msg.ref, msg.body);
@@ -193,8 +193,9 @@ export class ThreadStack {
     departure.sockets.forEach(letGo);
   }
 
-  snapshot(): ThreadSnapshot {
-    return threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams });
+  /** `counters`: without the oldest sessions. */
+  snapshot(counters?: boolean): ThreadSnapshot {
+    return threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams }, counters);
   }
 
   /** Applies the master's settings, health and addresses of servers (those of servers unknown here are ignored). */

@@ -16,10 +16,10 @@ export interface ThreadParts {
   datagrams: DatagramHandlers;
 }
 
-/** This thread's counters and its oldest sessions, for the master CLI. */
-export function threadSnapshot(t: ThreadParts): ThreadSnapshot {
+/** This thread's counters and its oldest sessions (none with `counters`: the master's poll), for the master CLI. */
+export function threadSnapshot(t: ThreadParts, counters = false): ThreadSnapshot {
   const now = Date.now();
-  const oldest = [...t.acceptor.sessions].map((s) => s.describe());
+  const oldest = counters ? [] : [...t.acceptor.sessions].map((s) => s.describe());
   oldest.sort((a, b) => a.acceptedAt - b.acceptedAt);
   return {
     ...t.id,

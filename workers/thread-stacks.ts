@@ -47,7 +47,7 @@ export class ThreadStacks {
         for (const stack of this.stacks) stack.handle(msg);
         return;
       case 'snapshot':
-        return this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
+        return this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot(msg.counters) });
       default:
         this.current.handle(msg, sockets);
     }
@@ -91,16 +91,16 @@ export class ThreadStacks {
   private fromStack(stack: ThreadStack, msg: FromThread, sockets?: object[]): void {
     if (msg.type !== 'drained') return this.up(msg, sockets);
     // Its last counters go up before it leaves: the master folds them into the service's totals.
-    this.up({ type: 'counters', data: stack.snapshot(), last: this.stacks.length === 1 });
+    this.up({ type: 'counters', data: stack.snapshot(true), last: this.stacks.length === 1 });
     if (this.stacks.length === 1) return this.up(msg, sockets);
     this.stacks.splice(this.stacks.indexOf(stack), 1);
     this.up({ type: 'retired', generation: stack.generation, handedOver: stack.handedOver });
   }
 
   /** The serving stack's counters; the sessions of older stacks count and list too. */
-  private snapshot(): ThreadSnapshot {
+  private snapshot(counters?: boolean): ThreadSnapshot {
     const current = this.current;
-    const [serving, ...older] = [current, ...this.stacks.filter((s) => s !== current)].map((s) => s.snapshot());
+    const [serving, ...older] = [current, ...this.stacks.filter((s) => s !== current)].map((s) => s.snapshot(counters));
     if (older.length === 0) return serving;
     const mark = (o: ThreadSnapshot): ThreadSnapshot['oldest'] => o.oldest.map((s) => ({ ...s, generation: o.generation }));
     const oldest = [serving.oldest, ...older.map(mark)].flat().sort((a, b) => a.acceptedAt - b.acceptedAt);

@@ -27,7 +27,7 @@ export type ToWorker =
   /** Operators' runtime settings of servers, their health and resolved addresses: all in force, also sent before `start`. */
   | ({ type: 'servers' } & ServerPush)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
-  | { type: 'snapshot'; ref: number }
+  | Snapshot
   /** The master's answer to a `stats` request: the page's data or the exposition. */
   | StatsAnswer
   /** The older generations' UDP flows have reached this one (or the wait is over): read the UDP receivers. */
@@ -108,7 +108,7 @@ export type ToThread =
   | { type: 'handOverFlows' }
   | { type: 'handedOver'; id: string; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
-  | { type: 'snapshot'; ref: number }
+  | Snapshot
   | StatsAnswer
   /** Datagrams another group read for flows this thread owns: one batch (datagram/redispatch-packet.ts). */
   | { type: 'datagram'; packet: Uint8Array }
@@ -177,4 +177,14 @@ export interface WorkerUsage {
   rssBytes: number;
   /** The event loop's mean delay over the last second (ms). */
   lagMs: number;
+}
+
+/**
+ * A request for every thread's counters (master -> worker -> threads). `counters`: the master's
+ * poll, which needs no list of sessions (sorting them every second would cost with many).
+ */
+export interface Snapshot {
+  type: 'snapshot';
+  ref: number;
+  counters?: boolean;
 }
