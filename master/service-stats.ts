@@ -33,6 +33,8 @@ export class ServiceStats {
   readonly tally = new Tally();
   readonly counts: MasterCounts = { lastReloadAt: 0, lastReloadOk: true, reloadTimes: [], handedOver: { session: 0, flow: 0 }, hardStops: 0, workerRestarts: 0 };
   private timer: NodeJS.Timeout | undefined;
+  /** The last exposition, kept while the tally has not changed and for at most a poll's time: many scrapers cost one. */
+  private exposed: { version: number; at: number; text: Promise<string> } | undefined;
   /** The totals at the last two timed polls, for the rates. */
   private recent: { at: number; counters: Totals }[] = [];
   /** When the master last saw each server's state change, and the state it saw. */
@@ -115,7 +117,13 @@ export class ServiceStats {
   }
 
   metrics(): Promise<string> {
-    return exposition(this.scrape());
+    const { version } = this.tally;
+    const now = Date.now();
+    const kept = this.exposed;
+    if (kept !== undefined && kept.version === version && now - kept.at < POLL_MS) return kept.text;
+    const text = exposition(this.scrape());
+    this.exposed = { version, at: now, text };
+    return text;
   }
 
   /** The counters of every frontend, backend and server since the master started, with what lives now. */

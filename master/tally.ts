@@ -15,9 +15,12 @@ export class Tally {
   /** The last report of each live stack, by "pid:generation:thread". */
   private readonly live = new Map<string, ThreadSnapshot>();
   private readonly gone = new Set<string>();
+  /** Changes with every report and fold: what was drawn from the tally at one version still holds. */
+  version = 0;
 
   /** A worker's reports of its threads (with their older stacks). */
   report(pid: number, threads: readonly ThreadSnapshot[]): void {
+    this.version++;
     for (const t of stacksOf(threads)) {
       const key = keyOf(pid, t);
       if (!this.gone.has(key)) this.live.set(key, t);
@@ -46,6 +49,7 @@ export class Tally {
   }
 
   private leave(key: string): void {
+    this.version++;
     const t = this.live.get(key);
     this.gone.add(key);
     if (t === undefined) return;
