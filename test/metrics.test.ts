@@ -3,8 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { httpBackend } from './helpers/http';
-import { checkWithPromtool, decreases, PROMTOOL, scrape, total, type Scrape } from './helpers/metrics';
-import { freePort } from './helpers/net';
+import { checkWithPromtool, decreases, fetchText, PROMTOOL, scrape, total, type Scrape } from './helpers/metrics';
+import { exchange, freePort } from './helpers/net';
 
 function config(web: number, stats: number, app: number, weight = 1): object {
   return {
@@ -151,14 +151,28 @@ test('ctl show metrics prints the exposition, show stat the counters since start
   const ferry = await startFerry(config(web, stats, app.port));
   try {
     assert.equal(await drive(web, [new Agent({ keepAlive: true, maxSockets: 1 })], 10), []);
+    assert.match(String((await exchange(web, 'NOT HTTP\r\n\r\n')).data), /^HTTP\/1\.1 400 /);
     const metrics = await runCli(['ctl', '-s', ferry.control, 'show', 'metrics']);
     assert.is(metrics.code, 0, metrics.stderr);
     assert.match(metrics.stdout, /^# HELP ferry_generation /m);
-    assert.match(metrics.stdout, /^ferry_frontend_http_requests_total\{frontend="web"\} 10$/m, 'show metrics asks the workers first: nothing stale');
+    assert.match(metrics.stdout, /^ferry_frontend_http_requests_total\{frontend="web"\} 11$/m, 'show metrics asks the workers first: nothing stale');
+    assert.match(metrics.stdout, /^ferry_frontend_http_responses_total\{frontend="web",code="4xx"\} 1$/m, 'a request the proxy refused counts too');
+    assert.match(metrics.stdout, /^ferry_backend_http_responses_total\{backend="app",code="2xx"\} 10$/m);
     const stat = await runCli(['ctl', '-s', ferry.control, '--json', 'show', 'stat']);
     const data = (JSON.parse(stat.stdout) as { data: { sinceStart: { frontends: { name: string; traffic: { statuses: number[] } }[] } } }).data;
     const webSince = data.sinceStart.frontends.find((f) => f.name === 'web');
-    assert.equal(webSince?.traffic.statuses, [0, 0, 10, 0, 0, 0]);
+    assert.equal(webSince?.traffic.statuses, [0, 0, 10, 0, 1, 0]);
+    const page = await fetchText(stats, '/');
+    assert.is(page.status, 200);
+    assert.is(page.type, 'text/html; charset=utf-8');
+    const json = await fetchText(stats, '/stats.json');
+    assert.is(json.type, 'application/json');
+    const parsed = JSON.parse(json.body) as { generation: number; backends: { name: string; servers: { name: string; state: string }[] }[] };
+    assert.is(parsed.generation, 1);
+    assert.equal(parsed.backends.find((b) => b.name === 'app')?.servers.map((s) => [s.name, s.state]), [['a1', 'UP']]);
+    const scraped = await fetchText(stats, '/metrics');
+    assert.is(scraped.type, 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(scraped.body, /^ferry_server_state\{backend="app",server="a1",state="UP"\} 1$/m);
     const human = await runCli(['ctl', '-s', ferry.control, 'show', 'stat']);
     assert.match(human.stdout, /^since start\s+name\s+sess\/s\s+req\/s\s+bytes in/m);
     assert.match(human.stdout, /^server\s+app\/a1\s+(-|\d+\.\d)\s+(-|\d+\.\d)\s+\d+\s+\d+\s+0\s+10\s/m, 'sess/s, req/s, bytes in and out, then no 1xx and ten 2xx');
