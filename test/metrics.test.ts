@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -99,7 +100,7 @@ async function currentWorkers(ferry: FerryProcess): Promise<number[]> {
   return data.data.workers.filter((w) => w.role === 'current' && w.state === 'ready').map((w) => w.pid);
 }
 
-test('every _total only grows over 1,000 requests, 3 reloads with keep-alive clients, 1,000 more and a worker SIGKILLed; the generation and the hand-overs are counted', async () => {
+test('every _total only grows over 1,000 requests, 3 reloads (2 in place, 1 in new processes) with keep-alive clients, 1,000 more and a worker SIGKILLed; the generation and the hand-overs are counted', async () => {
   const app = await httpBackend();
   const [web, stats] = [await freePort(), await freePort()];
   const file = writeConfig(config(web, stats, app.port));
@@ -109,15 +110,23 @@ test('every _total only grows over 1,000 requests, 3 reloads with keep-alive cli
   try {
     assert.equal(await drive(web, agents, 1000), []);
     await scrapes.until('ferry_frontend_http_requests_total >= 1000', (s) => requests(s) >= 1000);
-    for (const weight of [2, 3, 4]) {
-      // The agents' connections are idle and open: each reload hands them over.
+    for (const weight of [2, 3]) {
+      // The agents' connections are idle and open: each reload hands them over, in place.
       const outcome = await reloadWith(ferry, file, config(web, stats, app.port, weight));
       assert.is(outcome.msg, 'reload done');
       assert.equal(await drive(web, agents, 40), []);
     }
+    // The third in new worker processes: the old ones send their last counters as they exit.
+    writeFileSync(file, JSON.stringify(config(web, stats, app.port, 4)));
+    const processes = await runCli(['ctl', '-s', ferry.control, 'reload', 'processes']);
+    assert.is(processes.code, 0, processes.stdout + processes.stderr);
+    assert.equal(await drive(web, agents, 40), []);
     assert.equal(await drive(web, agents, 1000), []);
     let last = await scrapes.until('ferry_frontend_http_requests_total >= 2120', (s) => requests(s) >= 2120);
     last = await scrapes.until('ferry_handed_over_total > 0', (s) => total(s, 'ferry_handed_over_total') > 0);
+    // The old workers have exited: what they counted is in the totals, from their last counters.
+    await ferry.waitLog((l) => l.msg === 'old generation exited' && l.generation === 3, 15_000);
+    last = await scrapes.until('ferry_frontend_http_requests_total >= 2120', (s) => requests(s) >= 2120);
     assert.is(total(last, 'ferry_generation'), 4);
     assert.is(total(last, 'ferry_reloads_total'), 3);
     assert.is(total(last, 'ferry_frontend_http_responses_total', 'frontend="web"', 'code="2xx"'), requests(last), 'every request answered 2xx, counted once');
