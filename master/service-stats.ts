@@ -4,10 +4,10 @@ import type { StatsWhat } from '../src/proto/ipc';
 import type { ServiceView } from './commands';
 import { exposition, type ProcessNumbers, type ScrapeInput } from './exposition';
 import type { ServerStateRow } from './server-states';
-import type { ServerStat, Totals } from './stats';
+import type { Totals } from './stats';
+import { backendRows, frontendRows, type StatsJson } from './stats-json';
 import { Tally } from './tally';
 import type { WorkerSlot } from './worker-slot';
-import type { TrafficCounters } from '../src/lib/traffic';
 
 /** How often the master asks every worker for its counters: a scrape is at most this stale. */
 export const POLL_MS = 1_000;
@@ -171,73 +171,11 @@ export class ServiceStats {
   /** What the stats page shows: every frontend, backend and configured server, totals and what lives. */
   json(): StatsJson {
     const { counters, now } = this.totals();
-    const v = this.view;
-    const servers = this.servers();
-    const checks = v.checks();
-    const mode = (name: string): string => v.config.frontends[name]?.mode ?? 'removed';
-    // Every configured frontend from the start (before a first report), and those a reload removed, with their totals.
-    const names = new Set([...Object.keys(v.config.frontends), ...counters.frontends.map((f) => f.name)]);
-    const frontends = [...names].map((name) => {
-      const f = counters.frontends.find((x) => x.name === name);
-      return {
-        name,
-        mode: mode(name),
-        current: now.frontends.find((x) => x.name === name)?.current ?? 0,
-        total: f?.total ?? 0,
-        requests: f?.requests ?? 0,
-        errors: Object.values(f?.terminations ?? {}).reduce((n, x) => n + x, 0),
-        ...trafficOf(f?.traffic),
-      };
-    });
-    const backends = Object.keys(v.config.backends).map((name) => {
-      const b = counters.backends.find((x) => x.name === name);
-      const live = now.backends.find((x) => x.name === name);
-      const rows = servers.filter((s) => s.backend === name).map((s) => {
-        const sum: Partial<ServerStat> | undefined = b?.servers.find((x) => x.name === s.server);
-        const check = checks.get(`${name}/${s.server}`);
-        return {
-          name: s.server,
-          address: s.address,
-          state: s.state,
-          weight: s.weight,
-          current: live?.servers.find((x) => x.name === s.server)?.active ?? 0,
-          total: sum?.total ?? 0,
-          failures: sum?.failures ?? 0,
-          check: check === undefined ? null : `${check.checks - check.failed}/${check.checks} passed`,
-          sinceChangeS: s.sinceChangeS,
-          ...trafficOf(sum?.traffic),
-        };
-      });
-      return {
-        name,
-        up: rows.filter((s) => s.state === 'UP').length,
-        current: live?.current ?? 0,
-        total: b?.total ?? 0,
-        queue: live?.queue.current ?? 0,
-        failures: rows.reduce((n, s) => n + s.failures, 0),
-        ...trafficOf(b?.traffic),
-        servers: rows,
-      };
-    });
+    const input = { config: this.view.config, counters, now, servers: this.servers(), checks: this.view.checks() };
     const p = this.processNumbers();
-    return { time: Date.now(), startedAt: v.startedAt, generation: p.generation, reloads: p.reloads, failedReloads: p.failedReloads, reloadTimes: [...this.counts.reloadTimes], handedOver: p.handedOver, frontends, backends };
+    const { startedAt } = this.view;
+    return { time: Date.now(), startedAt, generation: p.generation, reloads: p.reloads, failedReloads: p.failedReloads, reloadTimes: [...this.counts.reloadTimes], handedOver: p.handedOver, frontends: frontendRows(input), backends: backendRows(input) };
   }
-}
-
-export type StatsJson = {
-  time: number;
-  startedAt: number;
-  generation: number;
-  reloads: number;
-  failedReloads: number;
-  reloadTimes: number[];
-  handedOver: { session: number; flow: number };
-  frontends: Record<string, unknown>[];
-  backends: (Record<string, unknown> & { servers: Record<string, unknown>[] })[];
-};
-
-function trafficOf(t: TrafficCounters | undefined): { bytesIn: number; bytesOut: number; statuses: number[] } {
-  return { bytesIn: t?.bytesIn ?? 0, bytesOut: t?.bytesOut ?? 0, statuses: t?.statuses ?? [0, 0, 0, 0, 0, 0] };
 }
 
 /** The master's open file descriptors (Linux: /proc). */
