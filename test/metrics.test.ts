@@ -6,6 +6,7 @@ import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from '
 import { httpBackend } from './helpers/http';
 import { checkWithPromtool, decreases, fetchText, PROMTOOL, scrape, total, type Scrape } from './helpers/metrics';
 import { exchange, freePort } from './helpers/net';
+import { udpClient, udpEcho } from './helpers/udp';
 
 function config(web: number, stats: number, app: number, weight = 1): object {
   return {
@@ -188,6 +189,38 @@ test('ctl show metrics prints the exposition, show stat the counters since start
   } finally {
     await ferry.stop();
     await app.close();
+  }
+});
+
+test('UDP: datagrams and flows are counted, and flows handed over on a reload in new processes count by kind', async () => {
+  const echo = await udpEcho();
+  const [dns, stats] = [await freePort(), await freePort()];
+  const ferry = await startFerry({
+    global: { groups: 2, threads: 1 },
+    frontends: {
+      dns: { mode: 'udp', bind: [`udp@127.0.0.1:${dns}`], backend: 'app' },
+      stats: { bind: [`127.0.0.1:${stats}`], mode: 'http', backend: 'stats' },
+    },
+    backends: { app: { servers: { e1: { address: `127.0.0.1:${echo.port}` } } }, stats: { service: 'stats' } },
+  });
+  const clients = await Promise.all([1, 2, 3, 4].map(() => udpClient(dns)));
+  const scrapes = scraper(stats);
+  try {
+    for (const [i, c] of clients.entries()) assert.match(await c.ask(`before-${i}`), /:before-/);
+    const reload = await runCli(['ctl', '-s', ferry.control, 'reload', 'processes']);
+    assert.is(reload.code, 0, reload.stdout + reload.stderr);
+    for (const [i, c] of clients.entries()) assert.match(await c.askUntilAnswered(`after-${i}`, 5_000), /:after-/);
+    const datagrams = (s: Scrape, fate: string): number => total(s, 'ferry_udp_datagrams_total', 'frontend="dns"', `fate="${fate}"`);
+    const last = await scrapes.until('ferry_handed_over_total{kind="flow"} >= 4 and 8 datagrams each way', (s) => total(s, 'ferry_handed_over_total', 'kind="flow"') >= 4 && datagrams(s, 'in') >= 8 && datagrams(s, 'out') >= 8);
+    assert.is(total(last, 'ferry_udp_flows_total', 'frontend="dns"'), 4, 'a flow handed over is not a new flow');
+    assert.is(total(last, 'ferry_generation'), 2);
+    await scrapes.stop();
+    assertMonotonic(scrapes.scrapes);
+  } finally {
+    await scrapes.stop();
+    for (const c of clients) c.close();
+    await ferry.stop();
+    echo.close();
   }
 });
 
