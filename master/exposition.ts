@@ -161,6 +161,7 @@ function trafficFamilies(family: Maker, level: string, labels: Labels, t: Traffi
   const responses = family(`${level}_http_responses_total`, 'counter', 'HTTP requests ended, by the class of the status sent ("none": no response).');
   t.statuses.forEach((n, i) => responses.add({ ...labels, code: STATUS_CLASSES[i] }, n));
   family(`${level}_http_response_time_seconds`, 'histogram', 'HTTP: from the request sent to the response head.').times(labels, t.response);
+  for (const [code, n] of Object.entries(t.ends)) family(`${level}_terminations_total`, 'counter', 'Sessions and requests that did not end normally, by termination code (see README, Logs).').add({ ...labels, termination: code }, n);
   family(`${level}_http_total_time_seconds`, 'histogram', 'HTTP: from the accept (or the previous request on the connection) to the end of the request.').times(labels, t.total);
 }
 

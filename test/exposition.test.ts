@@ -13,7 +13,10 @@ function input(): ScrapeInput {
   traffic.request(204, 100, 50, 0, 3, 7);
   traffic.request(503, 100, 50, 1, -1, 12_000);
   const frontend = { name: ODD, current: 1, total: 2, requests: 2, traffic: traffic.counters() };
-  const backend = { name: ODD, current: 0, total: 2, queue: { current: 0, max: 1, total: 1, timedOut: 0 }, servers: [] };
+  const failing = new Traffic();
+  failing.request(503, 100, 50, 1, -1, 12_000);
+  failing.ended('SC');
+  const backend = { name: ODD, current: 0, total: 2, queue: { current: 0, max: 1, total: 1, timedOut: 0 }, servers: [], traffic: failing.counters() };
   const totals = { frontends: [frontend], backends: [backend] };
   const handedOver = { session: 3, flow: 1 };
   const process = { generation: 4, startedAtS: 1, reloads: 3, failedReloads: 1, lastReloadS: 2, lastReloadOk: false, handedOver, hardStops: 0, workerRestarts: 1, openFds: 20 };
@@ -47,6 +50,7 @@ test('every family has HELP and TYPE and the ferry_ prefix; histograms have cumu
   assert.is(total(scrape, 'ferry_frontend_retries_total'), 1);
   assert.is(total(scrape, 'ferry_last_reload_success'), 0);
   assert.is(total(scrape, 'ferry_handed_over_total', 'kind="flow"'), 1);
+  assert.is(total(scrape, 'ferry_backend_terminations_total', 'termination="SC"'), 1);
 });
 
 test.run();

@@ -35,7 +35,10 @@ export interface RequestOutcome {
  */
 export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutcome): void {
   const { ctx } = client;
-  if (o.termination !== '--') ctx.frontend.ended(o.termination);
+  if (o.termination !== '--') {
+    ctx.frontend.ended(o.termination);
+    for (const t of o.counters) t.ended(o.termination);
+  }
   const retries = o.retries ?? 0;
   ctx.frontend.traffic.request(o.status, o.bytesIn, o.bytesOut, retries, o.responseMs, o.totalMs);
   for (const t of o.counters) t.request(o.status, o.bytesIn, o.bytesOut, retries, o.responseMs, o.totalMs);

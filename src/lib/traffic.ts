@@ -24,6 +24,8 @@ export interface TrafficCounters {
   /** HTTP: from the request sent to the response head, and from the accept (or the request) to the end. */
   response: TimeCounts;
   total: TimeCounts;
+  /** Sessions and requests that did not end normally, by termination code (README, Logs). */
+  ends: Record<string, number>;
 }
 
 export class Traffic implements TrafficCounters {
@@ -33,6 +35,12 @@ export class Traffic implements TrafficCounters {
   retries = 0;
   readonly response = noTimes();
   readonly total = noTimes();
+  readonly ends: Record<string, number> = {};
+
+  /** A session or request ended otherwise than normally, with `termination`. */
+  ended(termination: string): void {
+    this.ends[termination] = (this.ends[termination] ?? 0) + 1;
+  }
 
   /** A TCP session ended. */
   session(bytesIn: number, bytesOut: number, retries: number): void {
@@ -53,7 +61,7 @@ export class Traffic implements TrafficCounters {
   /** A copy that crosses a MessagePort. */
   counters(): TrafficCounters {
     const { bytesIn, bytesOut, retries, response, total } = this;
-    return { bytesIn, bytesOut, statuses: [...this.statuses], retries, response: copyTimes(response), total: copyTimes(total) };
+    return { bytesIn, bytesOut, statuses: [...this.statuses], retries, response: copyTimes(response), total: copyTimes(total), ends: { ...this.ends } };
   }
 }
 
@@ -83,7 +91,14 @@ export function addTraffic(a: TrafficCounters | undefined, b: TrafficCounters | 
     retries: a.retries + b.retries,
     response: addTimes(a.response, b.response),
     total: addTimes(a.total, b.total),
+    ends: addEnds(a.ends, b.ends),
   };
+}
+
+function addEnds(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [code, n] of Object.entries(b)) sum[code] = (sum[code] ?? 0) + n;
+  return sum;
 }
 
 function addTimes(a: TimeCounts, b: TimeCounts): TimeCounts {

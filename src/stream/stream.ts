@@ -311,10 +311,14 @@ export class Stream implements ConnectSink, Waiter, Session {
   private log(): void {
     const { conn, ctx, origin } = this;
     const now = Date.now();
-    if (this.termination !== NORMAL) ctx.frontend.ended(this.termination!);
     const bytesIn = this.bytesIn();
     const bytesOut = this.bytesOut();
     for (const t of [ctx.frontend.traffic, ctx.backend.traffic, this.counted?.traffic]) t?.session(bytesIn, bytesOut, this.retries);
+    if (this.termination !== NORMAL) {
+      ctx.frontend.ended(this.termination!);
+      // The frontend's ends are its own (with those of connections cut while closing); the backend's and server's are in their traffic.
+      for (const t of [ctx.backend.traffic, this.counted?.traffic]) t?.ended(this.termination!);
+    }
     accessLog(ctx.log)?.info(
       {
         client: conn.client,
