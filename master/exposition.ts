@@ -137,7 +137,7 @@ function frontendFamilies(family: Maker, f: FrontendSnapshot): void {
 
 function backendFamilies(family: Maker, b: BackendSnapshot): void {
   const labels = { backend: b.name };
-  family('backend_sessions_total', 'counter', 'Sessions sent to the backend.').add(labels, b.total);
+  family('backend_sessions_total', 'counter', 'Sessions sent to the backend (a session handed over counts once).').add(labels, sessionsOf(b));
   if (b.requests !== undefined) family('backend_http_requests_total', 'counter', 'HTTP requests sent to the backend.').add(labels, b.requests);
   family('backend_queued_total', 'counter', 'Sessions that waited in the backend queue.').add(labels, b.queue.total);
   family('backend_queue_timeouts_total', 'counter', 'Sessions that waited timeout.queue in vain.').add(labels, b.queue.timedOut);
@@ -172,4 +172,9 @@ function serverStateFamilies(family: Maker, s: ScrapeInput['servers'][number]): 
   family('server_state_change_seconds', 'gauge', 'Seconds since the master saw the server state change (or since it started).').add(labels, s.sinceChangeS);
   family('server_weight', 'gauge', 'The weight in force.').add(labels, s.weight);
   if (s.health !== null) family('server_check_up', 'gauge', 'What the health checks say: 1 UP, 0 DOWN.').add(labels, s.health === 'UP' ? 1 : 0);
+}
+
+/** A backend's sessions over every generation: one handed over was counted where it began. */
+export function sessionsOf(b: BackendSnapshot): number {
+  return b.total - (b.adopted ?? 0);
 }

@@ -2,6 +2,7 @@ import type { Config } from '../src/config/types';
 import type { TrafficCounters } from '../src/lib/traffic';
 import type { CheckStat, ServerStateRow } from './server-states';
 import type { Totals } from './stats';
+import { sessionsOf } from './exposition';
 
 /** What the stats page reads (GET /stats.json): every frontend, backend and configured server. */
 export interface StatsJson {
@@ -58,7 +59,7 @@ export function backendRows(x: JsonInput): BackendRow[] {
       name,
       up: servers.filter((s) => s.state === 'UP').length,
       current: live?.current ?? 0,
-      total: sum?.total ?? 0,
+      total: sum === undefined ? 0 : sessionsOf(sum),
       queue: live?.queue.current ?? 0,
       failures: servers.reduce((n, s) => n + s.failures, 0),
       ...trafficOf(sum?.traffic),

@@ -84,6 +84,7 @@ export function withChecks(totals: Totals, checks: ReadonlyMap<string, CheckStat
 function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
   if (sum === undefined) return { ...b, queue: { ...b.queue }, servers: b.servers.map((s) => ({ ...s })) };
   Object.assign(sum, requestsOf(sum, b), trafficOf(sum, b));
+  if (b.adopted !== undefined) sum.adopted = (sum.adopted ?? 0) + b.adopted;
   sum.current += b.current;
   sum.total += b.total;
   sum.queue.current += b.queue.current;

@@ -133,6 +133,9 @@ test('every _total only grows over 1,000 requests, 3 reloads (2 in place, 1 in n
     assert.is(total(last, 'ferry_frontend_http_responses_total', 'frontend="web"', 'code="2xx"'), requests(last), 'every request answered 2xx, counted once');
     assert.ok(total(last, 'ferry_server_sessions_total', 'server="a1"') >= 2120);
     assert.ok(total(last, 'ferry_frontend_bytes_out_total', 'frontend="web"') > 0);
+    const sessions = total(last, 'ferry_frontend_sessions_total', 'frontend="web"');
+    assert.ok(sessions >= 4 && sessions < 20, `the agents' few connections, each accepted once: ${sessions}`);
+    assert.is(total(last, 'ferry_backend_sessions_total', 'backend="app"'), sessions, 'a session handed over counts once in its backend too');
 
     assert.equal(scrapes.errors, [], 'no scrape failed before a worker was killed');
     const workers = await currentWorkers(ferry);

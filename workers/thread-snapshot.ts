@@ -39,6 +39,7 @@ function backendSnapshot(b: Backend, now: number): BackendSnapshot {
     total: b.total,
     queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
     ...(b.requests > 0 && { requests: b.requests }),
+    ...(b.adopted > 0 && { adopted: b.adopted }),
     traffic: b.traffic.counters(),
     servers: b.servers.map((s) => ({
       name: s.name,

@@ -30,6 +30,8 @@ export class Backend {
   total = 0;
   /** HTTP requests this thread sent to the backend (HTTP mode). */
   requests = 0;
+  /** Of `total`, the sessions handed over from an older generation: counted there already. */
+  adopted = 0;
   /** Bytes, HTTP status classes and times of the sessions and requests that ended on this thread. */
   readonly traffic = new Traffic();
   /** Some server has a maxconn: only then can one be full. */

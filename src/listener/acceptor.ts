@@ -32,6 +32,8 @@ export class Acceptor {
   count = 0;
   /** The thread stops: listeners pause, and sessions that ask are told not to linger. */
   stopping = false;
+  /** A session handed over is starting (its mux calls `began` at once): the backend counts it apart. */
+  private adopting = false;
 
   constructor(
     private readonly frontends: readonly Frontend[],
@@ -71,7 +73,12 @@ export class Acceptor {
     const serverSocket = server === undefined ? undefined : socketFrom(server);
     serverSocket?.setNoDelay(true);
     conn.ctrl.setNoDelay(true);
-    selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
+    this.adopting = true;
+    try {
+      selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
+    } finally {
+      this.adopting = false;
+    }
   }
 
   /** No more accepts; with `finish`, sessions that can are asked to end after what is under way. */
@@ -159,6 +166,7 @@ export class Acceptor {
         this.sessions.add(session);
         backend.current++;
         backend.total++;
+        if (acceptor.adopting) backend.adopted++;
       },
       replaced: (old, next) => {
         this.sessions.delete(old);

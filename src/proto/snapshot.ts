@@ -113,6 +113,8 @@ export interface BackendSnapshot {
   servers: ServerSnapshot[];
   /** HTTP requests sent to the backend; absent while there were none. */
   requests?: number;
+  /** Of `total`, the sessions handed over from an older generation (counted there already); absent: none. */
+  adopted?: number;
   traffic?: TrafficCounters;
 }
 
