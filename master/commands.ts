@@ -3,11 +3,12 @@ import type { Reply } from '../src/proto/control';
 import type { ServerAdmin, ServerState } from '../src/proto/server-push';
 import type { ThreadSnapshot } from '../src/proto/snapshot';
 import { version } from '../src/lib/version';
+import type { TrafficCounters } from '../src/lib/traffic';
 import type { BoundReceiver } from './binder';
 import type { Generation } from './generation';
 import { CommandError, locate, type AdminChange, type CheckStat, type ServerStateRow } from './server-states';
 import type { FrontendSnapshot } from '../src/proto/snapshot';
-import { listenerStates, oldestSessions, sumStats, withChecks, type ServerStat } from './stats';
+import { listenerStates, oldestSessions, sumStats, withChecks, type ServerStat, type Totals } from './stats';
 import type { WorkerSlot } from './worker-slot';
 
 /** What the master CLI reads of the running service and may ask of it. */
@@ -30,6 +31,24 @@ export interface ServiceView {
   checks(): Map<string, CheckStat>;
   /** Every configured server with the settings and health in force, and the state file (global.stateFile). */
   servers(): { file: string | undefined; rows: ServerStateRow[] };
+  /** The service's counters since the master started (master/service-stats.ts). */
+  stats(): StatsReader;
+}
+
+/** What the commands read of the master's statistics. */
+export interface StatsReader {
+  /** Asks every worker for its counters now. */
+  poll(): Promise<void>;
+  totals(): { counters: Totals; now: Totals };
+  /** Sessions and requests per second over the last second, by "frontend/NAME", "backend/NAME", "server/BACKEND/NAME". */
+  rates(): Map<string, { sessions: number; requests: number }>;
+  metrics(): Promise<string>;
+}
+
+/** The service's counters since the master started, and the rates over the last second. */
+interface Since {
+  totals: Totals;
+  rates: Map<string, { sessions: number; requests: number }>;
 }
 
 /** The workers a command reads: every live one, or the one picked with @N / @!PID. */
@@ -62,6 +81,7 @@ export class Commands {
     { words: ['show', 'listeners'], args: '', help: 'every receiver: address, fd, bound or inherited, per-thread state, accepted', scoped: true, run: (_, s) => this.showListeners(s) },
     { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
     { words: ['show', 'threads'], args: '', help: 'every thread: the generations it runs, its live sockets and timers, its heap and its process\'s memory', scoped: true, run: (_, s) => this.showThreads(s) },
+    { words: ['show', 'metrics'], args: '', help: 'the Prometheus exposition of the counters since the master started (as the stats service serves it)', scoped: false, run: () => this.showMetrics() },
     { words: ['show', 'sess'], args: '', help: `the number of live sessions and the ${SHOWN_SESSIONS} oldest`, scoped: true, run: (_, s) => this.showSess(s) },
     { words: ['reload', 'processes'], args: '', help: 'reload in new worker processes (to run a new ferry build), and wait for the outcome', scoped: false, run: () => this.view.reload('master socket', true) },
     { words: ['show', 'servers', 'state'], args: '', help: 'every server: state, operator setting, weight in force and configured, health; the state file', scoped: false, run: () => this.showServersState() },
@@ -165,7 +185,25 @@ export class Commands {
         rows.push(['server', `${b.name}/${s.name}`, state, weightOf(s), String(s.active), String(s.total), String(s.failures), s.address, checkOf(s), String(s.maxconn ?? '-'), '', '', String(s.fromQueue), '']);
       }
     }
-    return { ok: true, lines: [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...httpTable(totals), ...endsTable(totals.frontends), ...missing], data: totals };
+    const since = await this.sinceStart(scope);
+    const lines = [...table(rows), ...datagramTable(totals.frontends), ...tlsTable(totals.frontends), ...httpTable(totals), ...endsTable(totals.frontends), ...trafficTable(since), ...missing];
+    const rates = since === undefined ? {} : Object.fromEntries(since.rates);
+    return { ok: true, lines, data: { ...totals, ...(since !== undefined && { sinceStart: since.totals, rates }) } };
+  }
+
+  /** The whole service's counters since the master started, over every generation; none for one worker (@N). */
+  private async sinceStart(scope: Scope): Promise<Since | undefined> {
+    if (scope.slots.length !== this.everyWorker().slots.length) return undefined;
+    const stats = this.view.stats();
+    await stats.poll();
+    return { totals: stats.totals().counters, rates: stats.rates() };
+  }
+
+  private async showMetrics(): Promise<Reply> {
+    const stats = this.view.stats();
+    await stats.poll();
+    const text = await stats.metrics();
+    return { ok: true, lines: text.trimEnd().split('\n'), data: { text } };
   }
 
   private async showSess(scope: Scope): Promise<Reply> {
@@ -309,6 +347,27 @@ function uptime(ms: number): string {
   const m = Math.floor(s / 60);
   s -= m * 60;
   return `${d > 0 ? `${d}d` : ''}${d + h > 0 ? `${h}h` : ''}${d + h + m > 0 ? `${m}m` : ''}${s}s`;
+}
+
+/**
+ * What the sessions and requests carried since the master started, over every generation (counted as
+ * each ends): bytes, HTTP responses by status class, retries and the ends other than the normal one.
+ */
+function trafficTable(since: Since | undefined): string[] {
+  if (since === undefined) return [];
+  const rows = [['since start', 'name', 'sess/s', 'req/s', 'bytes in', 'bytes out', '1xx', '2xx', '3xx', '4xx', '5xx', 'no response', 'retries', 'errors']];
+  const row = (type: string, name: string, t: TrafficCounters | undefined, errors: number): string[] => {
+    const s = t?.statuses ?? [0, 0, 0, 0, 0, 0];
+    const r = since.rates.get(`${type}/${name}`);
+    const rate = (n: number | undefined): string => (n === undefined ? '-' : n.toFixed(1));
+    return [type, name, rate(r?.sessions), rate(r?.requests), String(t?.bytesIn ?? 0), String(t?.bytesOut ?? 0), ...[s[1], s[2], s[3], s[4], s[5], s[0]].map(String), String(t?.retries ?? 0), String(errors)];
+  };
+  for (const f of since.totals.frontends) rows.push(row('frontend', f.name, f.traffic, Object.values(f.terminations ?? {}).reduce((n, x) => n + x, 0)));
+  for (const b of since.totals.backends) {
+    rows.push(row('backend', b.name, b.traffic, b.servers.reduce((n, s) => n + s.failures, 0)));
+    for (const s of b.servers) rows.push(row('server', `${b.name}/${s.name}`, s.traffic, s.failures));
+  }
+  return ['', ...table(rows)];
 }
 
 /** TLS handshakes of frontends with TLS binds, below the main table; nothing without them. */

@@ -21,6 +21,8 @@ export class HandOverRelay {
     private readonly gate: DatagramGate,
     /** The generation that adopts: the current one. */
     private readonly current: () => Generation | undefined,
+    /** A session or flow went to a worker of the current generation (for the metrics). */
+    private readonly passed: (kind: 'session' | 'flow') => void = () => {},
   ) {}
 
   /** Generation `old` starts handing over. */
@@ -71,8 +73,9 @@ export class HandOverRelay {
     if (n !== undefined) this.handedOver.set(from, n + 1);
     target.adopt(handOver, sockets, (ok) => {
       close(sockets);
-      if (ok) return void this.adopting.set(handOver.id, { slot: target, from });
-      this.log.error({ ...about, group: target.group }, 'handed-over session lost: the new worker could not take it');
+      if (!ok) return this.log.error({ ...about, group: target.group }, 'handed-over session lost: the new worker could not take it');
+      this.adopting.set(handOver.id, { slot: target, from });
+      this.passed('session');
     });
   }
 
@@ -91,7 +94,10 @@ export class HandOverRelay {
     }
     target.adopt({ ...handOver, thread: at!.thread }, sockets, (ok) => {
       close(sockets);
-      if (ok) return void this.adopting.set(id, { slot: target, from: flow.generations.at(-1)! });
+      if (ok) {
+        this.adopting.set(id, { slot: target, from: flow.generations.at(-1)! });
+        return this.passed('flow');
+      }
       this.log.error({ ...about, group: target.group }, 'handed-over flow lost: the new worker could not take it');
       this.gate.settled(id, 'lost');
     });

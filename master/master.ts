@@ -19,6 +19,7 @@ import { SystemdNotifier } from './notify';
 import { DatagramDir } from './datagram-dir';
 import type { PidFile } from './pidfile';
 import { takeInheritedSockets } from './inherited';
+import { ServiceStats } from './service-stats';
 
 /** How long a reload's new generation may take to report every thread ready. */
 const RELOAD_START_TIMEOUT_MS = 30_000;
@@ -53,6 +54,7 @@ export class Master {
   private readonly startedAt = Date.now();
   private readonly servers: ServerStates;
   private readonly addresses: ServerAddresses;
+  private readonly stats = new ServiceStats(this.view());
   private readonly commands = new Commands(this.view());
   private readonly systemd: SystemdNotifier;
   /** Sockets passed by the service manager, taken once: every configuration may use them. */
@@ -71,7 +73,7 @@ export class Master {
     this.servers = new ServerStates(log);
     this.addresses = new ServerAddresses(log, () => this.pushServers());
     this.gate = new DatagramGate(log);
-    this.relay = new HandOverRelay(log, this.gate, () => this.current);
+    this.relay = new HandOverRelay(log, this.gate, () => this.current, (kind) => this.stats.counts.handedOver[kind]++);
   }
 
   /** Binds, starts the first generation and runs until stopped. Resolves with the exit code. */
@@ -147,6 +149,7 @@ export class Master {
     generation.readDatagrams();
     this.addresses.watch(this.config);
     this.startChecks(generation);
+    this.stats.start();
     void generation.start().then(() => {
       if (this.stopping) return;
       this.log.info(this.describe(generation), 'ready');
@@ -181,6 +184,7 @@ export class Master {
       administer: (ref, change, command) => this.administer(ref, change, command),
       checks: () => this.servers.checks(this.config),
       servers: () => ({ file: this.servers.stateFile, rows: this.servers.servers(this.config) }),
+      stats: () => this.stats,
     };
   }
 
@@ -287,6 +291,7 @@ export class Master {
     this.config = config;
     this.addresses.watch(config);
     this.reloads++;
+    this.stats.reloaded(true);
     this.startChecks(next);
     for (const server of this.servers.prune(config)) this.log.info({ server }, 'server settings dropped: the new configuration changes or removes that server');
     if (this.servers.restore(config)) this.pushServers();
@@ -305,6 +310,7 @@ export class Master {
 
   private reloadFailed(reason: string, problems: string[]): Reply {
     this.failedReloads++;
+    this.stats.reloaded(false);
     this.log.error({ reason, problems, failedReloads: this.failedReloads, generation: this.current?.n }, 'reload refused: the running generation goes on unchanged');
     return { ok: false, lines: [`reload refused (${reason}); generation ${this.current?.n} goes on unchanged:`, ...problems.map((p) => `  - ${p}`)] };
   }
@@ -319,6 +325,7 @@ export class Master {
     void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
       this.closeUnused(old.receivers);
+      if (old.hardStopped) this.stats.counts.hardStops++;
       this.log.info({ generation: old.n, handedOver: this.relay.end(old.n) + old.handedOverInPlace, closedAtHardStop: old.hardStopped }, 'old generation exited');
       this.finishStop();
     });
@@ -366,6 +373,7 @@ export class Master {
 
   private finishStop(): void {
     if (!this.stopping || this.current !== undefined || this.draining.size > 0) return;
+    this.stats.stop();
     this.control?.close();
     this.systemd.close();
     this.datagramDir?.remove();
@@ -391,12 +399,18 @@ export class Master {
         if (g !== undefined) this.gate.quiet(g, slot);
       },
       flowsOut: (slot) => this.gate.flowsOut(slot),
-      exited: (slot) => {
+      exited: (slot, pid, restarting) => {
+        this.stats.exited(pid, restarting);
         this.relay.exited(slot);
         // A worker that dies takes with it the stacks older generations kept there after a reload in place.
         for (const g of this.draining) g.retiredIn(slot, 0);
       },
-      retired: (slot, generation, handedOver) => this.generationOf(generation)?.retiredIn(slot, handedOver),
+      retired: (slot, generation, handedOver) => {
+        this.stats.counts.handedOver.session += handedOver;
+        this.generationOf(generation)?.retiredIn(slot, handedOver);
+      },
+      counters: (_, pid, threads) => this.stats.folded(pid, threads),
+      stats: (slot, ref, what) => void this.stats.answer(what).then((body) => slot.answerStats(ref, body)),
       servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),
       checked: (g, backend, server, result) => {
         if (g === this.current) this.serverChanged(this.servers.checked(backend, server, result));

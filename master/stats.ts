@@ -1,8 +1,9 @@
 // Sums the threads' snapshots into what the master CLI shows for the whole service (or one worker).
-import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
+import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, StackSnapshot } from '../src/proto/snapshot';
 import { addDatagrams, noDatagrams } from '../src/datagram/counters';
 import type { CheckStat } from './server-states';
 import type { Termination } from '../src/proto/termination';
+import { addTraffic } from '../src/lib/traffic';
 
 export interface Totals {
   frontends: FrontendSnapshot[];
@@ -19,13 +20,13 @@ export interface StatTotals {
 
 export type LocatedSession = SessionSnapshot & { group: number; thread: number; generation: number };
 
-export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
+export function sumStats(threads: readonly StackSnapshot[]): Totals {
   const frontends = new Map<string, FrontendSnapshot>();
   const backends = new Map<string, BackendSnapshot>();
   for (const t of threads) {
     for (const f of t.frontends) {
       const sum = frontends.get(f.name) ?? { name: f.name, current: 0, total: 0 };
-      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f), ...endsOf(sum, f) });
+      frontends.set(f.name, { name: f.name, current: sum.current + f.current, total: sum.total + f.total, ...datagramsOf(sum, f, t), ...tlsOf(sum, f), ...requestsOf(sum, f), ...endsOf(sum, f), ...trafficOf(sum, f) });
     }
     for (const b of t.backends) backends.set(b.name, addBackend(backends.get(b.name), b));
   }
@@ -33,7 +34,7 @@ export function sumStats(threads: readonly ThreadSnapshot[]): Totals {
 }
 
 /** A UDP frontend's sums, and each thread's counters beside them. */
-function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot, t: ThreadSnapshot): Pick<FrontendSnapshot, 'datagrams' | 'threads'> {
+function datagramsOf(sum: FrontendSnapshot, f: FrontendSnapshot, t: StackSnapshot): Pick<FrontendSnapshot, 'datagrams' | 'threads'> {
   if (f.datagrams === undefined) return sum.datagrams === undefined ? {} : { datagrams: sum.datagrams, threads: sum.threads };
   const datagrams = { ...(sum.datagrams ?? noDatagrams()) };
   addDatagrams(datagrams, f.datagrams);
@@ -57,6 +58,12 @@ function endsOf(sum: FrontendSnapshot, f: FrontendSnapshot): Pick<FrontendSnapsh
   return { ...(closing > 0 && { closing }), ...(terminations !== undefined && { terminations }) };
 }
 
+/** Bytes, status classes and times add up where any thread has them. */
+function trafficOf(sum: Pick<FrontendSnapshot, 'traffic'>, x: Pick<FrontendSnapshot, 'traffic'>): Pick<FrontendSnapshot, 'traffic'> {
+  const traffic = addTraffic(sum.traffic, x.traffic);
+  return traffic === undefined ? {} : { traffic };
+}
+
 /** HTTP request counts add up where any thread has one. */
 function requestsOf(sum: { requests?: number }, x: { requests?: number }): { requests?: number } {
   return sum.requests === undefined && x.requests === undefined ? {} : { requests: (sum.requests ?? 0) + (x.requests ?? 0) };
@@ -76,7 +83,8 @@ export function withChecks(totals: Totals, checks: ReadonlyMap<string, CheckStat
  */
 function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): BackendSnapshot {
   if (sum === undefined) return { ...b, queue: { ...b.queue }, servers: b.servers.map((s) => ({ ...s })) };
-  Object.assign(sum, requestsOf(sum, b));
+  Object.assign(sum, requestsOf(sum, b), trafficOf(sum, b));
+  if (b.adopted !== undefined) sum.adopted = (sum.adopted ?? 0) + b.adopted;
   sum.current += b.current;
   sum.total += b.total;
   sum.queue.current += b.queue.current;
@@ -93,18 +101,19 @@ function addBackend(sum: BackendSnapshot | undefined, b: BackendSnapshot): Backe
     into.total += s.total;
     into.failures += s.failures;
     into.fromQueue += s.fromQueue;
+    Object.assign(into, trafficOf(into, s));
   }
   return sum;
 }
 
 /** The oldest `limit` sessions over every thread, oldest first, each with where it runs. */
-export function oldestSessions(threads: readonly ThreadSnapshot[], limit: number): LocatedSession[] {
+export function oldestSessions(threads: readonly StackSnapshot[], limit: number): LocatedSession[] {
   const all = threads.flatMap((t) => t.oldest.map((s) => ({ ...s, group: t.group, thread: t.thread, generation: s.generation ?? t.generation })));
   return all.sort((a, b) => a.acceptedAt - b.acceptedAt).slice(0, limit);
 }
 
 /** Per receiver id: each thread's listener state and the connections accepted over all threads. */
-export function listenerStates(threads: readonly ThreadSnapshot[]): Map<string, { states: string[]; accepted: number }> {
+export function listenerStates(threads: readonly StackSnapshot[]): Map<string, { states: string[]; accepted: number }> {
   const byId = new Map<string, { states: string[]; accepted: number }>();
   for (const t of threads) {
     for (const l of t.listeners) {

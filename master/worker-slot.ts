@@ -1,11 +1,11 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, HandOver, Observed, ToWorker } from '../src/proto/ipc';
+import type { FromWorker, HandOver, Observed, StatsWhat, ToWorker, WorkerUsage } from '../src/proto/ipc';
 import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import type { Logger } from '../src/log/log';
 import type { ServerPush } from '../src/proto/server-push';
-import type { ThreadSnapshot } from '../src/proto/snapshot';
+import type { StackSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
 import type { BoundReceiver } from './binder';
 
@@ -29,8 +29,12 @@ export interface WorkerEvents {
   quiet(slot: WorkerSlot): void;
   /** Stopping with a hand-over, the worker has sent every UDP flow it could. */
   flowsOut(slot: WorkerSlot): void;
-  /** The slot's worker exited, for whatever reason. */
-  exited(slot: WorkerSlot): void;
+  /** The slot's worker (`pid`) exited, for whatever reason; `restarting`: it died and is started again. */
+  exited(slot: WorkerSlot, pid: number | undefined, restarting: boolean): void;
+  /** The last counters of stacks of the worker `pid` that drained. */
+  counters(slot: WorkerSlot, pid: number, threads: StackSnapshot[]): void;
+  /** The `stats` service in the worker asks for the service's totals; answer with `answerStats`. */
+  stats(slot: WorkerSlot, ref: number, what: StatsWhat): void;
   /** Operators' server settings, health and resolved addresses that apply to `config`. */
   servers(config: Config): ServerPush;
   /** A thread's passive detection took a server DOWN. */
@@ -52,6 +56,8 @@ export class WorkerSlot {
   startedAt = 0;
   /** Workers forked to replace one that died. */
   restarts = 0;
+  /** What the worker said of its memory and event loop with its last snapshot. */
+  usage: WorkerUsage | undefined;
   private readonly snapshots = new Map<number, (threads: ThreadSnapshot[] | undefined) => void>();
   private nextSnapshot = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -226,7 +232,14 @@ export class WorkerSlot {
         this.events.flowsOut(this);
         break;
       case 'snapshot':
+        this.usage = msg.usage;
         this.snapshots.get(msg.ref)?.(msg.threads);
+        break;
+      case 'counters':
+        if (worker.process.pid !== undefined) this.events.counters(this, worker.process.pid, msg.threads);
+        break;
+      case 'stats':
+        this.events.stats(this, msg.ref, msg.what);
         break;
       case 'observed':
         this.events.observed(this, msg);
@@ -247,7 +260,9 @@ export class WorkerSlot {
     for (const answer of this.snapshots.values()) answer(undefined);
     // Parts of a hand-over the worker died before completing: the session is lost with the worker.
     for (const socket of this.leaving.abandon()) (socket as { close(): void }).close();
-    this.events.exited(this);
+    this.usage = undefined;
+    const restarting = !this.stopping && !(this.failFast && !this.everReady);
+    this.events.exited(this, worker.process.pid, restarting);
     if (this.stopping) {
       this.log.info({ generation: this.generation, group: this.group, worker: worker.process.pid, code, signal }, 'worker exited');
       return this.lifecycle.stopped(this);
@@ -264,8 +279,8 @@ export class WorkerSlot {
     }, delay);
   }
 
-  /** Every thread's counters; `undefined` when the worker is gone or too slow to answer. */
-  snapshot(): Promise<ThreadSnapshot[] | undefined> {
+  /** Every thread's counters (`counters`: without the oldest sessions); `undefined` when the worker is gone or too slow to answer. */
+  snapshot(counters = false): Promise<ThreadSnapshot[] | undefined> {
     const worker = this.worker;
     if (worker === undefined || !this.ready) return Promise.resolve(undefined);
     const ref = this.nextSnapshot++;
@@ -277,8 +292,13 @@ export class WorkerSlot {
         resolve(threads);
       };
       this.snapshots.set(ref, answer);
-      this.send(worker, { type: 'snapshot', ref });
+      this.send(worker, { type: 'snapshot', ref, ...(counters && { counters }) });
     });
+  }
+
+  /** The body for the worker's `stats` request `ref`. */
+  answerStats(ref: number, body: string): void {
+    if (this.worker !== undefined) this.send(this.worker, { type: 'statsAnswer', ref, body });
   }
 
   /** Sends the server settings, health and addresses in force again, after one of them changed. */

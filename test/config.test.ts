@@ -520,7 +520,7 @@ test('validate: unknown service, bad server address, missing address', () => {
     'backends.app.servers.s1.address: "127.0.0.1:0": port must be 1-65535',
     'backends.app.servers.s2.address: required key is missing (expected a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432")',
     'backends.app.servers.s3.address: expected a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432", found 9000',
-    'backends.svc.service: expected one of "echo", "hello", "health", found "chargen"',
+    'backends.svc.service: expected one of "echo", "hello", "health", "stats", found "chargen"',
   ]);
 });
 
@@ -616,9 +616,11 @@ test('nconf layering: null unsets a key', () => {
 test('load: without a file, the embedded default configuration', () => {
   const config = loadConfig({ env: {} });
   assert.is(config.global.groups, 2);
-  assert.equal(Object.keys(config.frontends), ['default', 'echo']);
+  assert.equal(Object.keys(config.frontends), ['default', 'echo', 'stats']);
   assert.equal(config.frontends.default.bind.map((b) => b.key), ['tcp:127.0.0.1:8080']);
   assert.equal(config.frontends.echo.bind.map((b) => b.key), ['tcp:127.0.0.1:8081']);
+  assert.equal(config.frontends.stats.bind.map((b) => b.key), ['tcp:127.0.0.1:8404'], 'the stats service on the loopback only');
+  assert.is(config.backends.stats.service, 'stats');
   assert.is(config.frontends.default.mode, 'http');
   assert.is(config.frontends.default.backend, 'hello');
   assert.equal(config.frontends.default.rules, [{ if: { pathPrefix: '/health' }, backend: 'health' }]);
@@ -695,8 +697,8 @@ test('load: later --set wins, and a deeper --set refines a whole-object one', ()
 
 test('load: --set KEY=null removes an inherited entry', () => {
   const config = loadConfig({ env: {}, overrides: ['frontends.echo=null', 'backends.echo=null'] });
-  assert.equal(Object.keys(config.frontends), ['default']);
-  assert.equal(Object.keys(config.backends), ['hello', 'health']);
+  assert.equal(Object.keys(config.frontends), ['default', 'stats']);
+  assert.equal(Object.keys(config.backends), ['hello', 'health', 'stats']);
 });
 
 test('load: a bad --set is a problem', () => {

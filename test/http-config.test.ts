@@ -79,11 +79,20 @@ test('HTTP options outside HTTP mode are refused, and HTTP frontends need server
   ]);
   assert.equal(problemsOf(httpConfig({ flowKey: 'none' })), ['frontends.web.flowKey: is a UDP option; it needs "mode": "udp"']);
   assert.equal(problemsOf({ frontends: { web: { mode: 'http', bind: ['127.0.0.1:8080'], backend: 'hello' } }, backends: { hello: { service: 'hello' } } }), [
-    'frontends.web.backend: backend "hello" runs the built-in service "hello", which speaks TCP; an HTTP frontend needs a backend with "servers", a "return" or "service": "health"',
+    'frontends.web.backend: backend "hello" runs the built-in service "hello", which speaks TCP; an HTTP frontend needs a backend with "servers", a "return", "service": "health" or "service": "stats"',
   ]);
   assert.equal(problemsOf(httpConfig({ bind: ['udp@127.0.0.1:53'] })), [
     'frontends.web.bind[0]: "udp@127.0.0.1:53" is a UDP address; a frontend with UDP binds needs "mode": "udp" (and only UDP binds)',
   ]);
+});
+
+test('the stats service answers HTTP: a TCP frontend that uses it is told to be "mode": "http"', () => {
+  assert.equal(problemsOf({ frontends: { admin: { bind: ['127.0.0.1:8404'], backend: 'stats' } }, backends: { stats: { service: 'stats' } } }), [
+    'frontends.admin.backend: backend "stats" runs the built-in service "stats", which answers HTTP requests; frontend "admin" needs "mode": "http" for it',
+  ]);
+  const { config, problems } = validateConfig({ frontends: { admin: { bind: ['127.0.0.1:8404'], mode: 'http', backend: 'stats' } }, backends: { stats: { service: 'stats' } } });
+  assert.equal(problems, []);
+  assert.is(config?.backends.stats.service, 'stats');
 });
 
 test('the example etc/ferry-http.json is valid', async () => {

@@ -217,7 +217,7 @@ test('balance hdr(x-user): the same value reaches the same server; values spread
  * stays with its generation: a reload leaves it on the old one, which then answers its requests as
  * a stopping generation does.
  */
-test('health over TLS keep-alive: a reload closes the idle connection, which cannot move, and the next request reaches the new generation', async () => {
+test('health over TLS keep-alive: a reload in place keeps the connection, a reload in new processes closes it once idle, and the next request reaches the new generation', async () => {
   const ca = new TestCa('routing-ca');
   const certs = tmpPath('routing-certs');
   mkdirSync(certs);
@@ -244,13 +244,20 @@ test('health over TLS keep-alive: a reload closes the idle connection, which can
   try {
     const before = await ask(agent);
     assert.equal([before.status, before.body], [200, 'ok\n']);
-    assert.is((await reloadWith(tls, file, config)).msg, 'reload done');
-    // The old generation closes the idle TLS connection rather than keep it until the hard stop.
+    // In place the TLS connection carries on in the same process, under the new generation.
+    assert.is((await reloadWith(tls, file, config)).inPlace, true);
     await tls.waitLog((l) => l.msg === 'old generation exited' && l.generation === 1);
+    const kept = await ask(agent);
+    assert.ok(kept.reused, 'the same connection');
+    assert.equal([kept.status, kept.body], [200, 'ok\n']);
+    assert.is((await tls.waitLog((l) => l.msg === 'request' && l.generation === 2)).server, '<health>');
+    // New processes: the old generation closes the idle TLS connection rather than keep it until the hard stop.
+    assert.ok((await reloadWith(tls, file, config, 'SIGUSR2')).processes);
+    await tls.waitLog((l) => l.msg === 'old generation exited' && l.generation === 2);
     const after = await ask(agent);
     assert.not.ok(after.reused, 'a new connection');
     assert.equal([after.status, after.body], [200, 'ok\n']);
-    const line = await tls.waitLog((l) => l.msg === 'request' && l.generation === 2);
+    const line = await tls.waitLog((l) => l.msg === 'request' && l.generation === 3);
     assert.is(line.server, '<health>');
   } finally {
     agent.destroy();
@@ -259,8 +266,8 @@ test('health over TLS keep-alive: a reload closes the idle connection, which can
 });
 
 test('ferry start without -c serves the embedded configuration, and curl gets hello and health', async () => {
-  const [web, echo] = [await freePort(), await freePort()];
-  const standalone = await startFerry(undefined, { args: ['--set', `frontends.default.bind=["127.0.0.1:${web}"]`, '--set', `frontends.echo.bind=["127.0.0.1:${echo}"]`] });
+  const [web, echo, stats] = [await freePort(), await freePort(), await freePort()];
+  const standalone = await startFerry(undefined, { args: ['--set', `frontends.default.bind=["127.0.0.1:${web}"]`, '--set', `frontends.echo.bind=["127.0.0.1:${echo}"]`, '--set', `frontends.stats.bind=["127.0.0.1:${stats}"]`] });
   try {
     const curl = (path: string): Promise<string> =>
       new Promise((resolve, reject) => execFile('curl', ['-sS', '-i', `http://127.0.0.1:${web}${path}`], (err, stdout) => (err ? reject(err) : resolve(stdout))));

@@ -106,7 +106,7 @@ online('npm install --omit=dev of the packed tarball in an empty project: its fe
   assert.is(v.stdout, `${version}\n`);
   // The library entry, from the project that installed it.
   const lib = await run(process.execPath, ['-e', `const r = require('ferry').checkConfig({ file: ${JSON.stringify(join(installed, 'etc', 'ferry.json'))}, env: {} }); process.stdout.write(JSON.stringify([r.problems, Object.keys(r.config.frontends)]))`], project);
-  assert.equal(JSON.parse(lib.stdout || 'null'), [[], ['web', 'local', 'greeter']], lib.stderr);
+  assert.equal(JSON.parse(lib.stdout || 'null'), [[], ['web', 'local', 'greeter', 'stats']], lib.stderr);
 
   await serves(bin);
 });

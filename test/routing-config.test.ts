@@ -70,7 +70,7 @@ test('rules: only on HTTP frontends, and to backends that speak HTTP', () => {
     'frontends.web.rules: routing rules choose a backend per HTTP request; they need "mode": "http"',
   ]);
   assert.equal(problemsOf(routed([{ if: { host: 'a' }, backend: 'greeter' }], { greeter: { service: 'hello' } })), [
-    'frontends.web.rules[0].backend: backend "greeter" runs the built-in service "hello", which speaks TCP; an HTTP frontend needs a backend with "servers", a "return" or "service": "health"',
+    'frontends.web.rules[0].backend: backend "greeter" runs the built-in service "hello", which speaks TCP; an HTTP frontend needs a backend with "servers", a "return", "service": "health" or "service": "stats"',
   ]);
 });
 

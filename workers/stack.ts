@@ -14,8 +14,8 @@ import { Receiver } from '../src/listener/receiver';
 import type { Logger } from '../src/log/log';
 import { decodeEnvelope, encodeEnvelope } from '../src/proto/envelope';
 import type { FlowEnvelope } from '../src/proto/flow-envelope';
-import type { FromThread, SocketRef, ToThread } from '../src/proto/ipc';
-import type { ServiceContext } from '../src/services';
+import type { FromThread, SocketRef, StatsWhat, ToThread } from '../src/proto/ipc';
+import { StatsRequests, type ServiceContext } from '../src/services';
 import { handOverSessions, moveSessions } from '../src/stream/handover';
 import type { Departure } from '../src/stream/session';
 import { letGo, readAfresh } from '../src/conn/handles';
@@ -41,6 +41,8 @@ export class ThreadStack {
   private drained = false;
   private started = false;
   private readonly departures: Departures;
+  /** The `stats` service's requests to the master. */
+  private readonly stats: StatsRequests;
 
   constructor(
     config: Config,
@@ -53,7 +55,10 @@ export class ThreadStack {
   ) {
     const threads = config.global.groups * config.global.threads;
     this.departures = new Departures(id, up);
-    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason })));
+    const stats = new StatsRequests((ref, what) => this.up({ type: 'stats', ref, what }));
+    this.stats = stats;
+    const ask = (what: StatsWhat): Promise<string | undefined> => stats.ask(what);
+    for (const b of Object.values(config.backends)) this.backends.set(b.name, new Backend(b, threads, (s, reason) => this.up({ type: 'observed', backend: b.name, server: s.name, reason }), ask));
     this.acceptor = new Acceptor(this.frontends, shareOf(config.global.maxconn, threads), log, id, () => this.drainedYet());
     const toGroup = (group: number, frontend: number, datagrams: number, packet: Uint8Array): void => this.up({ type: 'redispatch', group, frontend, datagrams, packet });
     this.datagrams = new DatagramHandlers(config, id, this.backends, ports, toGroup, log, () => this.drainedYet());
@@ -131,6 +136,9 @@ export class ThreadStack {
       case 'servers':
         this.settle(msg);
         break;
+      case 'statsAnswer':
+        this.stats.answer(msg.ref, msg.body);
+        break;
       case 'datagram':
         this.datagrams.fromThread(msg.packet);
         break;
@@ -186,8 +194,9 @@ export class ThreadStack {
     departure.sockets.forEach(letGo);
   }
 
-  snapshot(): StackSnapshot {
-    return threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams });
+  /** `counters`: without the oldest sessions. */
+  snapshot(counters?: boolean): StackSnapshot {
+    return threadSnapshot({ id: this.id, listeners: this.listeners.values(), frontends: this.frontends, backends: this.backends.values(), acceptor: this.acceptor, datagrams: this.datagrams }, counters);
   }
 
   /** Applies the master's settings, health and addresses of servers (those of servers unknown here are ignored). */

@@ -16,10 +16,10 @@ export interface ThreadParts {
   datagrams: DatagramHandlers;
 }
 
-/** This thread's counters and its oldest sessions, for the master CLI. */
-export function threadSnapshot(t: ThreadParts): StackSnapshot {
+/** This thread's counters and its oldest sessions (none with `counters`: the master's poll), for the master CLI. */
+export function threadSnapshot(t: ThreadParts, counters = false): StackSnapshot {
   const now = Date.now();
-  const oldest = [...t.acceptor.sessions].map((s) => s.describe());
+  const oldest = counters ? [] : [...t.acceptor.sessions].map((s) => s.describe());
   oldest.sort((a, b) => a.acceptedAt - b.acceptedAt);
   return {
     ...t.id,
@@ -39,6 +39,8 @@ function backendSnapshot(b: Backend, now: number): BackendSnapshot {
     total: b.total,
     queue: { current: b.queue.length, max: b.queue.max, total: b.queue.total, timedOut: b.queue.timedOut },
     ...(b.requests > 0 && { requests: b.requests }),
+    ...(b.adopted > 0 && { adopted: b.adopted }),
+    traffic: b.traffic.counters(),
     servers: b.servers.map((s) => ({
       name: s.name,
       address: s.describe(),
@@ -52,6 +54,7 @@ function backendSnapshot(b: Backend, now: number): BackendSnapshot {
       effectiveWeight: Math.round(s.weight * 1000) / 1000,
       maxconn: b.config.servers.find((c) => c.name === s.name)?.maxconn ?? null,
       fromQueue: s.fromQueue,
+      traffic: s.traffic.counters(),
     })),
   };
 }
@@ -59,7 +62,7 @@ function backendSnapshot(b: Backend, now: number): BackendSnapshot {
 /** A UDP frontend counts flows where a TCP one counts sessions. */
 function frontendSnapshot(f: Frontend, datagrams: DatagramHandlers): FrontendSnapshot {
   const handler = datagrams.get(f.name);
-  if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }), ...endsOf(f) };
+  if (handler === undefined) return { name: f.name, current: f.sessions, total: f.accepted, ...(f.tls !== undefined && { tls: { ...f.tls } }), ...(f.config.mode === 'http' && { requests: f.requests }), ...endsOf(f), traffic: f.traffic.counters() };
   const c = handler.counters;
   return { name: f.name, current: c.flows, total: c.flowsTotal, datagrams: { ...c } };
 }

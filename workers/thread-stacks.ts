@@ -42,8 +42,12 @@ export class ThreadStacks {
       case 'servers':
         for (const stack of this.stacks) stack.settle(msg);
         return;
+      case 'statsAnswer':
+        // The stack that asked may be an older one, finishing its sessions.
+        for (const stack of this.stacks) stack.handle(msg);
+        return;
       case 'snapshot':
-        return this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot() });
+        return this.up({ type: 'snapshot', ref: msg.ref, data: this.snapshot(msg.counters) });
       default:
         this.current.handle(msg, sockets);
     }
@@ -87,20 +91,23 @@ export class ThreadStacks {
 
   /** An older stack that drained leaves; the thread has drained when its last stack has. */
   private fromStack(stack: ThreadStack, msg: FromThread, sockets?: object[]): void {
-    if (msg.type !== 'drained' || this.stacks.length === 1) return this.up(msg, sockets);
+    if (msg.type !== 'drained') return this.up(msg, sockets);
+    // Its last counters go up before it leaves: the master folds them into the service's totals.
+    this.up({ type: 'counters', data: stack.snapshot(true), last: this.stacks.length === 1 });
+    if (this.stacks.length === 1) return this.up(msg, sockets);
     this.stacks.splice(this.stacks.indexOf(stack), 1);
     this.up({ type: 'retired', generation: stack.generation, handedOver: stack.handedOver });
   }
 
   /** The serving stack's counters; the sessions of older stacks count and list too. */
-  private snapshot(): ThreadSnapshot {
+  private snapshot(counters?: boolean): ThreadSnapshot {
     const current = this.current;
-    const [serving, ...older] = [current, ...this.stacks.filter((s) => s !== current)].map((s) => s.snapshot());
+    const [serving, ...older] = [current, ...this.stacks.filter((s) => s !== current)].map((s) => s.snapshot(counters));
     const holds = this.holds();
     if (older.length === 0) return { ...serving, holds };
     const mark = (o: StackSnapshot): ThreadSnapshot['oldest'] => o.oldest.map((s) => ({ ...s, generation: o.generation }));
     const oldest = [serving.oldest, ...older.map(mark)].flat().sort((a, b) => a.acceptedAt - b.acceptedAt);
-    return { ...serving, sessions: serving.sessions + older.reduce((n, o) => n + o.sessions, 0), oldest: oldest.slice(0, OLDEST_SESSIONS), holds };
+    return { ...serving, sessions: serving.sessions + older.reduce((n, o) => n + o.sessions, 0), oldest: oldest.slice(0, OLDEST_SESSIONS), older, holds };
   }
 
   private holds(): ThreadHolds {

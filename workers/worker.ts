@@ -10,11 +10,12 @@ import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import { createLogger, type Logger } from '../src/log/log';
 import { fdOf } from '../src/conn/handles';
 import type { ServerPush } from '../src/proto/server-push';
-import type { ThreadSnapshot } from '../src/proto/snapshot';
+import type { StackSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
 import { dropPrivileges } from '../src/os/privileges';
 import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
 import { needsPeerSockets } from '../src/datagram/peer-path';
 import { GroupPeers } from './group-peers';
+import { usage } from './usage';
 
 interface Group {
   config: Config;
@@ -48,6 +49,11 @@ interface Group {
   next: { config: Config; generation: number; receivers: Map<string, object>[] } | undefined;
   /** Per generation stopped in place: how many threads have retired its stack, and the sessions they handed over. */
   retired: Map<number, { threads: number; handedOver: number }>;
+  /** The threads' last counters, sent to the master just before the worker exits. */
+  final: StackSnapshot[];
+  /** The threads' `stats` requests waiting for the master, by the ref the master knows them by. */
+  asks: Map<number, { thread: number; ref: number }>;
+  nextAsk: number;
 }
 
 let state: Group | undefined;
@@ -102,12 +108,18 @@ function onMaster(msg: ToWorker, handle: object | undefined): void {
     case 'handOverFlows':
       for (const t of g.threads) t.post(msg);
       break;
+    case 'statsAnswer': {
+      const ask = g.asks.get(msg.ref);
+      g.asks.delete(msg.ref);
+      if (ask !== undefined) g.threads[ask.thread]?.post({ type: 'statsAnswer', ref: ask.ref, body: msg.body });
+      break;
+    }
     case 'servers':
       g.servers = { states: msg.states, health: msg.health, addresses: msg.addresses };
       for (const t of g.threads) t.post(msg);
       break;
     case 'snapshot':
-      if (g.threads.length === 0) return send({ type: 'snapshot', ref: msg.ref, threads: [] });
+      if (g.threads.length === 0) return send({ type: 'snapshot', ref: msg.ref, threads: [], usage: usage() });
       g.snapshots.set(msg.ref, []);
       for (const t of g.threads) t.post(msg);
       break;
@@ -150,7 +162,7 @@ function collect(g: Group, ref: number, data: ThreadSnapshot): void {
   answers.push(data);
   if (answers.length < g.threads.length) return;
   g.snapshots.delete(ref);
-  send({ type: 'snapshot', ref, threads: answers.sort((a, b) => a.thread - b.thread) });
+  send({ type: 'snapshot', ref, threads: answers.sort((a, b) => a.thread - b.thread), usage: usage() });
 }
 
 /**
@@ -204,6 +216,9 @@ function init(config: Config, group: number, generation: number, datagramDir: st
     reconfiguring: false,
     next: undefined,
     retired: new Map(),
+    final: [],
+    asks: new Map(),
+    nextAsk: 0,
   };
 }
 
@@ -320,10 +335,21 @@ function fromThread(g: Group, thread: number, msg: FromThread, sockets: object[]
     case 'redispatch':
       redispatch(g, thread, msg);
       break;
+    case 'counters':
+      if (msg.last) g.final.push(msg.data);
+      else send({ type: 'counters', threads: [msg.data] });
+      break;
+    case 'stats': {
+      const ref = g.nextAsk++;
+      g.asks.set(ref, { thread, ref: msg.ref });
+      send({ type: 'stats', ref, what: msg.what });
+      break;
+    }
     case 'drained':
       if (++g.drained === g.config.global.threads) {
         g.log.info('all sessions ended');
-        exit(g, 0);
+        // The exit waits until the master has the last counters: none is lost on a graceful stop.
+        send({ type: 'counters', threads: g.final }, undefined, () => exit(g, 0));
       }
       break;
   }

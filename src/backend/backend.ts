@@ -2,8 +2,9 @@ import type { BackendConfig } from '../config/types';
 import { createBalancer, type Balancer, type PickContext } from './balance';
 import { Queue } from './queue';
 import { Server } from './server';
+import { Traffic } from '../lib/traffic';
 import type { ServerPush } from '../proto/server-push';
-import { httpServiceOf, services, type HttpService, type Service } from '../services';
+import { httpServiceOf, noMaster, services, type AskMaster, type HttpService, type Service } from '../services';
 
 const NONE: ReadonlySet<Server> = new Set();
 
@@ -29,6 +30,10 @@ export class Backend {
   total = 0;
   /** HTTP requests this thread sent to the backend (HTTP mode). */
   requests = 0;
+  /** Of `total`, the sessions handed over from an older generation: counted there already. */
+  adopted = 0;
+  /** Bytes, HTTP status classes and times of the sessions and requests that ended on this thread. */
+  readonly traffic = new Traffic();
   /** Some server has a maxconn: only then can one be full. */
   private readonly limited: boolean;
 
@@ -38,14 +43,16 @@ export class Backend {
     threads: number,
     /** Told when passive detection takes a server DOWN in this thread. */
     observed?: (server: Server, reason: string) => void,
+    /** How the `stats` service reaches the master. */
+    ask: AskMaster = noMaster,
   ) {
     this.name = config.name;
     this.servers = config.servers.map((s) => new Server(s, threads, observed));
     this.limited = this.servers.some((s) => s.maxconn !== undefined);
     this.balancer = createBalancer(config.balance, this.servers.filter((s) => !s.backup));
     this.backups = createBalancer(config.balance, this.servers.filter((s) => s.backup));
-    if (config.service !== undefined && config.service !== 'health') this.service = services[config.service];
-    this.httpService = httpServiceOf(config);
+    if (config.service === 'echo' || config.service === 'hello') this.service = services[config.service];
+    this.httpService = httpServiceOf(config, ask);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { Traffic } from '../lib/traffic';
 import { POOL_DEFAULTS } from '../config/http-options';
 import type { ServerConfig } from '../config/types';
 import { ConnectionPool } from './pool';
@@ -45,6 +46,8 @@ export class Server {
   fromQueue = 0;
   /** Connection attempts of this thread to the server that failed. */
   failures = 0;
+  /** Bytes, HTTP status classes and times of the sessions and requests it served on this thread. */
+  readonly traffic = new Traffic();
   admin: AdminState = 'ready';
   /** False once checks (master) or this thread's passive detection found it failing. */
   up = true;

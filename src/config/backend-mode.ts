@@ -34,10 +34,10 @@ function checkUse(frontend: string, mode: string, use: Use, backend: Record<stri
   const quoted = JSON.stringify(use.name);
   const service = backend.service;
   if (mode !== 'tcp' && typeof service === 'string' && TCP_SERVICES.includes(service)) {
-    return [problem(use.at, `backend ${quoted} runs the built-in service ${JSON.stringify(service)}, which speaks TCP; ${mode === 'udp' ? 'a UDP' : 'an HTTP'} frontend needs a backend with "servers"${mode === 'http' ? ', a "return" or "service": "health"' : ''}`)];
+    return [problem(use.at, `backend ${quoted} runs the built-in service ${JSON.stringify(service)}, which speaks TCP; ${mode === 'udp' ? 'a UDP' : 'an HTTP'} frontend needs a backend with "servers"${mode === 'http' ? ', a "return", "service": "health" or "service": "stats"' : ''}`)];
   }
   if (mode === 'http') return [];
-  const answers = service === 'health' ? 'runs the built-in service "health"' : backend.return !== undefined ? 'has "return"' : undefined;
+  const answers = service === 'health' || service === 'stats' ? `runs the built-in service "${service}"` : backend.return !== undefined ? 'has "return"' : undefined;
   if (answers !== undefined) return [problem(use.at, `backend ${quoted} ${answers}, which answers HTTP requests; frontend ${JSON.stringify(frontend)} needs "mode": "http" for it`)];
   const balance = backend.balance;
   if (typeof balance === 'string' && /^(uri|hdr)\b/.test(balance)) {

@@ -11,7 +11,7 @@ import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_E
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text', 'journal'] as const;
-export const SERVICES = ['echo', 'hello', 'health'] as const;
+export const SERVICES = ['echo', 'hello', 'health', 'stats'] as const;
 export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;

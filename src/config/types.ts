@@ -174,7 +174,7 @@ export type BalanceConfig =
 /** Built-in services that take over a TCP connection. */
 export type TcpServiceName = 'echo' | 'hello';
 /** Built-in services that answer HTTP requests. */
-export type HttpServiceName = 'health';
+export type HttpServiceName = 'health' | 'stats';
 export type ServiceName = TcpServiceName | HttpServiceName;
 
 /** A backend that answers every HTTP request itself with a fixed response. */

@@ -3,8 +3,8 @@ import type { Termination } from '../proto/termination';
 import type { StreamContext } from '../stream/session';
 import type { RequestHead } from './request-head';
 import type { ClientSide } from './client-side-t';
-import type { Logger } from '../log/log';
 import { nextRequestId } from './request-id';
+import type { Traffic } from '../lib/traffic';
 
 /** What a request's log line says beyond its client, frontend and request line. */
 export interface RequestOutcome {
@@ -24,24 +24,25 @@ export interface RequestOutcome {
   reused?: boolean;
   termination: Termination;
   reason: string | undefined;
+  /** Besides the frontend's, who counts the request: its backend, and its server when it had one. */
+  counters: readonly Traffic[];
 }
 
 /**
- * Counts how a request ended, and gives the access log when its line is to be written (then
- * logRequest writes it): a request whose line is not written builds nothing for it.
+ * Counts a request, and writes its one access-log line, whoever answered it: a server or a built-in
+ * service; none with `log.access: false` or a level above info.
  */
-export function requestEnded(ctx: StreamContext, termination: Termination): Logger | undefined {
-  if (termination !== '--') ctx.frontend.ended(termination);
-  return ctx.access;
-}
-
-/**
- * The one access-log line of a request, whoever answered it: a server or a built-in service; none
- * with `log.access: false`.
- */
-export function logRequest(access: Logger, client: ClientSide, req: RequestHead, o: RequestOutcome): void {
+export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutcome): void {
   const { ctx } = client;
-  access.info(
+  if (o.termination !== '--') {
+    ctx.frontend.ended(o.termination);
+    for (const t of o.counters) t.ended(o.termination);
+  }
+  const retries = o.retries ?? 0;
+  ctx.frontend.traffic.request(o.status, o.bytesIn, o.bytesOut, retries, o.responseMs, o.totalMs);
+  for (const t of o.counters) t.request(o.status, o.bytesIn, o.bytesOut, retries, o.responseMs, o.totalMs);
+  // The line's fields are built only when it is written (optional chaining skips the arguments).
+  ctx.access?.info(
     {
       client: client.client,
       protocol: client.protocol,
@@ -61,7 +62,7 @@ export function logRequest(access: Logger, client: ClientSide, req: RequestHead,
       connectMs: o.connectMs ?? -1,
       responseMs: o.responseMs,
       totalMs: o.totalMs,
-      retries: o.retries ?? 0,
+      retries,
       reused: o.reused ?? false,
       termination: o.termination,
       ...(o.reason !== undefined && { reason: o.reason }),

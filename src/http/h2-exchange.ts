@@ -252,6 +252,8 @@ export class H2Exchange implements ClientSide, Responder {
     const { ctx } = this;
     ctx.frontend.requests++;
     ctx.frontend.ended('PR');
+    // Counted by the frontend alone: no backend was chosen for it.
+    ctx.frontend.traffic.request(status, 0, 0, 0, -1, 0);
     ctx.access?.info({ client: this.client, protocol: this.protocol, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', method: headers[':method'], path: headers[':path'], status, termination: 'PR', reason }, 'request refused');
     this.answer(status);
     this.done();

@@ -3,9 +3,10 @@ import type { HttpService } from '../services';
 import type { Termination, Who } from '../proto/termination';
 import { bodyReader } from './body';
 import type { BodyReader } from './body-reader-t';
-import { logRequest, requestEnded } from './access-log';
+import { logRequest } from './access-log';
 import type { Exchange } from './exchange-t';
 import { HttpRefusal } from './refusal';
+import { Reply } from './reply';
 import type { RequestHead } from './request-head';
 import type { ClientSide } from './client-side-t';
 
@@ -25,6 +26,8 @@ export class ServiceExchange implements Exchange {
   private respondedAt = 0;
   private done = false;
   private reason: string | undefined;
+  /** The service's answer is on its way: body bytes wait until it has gone out. */
+  private answering = false;
 
   constructor(
     private readonly client: ClientSide,
@@ -41,8 +44,18 @@ export class ServiceExchange implements Exchange {
   }
 
   start(): void {
+    const reply = this.service.reply(this.req, this.client.ctx);
+    if (reply instanceof Reply) return this.respond(reply);
+    // A service that asks the master first (stats): the answer goes out when it comes, if the client is still there.
+    this.answering = true;
+    void reply.then((r) => {
+      this.answering = false;
+      if (!this.done) this.respond(r);
+    });
+  }
+
+  private respond(reply: Reply): void {
     const { client, req } = this;
-    const reply = this.service.reply(req, client.ctx);
     // A client that waits for 100 Continue before its body will not send it: close instead of waiting.
     this.keepAlive = req.keepAlive && !client.closing && (this.body === undefined || !req.fields.list('expect').includes('100-continue'));
     this.status = reply.status;
@@ -55,7 +68,7 @@ export class ServiceExchange implements Exchange {
 
   clientData(buf: Buffer): number {
     const { body } = this;
-    if (body === undefined || this.done) return 0;
+    if (body === undefined || this.done || this.answering) return 0;
     let end: number;
     try {
       end = body.read(buf, 0);
@@ -95,10 +108,8 @@ export class ServiceExchange implements Exchange {
 
   private finish(termination: Termination): void {
     this.done = true;
-    const access = requestEnded(this.client.ctx, termination);
-    if (access === undefined) return;
     const now = Date.now();
-    logRequest(access, this.client, this.req, {
+    logRequest(this.client, this.req, {
       backend: this.backend.name,
       server: this.server,
       status: this.status,
@@ -109,6 +120,7 @@ export class ServiceExchange implements Exchange {
       totalMs: now - this.acceptedAt,
       termination,
       reason: this.reason,
+      counters: [this.backend.traffic],
     });
   }
 }

@@ -6,7 +6,7 @@ import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import { Slot } from '../backend/slot';
 import type { Stage, Termination, Who } from '../proto/termination';
-import { logRequest, requestEnded } from './access-log';
+import { logRequest } from './access-log';
 import type { ClientSide, Responder } from './client-side-t';
 import { bodyReader } from './body';
 import type { BodyReader } from './body-reader-t';
@@ -33,6 +33,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   /** A connect attempt under way (owned until it connects or fails). */
   private connecting: Socket | undefined;
   private serverName = '-';
+  /** The server it last went to, which counts the request. */
+  private counted: Server | undefined;
   private readonly body: BodyReader | undefined;
   private requestDone: boolean;
   private readonly reader: ResponseHeadReader;
@@ -117,6 +119,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.slot.hold(server);
     this.connecting = socket;
     this.serverName = server.name;
+    this.counted = server;
   }
 
   connected(server: Server, socket: Socket, retries: number): void {
@@ -242,6 +245,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     const { ctx } = this.client;
     this.link = link;
     this.serverName = link.server.name;
+    this.counted = link.server;
     link.server.total++;
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
@@ -382,10 +386,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
   }
 
   private log(termination: Termination): void {
-    const access = requestEnded(this.client.ctx, termination);
-    if (access === undefined) return;
     const now = Date.now();
-    logRequest(access, this.client, this.req, {
+    logRequest(this.client, this.req, {
       backend: this.backend.name,
       server: this.serverName,
       status: this.response?.status ?? this.status,
@@ -400,6 +402,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       reused: this.connectedAt === 0 && this.sentAt !== 0,
       termination,
       reason: this.reason,
+      counters: this.counted === undefined ? [this.backend.traffic] : [this.backend.traffic, this.counted.traffic],
     });
   }
 }

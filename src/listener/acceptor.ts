@@ -33,6 +33,8 @@ export class Acceptor implements SessionOwner, SessionTaker {
   count = 0;
   /** The thread stops: listeners pause, and sessions that ask are told not to linger. */
   stopping = false;
+  /** A session handed over is starting (its mux calls `began` at once): the backend counts it apart. */
+  adopting = false;
 
   constructor(
     private readonly frontends: readonly Frontend[],
@@ -72,7 +74,12 @@ export class Acceptor implements SessionOwner, SessionTaker {
     const serverSocket = server === undefined ? undefined : socketFrom(server);
     serverSocket?.setNoDelay(true);
     conn.ctrl.setNoDelay(true);
-    selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
+    this.adopting = true;
+    try {
+      selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
+    } finally {
+      this.adopting = false;
+    }
   }
 
   /** A reload in place: a session of an older stack in this thread carries on here, counted as if accepted here. */
@@ -84,7 +91,12 @@ export class Acceptor implements SessionOwner, SessionTaker {
     frontend.sessions++;
     this.count++;
     this.applyLimits();
-    ctx.began(session);
+    this.adopting = true;
+    try {
+      ctx.began(session);
+    } finally {
+      this.adopting = false;
+    }
     return ctx;
   }
 
@@ -157,6 +169,5 @@ export class Acceptor implements SessionOwner, SessionTaker {
       }
     }
   }
-
 
 }

@@ -7,6 +7,8 @@ import type { Frontend } from './frontend';
 /** What a frontend's context reads of the acceptor that made it, and tells it. */
 export interface SessionOwner {
   readonly stopping: boolean;
+  /** A session that began now comes from an older generation (counted once in the service's totals). */
+  readonly adopting: boolean;
   readonly sessions: Set<Session>;
   release(frontend: Frontend, session: Session): void;
 }
@@ -39,6 +41,7 @@ export class FrontendContext implements StreamContext {
     this.owner.sessions.add(session);
     this.backend.current++;
     this.backend.total++;
+    if (this.owner.adopting) this.backend.adopted++;
   }
 
   replaced(old: Session, next: Session): void {

@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, type HeadLimits } from '../config/head-limits';
 import type { Listener } from './listener';
 import type { TlsCounters } from '../proto/snapshot';
 import type { Termination } from '../proto/termination';
+import { Traffic } from '../lib/traffic';
 
 /** A frontend as one thread runs it: its listeners, its share of maxconn, its live session count. */
 export class Frontend {
@@ -20,6 +21,8 @@ export class Frontend {
   closing = 0;
   /** Sessions, requests and connections that did not end normally, by termination code. */
   readonly terminations: Partial<Record<Termination, number>> = {};
+  /** Bytes, HTTP status classes and times of the sessions and requests that ended on this thread. */
+  readonly traffic = new Traffic();
 
   constructor(
     readonly config: FrontendConfig,

@@ -400,6 +400,8 @@ export class H1Connection implements ClientSide, Session {
     const now = Date.now();
     ctx.frontend.requests++;
     ctx.frontend.ended(`${who}R`);
+    // Counted by the frontend alone: no backend was chosen for it.
+    ctx.frontend.traffic.request(status, this.input?.length ?? 0, 0, 0, -1, now - this.requestStartedAt);
     ctx.access?.info(
       { client: this.client, frontend: ctx.frontend.name, backend: ctx.backend.name, server: '-', status, bytesIn: this.input?.length ?? 0, requestMs: now - this.requestStartedAt, totalMs: now - this.requestStartedAt, termination: `${who}R`, reason },
       'request refused',

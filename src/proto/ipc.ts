@@ -3,7 +3,7 @@
 import type { Config } from '../config/types';
 import type { FlowEnvelope } from './flow-envelope';
 import type { ServerPush } from './server-push';
-import type { ThreadSnapshot } from './snapshot';
+import type { StackSnapshot, ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */
 export type ToWorker =
@@ -27,7 +27,9 @@ export type ToWorker =
   /** Operators' runtime settings of servers, their health and resolved addresses: all in force, also sent before `start`. */
   | ({ type: 'servers' } & ServerPush)
   /** The master CLI asks for every thread's counters; `ref` matches the answer. */
-  | { type: 'snapshot'; ref: number }
+  | Snapshot
+  /** The master's answer to a `stats` request: the page's data or the exposition. */
+  | StatsAnswer
   /** The older generations' UDP flows have reached this one (or the wait is over): read the UDP receivers. */
   | { type: 'readDatagrams' }
   /** Every worker of this stopping generation is quiet (see master/datagram-gate.ts): send the flows on. */
@@ -78,7 +80,12 @@ export type FromWorker =
   | { type: 'quiet' }
   /** Stopping with a hand-over, every thread has sent its UDP flows (the hand-overs before this message). */
   | { type: 'flowsOut' }
-  | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[] }
+  /** `usage`: the worker process's own (the master shows it per worker). */
+  | { type: 'snapshot'; ref: number; threads: ThreadSnapshot[]; usage: WorkerUsage }
+  /** The last counters of stacks that drained (a generation stopped, in place or with the worker): the master folds them in. */
+  | { type: 'counters'; threads: StackSnapshot[] }
+  /** The `stats` service asks the master for the service's totals, which only the master has. */
+  | StatsAsk
   /** Every thread's stack of `generation` (stopped in place) has drained, after handing `handedOver` sessions over. */
   | { type: 'retired'; generation: number; handedOver: number }
   | Observed
@@ -101,7 +108,8 @@ export type ToThread =
   | { type: 'handOverFlows' }
   | { type: 'handedOver'; id: string; ok: boolean }
   | ({ type: 'servers' } & ServerPush)
-  | { type: 'snapshot'; ref: number }
+  | Snapshot
+  | StatsAnswer
   /** Datagrams another group read for flows this thread owns: one batch (datagram/redispatch-packet.ts). */
   | { type: 'datagram'; packet: Uint8Array }
   /** A batch of `datagrams` datagrams this thread redispatched to another group could not be sent there. */
@@ -122,6 +130,9 @@ export type FromThread =
   | { type: 'flowsOut' }
   | { type: 'adopted'; id: string; closed: boolean }
   | { type: 'snapshot'; ref: number; data: ThreadSnapshot }
+  /** A stack drained: its last counters. `last`: the thread's last stack (the worker exits after). */
+  | { type: 'counters'; data: StackSnapshot; last: boolean }
+  | StatsAsk
   /** A batch of `datagrams` datagrams for flows a thread of another group owns: the coordinator sends it to that group's. */
   | { type: 'redispatch'; group: number; frontend: number; datagrams: number; packet: Uint8Array }
   | Observed;
@@ -143,3 +154,37 @@ export interface Observed {
  * cross a MessagePort, fd numbers can).
  */
 export type SocketRef = object | { fd: number };
+
+/** What the `stats` service serves: the Prometheus exposition, or the page's JSON. */
+export type StatsWhat = 'metrics' | 'json';
+
+/** Thread -> coordinator -> master; `ref` is unique in the thread, and the coordinator's own towards the master. */
+export interface StatsAsk {
+  type: 'stats';
+  ref: number;
+  what: StatsWhat;
+}
+
+/** Master -> coordinator -> thread: the body for the `stats` request `ref`. */
+export interface StatsAnswer {
+  type: 'statsAnswer';
+  ref: number;
+  body: string;
+}
+
+/** A worker process's resident memory and its main event loop's delay, as it last measured them. */
+export interface WorkerUsage {
+  rssBytes: number;
+  /** The event loop's mean delay over the last second (ms). */
+  lagMs: number;
+}
+
+/**
+ * A request for every thread's counters (master -> worker -> threads). `counters`: the master's
+ * poll, which needs no list of sessions (sorting them every second would cost with many).
+ */
+export interface Snapshot {
+  type: 'snapshot';
+  ref: number;
+  counters?: boolean;
+}

@@ -3,6 +3,7 @@
 // It imports only proto/: listener/, datagram/ and backend/ fill these in, master/ reads them.
 import type { AdminState, ServerState } from './server-push';
 import type { Termination } from './termination';
+import type { TrafficCounters } from '../lib/traffic';
 
 /**
  * ready: accepting. full: the frontend reached its maxconn. limited: the thread reached global.maxconn.
@@ -35,6 +36,8 @@ export interface FrontendSnapshot {
   closing?: number;
   /** Sessions, requests and connections that did not end normally, by termination code; absent: none. */
   terminations?: Partial<Record<Termination, number>>;
+  /** TCP and HTTP frontends: what the sessions and requests that ended carried. */
+  traffic?: TrafficCounters;
 }
 
 /** A UDP frontend's counters in one thread; the master sums them over threads for `show stat`. */
@@ -87,6 +90,7 @@ export interface ServerSnapshot {
   maxconn: number | null;
   /** Sessions that got this server after waiting in the backend queue. */
   fromQueue: number;
+  traffic?: TrafficCounters;
 }
 
 /** A backend's queue of sessions waiting for a server slot. */
@@ -109,6 +113,9 @@ export interface BackendSnapshot {
   servers: ServerSnapshot[];
   /** HTTP requests sent to the backend; absent while there were none. */
   requests?: number;
+  /** Of `total`, the sessions handed over from an older generation (counted there already); absent: none. */
+  adopted?: number;
+  traffic?: TrafficCounters;
 }
 
 export interface SessionSnapshot {
@@ -135,6 +142,11 @@ export interface ThreadSnapshot {
   oldest: SessionSnapshot[];
   /** What the thread holds: its stacks and what its process and event loop keep alive. */
   holds: ThreadHolds;
+  /**
+   * The counters of the thread's older stacks (a reload in place: they finish their sessions), each
+   * on its own, so that the master adds what they still count; absent: none.
+   */
+  older?: StackSnapshot[];
 }
 
 /**

@@ -1,21 +1,8 @@
 import type { BackendConfig } from '../config/types';
 import { Reply } from '../http/reply';
 import type { RequestHead } from '../http/request-head';
-
-/** What an HTTP service may know of the thread answering. */
-export interface HttpServiceState {
-  /** The generation stops or drains: it will take no new connection. */
-  readonly stopping: boolean;
-}
-
-/**
- * A built-in service in HTTP mode: it answers each request itself, with no server connection, in
- * place of a backend's servers.
- */
-export interface HttpService {
-  readonly name: string;
-  reply(req: RequestHead, state: HttpServiceState): Reply;
-}
+import type { HttpService, HttpServiceState } from './http-service-t';
+import { StatsService, type AskMaster } from './stats';
 
 const NO_CACHE = [['Content-Type', 'text/plain'], ['Cache-Control', 'no-store']] as const;
 
@@ -47,8 +34,9 @@ export class ReturnService implements HttpService {
   }
 }
 
-/** The HTTP service a backend runs, if it runs one. */
-export function httpServiceOf(config: BackendConfig): HttpService | undefined {
+/** The HTTP service a backend runs, if it runs one; `ask` reaches the master (for stats). */
+export function httpServiceOf(config: BackendConfig, ask: AskMaster): HttpService | undefined {
   if (config.return !== undefined) return new ReturnService(config.return);
+  if (config.service === 'stats') return new StatsService(ask);
   return config.service === 'health' ? new HealthService() : undefined;
 }

@@ -1,3 +1,4 @@
+import type { Traffic } from '../lib/traffic';
 import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { FrontendConfig } from '../config/types';
@@ -47,6 +48,7 @@ export interface StreamFrontend {
   closing: number;
   /** Counts an end other than the normal one. */
   ended(termination: Termination): void;
+  readonly traffic: Traffic;
 }
 
 /** What takes sessions over in memory: a newer stack's acceptor in the same thread. */

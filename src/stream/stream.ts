@@ -47,6 +47,8 @@ type RawHandle = { readStop(): number; reading: boolean };
 export class Stream implements ConnectSink, Waiter, Session {
   private server: Socket | undefined;
   private serverName = '-';
+  /** The server it last went to, which counts its bytes. */
+  private counted: Server | undefined;
   private readonly slot: Slot;
   private connectedAt: number;
   private retries: number;
@@ -129,6 +131,7 @@ export class Stream implements ConnectSink, Waiter, Session {
     this.slot.hold(server);
     this.server = socket;
     this.serverName = server.name;
+    this.counted = server;
   }
 
   connected(server: Server, socket: Socket, retries: number): void {
@@ -141,6 +144,7 @@ export class Stream implements ConnectSink, Waiter, Session {
   /** Carries on a tunnel an older generation handed over, starting with the bytes it had in hand. */
   adoptTunnel(socket: Socket, serverName: string, server: Server | undefined, toServer: Buffer, toClient: Buffer): void {
     this.serverName = serverName;
+    this.counted = server;
     // The tunnel is already open: it takes its slot even past maxconn.
     if (server !== undefined) this.slot.hold(server);
     if (toServer.length > 0) socket.write(toServer);
@@ -306,15 +310,22 @@ export class Stream implements ConnectSink, Waiter, Session {
   private log(): void {
     const { conn, ctx, origin } = this;
     const now = Date.now();
-    if (this.termination !== NORMAL) ctx.frontend.ended(this.termination!);
+    const bytesIn = this.bytesIn();
+    const bytesOut = this.bytesOut();
+    for (const t of [ctx.frontend.traffic, ctx.backend.traffic, this.counted?.traffic]) t?.session(bytesIn, bytesOut, this.retries);
+    if (this.termination !== NORMAL) {
+      ctx.frontend.ended(this.termination!);
+      // The frontend's ends are its own (with those of connections cut while closing); the backend's and server's are in their traffic.
+      for (const t of [ctx.backend.traffic, this.counted?.traffic]) t?.ended(this.termination!);
+    }
     ctx.access?.info(
       {
         client: conn.client,
         frontend: ctx.frontend.name,
         backend: ctx.backend.name,
         server: this.serverName,
-        bytesIn: this.bytesIn(),
-        bytesOut: this.bytesOut(),
+        bytesIn,
+        bytesOut,
         queueMs: this.slot.queueMs(now),
         connectMs: this.connectedAt === 0 ? -1 : this.connectedAt - origin.acceptedAt,
         totalMs: now - origin.acceptedAt,
