@@ -275,7 +275,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         mode: 'tcp',
         maxconn: 10000,
         backlog: 1024,
-        timeout: { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000 },
+        timeout: { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000, proxyHeader: 30_000 },
         maxFlows: 10000,
         flowKey: 'address',
         quicDcidLength: 8,

@@ -3,6 +3,8 @@ import type { Backend } from './backend';
 import type { PickContext } from './balance';
 import type { Server } from './server';
 import type { Who } from '../proto/termination';
+import type { ProxyEnds } from '../proto/proxy-ends';
+import { encodeProxyHeader } from '../conn/proxy/encode';
 
 /** What a connect loop reports to the stream that asked for a server connection. */
 export interface ConnectSink {
@@ -12,6 +14,8 @@ export interface ConnectSink {
    */
   attempting(server: Server, socket: Socket): void;
   connected(server: Server, socket: Socket, retries: number): void;
+  /** The client's ends, for a server that takes a PROXY header (asked only then). */
+  clientEnds(): ProxyEnds | undefined;
   /** Every attempt failed ('S' refused or reset, 's' timed out) or no server is usable for a retry ('P'). */
   failed(who: Who, retries: number): void;
 }
@@ -59,6 +63,8 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
       socket.removeListener('error', onError);
       socket.removeListener('timeout', onTimeout);
       target.connectSucceeded();
+      // Before any byte of the client: whoever got the socket next writes after it.
+      if (target.sendProxy !== undefined) socket.write(encodeProxyHeader(target.sendProxy, sink.clientEnds()));
       sink.connected(target, socket, retries);
     };
     socket.on('error', onError);

@@ -2,6 +2,7 @@ import { POOL_DEFAULTS } from '../config/http-options';
 import type { ServerConfig } from '../config/types';
 import { ConnectionPool } from './pool';
 import { shareOf } from '../lib/share';
+import type { ProxyVersion } from '../conn/proxy/encode';
 import type { AdminState, ResolvedAddress, ServerAdmin, ServerHealth, ServerState } from '../proto/server-push';
 import type { Who } from '../proto/termination';
 
@@ -31,6 +32,8 @@ export class Server {
   /** Why the server takes no new sessions: its host name no longer resolves. */
   unresolvable: string | undefined;
   readonly backup: boolean;
+  /** Each connection to the server begins with a PROXY header of this version. */
+  readonly sendProxy: ProxyVersion | undefined;
   /** The configured weight, or the operator's (`set weight`). */
   userWeight: number;
   /** The weight balancers use: userWeight, scaled down while slowstart ramps it up. */
@@ -70,6 +73,7 @@ export class Server {
     this.port = config.port;
     this.address = config.host;
     this.backup = config.backup === true;
+    this.sendProxy = config.sendProxy;
     this.userWeight = config.weight;
     this.weight = config.weight;
     this.maxconn = config.maxconn === undefined ? undefined : shareOf(config.maxconn, threads);

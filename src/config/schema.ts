@@ -15,6 +15,7 @@ export const SERVICES = ['echo', 'hello', 'health'] as const;
 export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;
+export const PROXY_VERSIONS = ['v1', 'v2'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 const MAX_MAXCONN = 1_000_000;
@@ -78,7 +79,7 @@ const frontendSchema = section(
       maxconn: integer(1, MAX_MAXCONN),
       backlog: integer(1, 65535, 1024),
       // No defaults for the HTTP ones: http-options.ts refuses them outside HTTP mode, normalize.ts fills them in.
-      timeout: optionalSection({ client: duration('30s'), clientFin: duration('1s'), flow: duration('30s'), handshake: duration('10s'), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
+      timeout: optionalSection({ client: duration('30s'), clientFin: duration('1s'), flow: duration('30s'), handshake: duration('10s'), proxyHeader: duration(), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
       http: section({
         xForwardedFor: { type: 'boolean', description: 'true or false' },
         xForwardedProto: { type: 'boolean', description: 'true or false' },
@@ -130,6 +131,7 @@ const serverSchema = section(
     backup: { type: 'boolean', description: 'true or false' },
     slowstart: duration(),
     pool: section({ maxIdle: integer(0, MAX_MAXCONN), idleTimeout: { positiveDuration: true, description: DURATION_EXAMPLE } }),
+    sendProxy: oneOf(PROXY_VERSIONS),
   },
   ['address'],
 );
@@ -148,6 +150,7 @@ const backendSchema = section({
   }),
   check: checkSchema,
   slowstart: duration(),
+  sendProxy: oneOf(PROXY_VERSIONS),
 });
 
 /**

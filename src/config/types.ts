@@ -71,6 +71,8 @@ export interface BindConfig {
   address: BindAddress;
   /** TLS termination on this bind (TCP binds only). */
   tls?: TlsConfig;
+  /** Every connection begins with a PROXY protocol header (v1 or v2), whose source is the client (TCP binds only). */
+  acceptProxy?: true;
 }
 
 export interface TlsConfig {
@@ -113,9 +115,11 @@ export interface FrontendConfig {
    * `flow`: how long a UDP flow lives without a datagram either way. `handshake`: how long a TLS
    * handshake may take in all (a deadline, where `client` is an inactivity timer). HTTP mode only
    * (and always there): `httpRequest`, how long a request head may take to arrive; `httpKeepAlive`,
-   * how long a client connection may idle between requests.
+   * how long a client connection may idle between requests. `proxyHeader`: how long the PROXY
+   * header of an `acceptProxy` bind's connection may take to arrive whole (a deadline from the
+   * accept; `client` by default).
    */
-  timeout: { client: number; clientFin: number; flow: number; handshake: number; httpRequest?: number; httpKeepAlive?: number };
+  timeout: { client: number; clientFin: number; flow: number; handshake: number; proxyHeader: number; httpRequest?: number; httpKeepAlive?: number };
   /** HTTP mode only (and always there). */
   http?: HttpOptions;
   /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
@@ -200,6 +204,8 @@ export interface ServerConfig {
   slowstart?: number;
   /** Absent: the defaults (config/http-options.ts). */
   pool?: PoolConfig;
+  /** A PROXY protocol header goes to the server before any byte of the client (the server's, or its backend's). */
+  sendProxy?: 'v1' | 'v2';
 }
 
 export type CheckType = 'tcp' | 'http';

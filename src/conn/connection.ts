@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { ProxyEnds } from '../proto/proxy-ends';
 
 /**
  * State bits of a connection's control and transport layers, set by whoever sees the event (the
@@ -11,7 +12,10 @@ export const enum ConnFlag {
   Error = 1 << 2,
 }
 
-/** raw: the bytes as they come. tls: TLS terminated here (src/conn/tls), over the accepted socket. */
+/**
+ * raw: the bytes as they come. tls: TLS terminated here (src/conn/tls), over the accepted socket.
+ * Either may begin with a PROXY header (src/conn/proxy), read before anything else.
+ */
 export type Xprt = 'raw' | 'tls';
 
 /** What a TLS handshake settled, for the mux and the logs. */
@@ -26,7 +30,7 @@ export interface TlsSession {
 
 /**
  * One accepted client connection: the control layer (the socket), the transport layer above it (raw,
- * or TLS; the PROXY protocol sits here later) and their flags. The mux chosen for it reads and
+ * or TLS, either after a PROXY header) and their flags. The mux chosen for it reads and
  * writes through `ctrl` once `xprt` is ready: the accepted socket itself for raw, the TLS socket
  * over it once the handshake is done. A TLS connection's state lives in this process: it never
  * moves to another generation.
@@ -34,16 +38,25 @@ export interface TlsSession {
 export class Connection {
   flags = ConnFlag.CtrlReady;
   readonly acceptedAt = Date.now();
-  readonly client: string;
+  /** "ip:port" of the client, for logs: the peer's, or the one its PROXY header gave. */
+  client: string;
+  /** The client's address, for balancing by source and X-Forwarded-For. */
+  address: string | undefined;
+  /** What the connection's PROXY header said; absent without one. */
+  proxied: ProxyEnds | undefined;
   tls: TlsSession | undefined;
   private socket: Socket;
 
   constructor(
     ctrl: Socket,
     readonly xprt: Xprt,
+    /** What a PROXY header said, read in an older generation (the envelope carries it). */
+    proxied?: ProxyEnds,
   ) {
     this.socket = ctrl;
     this.client = formatPeer(ctrl);
+    this.address = ctrl.remoteAddress;
+    if (proxied !== undefined) this.proxy(proxied);
     // A raw transport has no handshake: it is ready as soon as the socket is.
     if (xprt === 'raw') this.flags |= ConnFlag.XprtReady;
   }
@@ -55,6 +68,26 @@ export class Connection {
   /** The protocol the mux is chosen by: the one agreed in ALPN, '' when none was. */
   get alpn(): string {
     return this.tls?.alpn ?? '';
+  }
+
+  /** The PROXY header read: its source is the client from now on (a LOCAL header keeps the peer's). */
+  proxy(ends: ProxyEnds): void {
+    this.proxied = ends;
+    if (ends.source === undefined) return;
+    const { address, port } = ends.source;
+    this.address = address;
+    this.client = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  }
+
+  /**
+   * Both ends as a PROXY header to a server tells them (sendProxy): the header's, or the socket's;
+   * undefined for a Unix client. Worked out when a server asks only.
+   */
+  get ends(): ProxyEnds | undefined {
+    if (this.proxied !== undefined) return this.proxied;
+    const { remoteAddress, remotePort, localAddress, localPort } = this.ctrl;
+    if (remoteAddress === undefined || localAddress === undefined) return undefined;
+    return { source: { address: remoteAddress, port: remotePort! }, destination: { address: localAddress, port: localPort! } };
   }
 
   /** The TLS handshake is done: from now on the mux reads and writes the decrypted stream. */

@@ -39,6 +39,8 @@ export class ServerLink implements PooledLink {
   constructor(
     readonly socket: Socket,
     readonly server: Server,
+    /** The client connection it belongs to, when it sent the server that client's PROXY header. */
+    readonly owner?: object,
   ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { PickContext } from '../backend/balance';
+import type { ProxyEnds } from '../proto/proxy-ends';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
@@ -104,9 +105,19 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.slot.hold(server);
     this.slottedAt = Date.now();
     // The pool holds what backend/ knows of a link (PooledLink); only HTTP streams park any, and they park ServerLinks.
-    const link = server.pool.take() as ServerLink | undefined;
+    const link = server.pool.take(this.owner(server)) as ServerLink | undefined;
     if (link !== undefined) return this.send(link);
     connectToServer(this.backend, server, this.pickContext, this);
+  }
+
+  /** What a PROXY header to a server says of the client (sendProxy). */
+  clientEnds(): ProxyEnds | undefined {
+    return this.client.conn.ends;
+  }
+
+  /** Connections to a server that sends PROXY headers belong to the client connection they spoke for. */
+  private owner(server: Server): object | undefined {
+    return server.sendProxy === undefined ? undefined : this.client.conn;
   }
 
   expired(): void {
@@ -123,7 +134,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.connecting = undefined;
     this.retries += retries;
     this.connectedAt = Date.now();
-    this.send(new ServerLink(socket, server));
+    this.send(new ServerLink(socket, server, this.owner(server)));
   }
 
   failed(who: Who, retries: number): void {

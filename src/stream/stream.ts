@@ -4,6 +4,7 @@ import { closing, CUT_TERMINATION, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Envelope } from '../proto/envelope';
+import type { ProxyEnds } from '../proto/proxy-ends';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import type { Departure, Session, StreamContext } from './session';
@@ -102,7 +103,12 @@ export class Stream implements ConnectSink, Waiter, Session {
 
   /** What the balancer chooses this session's server by. */
   get pickContext(): PickContext {
-    return { client: this.conn.ctrl.remoteAddress };
+    return { client: this.conn.address };
+  }
+
+  /** What a PROXY header to a server says of the client (sendProxy). */
+  clientEnds(): ProxyEnds | undefined {
+    return this.conn.ends;
   }
 
   /** Serves the client: a built-in service, or a server connection. `early` was read before. */
@@ -216,6 +222,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       backend: this.ctx.backend.name,
       server: connecting ? undefined : this.serverName,
       client: this.conn.client,
+      ...(this.conn.proxied !== undefined && { proxied: this.conn.proxied }),
       acceptedAt: this.origin.acceptedAt,
       connectedAt: this.connectedAt,
       ...(this.waiting && { queuedAt: this.slot.queuedAt }),
