@@ -5,6 +5,37 @@ import type { Server } from './server';
 import type { Who } from '../proto/termination';
 import type { ProxyEnds } from '../proto/proxy-ends';
 import { encodeProxyHeader } from '../conn/proxy/encode';
+import type { TLSSocket } from 'node:tls';
+import { tlsFailure } from './server-tls';
+
+/**
+ * The TLS handshake over a connected socket, within what is left of timeout.connect counted anew. A
+ * timeout is a connect timeout (retried); a refused certificate or handshake is not retried, since
+ * every attempt would meet it again: the stream fails with the reason (502 in HTTP mode).
+ */
+function secure(target: Server, raw: Socket, timeoutMs: number, sink: ConnectSink, retries: number, timedOut: (who: Who) => void): TLSSocket {
+  const socket = target.tls!.wrap(raw);
+  socket.setTimeout(timeoutMs);
+  sink.attempting(target, socket);
+  const onError = (err: Error): void => {
+    socket.removeListener('timeout', onTimeout);
+    socket.destroy();
+    target.connectFailed('S');
+    sink.failed('S', retries, `TLS to server ${target.name} failed: ${tlsFailure(err)}`);
+  };
+  const onTimeout = (): void => {
+    socket.removeListener('error', onError);
+    socket.on('error', () => undefined);
+    timedOut('s');
+  };
+  socket.once('error', onError);
+  socket.once('timeout', onTimeout);
+  socket.once('secureConnect', () => {
+    socket.removeListener('error', onError);
+    socket.removeListener('timeout', onTimeout);
+  });
+  return socket;
+}
 
 /** What a connect loop reports to the stream that asked for a server connection. */
 export interface ConnectSink {
@@ -16,8 +47,11 @@ export interface ConnectSink {
   connected(server: Server, socket: Socket, retries: number): void;
   /** The client's ends, for a server that takes a PROXY header (asked only then). */
   clientEnds(): ProxyEnds | undefined;
-  /** Every attempt failed ('S' refused or reset, 's' timed out) or no server is usable for a retry ('P'). */
-  failed(who: Who, retries: number): void;
+  /**
+   * Every attempt failed ('S' refused or reset, 's' timed out), or no server is usable for a retry
+   * ('P'), or TLS to the server failed (`tls`: why, for the log).
+   */
+  failed(who: Who, retries: number, tls?: string): void;
 }
 
 const NONE: ReadonlySet<Server> = new Set();
@@ -38,7 +72,7 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
   const attempt = (): void => {
     if (server === undefined) return sink.failed('P', retries);
     const target = server;
-    const socket = netConnect({ host: target.address, port: target.port, noDelay: true, allowHalfOpen: true });
+    let socket: Socket = netConnect({ host: target.address, port: target.port, noDelay: true, allowHalfOpen: true });
     socket.setTimeout(timeout.connect);
     sink.attempting(target, socket);
 
@@ -59,13 +93,20 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
     };
     const onError = (): void => fail('S');
     const onTimeout = (): void => fail('s');
-    const onConnect = (): void => {
+    const connected = (): void => {
       socket.removeListener('error', onError);
       socket.removeListener('timeout', onTimeout);
       target.connectSucceeded();
-      // Before any byte of the client: whoever got the socket next writes after it.
-      if (target.sendProxy !== undefined) socket.write(encodeProxyHeader(target.sendProxy, sink.clientEnds()));
       sink.connected(target, socket, retries);
+    };
+    const onConnect = (): void => {
+      // Before any byte of the client, and before TLS: whoever gets the socket next writes after it.
+      if (target.sendProxy !== undefined) socket.write(encodeProxyHeader(target.sendProxy, sink.clientEnds()));
+      if (target.tls === undefined) return connected();
+      socket.removeListener('error', onError);
+      socket.removeListener('timeout', onTimeout);
+      socket = secure(target, socket, timeout.connect, sink, retries, (who) => fail(who));
+      socket.once('secureConnect', connected);
     };
     socket.on('error', onError);
     socket.on('timeout', onTimeout);

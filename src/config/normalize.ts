@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { defaultMasterSocket } from '../control/path';
 import { stdoutIsJournal } from '../os/journal';
 
+import { serverTlsOf } from './server-tls';
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
 import { parseBindList, toBindConfig } from './bind';
@@ -106,6 +107,7 @@ function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
   const check = checkOf(backend.check, raw.check);
   const slowstart = ms(raw.slowstart ?? backend.slowstart ?? 0);
   const sendProxy = (raw.sendProxy ?? backend.sendProxy) as ServerConfig['sendProxy'];
+  const tls = raw.tls ?? backend.tls;
   return {
     name,
     host,
@@ -117,6 +119,7 @@ function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
     ...(slowstart > 0 && { slowstart }),
     ...(raw.pool !== undefined && { pool: poolOf(raw.pool) }),
     ...(sendProxy !== undefined && { sendProxy }),
+    ...(tls !== undefined && { tls: serverTlsOf(tls, host) }),
   };
 }
 

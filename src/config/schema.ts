@@ -122,6 +122,19 @@ const checkSchema: SchemaObject = {
   description: 'true, false or an object with the keys type, interval, timeout, rise, fall, http, observe',
 };
 
+const PATHS = { type: ['string', 'array'], minLength: 1, minItems: 1, items: { type: 'string', minLength: 1 }, description: 'a file or directory path, or a non-empty list of them' };
+const PATH = { type: 'string', minLength: 1, description: 'a file path such as "/etc/ferry/client.pem"' };
+
+/** TLS towards servers (a server's or its backend's); the files are read by the master (src/conn/tls/server-load.ts). */
+const serverTlsSchema = section({
+  ca: PATHS,
+  verify: { type: 'boolean', description: 'true or false' },
+  sni: { type: 'string', pattern: '^[A-Za-z0-9.-]{1,253}$', description: 'a host name such as "app.internal"' },
+  cert: PATH,
+  key: PATH,
+  alpn: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', description: 'a protocol name such as "http/1.1"' }, description: 'a non-empty list of protocol names such as ["http/1.1"]' },
+});
+
 const serverSchema = section(
   {
     address: { serverAddress: true, description: SERVER_ADDRESS_EXAMPLE },
@@ -132,6 +145,7 @@ const serverSchema = section(
     slowstart: duration(),
     pool: section({ maxIdle: integer(0, MAX_MAXCONN), idleTimeout: { positiveDuration: true, description: DURATION_EXAMPLE } }),
     sendProxy: oneOf(PROXY_VERSIONS),
+    tls: serverTlsSchema,
   },
   ['address'],
 );
@@ -151,6 +165,7 @@ const backendSchema = section({
   check: checkSchema,
   slowstart: duration(),
   sendProxy: oneOf(PROXY_VERSIONS),
+  tls: serverTlsSchema,
 });
 
 /**

@@ -206,6 +206,30 @@ export interface ServerConfig {
   pool?: PoolConfig;
   /** A PROXY protocol header goes to the server before any byte of the client (the server's, or its backend's). */
   sendProxy?: 'v1' | 'v2';
+  /** TLS towards the server (the server's `tls`, or its backend's). */
+  tls?: ServerTlsConfig;
+}
+
+/**
+ * TLS from ferry to a server. The paths are absolute; the master reads the files (src/conn/tls/
+ * server-load.ts) when it checks, starts and reloads, and the PEM text travels to the workers.
+ */
+export interface ServerTlsConfig {
+  /** Check the server's certificate chain and name; false: accept any certificate (encryption only). */
+  verify: boolean;
+  /** CA files and directories to verify with; absent: the system's CAs. */
+  ca?: string[];
+  /** The name sent in SNI and checked against the certificate; absent: none (the server is given by IP address). */
+  sni?: string;
+  /** A client certificate chain (its key in it, beside it as NAME.key, or in `key`). */
+  cert?: string;
+  key?: string;
+  /** Protocols offered in ALPN; empty: none. */
+  alpn: string[];
+  /** What the master read: the CA certificates, the client chain and its key (never log it). */
+  caPem?: string[];
+  certPem?: string;
+  keyPem?: string;
 }
 
 export type CheckType = 'tcp' | 'http';

@@ -137,9 +137,11 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.send(new ServerLink(socket, server, this.owner(server)));
   }
 
-  failed(who: Who, retries: number): void {
+  failed(who: Who, retries: number, tls?: string): void {
     this.connecting = undefined;
     this.retries += retries;
+    // A server whose TLS ferry refuses answered, in a way: a bad gateway, not an unavailable one.
+    if (tls !== undefined) return this.fail(502, who, tls);
     this.fail(503, who, who === 'P' ? 'no server is usable for a retry' : 'could not connect to a server');
   }
 

@@ -56,6 +56,8 @@ export class Stream implements ConnectSink, Waiter, Session {
   private openSockets = 1;
   private done = false;
   private termination: Termination | undefined;
+  /** Why it ended, when the termination code alone does not say (TLS to the server failed). */
+  private reason: string | undefined;
   private readonly origin: Origin;
 
   constructor(
@@ -155,9 +157,10 @@ export class Stream implements ConnectSink, Waiter, Session {
     this.tunnel(socket);
   }
 
-  failed(who: Who, retries: number): void {
+  failed(who: Who, retries: number, tls?: string): void {
     this.retries = retries;
     this.server = undefined;
+    this.reason = tls;
     this.terminate(who);
   }
 
@@ -328,6 +331,7 @@ export class Stream implements ConnectSink, Waiter, Session {
         totalMs: now - origin.acceptedAt,
         retries: this.retries,
         termination: this.termination,
+        ...(this.reason !== undefined && { reason: this.reason }),
         ...(conn.tls !== undefined && { tls: conn.tls }),
         ...(origin.generations.length > 0 ? { adopted: true, generations: [...origin.generations, ctx.service.generation] } : {}),
       },
@@ -338,6 +342,8 @@ export class Stream implements ConnectSink, Waiter, Session {
 
 /** Neither end has finished or failed: the socket can change owner at any byte. */
 export function movable(socket: Socket): boolean {
+  // TLS state lives in this process: a TLS socket (to a client or a server) never changes owner.
+  if ((socket as Socket & { encrypted?: boolean }).encrypted === true) return false;
   const state = (socket as unknown as { _readableState: { ended: boolean } })._readableState;
   return !socket.destroyed && !state.ended && !socket.writableEnded && (socket as unknown as { _handle: unknown })._handle != null;
 }

@@ -7,6 +7,7 @@ import { extname, join } from 'node:path';
 import type { Certificate, Config, FrontendConfig, TlsConfig } from '../../config/types';
 import { formatProblem, problem } from '../../config/problems';
 import { loadCertificateFile, type Loaded } from './pem';
+import { loadServerTls } from './server-load';
 
 /** Files of a certificate directory that hold a certificate chain (their key in them or in NAME.key). */
 const CERT_EXTENSIONS = ['.pem', '.crt'];
@@ -16,8 +17,17 @@ export interface CertificatesLoaded {
   problems: string[];
 }
 
-/** `config` with every TLS bind's certificates read; or, when any cannot be used, every reason. */
+/**
+ * `config` with every TLS bind's certificates and every server's TLS files read; or, when any
+ * cannot be used, every reason.
+ */
 export function loadCertificates(config: Config): CertificatesLoaded {
+  const binds = loadBindCertificates(config);
+  if (binds.config === undefined) return binds;
+  return loadServerTls(binds.config);
+}
+
+function loadBindCertificates(config: Config): CertificatesLoaded {
   const cache = new Map<string, Loaded>();
   const problems: string[] = [];
   const frontends = Object.fromEntries(
