@@ -64,8 +64,8 @@ function ask(server: ServerConfig, address: string, http: HttpCheckConfig, finis
     method: http.method,
     path: http.path,
     headers: { host: http.host ?? hostHeader(server), 'user-agent': 'ferry-health-check', connection: 'close' },
-    agent: false,
-    ...((server.sendProxy !== undefined || server.tls !== undefined) && { createConnection: () => open(server, address) }),
+    // node:http takes createConnection only without an agent.
+    ...(server.sendProxy !== undefined || server.tls !== undefined ? { createConnection: () => open(server, address) } : { agent: false }),
   });
   req.on('response', (res) => {
     res.on('error', () => {});

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeProxyHeader } from '../src/conn/proxy/encode';
 import { oneFrontend } from './helpers/configs';
+import { firstCheckResult } from './helpers/control';
 import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
 import { exchange, freePort, listen } from './helpers/net';
 import { until } from './helpers/layers';
@@ -85,6 +86,20 @@ for (const mode of ['tcp', 'http'] as const) {
       }
     });
   }
+}
+
+for (const version of ['v1', 'v2'] as const) {
+  withNginx(`health checks of a sendProxy ${version} server send ${version === 'v1' ? 'PROXY UNKNOWN' : 'LOCAL'}, which nginx takes`, async () => {
+    const server = await nginx('proxy_protocol', 'location / { return 200 "ok\\n"; }');
+    const port = await freePort();
+    const ferry = await startFerry(oneFrontend(port, { servers: { n: { address: `127.0.0.1:${server.port}`, sendProxy: version, check: { type: 'http', interval: '100ms' } } } }));
+    try {
+      assert.equal(await firstCheckResult(ferry.control), { ok: true, result: 'HTTP 200' }, server.output);
+    } finally {
+      await ferry.stop();
+      await server.stop();
+    }
+  });
 }
 
 withNginx('HTTP mode: a pooled server connection that sent one client\'s header is never used for another client', async () => {

@@ -1,9 +1,9 @@
 import { copyFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sendCommand } from '../src/control/client';
 import { TestCa } from './helpers/certs';
 import { oneFrontend } from './helpers/configs';
+import { firstCheckResult } from './helpers/control';
 import { reloadWith, runCli, startFerry, tmpPath, writeConfig } from './helpers/ferry';
 import { statusOf } from './helpers/http';
 import { exchange, freePort } from './helpers/net';
@@ -119,14 +119,7 @@ withNginx('a TLS check passes when the certificate verifies; a reload with a cha
   }
   const checked = await startFerry(oneFrontend(port, backendFor(server, { ca: ca.cert, sni: 'app.test' }, { check: { interval: '100ms' } })));
   try {
-    // What the check found is in show stat: poll it, bounded.
-    let last: { ok?: boolean; result?: string } | undefined;
-    for (const deadline = Date.now() + 10_000; last?.ok === undefined && Date.now() < deadline; ) {
-      const reply = await sendCommand(checked.control, 'show stat');
-      last = (reply.data as { backends: { servers: { check: { last?: { ok: boolean; result: string } } }[] }[] }).backends[0].servers[0].check.last;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.equal({ ok: last?.ok, result: last?.result }, { ok: true, result: 'TLS handshake done' });
+    assert.equal(await firstCheckResult(checked.control), { ok: true, result: 'TLS handshake done' });
   } finally {
     await checked.stop();
     await server.stop();
