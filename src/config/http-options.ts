@@ -19,6 +19,7 @@ export const HTTP_DEFAULTS = {
   xForwardedFor: true,
   xForwardedProto: true,
   forwarded: false,
+  xClientCertSubject: false,
   maxRequestLine: 8 * 1024,
   maxHeaderSize: 32 * 1024,
   maxConcurrentStreams: 100,

@@ -84,6 +84,7 @@ const frontendSchema = section(
         xForwardedFor: { type: 'boolean', description: 'true or false' },
         xForwardedProto: { type: 'boolean', description: 'true or false' },
         forwarded: { type: 'boolean', description: 'true or false' },
+        xClientCertSubject: { type: 'boolean', description: 'true or false' },
         maxRequestLine: integer(...HEAD_SIZE_RANGE),
         maxHeaderSize: integer(...HEAD_SIZE_RANGE),
         maxConcurrentStreams: integer(...CONCURRENT_STREAMS_RANGE),

@@ -80,6 +80,12 @@ export interface TlsConfig {
   certs: string[];
   /** Protocols offered in ALPN, in order of preference; empty: no ALPN. */
   alpn: string[];
+  /** Client certificates: CA files and directories they must chain to (absolute paths). */
+  clientCa?: string[];
+  /** With clientCa: "required", a client without a valid certificate is refused; "optional", one without is served. */
+  verifyClient?: 'required' | 'optional';
+  /** The CA certificates the master read from clientCa. */
+  clientCaPem?: string[];
   /**
    * The certificates the master read from `certs` (src/conn/tls/load.ts), the default first; empty until
    * it did. Holds private keys: never log it, never show it.
@@ -154,6 +160,8 @@ export interface HttpOptions {
   xForwardedFor: boolean;
   xForwardedProto: boolean;
   forwarded: boolean;
+  /** Send the server the subject of the client's verified certificate (binds with tls.clientCa), in X-Client-Cert-Subject. */
+  xClientCertSubject: boolean;
   maxRequestLine: number;
   maxHeaderSize: number;
   /** HTTP/2: streams a client may have open at once on one connection. */

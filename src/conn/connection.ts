@@ -26,6 +26,8 @@ export interface TlsSession {
   alpn: string;
   /** The TLS version, such as "TLSv1.3". */
   version: string;
+  /** The client's certificate, on binds that ask for one (tls.clientCa): its subject, and whether it verified. */
+  client?: { subject: string; verified: boolean };
 }
 
 /**
@@ -91,15 +93,23 @@ export class Connection {
   }
 
   /** The TLS handshake is done: from now on the mux reads and writes the decrypted stream. */
-  secured(socket: TLSSocket): void {
+  secured(socket: TLSSocket, askedCertificate = false): void {
     // What tls.Server sets once a server socket is secure, and node:http2 waits for otherwise: the
     // socket is wrapped here (src/conn/tls/terminator.ts), not accepted by a tls.Server.
     (socket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
     this.socket = socket;
     this.flags |= ConnFlag.XprtReady;
     const servername = (socket as TLSSocket & { servername?: string | false }).servername;
-    this.tls = { servername: servername || '', alpn: socket.alpnProtocol || '', version: socket.getProtocol() ?? '' };
+    this.tls = { servername: servername || '', alpn: socket.alpnProtocol || '', version: socket.getProtocol() ?? '', ...(askedCertificate && clientCertificate(socket)) };
   }
+}
+
+/** The subject of the certificate a client presented, as "CN=a, O=b"; nothing when it sent none. */
+function clientCertificate(socket: TLSSocket): Pick<TlsSession, 'client'> {
+  const cert = socket.getPeerCertificate();
+  if (cert === null || cert.subject === undefined) return {};
+  const subject = Object.entries(cert.subject).map(([k, v]) => `${k}=${[v].flat().join('+')}`).join(', ');
+  return { client: { subject, verified: socket.authorized } };
 }
 
 /** "ip:port" for TCP peers, "unix" for Unix-socket peers (which have no address). */

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { PickContext } from '../backend/balance';
+import type { Connection } from '../conn/connection';
 import type { ProxyEnds } from '../proto/proxy-ends';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Waiter } from '../backend/queue';
@@ -258,7 +259,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     link.server.total++;
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
-    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme }, `${link.server.host}:${link.server.port}`);
+    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme, certSubject: verifiedSubject(this.client.conn) }, `${link.server.host}:${link.server.port}`);
     link.socket.write(head, 'latin1');
     if (!this.requestDone) this.client.linkReady();
   }
@@ -413,4 +414,10 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       reason: this.reason,
     });
   }
+}
+
+/** The subject of the client's certificate, when it verified. */
+function verifiedSubject(conn: Connection): string | undefined {
+  const cert = conn.tls?.client;
+  return cert?.verified === true ? cert.subject : undefined;
 }

@@ -8,6 +8,7 @@ import type { Certificate, Config, FrontendConfig, TlsConfig } from '../../confi
 import { formatProblem, problem } from '../../config/problems';
 import { loadCertificateFile, type Loaded } from './pem';
 import { loadServerTls } from './server-load';
+import { readCas } from './ca';
 
 /** Files of a certificate directory that hold a certificate chain (their key in them or in NAME.key). */
 const CERT_EXTENSIONS = ['.pem', '.crt'];
@@ -38,9 +39,12 @@ function loadBindCertificates(config: Config): CertificatesLoaded {
         bind: frontend.bind.map((bind, i) => {
           if (bind.tls === undefined) return bind;
           const read = readAll(bind.tls, cache);
-          const at = ['frontends', name, 'bind', i, 'tls', 'certs'];
-          problems.push(...read.problems.map((p) => formatProblem(problem(at, p))));
-          return { ...bind, tls: { ...bind.tls, certificates: read.certificates } };
+          const at = ['frontends', name, 'bind', i, 'tls'];
+          problems.push(...read.problems.map((p) => formatProblem(problem([...at, 'certs'], p))));
+          if (bind.tls.clientCa === undefined) return { ...bind, tls: { ...bind.tls, certificates: read.certificates } };
+          const cas = readCas(bind.tls.clientCa);
+          problems.push(...cas.problems.map((p) => formatProblem(problem([...at, 'clientCa'], p))));
+          return { ...bind, tls: { ...bind.tls, certificates: read.certificates, clientCaPem: cas.certs } };
         }),
       },
     ]),

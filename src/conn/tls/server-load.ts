@@ -2,13 +2,10 @@
 // key) when it checks, starts and reloads, as it reads the binds' certificates: the workers may have
 // dropped the privileges the files need. A file that cannot be used refuses the configuration.
 
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
 import type { BackendConfig, Config, ServerConfig, ServerTlsConfig } from '../../config/types';
 import { formatProblem, problem } from '../../config/problems';
-import { loadCaFile, loadCertificateFile } from './pem';
-
-const CA_EXTENSIONS = ['.pem', '.crt'];
+import { readCas } from './ca';
+import { loadCertificateFile } from './pem';
 
 /** `config` with every server's TLS files read; or, when any cannot be used, every reason. */
 export function loadServerTls(config: Config): { config?: Config; problems: string[] } {
@@ -36,17 +33,9 @@ function readFiles(tls: ServerTlsConfig): { tls: ServerTlsConfig; problems: [str
   const read: ServerTlsConfig = { ...tls };
   if (tls.key !== undefined && tls.cert === undefined) problems.push(['key', 'a key without "cert": give the client certificate it belongs to']);
   if (tls.ca !== undefined) {
-    const caPem: string[] = [];
-    for (const file of tls.ca.flatMap(caFiles)) {
-      if (file.startsWith('!')) {
-        problems.push(['ca', file.slice(1)]);
-        continue;
-      }
-      const loaded = loadCaFile(file);
-      if (loaded.ok) caPem.push(...loaded.certs);
-      else problems.push(['ca', loaded.error]);
-    }
-    read.caPem = caPem;
+    const cas = readCas(tls.ca);
+    problems.push(...cas.problems.map((p): [string, string] => ['ca', p]));
+    read.caPem = cas.certs;
   }
   if (tls.cert !== undefined) {
     const loaded = loadCertificateFile(tls.cert, tls.key);
@@ -54,18 +43,4 @@ function readFiles(tls: ServerTlsConfig): { tls: ServerTlsConfig; problems: [str
     else problems.push(['cert', loaded.error]);
   }
   return { tls: read, problems };
-}
-
-/** A file stands for itself; a directory for its *.pem and *.crt files. A problem comes back after a "!". */
-function caFiles(path: string): string[] {
-  let directory: boolean;
-  try {
-    directory = statSync(path).isDirectory();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return [`!CA ${JSON.stringify(path)} ${code === 'ENOENT' ? 'does not exist; give a CA file or directory that does' : `cannot be read: ${(err as Error).message}`}`];
-  }
-  if (!directory) return [path];
-  const files = readdirSync(path).filter((n) => CA_EXTENSIONS.includes(extname(n))).sort().map((n) => join(path, n));
-  return files.length > 0 ? files : [`!CA directory ${JSON.stringify(path)} holds no certificate file (*.pem or *.crt)`];
 }
