@@ -23,9 +23,11 @@ export interface CertificatesLoaded {
  * cannot be used, every reason.
  */
 export function loadCertificates(config: Config): CertificatesLoaded {
+  // Both are read whatever the other found: every problem is told at once.
   const binds = loadBindCertificates(config);
-  if (binds.config === undefined) return binds;
-  return loadServerTls(binds.config);
+  const servers = loadServerTls(binds.config ?? config);
+  const problems = [...binds.problems, ...servers.problems];
+  return problems.length > 0 ? { problems } : servers;
 }
 
 function loadBindCertificates(config: Config): CertificatesLoaded {
