@@ -372,7 +372,7 @@ test('validate: typos are unknown keys at every depth', () => {
     'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.timeout.clinet: unknown key, did you mean "client"? (expected one of: client, clientFin, flow, handshake, proxyHeader, httpRequest, httpKeepAlive)',
     'backends.app.timeout.conect: unknown key, did you mean "connect"? (expected one of: connect, server, serverFin, queue, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key, did you mean "weight"? (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
+    'backends.app.servers.s1.wieght: unknown key, did you mean "weight"? (expected one of: address, weight, maxconn, check, backup, slowstart, pool, sendProxy, tls)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }
