@@ -1,10 +1,14 @@
+import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeProxyHeader } from '../src/conn/proxy/encode';
+import { TestCa } from './helpers/certs';
 import { oneFrontend } from './helpers/configs';
 import { firstCheckResult } from './helpers/control';
-import { reloadWith, runCli, startFerry, writeConfig, type FerryProcess } from './helpers/ferry';
+import { reloadWith, runCli, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
 import { exchange, freePort, listen } from './helpers/net';
 import { until } from './helpers/layers';
 import { haproxy, nginx, NO_HAPROXY, NO_NGINX } from './helpers/peers';
@@ -46,15 +50,17 @@ function keptClient(port: number, localAddress: string, first: Buffer = Buffer.a
       waiting?.(body);
     });
     socket.once('error', reject);
+    // `first` goes out with the first request, in one write: the mux gets the bytes after the header from the same read.
+    let pending = first;
     socket.once('connect', () => {
-      if (first.length > 0) socket.write(first);
       resolve({
         socket,
         port: socket.localPort!,
         get: () =>
           new Promise((done) => {
             waiting = done;
-            socket.write('GET / HTTP/1.1\r\nHost: test\r\n\r\n');
+            socket.write(Buffer.concat([pending, Buffer.from('GET / HTTP/1.1\r\nHost: test\r\n\r\n')]));
+            pending = Buffer.alloc(0);
           }),
       });
     });
@@ -159,6 +165,53 @@ withHaproxy('HAProxy with send-proxy-v2 in front of ferry with acceptProxy: ferr
     await ferry.stop();
   }
 });
+
+test('acceptProxy on a TLS bind: the header comes first, in plain text, and TLS follows on the same connection', async () => {
+  const ca = new TestCa('proxy-tls-ca');
+  const pem = tmpPath('proxy-tls.pem');
+  writeFileSync(pem, ca.issue('ferry', ['ferry.test']).pem);
+  const port = await freePort();
+  const ferry = await startFerry(oneFrontend({ address: `127.0.0.1:${port}`, acceptProxy: true, tls: { certs: pem } }, { service: 'hello' }));
+  try {
+    for (const together of [false, true]) {
+      const raw = connect({ port, host: '127.0.0.1' });
+      await new Promise((resolve) => raw.once('connect', resolve));
+      const secured = tlsConnect({ socket: together ? headerFirst(raw) : (raw.write(FROM_DOCUMENTATION_NET), raw), servername: 'ferry.test', ca: ca.pem });
+      const greeting = await new Promise<string>((resolve, reject) => {
+        secured.once('error', reject);
+        secured.once('data', (c: Buffer) => resolve(String(c)));
+      });
+      assert.match(greeting, 'hello from ferry', together ? 'header and ClientHello in one segment' : 'apart');
+      secured.destroy();
+    }
+    const lines = await ferry.waitLog((l) => l.msg === 'session', 10_000, 1).then(() => ferry.logs.filter((l) => l.msg === 'session'));
+    for (const line of lines) {
+      assert.is(line.client, '203.0.113.7:40000');
+      assert.is((line.tls as { servername: string }).servername, 'ferry.test');
+    }
+  } finally {
+    await ferry.stop();
+  }
+});
+
+/** A stream over `raw` whose first write goes out in one piece with the PROXY header before it: the bytes after the header come in the same read. */
+function headerFirst(raw: Socket): Duplex {
+  let first = true;
+  const stream: Duplex = new Duplex({
+    write(chunk: Buffer, _encoding, done) {
+      raw.write(first ? Buffer.concat([FROM_DOCUMENTATION_NET, chunk]) : chunk, done);
+      first = false;
+    },
+    read() {},
+    final(done) {
+      raw.end(done);
+    },
+  });
+  raw.on('data', (c: Buffer) => stream.push(c));
+  raw.on('end', () => stream.push(null));
+  stream.on('close', () => raw.destroy());
+  return stream;
+}
 
 /** A server that counts the connections it gets: none may come from a connection without a valid header. */
 async function countingServer(): Promise<{ port: number; connections: () => number; close(): void }> {
