@@ -2,40 +2,11 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Backend } from './backend';
 import type { PickContext } from './balance';
 import type { Server } from './server';
-import type { Who } from '../proto/termination';
-import type { ProxyEnds } from '../proto/proxy-ends';
-import { encodeProxyHeader } from '../conn/proxy/encode';
 import type { TLSSocket } from 'node:tls';
+import { encodeProxyHeader } from '../conn/proxy/encode';
+import type { ProxyEnds } from '../proto/proxy-ends';
+import type { Who } from '../proto/termination';
 import { tlsFailure } from './server-tls';
-
-/**
- * The TLS handshake over a connected socket, within what is left of timeout.connect counted anew. A
- * timeout is a connect timeout (retried); a refused certificate or handshake is not retried, since
- * every attempt would meet it again: the stream fails with the reason (502 in HTTP mode).
- */
-function secure(target: Server, raw: Socket, timeoutMs: number, sink: ConnectSink, retries: number, timedOut: (who: Who) => void): TLSSocket {
-  const socket = target.tls!.wrap(raw);
-  socket.setTimeout(timeoutMs);
-  sink.attempting(target, socket);
-  const onError = (err: Error): void => {
-    socket.removeListener('timeout', onTimeout);
-    socket.destroy();
-    target.connectFailed('S');
-    sink.failed('S', retries, `TLS to server ${target.name} failed: ${tlsFailure(err)}`);
-  };
-  const onTimeout = (): void => {
-    socket.removeListener('error', onError);
-    socket.on('error', () => undefined);
-    timedOut('s');
-  };
-  socket.once('error', onError);
-  socket.once('timeout', onTimeout);
-  socket.once('secureConnect', () => {
-    socket.removeListener('error', onError);
-    socket.removeListener('timeout', onTimeout);
-  });
-  return socket;
-}
 
 /** What a connect loop reports to the stream that asked for a server connection. */
 export interface ConnectSink {
@@ -113,4 +84,36 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
     socket.once('connect', onConnect);
   };
   attempt();
+}
+
+/**
+ * The TLS handshake over a connected socket, within timeout.connect again, counted from the TCP
+ * connect. A timeout is a connect timeout (retried); a refused certificate or handshake is not
+ * retried, since every attempt would meet it again: the stream fails with the reason (502 in HTTP
+ * mode).
+ */
+function secure(target: Server, raw: Socket, timeoutMs: number, sink: ConnectSink, retries: number, timedOut: (who: Who) => void): TLSSocket {
+  // The TLS socket has the timer from here; the raw one's would fire for no listener.
+  raw.setTimeout(0);
+  const socket = target.tls!.wrap(raw);
+  socket.setTimeout(timeoutMs);
+  sink.attempting(target, socket);
+  const onError = (err: Error): void => {
+    socket.removeListener('timeout', onTimeout);
+    socket.destroy();
+    target.connectFailed('S');
+    sink.failed('S', retries, `TLS to server ${target.name} failed: ${tlsFailure(err)}`);
+  };
+  const onTimeout = (): void => {
+    socket.removeListener('error', onError);
+    socket.on('error', () => undefined);
+    timedOut('s');
+  };
+  socket.once('error', onError);
+  socket.once('timeout', onTimeout);
+  socket.once('secureConnect', () => {
+    socket.removeListener('error', onError);
+    socket.removeListener('timeout', onTimeout);
+  });
+  return socket;
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import { Connection } from '../conn/connection';
 import { socketFrom } from '../conn/handles';
-import { ProxyHeaderReader, type ProxyHeaderFailure } from '../conn/proxy/reader';
+import { ProxyHeaderReader } from '../conn/proxy/reader';
 import { Handshake } from '../conn/tls/handshake';
 import type { TlsTerminator } from '../conn/tls/terminator';
 import type { Logger } from '../log/log';
@@ -19,8 +19,8 @@ export type Released = () => void;
 
 /**
  * A thread's admission of TCP sessions: it counts them per frontend and per thread, puts every
- * listener in the state the limits call for, reads PROXY headers, runs TLS handshakes, and gives each connection to the
- * mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
+ * listener in the state the limits call for, reads PROXY headers, runs TLS handshakes, and gives
+ * each connection to the mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
  * counted the same way.
  */
 export class Acceptor {
@@ -111,15 +111,14 @@ export class Acceptor {
     this.admit(frontend);
     const conn = new Connection(socket, tls === undefined ? 'raw' : 'tls');
     const { proxyHeader } = frontend.config.timeout;
-    const reader = new ProxyHeaderReader(socket, proxyHeader, (ends, failure?: ProxyHeaderFailure) => {
+    const reader = new ProxyHeaderReader(conn, proxyHeader, (failure) => {
       this.handshakes.delete(reader);
-      if (ends === undefined) {
-        const { termination, reason } = failure!;
+      if (failure !== undefined) {
+        const { termination, reason } = failure;
         frontend.ended(termination);
         this.log.warn({ client: conn.client, frontend: frontend.name, bind, termination, reason, totalMs: Date.now() - conn.acceptedAt }, 'proxy header refused');
         return this.release(frontend);
       }
-      conn.proxy(ends);
       if (tls !== undefined) return this.handshake(frontend, ctx, tls, conn);
       selectMux(frontend.config.mode).attach(conn, ctx);
     });

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Connection } from '../connection';
 import type { ProxyEnds } from '../../proto/proxy-ends';
 import type { Termination, Who } from '../../proto/termination';
 import { parseProxyHeader } from './parse';
@@ -17,9 +18,12 @@ const MAX_HEADER = 16 + 0xffff;
  * mux, within a deadline from the accept (a header trickled in a byte at a time cannot stretch it).
  * It reads in paused mode ('readable'), so that once its listener is gone the socket is as the
  * accept left it; the bytes after the header go back into the socket (unshift), where the mux (or
- * the TLS layer, which takes a socket's buffered bytes first) reads them. `done` is called once.
+ * the TLS layer, which takes a socket's buffered bytes first) reads them. `done` is called once:
+ * without a failure when the header is read (the connection knows its client then), with one when
+ * the socket is closed.
  */
 export class ProxyHeaderReader {
+  private readonly socket: Socket;
   private buf: Buffer | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -28,10 +32,11 @@ export class ProxyHeaderReader {
   private readonly onError = (err: Error): void => this.fail('C', `the connection failed before its PROXY header was whole: ${err.message}`);
 
   constructor(
-    private readonly socket: Socket,
+    private readonly conn: Connection,
     timeoutMs: number,
-    private readonly done: (ends: ProxyEnds | undefined, failure?: ProxyHeaderFailure) => void,
+    private readonly done: (failure?: ProxyHeaderFailure) => void,
   ) {
+    const socket = (this.socket = conn.ctrl);
     socket.on('readable', this.onReadable);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -48,22 +53,23 @@ export class ProxyHeaderReader {
       const buf = (this.buf = this.buf === undefined ? chunk : Buffer.concat([this.buf, chunk]));
       const parsed = parseProxyHeader(buf);
       if ('error' in parsed) return this.fail('C', parsed.error);
-      if ('ends' in parsed) return this.succeed(parsed.ends, buf.subarray(parsed.length));
+      if ('ends' in parsed) return this.succeed(parsed, buf);
       if (buf.length > MAX_HEADER) return this.fail('C', 'PROXY header longer than any header can be');
     }
   }
 
-  private succeed(ends: ProxyEnds, rest: Buffer): void {
+  private succeed(header: { ends: ProxyEnds; length: number }, buf: Buffer): void {
     this.settle();
-    if (rest.length > 0) this.socket.unshift(rest);
-    this.done(ends);
+    if (buf.length > header.length) this.socket.unshift(buf.subarray(header.length));
+    this.conn.proxy(header.ends);
+    this.done();
   }
 
   private fail(who: Who, reason: string): void {
     if (this.finished) return;
     this.settle();
     this.socket.destroy();
-    this.done(undefined, { termination: `${who}T`, reason });
+    this.done({ termination: `${who}T`, reason });
   }
 
   private settle(): void {
