@@ -9,6 +9,7 @@ import { TestCa } from './helpers/certs';
 import { oneFrontend } from './helpers/configs';
 import { firstCheckResult } from './helpers/control';
 import { reloadWith, runCli, startFerry, tmpPath, writeConfig, type FerryProcess } from './helpers/ferry';
+import { httpBackend, statusOf } from './helpers/http';
 import { exchange, freePort, listen } from './helpers/net';
 import { until } from './helpers/layers';
 import { haproxy, nginx, NO_HAPROXY, NO_NGINX } from './helpers/peers';
@@ -143,6 +144,23 @@ for (const mode of ['tcp', 'http'] as const) {
     }
   });
 }
+
+test('acceptProxy in HTTP mode: X-Forwarded-For and Forwarded name the client the header gave', async () => {
+  const backend = await httpBackend();
+  const port = await freePort();
+  const ferry = await startFerry(
+    oneFrontend({ address: `127.0.0.1:${port}`, acceptProxy: true }, { servers: { b: { address: `127.0.0.1:${backend.port}` } } }, { frontend: { mode: 'http', http: { forwarded: true } } }),
+  );
+  try {
+    const { data } = await exchange(port, Buffer.concat([FROM_DOCUMENTATION_NET, Buffer.from('GET / HTTP/1.0\r\nHost: test\r\n\r\n')]));
+    assert.is(statusOf(data), 200);
+    assert.is(backend.seen[0].headers['x-forwarded-for'], '203.0.113.7');
+    assert.is(backend.seen[0].headers.forwarded, 'for=203.0.113.7;proto=http');
+  } finally {
+    await ferry.stop();
+    await backend.close();
+  }
+});
 
 withHaproxy('HAProxy with send-proxy-v2 in front of ferry with acceptProxy: ferry logs the original client', async () => {
   const port = await freePort();
