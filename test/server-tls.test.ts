@@ -101,7 +101,7 @@ withNginx('TCP mode: a refused certificate ends the session SC with the reason i
   }
 });
 
-withNginx('a TLS check passes when the certificate verifies; a reload with a changed CA file takes effect', async () => {
+withNginx('TLS checks (tcp and http) pass when the certificate verifies; a reload with a changed CA file takes effect', async () => {
   const server = await tlsServer(good);
   const port = await freePort();
   const caFile = tmpPath('server-tls-changing-ca.crt');
@@ -117,11 +117,16 @@ withNginx('a TLS check passes when the certificate verifies; a reload with a cha
   } finally {
     await ferry.stop();
   }
-  const checked = await startFerry(oneFrontend(port, backendFor(server, { ca: ca.cert, sni: 'app.test' }, { check: { interval: '100ms' } })));
   try {
-    assert.equal(await firstCheckResult(checked.control), { ok: true, result: 'TLS handshake done' });
+    for (const [type, result] of [['tcp', 'TLS handshake done'], ['http', 'HTTP 200']]) {
+      const checked = await startFerry(oneFrontend(port, backendFor(server, { ca: ca.cert, sni: 'app.test' }, { check: { type, interval: '100ms' } })));
+      try {
+        assert.equal(await firstCheckResult(checked.control), { ok: true, result }, type);
+      } finally {
+        await checked.stop();
+      }
+    }
   } finally {
-    await checked.stop();
     await server.stop();
   }
 });
