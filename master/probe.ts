@@ -1,6 +1,11 @@
 // One health check of one server, from the master: a TCP connect, or an HTTP request whose status
 // must fall in the expected range. Either way the connection is closed as soon as the answer is known.
-import { connect } from 'node:net';
+// A check speaks to the server as traffic does: after a PROXY header (LOCAL, or UNKNOWN in v1: it
+// speaks for no client) when the server takes one, and over TLS, verified the same way, when the
+// server has `tls`.
+import { connect, type Socket } from 'node:net';
+import { encodeProxyHeader } from '../src/conn/proxy/encode';
+import { ServerTls, tlsFailure } from '../src/backend/server-tls';
 import type { CheckConfig, HttpCheckConfig, ServerConfig } from '../src/config/types';
 
 export interface CheckResult {
@@ -23,7 +28,7 @@ export function probe(server: ServerConfig, address: string, check: CheckConfig,
     done({ ok, result, ms: Date.now() - started });
   };
   const timer = setTimeout(() => finish(false, `timeout after ${check.timeout} ms`), check.timeout);
-  close = check.http === undefined ? connectTo(address, server.port, finish) : ask(server, address, check.http, finish);
+  close = check.http === undefined ? connectTo(server, address, finish) : ask(server, address, check.http, finish);
   return () => {
     settled = true;
     clearTimeout(timer);
@@ -34,11 +39,19 @@ export function probe(server: ServerConfig, address: string, check: CheckConfig,
 type Finish = (ok: boolean, result: string) => void;
 
 /** Returns what closes the connection. */
-function connectTo(host: string, port: number, finish: Finish): () => void {
-  const socket = connect({ host, port });
-  socket.on('connect', () => finish(true, 'connected'));
-  socket.on('error', (err) => finish(false, describe(err)));
+function connectTo(server: ServerConfig, address: string, finish: Finish): () => void {
+  const socket = open(server, address);
+  if (server.tls === undefined) socket.on('connect', () => finish(true, 'connected'));
+  else socket.on('secureConnect', () => finish(true, 'TLS handshake done'));
+  socket.on('error', (err) => finish(false, describe(err, server)));
   return () => socket.destroy();
+}
+
+/** A connection to the server, its PROXY header written and TLS begun when the server has them. */
+function open(server: ServerConfig, address: string): Socket {
+  const socket = connect({ host: address, port: server.port });
+  if (server.sendProxy !== undefined) socket.write(encodeProxyHeader(server.sendProxy, undefined));
+  return server.tls === undefined ? socket : new ServerTls(server.tls).wrap(socket);
 }
 
 function ask(server: ServerConfig, address: string, http: HttpCheckConfig, finish: Finish): () => void {
@@ -51,7 +64,8 @@ function ask(server: ServerConfig, address: string, http: HttpCheckConfig, finis
     method: http.method,
     path: http.path,
     headers: { host: http.host ?? hostHeader(server), 'user-agent': 'ferry-health-check', connection: 'close' },
-    agent: false,
+    // node:http takes createConnection only without an agent.
+    ...(server.sendProxy !== undefined || server.tls !== undefined ? { createConnection: () => open(server, address) } : { agent: false }),
   });
   req.on('response', (res) => {
     res.on('error', () => {});
@@ -60,7 +74,7 @@ function ask(server: ServerConfig, address: string, http: HttpCheckConfig, finis
     const ok = status >= min && status <= max;
     finish(ok, ok ? `HTTP ${status}` : `HTTP ${status}, expected ${min === max ? min : `${min}-${max}`}`);
   });
-  req.on('error', (err) => finish(false, describe(err)));
+  req.on('error', (err) => finish(false, describe(err, server)));
   req.end();
   return () => req.destroy();
 }
@@ -78,8 +92,10 @@ const REASONS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
 };
 
-function describe(err: NodeJS.ErrnoException): string {
+function describe(err: NodeJS.ErrnoException, server: ServerConfig): string {
   const code = err.code ?? '';
   if (code.startsWith('HPE_')) return `not an HTTP response (${code})`;
+  // A system call's error is the connection's; any other, with TLS on, is the handshake's.
+  if (server.tls !== undefined && err.syscall === undefined && REASONS[code] === undefined) return `TLS: ${tlsFailure(err)}`;
   return REASONS[code] ?? (code || err.message);
 }

@@ -205,7 +205,7 @@ test('validate: every default is applied', () => {
   assert.is(web.mode, 'tcp');
   assert.is(web.maxconn, 20000);
   assert.is(web.backlog, 1024);
-  assert.equal(web.timeout, { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000 });
+  assert.equal(web.timeout, { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000, proxyHeader: 30_000 });
   const app = config.backends.app;
   assert.equal(
     { balance: app.balance, retries: app.retries, redispatch: app.redispatch, timeout: app.timeout },
@@ -275,7 +275,7 @@ test('validate: the full example normalizes to the documented shape', () => {
         mode: 'tcp',
         maxconn: 10000,
         backlog: 1024,
-        timeout: { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000 },
+        timeout: { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000, proxyHeader: 30_000 },
         maxFlows: 10000,
         flowKey: 'address',
         quicDcidLength: 8,
@@ -370,9 +370,9 @@ test('validate: typos are unknown keys at every depth', () => {
     'global.grups: unknown key, did you mean "groups"? (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log)',
     'global.log.levl: unknown key, did you mean "level"? (expected one of: level, format, access)',
     'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
-    'frontends.web.timeout.clinet: unknown key, did you mean "client"? (expected one of: client, clientFin, flow, handshake, httpRequest, httpKeepAlive)',
+    'frontends.web.timeout.clinet: unknown key, did you mean "client"? (expected one of: client, clientFin, flow, handshake, proxyHeader, httpRequest, httpKeepAlive)',
     'backends.app.timeout.conect: unknown key, did you mean "connect"? (expected one of: connect, server, serverFin, queue, tunnel)',
-    'backends.app.servers.s1.wieght: unknown key, did you mean "weight"? (expected one of: address, weight, maxconn, check, backup, slowstart, pool)',
+    'backends.app.servers.s1.wieght: unknown key, did you mean "weight"? (expected one of: address, weight, maxconn, check, backup, slowstart, pool, sendProxy, tls)',
   ]) {
     assert.ok(problems.includes(line), `missing: ${line}\nin:\n${problems.join('\n')}`);
   }
@@ -447,7 +447,7 @@ test('validate: bind object problems', () => {
     [
       'frontends.web.bind[0].mode: "mode" applies only to unix@ binds, and "127.0.0.1:80" is not one',
       'frontends.web.bind[0].v6only: "v6only" applies only to IPv6 binds such as ":::8080", and "127.0.0.1:80" is not one',
-      'frontends.web.bind[1].owner: unknown key (expected one of: address, mode, user, group, v6only, tls)',
+      'frontends.web.bind[1].owner: unknown key (expected one of: address, mode, user, group, v6only, tls, acceptProxy)',
       'frontends.web.bind[1].mode: expected a file mode such as "0660" (octal, in a string) or 432, found 660',
       'frontends.web.bind[1].user: expected a user name or a numeric id, such as "ferry" or 1000, found ""',
       'frontends.web.bind[2].address: required key is missing (expected a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock")',

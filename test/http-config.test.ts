@@ -22,21 +22,21 @@ test('an http frontend: defaults for its timeouts, forwarding fields and head li
   assert.equal(problems, []);
   const web = config!.frontends.web;
   assert.is(web.mode, 'http');
-  assert.equal(web.timeout, { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000, httpRequest: 10_000, httpKeepAlive: 10_000 });
-  assert.equal(web.http, { xForwardedFor: true, xForwardedProto: true, forwarded: false, maxRequestLine: 8192, maxHeaderSize: 32768, maxConcurrentStreams: 100 });
+  assert.equal(web.timeout, { client: 30_000, clientFin: 1_000, flow: 30_000, handshake: 10_000, httpRequest: 10_000, httpKeepAlive: 10_000, proxyHeader: 30_000 });
+  assert.equal(web.http, { xForwardedFor: true, xForwardedProto: true, forwarded: false, xClientCertSubject: false, maxRequestLine: 8192, maxHeaderSize: 32768, maxConcurrentStreams: 100 });
   assert.is(config!.backends.app.servers[0].pool, undefined, 'no pool section: the defaults apply');
 });
 
 test('an http frontend: settings as given', () => {
   const raw = httpConfig(
-    { timeout: { httpRequest: '2s', httpKeepAlive: 500 }, http: { xForwardedFor: false, forwarded: true, maxRequestLine: 1024, maxHeaderSize: 4096 } },
+    { timeout: { httpRequest: '2s', httpKeepAlive: 500 }, http: { xForwardedFor: false, forwarded: true, xClientCertSubject: false, maxRequestLine: 1024, maxHeaderSize: 4096 } },
     { pool: { maxIdle: 0, idleTimeout: '1s' } },
   );
   const config = validateConfig(raw).config!;
   const web = config.frontends.web;
   assert.is(web.timeout.httpRequest, 2000);
   assert.is(web.timeout.httpKeepAlive, 500);
-  assert.equal(web.http, { xForwardedFor: false, xForwardedProto: true, forwarded: true, maxRequestLine: 1024, maxHeaderSize: 4096, maxConcurrentStreams: 100 });
+  assert.equal(web.http, { xForwardedFor: false, xForwardedProto: true, forwarded: true, xClientCertSubject: false, maxRequestLine: 1024, maxHeaderSize: 4096, maxConcurrentStreams: 100 });
   assert.equal(config.backends.app.servers[0].pool, { maxIdle: 0, idleTimeout: 1000 });
   assert.equal(validateConfig(httpConfig({}, { pool: { maxIdle: 3 } })).config!.backends.app.servers[0].pool, { maxIdle: 3, idleTimeout: 4000 });
 });
@@ -52,7 +52,7 @@ test('bad values of every HTTP option say what was expected', () => {
     [
       'frontends.web.timeout.httpRequest: expected a duration above 0 such as "500ms" or "2s", found 0',
       'frontends.web.timeout.httpKeepAlive: expected a duration such as "250ms", "30s" or "5m", found "later"',
-      'frontends.web.http.via: unknown key (expected one of: xForwardedFor, xForwardedProto, forwarded, maxRequestLine, maxHeaderSize, maxConcurrentStreams)',
+      'frontends.web.http.via: unknown key (expected one of: xForwardedFor, xForwardedProto, forwarded, xClientCertSubject, maxRequestLine, maxHeaderSize, maxConcurrentStreams)',
       'frontends.web.http.xForwardedFor: expected true or false, found "yes"',
       'frontends.web.http.xForwardedProto: expected true or false, found 1',
       'frontends.web.http.forwarded: expected true or false, found null',

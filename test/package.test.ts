@@ -55,9 +55,12 @@ test('the package holds what a user runs and reads, and nothing else', async () 
   }
 });
 
-test('the package is under 1 MB unpacked', async () => {
+// What `npm pack` writes stays under 1 MB (issue 17); unpacked, 1.5 MB leaves room for ferry's own
+// code to grow while tests, bench or source maps (3.4 MB once) would still not fit.
+test('the package is under 1 MB packed and 1.5 MB unpacked', async () => {
   const { size, unpackedSize } = await dryRun();
-  assert.ok(unpackedSize < 1_000_000, `unpacked ${unpackedSize} bytes (tarball ${size})`);
+  assert.ok(size < 1_000_000, `tarball ${size} bytes`);
+  assert.ok(unpackedSize < 1_500_000, `unpacked ${unpackedSize} bytes (tarball ${size})`);
 });
 
 test('bin, main, types and exports name packed files, and every relative import of a packed file is packed', async () => {

@@ -77,7 +77,7 @@ export class ThreadStack {
     for (const bind of fc.bind) {
       // node:tls loads only in a thread with a TLS bind.
       const tls: TlsTerminator | undefined = bind.tls === undefined ? undefined : new (require('../src/conn/tls/terminator') as typeof import('../src/conn/tls/terminator')).TlsTerminator(bind.text, bind.tls);
-      const receiver = new Receiver(bind, fc.backlog, this.acceptor.acceptOn(frontend, tls), (err) => this.receiverFailed(bind.text, err));
+      const receiver = new Receiver(bind, fc.backlog, this.acceptor.acceptOn(frontend, bind.text, tls, bind.acceptProxy), (err) => this.receiverFailed(bind.text, err));
       const listener = new Listener(receiver, (rid) => this.up({ type: 'rearm', id: rid }));
       frontend.listeners.push(listener);
       this.listeners.set(bind.key, listener);

@@ -1,8 +1,8 @@
 // What reloads back to back leave behind (issue 13): ferry in HTTP mode, one group of one thread,
-// pinned like every contender, under wrk's keep-alive load (50 connections) from the first reload to
-// the last; `--soak-reloads` reloads (1,000) through the master CLI's `reload`, each awaited, as an
-// operator's script would, after 5 s of load. After the 10th reload and after the last, with the load still on: the
-// master's and the worker's RSS (median of 5 samples, lib/rss.ts), the master's open fds, and the
+// pinned like every contender, under wrk's keep-alive load (50 connections) throughout; after 15 s of
+// load, `--soak-reloads` reloads (1,000) through the master CLI's `reload`, each awaited, as an
+// operator's script would. 10 s after the 10th reload and 10 s after the last, the load still on:
+// the master's and the worker's RSS (median of 5 samples, lib/rss.ts), the master's open fds, and the
 // worker's heap in use (`show threads`). The first reloads load and compile what a reload needs
 // once; from the 10th on, what grows is what reloads leave behind. The figure judged is the RSS at
 // the end over the RSS after the 10th, for the master and for the worker; the fds the master gained
@@ -27,10 +27,17 @@ import { addFigure, addSample, addTotal, newSection, type Section } from '../rep
 /** Reloads before the baseline: what the first ones load and compile is not a leak. */
 const BASELINE_AFTER = 10;
 /**
- * Load before the first reload: a worker's heap and its process's memory grow to their size under
- * load in the first seconds (V8 widens the young generation as it allocates), which no reload causes.
+ * Load before the first reload: a worker's heap grows to its size under load in the first seconds
+ * (measured here with no reload at all: V8's heap 25 MB after 5 s of load, 42 MB from 10 s on, RSS
+ * 74 then 88 MB), which no reload causes.
  */
-const WARMUP_MS = 5000;
+const WARMUP_MS = 15_000;
+/**
+ * Each point is taken this long after the reloads before it, under load: V8 gives memory back to the
+ * system a few seconds after a burst of allocation (its memory reducer starts 8 s after), and both
+ * points are taken alike, so what remains is what the reloads kept.
+ */
+const SETTLE_MS = 10_000;
 /** wrk runs until stopped; this bounds it should the bench die first. */
 const WRK_CEILING_S = 3600;
 const MB = 1048576;
@@ -44,7 +51,7 @@ interface Point {
 
 /** A run's length at about 80 ms a reload, plus the start and the samples, for the bench's deadline. */
 export function soakBudgetS(options: Options): number {
-  return Math.ceil(options.soakReloads * 0.08) + 60;
+  return Math.ceil(options.soakReloads * 0.08) + (WARMUP_MS + 2 * SETTLE_MS) / 1000 + 60;
 }
 
 async function pointOf(master: number, worker: number, socket: string): Promise<Point> {
@@ -88,9 +95,13 @@ export async function measureReloadSoak(settings: FerrySettings, options: Option
     let start: Point | undefined;
     for (let n = 1; n <= options.soakReloads; n++) {
       await reloadOnce(socket.path, n);
-      if (n === BASELINE_AFTER) start = await pointOf(launched.master.pid, launched.worker, socket.path);
+      if (n === BASELINE_AFTER) {
+        await sleep(SETTLE_MS);
+        start = await pointOf(launched.master.pid, launched.worker, socket.path);
+      }
       if (n % 100 === 0) progress(`  reload-soak: ${n} of ${options.soakReloads} reloads`);
     }
+    await sleep(SETTLE_MS);
     const end = await pointOf(launched.master.pid, launched.worker, socket.path);
     load.child.kill('SIGINT');
     await load.exited;

@@ -20,9 +20,15 @@ export class ConnectionPool {
     return this.idle.length;
   }
 
-  /** An idle connection that still looks open, or undefined. */
-  take(): PooledLink | undefined {
-    for (let link = this.idle.pop(); link !== undefined; link = this.idle.pop()) {
+  /**
+   * An idle connection of `owner` (undefined: one that belongs to no client) that still looks open,
+   * or undefined. Without owners the search ends at the top of the pile, as a pop would.
+   */
+  take(owner?: object): PooledLink | undefined {
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const link = this.idle[i];
+      if (link.owner !== owner) continue;
+      this.idle.splice(i, 1);
       link.parked = false;
       if (link.alive) {
         this.reused++;

@@ -10,6 +10,11 @@ export interface PooledLink {
   /** Still open: worth keeping, or handing out. */
   readonly alive: boolean;
   readonly socket: Socket;
+  /**
+   * The client connection it belongs to: one that sent a server a PROXY header speaks for that
+   * client only, and goes to no other. Undefined: any client's requests may use it.
+   */
+  readonly owner?: object;
   /** Whoever uses it; the pool only clears it, an idle connection having no user. */
   user: unknown;
   /** Closes it: the pool is cleared (the thread stops). */

@@ -3,6 +3,8 @@ import { POOL_DEFAULTS } from '../config/http-options';
 import type { ServerConfig } from '../config/types';
 import { ConnectionPool } from './pool';
 import { shareOf } from '../lib/share';
+import type { ProxyVersion } from '../conn/proxy/encode';
+import { ServerTls } from './server-tls';
 import type { AdminState, ResolvedAddress, ServerAdmin, ServerHealth, ServerState } from '../proto/server-push';
 import type { Who } from '../proto/termination';
 
@@ -32,6 +34,10 @@ export class Server {
   /** Why the server takes no new sessions: its host name no longer resolves. */
   unresolvable: string | undefined;
   readonly backup: boolean;
+  /** Each connection to the server begins with a PROXY header of this version. */
+  readonly sendProxy: ProxyVersion | undefined;
+  /** TLS towards the server, after the PROXY header if any. */
+  readonly tls: ServerTls | undefined;
   /** The configured weight, or the operator's (`set weight`). */
   userWeight: number;
   /** The weight balancers use: userWeight, scaled down while slowstart ramps it up. */
@@ -73,6 +79,8 @@ export class Server {
     this.port = config.port;
     this.address = config.host;
     this.backup = config.backup === true;
+    this.sendProxy = config.sendProxy;
+    this.tls = config.tls === undefined ? undefined : new ServerTls(config.tls);
     this.userWeight = config.weight;
     this.weight = config.weight;
     this.maxconn = config.maxconn === undefined ? undefined : shareOf(config.maxconn, threads);

@@ -13,6 +13,7 @@ export interface ParsedBind {
   text: string;
   address: BindAddress;
   tls?: TlsConfig;
+  acceptProxy?: true;
 }
 
 export interface BindList {
@@ -20,7 +21,7 @@ export interface BindList {
   problems: Problem[];
 }
 
-const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only', 'tls'] as const;
+const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only', 'tls', 'acceptProxy'] as const;
 const ADDRESS_EXAMPLE = 'a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock"';
 
 export function parseBindList(value: unknown): BindList {
@@ -39,7 +40,7 @@ export function toBindConfig(bind: ParsedBind, frontend: string): BindConfig {
   const key = bindKey(bind.address);
   const ephemeral = (bind.address.kind === 'tcp' || bind.address.kind === 'udp') && bind.address.port === 0;
   const index = bind.at.length > 0 ? bind.at[0] : 0;
-  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address, ...(bind.tls && { tls: bind.tls }) };
+  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address, ...(bind.tls && { tls: bind.tls }), ...(bind.acceptProxy && { acceptProxy: true as const }) };
 }
 
 interface EntryResult {
@@ -91,6 +92,9 @@ function checkOptionTypes(entry: Record<string, unknown>, at: PathSegment[]): Pr
   if (entry.v6only !== undefined && typeof entry.v6only !== 'boolean') {
     problems.push(problem([...at, 'v6only'], expected('true or false', entry.v6only)));
   }
+  if (entry.acceptProxy !== undefined && typeof entry.acceptProxy !== 'boolean') {
+    problems.push(problem([...at, 'acceptProxy'], expected('true or false', entry.acceptProxy)));
+  }
   return problems;
 }
 
@@ -98,7 +102,8 @@ function applyOptions(bind: ParsedBind, entry: Record<string, unknown>, at: Path
   const problems = checkOptionTypes(entry, at);
   problems.push(...checkOptionsFit(bind, entry, at));
   if (problems.length > 0) return { problems };
-  return { bind: { ...bind, address: withOptions(bind.address, entry), ...(entry.tls !== undefined && { tls: tlsOf(entry.tls as Record<string, unknown>) }) }, problems };
+  const tls = entry.tls !== undefined && { tls: tlsOf(entry.tls as Record<string, unknown>) };
+  return { bind: { ...bind, address: withOptions(bind.address, entry), ...tls, ...(entry.acceptProxy === true && { acceptProxy: true as const }) }, problems };
 }
 
 function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
@@ -116,6 +121,9 @@ function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: P
     );
   }
   if (entry.tls !== undefined) problems.push(...checkTlsOption(entry.tls, address, text, at));
+  if (entry.acceptProxy === true && address.kind === 'udp') {
+    problems.push(problem([...at, 'acceptProxy'], `the PROXY protocol applies to TCP binds only, and ${JSON.stringify(text)} is a UDP address; remove "acceptProxy"`));
+  }
   return problems;
 }
 

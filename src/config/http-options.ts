@@ -19,6 +19,7 @@ export const HTTP_DEFAULTS = {
   xForwardedFor: true,
   xForwardedProto: true,
   forwarded: false,
+  xClientCertSubject: false,
   maxRequestLine: 8 * 1024,
   maxHeaderSize: 32 * 1024,
   maxConcurrentStreams: 100,
@@ -51,7 +52,7 @@ export function checkHttpOptions(name: string, frontend: unknown): Problem[] {
 export function httpFrontendOf(raw: Raw): Pick<FrontendConfig, 'timeout' | 'http'> {
   const t = { ...HTTP_TIMEOUT_DEFAULTS, ...raw.timeout };
   return {
-    timeout: { client: ms(t.client), clientFin: ms(t.clientFin), flow: ms(t.flow), handshake: ms(t.handshake), httpRequest: ms(t.httpRequest), httpKeepAlive: ms(t.httpKeepAlive) },
+    timeout: { client: ms(t.client), clientFin: ms(t.clientFin), flow: ms(t.flow), handshake: ms(t.handshake), proxyHeader: ms(t.proxyHeader ?? t.client), httpRequest: ms(t.httpRequest), httpKeepAlive: ms(t.httpKeepAlive) },
     http: { ...HTTP_DEFAULTS, ...raw.http },
   };
 }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { defaultMasterSocket } from '../control/path';
 import { stdoutIsJournal } from '../os/journal';
 
+import { serverTlsOf } from './server-tls';
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
 import { parseBindList, toBindConfig } from './bind';
@@ -57,7 +58,7 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     mode: raw.mode,
     maxconn: raw.maxconn ?? global.maxconn,
     backlog: raw.backlog,
-    timeout: { client: ms(raw.timeout.client), clientFin: ms(raw.timeout.clientFin), flow: ms(raw.timeout.flow), handshake: ms(raw.timeout.handshake) },
+    timeout: { client: ms(raw.timeout.client), clientFin: ms(raw.timeout.clientFin), flow: ms(raw.timeout.flow), handshake: ms(raw.timeout.handshake), proxyHeader: ms(raw.timeout.proxyHeader ?? raw.timeout.client) },
     ...(raw.mode === 'http' && httpFrontendOf(raw)),
     maxFlows: raw.maxFlows,
     ...(raw.maxFlowRate !== undefined && { maxFlowRate: raw.maxFlowRate }),
@@ -105,6 +106,8 @@ function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
   const { host, port } = validated(parseServerAddress(raw.address), 'server address');
   const check = checkOf(backend.check, raw.check);
   const slowstart = ms(raw.slowstart ?? backend.slowstart ?? 0);
+  const sendProxy = (raw.sendProxy ?? backend.sendProxy) as ServerConfig['sendProxy'];
+  const tls = raw.tls ?? backend.tls;
   return {
     name,
     host,
@@ -115,6 +118,8 @@ function normalizeServer(name: string, raw: Raw, backend: Raw): ServerConfig {
     ...(raw.backup === true && { backup: true as const }),
     ...(slowstart > 0 && { slowstart }),
     ...(raw.pool !== undefined && { pool: poolOf(raw.pool) }),
+    ...(sendProxy !== undefined && { sendProxy }),
+    ...(tls !== undefined && { tls: serverTlsOf(tls, host) }),
   };
 }
 

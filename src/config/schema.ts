@@ -15,6 +15,7 @@ export const SERVICES = ['echo', 'hello', 'health', 'stats'] as const;
 export const MODES = ['tcp', 'udp', 'http'] as const;
 export const FLOW_KEYS = ['address', 'quic-dcid', 'none'] as const;
 export const CHECK_TYPES = ['tcp', 'http'] as const;
+export const PROXY_VERSIONS = ['v1', 'v2'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 const MAX_MAXCONN = 1_000_000;
@@ -78,11 +79,12 @@ const frontendSchema = section(
       maxconn: integer(1, MAX_MAXCONN),
       backlog: integer(1, 65535, 1024),
       // No defaults for the HTTP ones: http-options.ts refuses them outside HTTP mode, normalize.ts fills them in.
-      timeout: optionalSection({ client: duration('30s'), clientFin: duration('1s'), flow: duration('30s'), handshake: duration('10s'), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
+      timeout: optionalSection({ client: duration('30s'), clientFin: duration('1s'), flow: duration('30s'), handshake: duration('10s'), proxyHeader: duration(), httpRequest: { positiveDuration: true, description: DURATION_EXAMPLE }, httpKeepAlive: { positiveDuration: true, description: DURATION_EXAMPLE } }),
       http: section({
         xForwardedFor: { type: 'boolean', description: 'true or false' },
         xForwardedProto: { type: 'boolean', description: 'true or false' },
         forwarded: { type: 'boolean', description: 'true or false' },
+        xClientCertSubject: { type: 'boolean', description: 'true or false' },
         maxRequestLine: integer(...HEAD_SIZE_RANGE),
         maxHeaderSize: integer(...HEAD_SIZE_RANGE),
         maxConcurrentStreams: integer(...CONCURRENT_STREAMS_RANGE),
@@ -121,6 +123,19 @@ const checkSchema: SchemaObject = {
   description: 'true, false or an object with the keys type, interval, timeout, rise, fall, http, observe',
 };
 
+const PATHS = { type: ['string', 'array'], minLength: 1, minItems: 1, items: { type: 'string', minLength: 1 }, description: 'a file or directory path, or a non-empty list of them' };
+const PATH = { type: 'string', minLength: 1, description: 'a file path such as "/etc/ferry/client.pem"' };
+
+/** TLS towards servers (a server's or its backend's); the files are read by the master (src/conn/tls/server-load.ts). */
+const serverTlsSchema = section({
+  ca: PATHS,
+  verify: { type: 'boolean', description: 'true or false' },
+  sni: { type: 'string', pattern: '^[A-Za-z0-9.-]{1,253}$', description: 'a host name such as "app.internal"' },
+  cert: PATH,
+  key: PATH,
+  alpn: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', description: 'a protocol name such as "http/1.1"' }, description: 'a non-empty list of protocol names such as ["http/1.1"]' },
+});
+
 const serverSchema = section(
   {
     address: { serverAddress: true, description: SERVER_ADDRESS_EXAMPLE },
@@ -130,6 +145,8 @@ const serverSchema = section(
     backup: { type: 'boolean', description: 'true or false' },
     slowstart: duration(),
     pool: section({ maxIdle: integer(0, MAX_MAXCONN), idleTimeout: { positiveDuration: true, description: DURATION_EXAMPLE } }),
+    sendProxy: oneOf(PROXY_VERSIONS),
+    tls: serverTlsSchema,
   },
   ['address'],
 );
@@ -148,6 +165,8 @@ const backendSchema = section({
   }),
   check: checkSchema,
   slowstart: duration(),
+  sendProxy: oneOf(PROXY_VERSIONS),
+  tls: serverTlsSchema,
 });
 
 /**

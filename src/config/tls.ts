@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';
 import type { BindAddress, TlsConfig } from './types';
 
-const TLS_KEYS = ['certs', 'alpn'] as const;
+const TLS_KEYS = ['certs', 'alpn', 'clientCa', 'verifyClient'] as const;
+const VERIFY_CLIENT = ['required', 'optional'];
 const TLS_EXAMPLE = 'an object such as {"certs": "/etc/ferry/certs", "alpn": ["h2", "http/1.1"]}';
 const CERTS_EXAMPLE = 'a certificate directory or file such as "/etc/ferry/certs", or a non-empty list of them';
 const ALPN_EXAMPLE = 'a non-empty list of protocol names such as ["h2", "http/1.1"]';
@@ -25,6 +26,9 @@ export function checkTlsOption(value: unknown, address: BindAddress, text: strin
   if (value.certs === undefined) problems.push(problem([...where, 'certs'], `required key is missing (expected ${CERTS_EXAMPLE})`));
   else if (pathsOf(value.certs) === undefined) problems.push(problem([...where, 'certs'], expected(CERTS_EXAMPLE, value.certs)));
   if (value.alpn !== undefined) problems.push(...checkAlpn(value.alpn, [...where, 'alpn']));
+  if (value.clientCa !== undefined && pathsOf(value.clientCa) === undefined) problems.push(problem([...where, 'clientCa'], expected('a CA file or directory such as "/etc/ferry/clients-ca.pem", or a non-empty list of them', value.clientCa)));
+  if (value.verifyClient !== undefined && !VERIFY_CLIENT.includes(value.verifyClient as string)) problems.push(problem([...where, 'verifyClient'], expected('"required" or "optional"', value.verifyClient)));
+  if (value.verifyClient !== undefined && value.clientCa === undefined) problems.push(problem([...where, 'verifyClient'], 'needs "clientCa", the CA that client certificates must chain to'));
   return problems;
 }
 
@@ -33,6 +37,7 @@ export function tlsOf(value: Record<string, unknown>): TlsConfig {
   return {
     certs: pathsOf(value.certs)!.map((p) => resolve(p)),
     alpn: (value.alpn as string[] | undefined) ?? [],
+    ...(value.clientCa !== undefined && { clientCa: pathsOf(value.clientCa)!.map((p) => resolve(p)), verifyClient: (value.verifyClient as 'required' | 'optional' | undefined) ?? 'required' }),
     certificates: [],
   };
 }

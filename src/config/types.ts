@@ -71,6 +71,8 @@ export interface BindConfig {
   address: BindAddress;
   /** TLS termination on this bind (TCP binds only). */
   tls?: TlsConfig;
+  /** Every connection begins with a PROXY protocol header (v1 or v2), whose source is the client (TCP binds only). */
+  acceptProxy?: true;
 }
 
 export interface TlsConfig {
@@ -78,6 +80,12 @@ export interface TlsConfig {
   certs: string[];
   /** Protocols offered in ALPN, in order of preference; empty: no ALPN. */
   alpn: string[];
+  /** Client certificates: CA files and directories they must chain to (absolute paths). */
+  clientCa?: string[];
+  /** With clientCa: "required", a client without a valid certificate is refused; "optional", one without is served. */
+  verifyClient?: 'required' | 'optional';
+  /** The CA certificates the master read from clientCa. */
+  clientCaPem?: string[];
   /**
    * The certificates the master read from `certs` (src/conn/tls/load.ts), the default first; empty until
    * it did. Holds private keys: never log it, never show it.
@@ -113,9 +121,11 @@ export interface FrontendConfig {
    * `flow`: how long a UDP flow lives without a datagram either way. `handshake`: how long a TLS
    * handshake may take in all (a deadline, where `client` is an inactivity timer). HTTP mode only
    * (and always there): `httpRequest`, how long a request head may take to arrive; `httpKeepAlive`,
-   * how long a client connection may idle between requests.
+   * how long a client connection may idle between requests. `proxyHeader`: how long the PROXY
+   * header of an `acceptProxy` bind's connection may take to arrive whole (a deadline from the
+   * accept; `client` by default).
    */
-  timeout: { client: number; clientFin: number; flow: number; handshake: number; httpRequest?: number; httpKeepAlive?: number };
+  timeout: { client: number; clientFin: number; flow: number; handshake: number; proxyHeader: number; httpRequest?: number; httpKeepAlive?: number };
   /** HTTP mode only (and always there). */
   http?: HttpOptions;
   /** UDP flows at once, over the whole service; new flows past it are dropped and counted. */
@@ -150,6 +160,8 @@ export interface HttpOptions {
   xForwardedFor: boolean;
   xForwardedProto: boolean;
   forwarded: boolean;
+  /** Send the server the subject of the client's verified certificate (binds with tls.clientCa), in X-Client-Cert-Subject. */
+  xClientCertSubject: boolean;
   maxRequestLine: number;
   maxHeaderSize: number;
   /** HTTP/2: streams a client may have open at once on one connection. */
@@ -200,6 +212,32 @@ export interface ServerConfig {
   slowstart?: number;
   /** Absent: the defaults (config/http-options.ts). */
   pool?: PoolConfig;
+  /** A PROXY protocol header goes to the server before any byte of the client (the server's, or its backend's). */
+  sendProxy?: 'v1' | 'v2';
+  /** TLS towards the server (the server's `tls`, or its backend's). */
+  tls?: ServerTlsConfig;
+}
+
+/**
+ * TLS from ferry to a server. The paths are absolute; the master reads the files (src/conn/tls/
+ * server-load.ts) when it checks, starts and reloads, and the PEM text travels to the workers.
+ */
+export interface ServerTlsConfig {
+  /** Check the server's certificate chain and name; false: accept any certificate (encryption only). */
+  verify: boolean;
+  /** CA files and directories to verify with; absent: the system's CAs. */
+  ca?: string[];
+  /** The name sent in SNI and checked against the certificate; absent: none (the server is given by IP address). */
+  sni?: string;
+  /** A client certificate chain (its key in it, beside it as NAME.key, or in `key`). */
+  cert?: string;
+  key?: string;
+  /** Protocols offered in ALPN; empty: none. */
+  alpn: string[];
+  /** What the master read: the CA certificates, the client chain and its key (never log it). */
+  caPem?: string[];
+  certPem?: string;
+  keyPem?: string;
 }
 
 export type CheckType = 'tcp' | 'http';

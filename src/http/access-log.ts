@@ -66,6 +66,7 @@ export function logRequest(client: ClientSide, req: RequestHead, o: RequestOutco
       reused: o.reused ?? false,
       termination: o.termination,
       ...(o.reason !== undefined && { reason: o.reason }),
+      ...(client.conn.tls?.client !== undefined && { clientCert: client.conn.tls.client }),
       ...(client.generations.length > 0 ? { adopted: true, generations: [...client.generations, ctx.service.generation] } : {}),
     },
     'request',

@@ -3,6 +3,7 @@
 // (mux/h1.ts, h2-exchange.ts) implement and the exchanges call, so that neither imports the other.
 import type { Socket } from 'node:net';
 import type { Server } from '../backend/server';
+import type { Connection } from '../conn/connection';
 import type { StreamContext } from '../stream/session';
 import type { Fields } from './fields';
 import type { Reply } from './reply';
@@ -19,6 +20,11 @@ export interface ClientSide {
   readonly client: string;
   /** The client's address, for balancing by source and X-Forwarded-For. */
   readonly address: string | undefined;
+  /**
+   * The client connection: what a PROXY header to a server says of it (Connection.ends), and whose
+   * alone the server connections that carry one are.
+   */
+  readonly conn: Connection;
   /** Generations the connection went through before this one. */
   readonly generations: readonly number[];
   /** The connection takes no request after this one (stopping, or the client half-closed). */

@@ -1,3 +1,4 @@
+import type { Connection } from '../conn/connection';
 import type { Socket } from 'node:net';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { StreamContext } from '../stream/session';
@@ -23,6 +24,7 @@ export interface H2Owner {
   readonly ctx: StreamContext;
   readonly client: string;
   readonly address: string | undefined;
+  readonly conn: Connection;
   readonly scheme: 'http' | 'https';
   /** The exchange is over: its stream is closed or closing. */
   finished(exchange: H2Exchange): void;
@@ -76,6 +78,10 @@ export class H2Exchange implements ClientSide, Responder {
 
   get address(): string | undefined {
     return this.owner.address;
+  }
+
+  get conn(): Connection {
+    return this.owner.conn;
   }
 
   get scheme(): 'http' | 'https' {

@@ -21,6 +21,8 @@ export function forwarded(name: string, connection: readonly string[]): boolean 
 export interface ClientInfo {
   address: string | undefined;
   proto: 'http' | 'https';
+  /** The subject of the client's certificate, when one was asked for and verified. */
+  certSubject?: string;
 }
 
 /**
@@ -35,12 +37,15 @@ export function serverRequestHead(req: RequestHead, opts: HttpOptions, client: C
   for (let i = 0; i < fields.length; i++) {
     const name = fields.names[i];
     if (!forwarded(name, connection) || (addXff && name === 'x-forwarded-for') || (opts.xForwardedProto && name === 'x-forwarded-proto')) continue;
+    // Only ferry says who the certificate named: a client's own field would be a forgery.
+    if (opts.xClientCertSubject && name === 'x-client-cert-subject') continue;
     head += `${fields.raw[i]}: ${fields.values[i]}\r\n`;
   }
   if (req.minor === 0 && fields.get('host') === undefined) head += `Host: ${serverHost}\r\n`;
   if (addXff) head += `X-Forwarded-For: ${appended(fields, 'x-forwarded-for', client.address!)}\r\n`;
   if (opts.xForwardedProto) head += `X-Forwarded-Proto: ${client.proto}\r\n`;
   if (opts.forwarded) head += `Forwarded: ${appended(fields, 'forwarded', forwardedElement(client))}\r\n`;
+  if (opts.xClientCertSubject && client.certSubject !== undefined) head += `X-Client-Cert-Subject: ${client.certSubject}\r\n`;
   if (req.framing.kind === 'chunked') head += 'Transfer-Encoding: chunked\r\n';
   if (req.upgrade !== undefined) head += `Connection: upgrade\r\nUpgrade: ${req.upgrade}\r\n`;
   return head + '\r\n';

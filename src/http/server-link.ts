@@ -41,6 +41,8 @@ export class ServerLink implements PooledLink {
     readonly socket: Socket,
     /** Whose pool it parks in and whose counters it adds to: another stack's after a reload in place (handPoolsOver). */
     public server: Server,
+    /** The client connection it belongs to, when it sent the server that client's PROXY header. */
+    readonly owner?: object,
   ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);

@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { PickContext } from '../backend/balance';
+import type { Connection } from '../conn/connection';
+import type { ProxyEnds } from '../proto/proxy-ends';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
@@ -106,9 +108,19 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.slot.hold(server);
     this.slottedAt = Date.now();
     // The pool holds what backend/ knows of a link (PooledLink); only HTTP streams park any, and they park ServerLinks.
-    const link = server.pool.take() as ServerLink | undefined;
+    const link = server.pool.take(this.owner(server)) as ServerLink | undefined;
     if (link !== undefined) return this.send(link);
     connectToServer(this.backend, server, this.pickContext, this);
+  }
+
+  /** What a PROXY header to a server says of the client (sendProxy). */
+  clientEnds(): ProxyEnds | undefined {
+    return this.client.conn.ends;
+  }
+
+  /** Connections to a server that sends PROXY headers belong to the client connection they spoke for. */
+  private owner(server: Server): object | undefined {
+    return server.sendProxy === undefined ? undefined : this.client.conn;
   }
 
   expired(): void {
@@ -126,12 +138,14 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.connecting = undefined;
     this.retries += retries;
     this.connectedAt = Date.now();
-    this.send(new ServerLink(socket, server));
+    this.send(new ServerLink(socket, server, this.owner(server)));
   }
 
-  failed(who: Who, retries: number): void {
+  failed(who: Who, retries: number, tls?: string): void {
     this.connecting = undefined;
     this.retries += retries;
+    // A server whose TLS ferry refuses answered, in a way: a bad gateway, not an unavailable one.
+    if (tls !== undefined) return this.fail(502, who, tls);
     this.fail(503, who, who === 'P' ? 'no server is usable for a retry' : 'could not connect to a server');
   }
 
@@ -249,7 +263,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     link.server.total++;
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
-    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme }, `${link.server.host}:${link.server.port}`);
+    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme, certSubject: verifiedSubject(this.client.conn) }, `${link.server.host}:${link.server.port}`);
     link.socket.write(head, 'latin1');
     if (!this.requestDone) this.client.linkReady();
   }
@@ -405,4 +419,10 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
       counters: this.counted === undefined ? [this.backend.traffic] : [this.backend.traffic, this.counted.traffic],
     });
   }
+}
+
+/** The subject of the client's certificate, when it verified. */
+function verifiedSubject(conn: Connection): string | undefined {
+  const cert = conn.tls?.client;
+  return cert?.verified === true ? cert.subject : undefined;
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import { Connection } from '../conn/connection';
 import { socketFrom } from '../conn/handles';
+import { ProxyHeaderReader } from '../conn/proxy/reader';
 import { Handshake } from '../conn/tls/handshake';
 import type { TlsTerminator } from '../conn/tls/terminator';
 import type { Logger } from '../log/log';
@@ -19,15 +20,15 @@ export type Released = () => void;
 
 /**
  * A thread's admission of TCP sessions: it counts them per frontend and per thread, puts every
- * listener in the state the limits call for, runs TLS handshakes, and gives each connection to the
- * mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
+ * listener in the state the limits call for, reads PROXY headers, runs TLS handshakes, and gives
+ * each connection to the mux its frontend (and ALPN) selects. Sessions handed over by an older generation enter here too,
  * counted the same way.
  */
 export class Acceptor implements SessionOwner, SessionTaker {
   /** Live sessions: what a snapshot lists, a hand-over moves and a hard stop ends. */
   readonly sessions = new Set<Session>();
-  /** TLS connections accepted whose handshake is under way: sessions already, not streams yet. */
-  private readonly handshakes = new Set<Handshake>();
+  /** Connections accepted whose PROXY header or TLS handshake is under way: sessions already, not streams yet. */
+  private readonly handshakes = new Set<Handshake | ProxyHeaderReader>();
   private readonly contexts = new Map<Frontend, StreamContext>();
   /** Sessions of every frontend, handshakes included. */
   count = 0;
@@ -50,9 +51,13 @@ export class Acceptor implements SessionOwner, SessionTaker {
     this.contexts.set(frontend, new FrontendContext(frontend, backend, this.log, this.service, router, this));
   }
 
-  /** The accept callback of one of `frontend`'s binds: a bind without TLS accepts with no handshake at all. */
-  acceptOn(frontend: Frontend, tls: TlsTerminator | undefined): (socket: Socket) => void {
+  /**
+   * The accept callback of one of `frontend`'s binds: a bind without TLS accepts with no handshake
+   * at all, and one without `acceptProxy` reads no PROXY header (the choice is made here, once).
+   */
+  acceptOn(frontend: Frontend, bind: string, tls: TlsTerminator | undefined, acceptProxy = false): (socket: Socket) => void {
     const ctx = this.contexts.get(frontend)!;
+    if (acceptProxy) return (s) => this.acceptProxied(frontend, ctx, bind, tls, s);
     return tls === undefined ? (s) => this.accept(frontend, ctx, s) : (s) => this.acceptTls(frontend, ctx, tls, s);
   }
 
@@ -70,7 +75,7 @@ export class Acceptor implements SessionOwner, SessionTaker {
     frontend.sessions++;
     this.count++;
     this.applyLimits();
-    const conn = new Connection(socketFrom(client), 'raw');
+    const conn = new Connection(socketFrom(client), 'raw', envelope.proxied);
     const serverSocket = server === undefined ? undefined : socketFrom(server);
     serverSocket?.setNoDelay(true);
     conn.ctrl.setNoDelay(true);
@@ -118,13 +123,39 @@ export class Acceptor implements SessionOwner, SessionTaker {
     selectMux(frontend.config.mode).attach(new Connection(socket, 'raw'), ctx);
   }
 
-  /**
-   * A TLS connection counts as a session from its accept on; its mux is chosen once the handshake
-   * has settled ALPN. A failed handshake ends it with one log line.
-   */
   private acceptTls(frontend: Frontend, ctx: StreamContext, tls: TlsTerminator, socket: Socket): void {
     this.admit(frontend);
-    const conn = new Connection(socket, 'tls');
+    this.handshake(frontend, ctx, tls, new Connection(socket, 'tls'));
+  }
+
+  /**
+   * A connection whose PROXY header is awaited counts as a session from its accept on; once the
+   * header is read, its source is the client, and TLS (if the bind has it) or the mux goes on with
+   * the bytes after it. A connection without a valid header ends with one log line.
+   */
+  private acceptProxied(frontend: Frontend, ctx: StreamContext, bind: string, tls: TlsTerminator | undefined, socket: Socket): void {
+    this.admit(frontend);
+    const conn = new Connection(socket, tls === undefined ? 'raw' : 'tls');
+    const { proxyHeader } = frontend.config.timeout;
+    const reader = new ProxyHeaderReader(conn, proxyHeader, (failure) => {
+      this.handshakes.delete(reader);
+      if (failure !== undefined) {
+        const { termination, reason } = failure;
+        frontend.ended(termination);
+        this.log.warn({ client: conn.client, frontend: frontend.name, bind, termination, reason, totalMs: Date.now() - conn.acceptedAt }, 'proxy header refused');
+        return this.release(frontend);
+      }
+      if (tls !== undefined) return this.handshake(frontend, ctx, tls, conn);
+      selectMux(frontend.config.mode).attach(conn, ctx);
+    });
+    this.handshakes.add(reader);
+  }
+
+  /**
+   * A TLS connection's mux is chosen once the handshake has settled ALPN. A failed handshake ends it
+   * with one log line.
+   */
+  private handshake(frontend: Frontend, ctx: StreamContext, tls: TlsTerminator, conn: Connection): void {
     const counters = frontend.tls!;
     const handshake = new Handshake(conn, tls, frontend.config.timeout.handshake, (failure) => {
       this.handshakes.delete(handshake);

@@ -105,7 +105,7 @@ export class H1Connection implements ClientSide, Session {
   }
 
   get address(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.conn.address;
   }
 
   get scheme(): 'http' | 'https' {
@@ -504,6 +504,7 @@ export class H1Connection implements ClientSide, Session {
       frontend: this.ctx.frontend.name,
       backend: this.ctx.backend.name,
       client: this.client,
+      ...(this.conn.proxied !== undefined && { proxied: this.conn.proxied }),
       acceptedAt: this.origin.acceptedAt,
       connectedAt: 0,
       bytesIn: this.origin.bytesIn + socket.bytesRead,

@@ -56,7 +56,7 @@ export class H2Connection implements Session, H2Owner {
   ) {
     const socket = conn.ctrl;
     this.client = conn.client;
-    this.address = socket.remoteAddress;
+    this.address = conn.address;
     this.scheme = conn.xprt === 'tls' ? 'https' : 'http';
     ctx.began(this);
     const server = serverOf(ctx.frontend);

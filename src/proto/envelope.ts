@@ -1,12 +1,16 @@
 // What travels with a connection handed from an old generation to the next, beside its raw socket
 // handles: everything the new owner needs to carry the session on as if nothing had happened.
 
+import type { ProxyEnds } from './proxy-ends';
+
 export interface Envelope {
   frontend: string;
   backend: string;
   /** The server the tunnel is connected to; absent when the client had no server connection yet. */
   server?: string;
   client: string;
+  /** What the client connection's PROXY header said (its source is the client); absent without one. */
+  proxied?: ProxyEnds;
   acceptedAt: number;
   connectedAt: number;
   /** Since when it waits in a backend queue for a server slot; absent when it is not waiting. */

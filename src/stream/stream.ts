@@ -4,6 +4,7 @@ import { closing, CUT_TERMINATION, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import { heldBy, type Envelope } from '../proto/envelope';
+import type { ProxyEnds } from '../proto/proxy-ends';
 import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import type { Departure, Session, StreamContext } from './session';
@@ -56,6 +57,8 @@ export class Stream implements ConnectSink, Waiter, Session {
   private openSockets = 1;
   private done = false;
   private termination: Termination | undefined;
+  /** Why it ended, when the termination code alone does not say (TLS to the server failed). */
+  private reason: string | undefined;
   private readonly origin: Origin;
 
   constructor(
@@ -103,7 +106,12 @@ export class Stream implements ConnectSink, Waiter, Session {
 
   /** What the balancer chooses this session's server by. */
   get pickContext(): PickContext {
-    return { client: this.conn.ctrl.remoteAddress };
+    return { client: this.conn.address };
+  }
+
+  /** What a PROXY header to a server says of the client (sendProxy). */
+  clientEnds(): ProxyEnds | undefined {
+    return this.conn.ends;
   }
 
   /** Serves the client: a built-in service, or a server connection. `early` was read before. */
@@ -152,9 +160,10 @@ export class Stream implements ConnectSink, Waiter, Session {
     this.tunnel(socket);
   }
 
-  failed(who: Who, retries: number): void {
+  failed(who: Who, retries: number, tls?: string): void {
     this.retries = retries;
     this.server = undefined;
+    this.reason = tls;
     this.terminate(who);
   }
 
@@ -219,6 +228,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       backend: this.ctx.backend.name,
       server: connecting ? undefined : this.serverName,
       client: this.conn.client,
+      ...(this.conn.proxied !== undefined && { proxied: this.conn.proxied }),
       acceptedAt: this.origin.acceptedAt,
       connectedAt: this.connectedAt,
       ...(this.waiting && { queuedAt: this.slot.queuedAt }),
@@ -331,6 +341,7 @@ export class Stream implements ConnectSink, Waiter, Session {
         totalMs: now - origin.acceptedAt,
         retries: this.retries,
         termination: this.termination,
+        ...(this.reason !== undefined && { reason: this.reason }),
         ...(conn.tls !== undefined && { tls: conn.tls }),
         ...(origin.generations.length > 0 ? { adopted: true, generations: [...origin.generations, ctx.service.generation] } : {}),
       },
@@ -341,6 +352,8 @@ export class Stream implements ConnectSink, Waiter, Session {
 
 /** Neither end has finished or failed: the socket can change owner at any byte. */
 export function movable(socket: Socket): boolean {
+  // TLS state lives in this process: a TLS socket (to a client or a server) never changes owner.
+  if ((socket as Socket & { encrypted?: boolean }).encrypted === true) return false;
   const state = (socket as unknown as { _readableState: { ended: boolean } })._readableState;
   return !socket.destroyed && !state.ended && !socket.writableEnded && (socket as unknown as { _handle: unknown })._handle != null;
 }

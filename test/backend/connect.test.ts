@@ -29,6 +29,7 @@ function connectFrom(backend: Backend, first: string): Promise<Outcome> {
         resolve({ attempts, outcome: `connected to ${s.name} after ${retries} retries` });
       },
       failed: (who, retries) => resolve({ attempts, outcome: `failed ${who} after ${retries} retries` }),
+      clientEnds: () => undefined,
     }),
   );
 }

@@ -22,13 +22,16 @@ export class TestCa {
     return readFileSync(this.cert, 'utf8');
   }
 
-  /** A certificate for `names` (subjectAltName DNS entries; none: the CN only), its key, and both in one PEM. */
-  issue(label: string, names: string[], cn = names[0] ?? label): { cert: string; key: string; pem: string } {
+  /**
+   * A certificate for `names` (subjectAltName DNS entries; none: the CN only), its key, and both in
+   * one PEM; valid for `days` (-1: expired already).
+   */
+  issue(label: string, names: string[], cn = names[0] ?? label, days = 2): { cert: string; key: string; pem: string } {
     const base = join(this.dir, `${label}-${++this.serial}`);
     const [cert, key, csr, ext] = ['.crt', '.key', '.csr', '.ext'].map((e) => base + e);
     openssl('req', '-new', ...EC_KEY, '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}/O=${label}`);
     writeFileSync(ext, names.length > 0 ? `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n` : 'basicConstraints=CA:FALSE\n');
-    openssl('x509', '-req', '-in', csr, '-CA', this.cert, '-CAkey', this.key, '-set_serial', String(Date.now() * 100 + this.serial), '-days', '2', '-extfile', ext, '-out', cert);
+    openssl('x509', '-req', '-in', csr, '-CA', this.cert, '-CAkey', this.key, '-set_serial', String(Date.now() * 100 + this.serial), '-days', String(days), '-extfile', ext, '-out', cert);
     return { cert, key, pem: readFileSync(cert, 'utf8') + readFileSync(key, 'utf8') };
   }
 }

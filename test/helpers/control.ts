@@ -1,3 +1,4 @@
+import { sendCommand } from '../../src/control/client';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { destroyLater } from '../../src/control/seqpacket';
 
@@ -37,4 +38,15 @@ export function rawRequests(path: string, packet: Buffer): Promise<Buffer[]> {
       socket.end();
     });
   });
+}
+
+/** What the first check of the first server of the first backend found, asked of `show stat` until one ran (10 s at most). */
+export async function firstCheckResult(control: string): Promise<{ ok?: boolean; result?: string }> {
+  type Stat = { backends: { servers: { check: { last?: { ok: boolean; result: string } } | null }[] }[] };
+  let last: { ok: boolean; result: string } | undefined;
+  for (const deadline = Date.now() + 10_000; last === undefined && Date.now() < deadline; ) {
+    last = ((await sendCommand(control, 'show stat')).data as Stat).backends[0].servers[0].check?.last;
+    if (last === undefined) await new Promise((r) => setTimeout(r, 20));
+  }
+  return { ok: last?.ok, result: last?.result };
 }

@@ -38,7 +38,7 @@ async function thread(opts: { maxconn?: number; globalMaxconn?: number } = {}) {
     w.forEach((f) => f());
   });
   acceptor.serve(frontend, new Backend(config.backends.app, 1), undefined);
-  const receiver = new Receiver(fc.bind[0], fc.backlog, acceptor.acceptOn(frontend, undefined), (err) => assert.unreachable(err.message));
+  const receiver = new Receiver(fc.bind[0], fc.backlog, acceptor.acceptOn(frontend, fc.bind[0].text, undefined), (err) => assert.unreachable(err.message));
   const listener = new Listener(receiver, (id) => rearms.push(id));
   frontend.listeners.push(listener);
   const first = await dup(master.handle);

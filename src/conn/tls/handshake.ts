@@ -31,8 +31,10 @@ export class Handshake {
     const socket = terminator.wrap(conn.ctrl);
     this.socket = socket;
     socket.once('secure', () => {
+      const refused = terminator.refusedClient(socket);
+      if (refused !== undefined) return this.fail('C', refused);
       if (!this.settle()) return;
-      conn.secured(socket);
+      conn.secured(socket, terminator.asksCertificate);
       done();
     });
     socket.on('error', this.onError);

@@ -7,6 +7,8 @@ import { extname, join } from 'node:path';
 import type { Certificate, Config, FrontendConfig, TlsConfig } from '../../config/types';
 import { formatProblem, problem } from '../../config/problems';
 import { loadCertificateFile, type Loaded } from './pem';
+import { loadServerTls } from './server-load';
+import { readCas } from './ca';
 
 /** Files of a certificate directory that hold a certificate chain (their key in them or in NAME.key). */
 const CERT_EXTENSIONS = ['.pem', '.crt'];
@@ -16,8 +18,19 @@ export interface CertificatesLoaded {
   problems: string[];
 }
 
-/** `config` with every TLS bind's certificates read; or, when any cannot be used, every reason. */
+/**
+ * `config` with every TLS bind's certificates and every server's TLS files read; or, when any
+ * cannot be used, every reason.
+ */
 export function loadCertificates(config: Config): CertificatesLoaded {
+  // Both are read whatever the other found: every problem is told at once.
+  const binds = loadBindCertificates(config);
+  const servers = loadServerTls(binds.config ?? config);
+  const problems = [...binds.problems, ...servers.problems];
+  return problems.length > 0 ? { problems } : servers;
+}
+
+function loadBindCertificates(config: Config): CertificatesLoaded {
   const cache = new Map<string, Loaded>();
   const problems: string[] = [];
   const frontends = Object.fromEntries(
@@ -28,9 +41,12 @@ export function loadCertificates(config: Config): CertificatesLoaded {
         bind: frontend.bind.map((bind, i) => {
           if (bind.tls === undefined) return bind;
           const read = readAll(bind.tls, cache);
-          const at = ['frontends', name, 'bind', i, 'tls', 'certs'];
-          problems.push(...read.problems.map((p) => formatProblem(problem(at, p))));
-          return { ...bind, tls: { ...bind.tls, certificates: read.certificates } };
+          const at = ['frontends', name, 'bind', i, 'tls'];
+          problems.push(...read.problems.map((p) => formatProblem(problem([...at, 'certs'], p))));
+          if (bind.tls.clientCa === undefined) return { ...bind, tls: { ...bind.tls, certificates: read.certificates } };
+          const cas = readCas(bind.tls.clientCa);
+          problems.push(...cas.problems.map((p) => formatProblem(problem([...at, 'clientCa'], p))));
+          return { ...bind, tls: { ...bind.tls, certificates: read.certificates, clientCaPem: cas.certs } };
         }),
       },
     ]),

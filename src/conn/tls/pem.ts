@@ -11,7 +11,8 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 /** A certificate, or why the file cannot be one. */
 export type Loaded = { ok: true; certificate: Certificate } | { ok: false; error: string };
 
-export function loadCertificateFile(file: string): Loaded {
+/** `keyFile`: where the key is when not in the file itself (NAME.key beside it by default). */
+export function loadCertificateFile(file: string, keyFile?: string): Loaded {
   const text = readText(file, JSON.stringify(file));
   if (typeof text !== 'string') return { ok: false, error: text.error };
   const blocks = [...text.matchAll(PEM_BLOCK)];
@@ -22,15 +23,15 @@ export function loadCertificateFile(file: string): Loaded {
     return fail(file, `holds ${found}; give files that start with the certificate chain`);
   }
   if (keys.length > 1) return fail(file, `holds ${keys.length} private keys; a file holds one certificate chain and its own key`);
-  const keyFile = keys.length === 1 ? file : keyFileBeside(file);
-  let key: string | undefined = keys[0];
+  const keyPath = keys.length === 1 && keyFile === undefined ? file : (keyFile ?? keyFileBeside(file));
+  let key: string | undefined = keyPath === file ? keys[0] : undefined;
   if (key === undefined) {
-    const keyText = readText(keyFile, `${JSON.stringify(file)} has no private key, and its key file ${JSON.stringify(keyFile)}`);
-    if (typeof keyText !== 'string') return { ok: false, error: `${keyText.error} (put the key after the certificate chain in the file, or in ${JSON.stringify(keyFile)})` };
+    const keyText = readText(keyPath, `${JSON.stringify(file)} has no private key, and its key file ${JSON.stringify(keyPath)}`);
+    if (typeof keyText !== 'string') return { ok: false, error: `${keyText.error} (put the key after the certificate chain in the file, or in ${JSON.stringify(keyPath)})` };
     key = [...keyText.matchAll(PEM_BLOCK)].find((b) => b[1].endsWith('PRIVATE KEY'))?.[0];
-    if (key === undefined) return fail(keyFile, 'holds no PEM private key (no "-----BEGIN PRIVATE KEY-----" block)');
+    if (key === undefined) return fail(keyPath, 'holds no PEM private key (no "-----BEGIN PRIVATE KEY-----" block)');
   }
-  return check(file, keyFile, chain, key);
+  return check(file, keyPath, chain, key);
 }
 
 /** "site.pem" and "site.crt" take their key from "site.key" when they do not hold it. */
@@ -95,10 +96,26 @@ function readText(file: string, what: string): string | { error: string } {
   }
 }
 
-function fail(file: string, reason: string): Loaded {
+function fail(file: string, reason: string): { ok: false; error: string } {
   return { ok: false, error: `${JSON.stringify(file)} ${reason}` };
 }
 
 function oneLine(subject: string): string {
   return subject.split('\n').join(', ');
+}
+
+/** The CA certificates of a file, each checked to parse, or why the file cannot serve as a CA. */
+export function loadCaFile(file: string): { ok: true; certs: string[] } | { ok: false; error: string } {
+  const text = readText(file, `CA file ${JSON.stringify(file)}`);
+  if (typeof text !== 'string') return { ok: false, error: text.error };
+  const certs = [...text.matchAll(PEM_BLOCK)].filter((b) => b[1] === 'CERTIFICATE').map((b) => b[0]);
+  if (certs.length === 0) return fail(file, 'holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block); give the CA certificates that sign the servers\' certificates');
+  for (const cert of certs) {
+    try {
+      new X509Certificate(cert);
+    } catch (err) {
+      return fail(file, `holds a CA certificate that does not parse (${(err as Error).message}); replace it with a PEM certificate`);
+    }
+  }
+  return { ok: true, certs };
 }
