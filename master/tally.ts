@@ -1,5 +1,13 @@
 import type { StackSnapshot } from '../src/proto/snapshot';
 import { sumStats, type Totals } from './stats';
+import { SNAPSHOT_TIMEOUT_MS } from './worker-slot';
+
+/**
+ * How long a stack that left is remembered, so that a report taken before it left and arriving after
+ * does not bring it back: a report older than a snapshot's timeout is dropped before it gets here.
+ * Past that it is forgotten, or every reload would leave a key behind for the life of the master.
+ */
+const GONE_MS = 2 * SNAPSHOT_TIMEOUT_MS;
 
 /**
  * The service's counters for the life of the master. Each stack of each thread (a worker process, a
@@ -14,7 +22,8 @@ export class Tally {
   private folded: Totals = { frontends: [], backends: [] };
   /** The last report of each live stack, by "pid:generation:thread". */
   private readonly live = new Map<string, StackSnapshot>();
-  private readonly gone = new Set<string>();
+  /** Stacks that left lately, with when. */
+  private readonly gone = new Map<string, number>();
   /** Changes with every report and fold: what was drawn from the tally at one version still holds. */
   version = 0;
 
@@ -51,7 +60,9 @@ export class Tally {
   private leave(key: string): void {
     this.version++;
     const t = this.live.get(key);
-    this.gone.add(key);
+    const now = Date.now();
+    for (const [old, at] of this.gone) if (now - at > GONE_MS) this.gone.delete(old);
+    this.gone.set(key, now);
     if (t === undefined) return;
     this.live.delete(key);
     const sum = sumStats([asThread(this.folded), t]);

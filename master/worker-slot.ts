@@ -44,7 +44,7 @@ export interface WorkerEvents {
 }
 
 /** How long a worker may take to answer a snapshot request before the master CLI goes on without it. */
-const SNAPSHOT_TIMEOUT_MS = 2_000;
+export const SNAPSHOT_TIMEOUT_MS = 2_000;
 
 /**
  * One thread group's place in a generation: the worker process that fills it, replaced with capped
