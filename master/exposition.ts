@@ -12,7 +12,7 @@ type Kind = 'counter' | 'gauge' | 'histogram';
 export interface ScrapeInput {
   counters: Totals;
   now: Totals;
-  servers: readonly (ServerStateRow & { sinceChangeS: number })[];
+  servers: readonly (ServerStateRow & { sinceChangeS: number; checks: { ok: number; failed: number } | undefined })[];
   process: ProcessNumbers;
   workers: readonly { generation: number; group: number; pid: number; usage: WorkerUsage }[];
 }
@@ -172,6 +172,11 @@ function serverStateFamilies(family: Maker, s: ScrapeInput['servers'][number]): 
   family('server_state_change_seconds', 'gauge', 'Seconds since the master saw the server state change (or since it started).').add(labels, s.sinceChangeS);
   family('server_weight', 'gauge', 'The weight in force.').add(labels, s.weight);
   if (s.health !== null) family('server_check_up', 'gauge', 'What the health checks say: 1 UP, 0 DOWN.').add(labels, s.health === 'UP' ? 1 : 0);
+  if (s.checks !== undefined) {
+    const checks = family('server_checks_total', 'counter', 'Health checks the master ran on the server since it started, by result (ok, failed).');
+    checks.add({ ...labels, result: 'ok' }, s.checks.ok);
+    checks.add({ ...labels, result: 'failed' }, s.checks.failed);
+  }
 }
 
 /** A backend's sessions over every generation: one handed over was counted where it began. */

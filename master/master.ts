@@ -413,7 +413,9 @@ export class Master {
       stats: (slot, ref, what) => void this.stats.answer(what).then((body) => slot.answerStats(ref, body)),
       servers: (c) => ({ ...this.servers.for(c), addresses: this.addresses.for(c) }),
       checked: (g, backend, server, result) => {
-        if (g === this.current) this.serverChanged(this.servers.checked(backend, server, result));
+        if (g !== this.current) return;
+        this.stats.checked(backend, server.name, result.ok);
+        this.serverChanged(this.servers.checked(backend, server, result));
       },
       observed: (slot, msg) => {
         const g = this.generationOf(slot.generation);

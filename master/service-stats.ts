@@ -22,6 +22,13 @@ export interface MasterCounts {
   handedOver: { session: number; flow: number };
   hardStops: number;
   workerRestarts: number;
+  /** Health checks of the serving generation by "backend/server": they run in the master, so it counts them for its life. */
+  checks: Map<string, CheckCounts>;
+}
+
+export interface CheckCounts {
+  ok: number;
+  failed: number;
 }
 
 /**
@@ -31,7 +38,7 @@ export interface MasterCounts {
  */
 export class ServiceStats {
   readonly tally = new Tally();
-  readonly counts: MasterCounts = { lastReloadAt: 0, lastReloadOk: true, reloadTimes: [], handedOver: { session: 0, flow: 0 }, hardStops: 0, workerRestarts: 0 };
+  readonly counts: MasterCounts = { lastReloadAt: 0, lastReloadOk: true, reloadTimes: [], handedOver: { session: 0, flow: 0 }, hardStops: 0, workerRestarts: 0, checks: new Map() };
   private timer: NodeJS.Timeout | undefined;
   /** The last exposition, kept while the tally has not changed and for at most a poll's time: many scrapers cost one. */
   private exposed: { version: number; at: number; text: Promise<string> } | undefined;
@@ -126,6 +133,15 @@ export class ServiceStats {
     return text;
   }
 
+  /** A health check of the serving generation ended. */
+  checked(backend: string, server: string, ok: boolean): void {
+    const key = `${backend}/${server}`;
+    const counts = this.counts.checks.get(key) ?? { ok: 0, failed: 0 };
+    if (ok) counts.ok++;
+    else counts.failed++;
+    this.counts.checks.set(key, counts);
+  }
+
   /** The counters of every frontend, backend and server since the master started, with what lives now. */
   totals(): { counters: Totals; now: Totals } {
     return { counters: this.tally.counters(), now: this.tally.now() };
@@ -158,13 +174,13 @@ export class ServiceStats {
   }
 
   /** Every configured server with its state, and how long since the master saw that state change. */
-  private servers(): (ServerStateRow & { sinceChangeS: number })[] {
+  private servers(): (ServerStateRow & { sinceChangeS: number; checks: CheckCounts | undefined })[] {
     const now = Date.now();
     return this.view.servers().rows.map((r) => {
       const key = `${r.backend}/${r.server}`;
       let seen = this.changes.get(key);
       if (seen === undefined || seen.state !== r.state) this.changes.set(key, (seen = { state: r.state, at: seen === undefined ? this.view.startedAt : now }));
-      return { ...r, sinceChangeS: Math.round((now - seen.at) / 1000) };
+      return { ...r, sinceChangeS: Math.round((now - seen.at) / 1000), checks: this.counts.checks.get(key) };
     });
   }
 

@@ -195,6 +195,39 @@ test('ctl show metrics prints the exposition, show stat the counters since start
   }
 });
 
+test('health checks are counted by result in the master, and the counts go on across a reload', async () => {
+  const app = await httpBackend();
+  const hole = await freePort();
+  const [web, stats] = [await freePort(), await freePort()];
+  const checked = {
+    global: { groups: 1, threads: 1 },
+    frontends: { web: { bind: [`127.0.0.1:${web}`], mode: 'http', backend: 'app' }, stats: { bind: [`127.0.0.1:${stats}`], mode: 'http', backend: 'stats' } },
+    backends: { app: { check: { interval: '50ms' }, servers: { up: { address: `127.0.0.1:${app.port}` }, down: { address: `127.0.0.1:${hole}` } } }, stats: { service: 'stats' } },
+  };
+  const file = writeConfig(checked);
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  const counts = async (): Promise<[number, number]> => {
+    const s = await scrape(stats);
+    return [total(s, 'ferry_server_checks_total', 'server="up"', 'result="ok"'), total(s, 'ferry_server_checks_total', 'server="down"', 'result="failed"')];
+  };
+  try {
+    let before: [number, number] = [0, 0];
+    for (let tries = 0; (before[0] < 3 || before[1] < 3) && tries < 100; tries++) {
+      before = await counts();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(before[0] >= 3 && before[1] >= 3, `checks counted: ${before}`);
+    const s = await scrape(stats);
+    assert.is(total(s, 'ferry_server_checks_total', 'server="up"', 'result="failed"'), 0, 'no failed check of the server that answers');
+    assert.is((await reloadWith(ferry, file, checked)).msg, 'reload done');
+    const after = await counts();
+    assert.ok(after[0] >= before[0] && after[1] >= before[1], `${before} then ${after}`);
+  } finally {
+    await ferry.stop();
+    await app.close();
+  }
+});
+
 test('UDP: datagrams and flows are counted, and flows handed over on a reload in new processes count by kind', async () => {
   const echo = await udpEcho();
   const [dns, stats] = [await freePort(), await freePort()];
