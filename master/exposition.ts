@@ -158,6 +158,7 @@ function trafficFamilies(family: Maker, level: string, labels: Labels, t: Traffi
   family(`${level}_bytes_in_total`, 'counter', 'Bytes received from clients, counted when the session or request ends.').add(labels, t.bytesIn);
   family(`${level}_bytes_out_total`, 'counter', 'Bytes sent to clients, counted when the session or request ends.').add(labels, t.bytesOut);
   family(`${level}_retries_total`, 'counter', 'Connection attempts made again after a failed one.').add(labels, t.retries);
+  if (level === 'backend') family('backend_redispatches_total', 'counter', 'Retries sent to another server than the one that failed (redispatch).').add(labels, t.redispatches);
   const responses = family(`${level}_http_responses_total`, 'counter', 'HTTP requests ended, by the class of the status sent ("none": no response).');
   t.statuses.forEach((n, i) => responses.add({ ...labels, code: STATUS_CLASSES[i] }, n));
   family(`${level}_http_response_time_seconds`, 'histogram', 'HTTP: from the request sent to the response head.').times(labels, t.response);

@@ -59,7 +59,10 @@ export function connectToServer(backend: Backend, first: Server, ctx: PickContex
       retries++;
       failedServers ??= new Set();
       failedServers.add(target);
-      if (redispatch) server = backend.pick(failedServers, ctx) ?? backend.pick(NONE, ctx) ?? (target.usable ? target : undefined);
+      if (redispatch) {
+        server = backend.pick(failedServers, ctx) ?? backend.pick(NONE, ctx) ?? (target.usable ? target : undefined);
+        if (server !== undefined && server !== target) backend.traffic.redispatches++;
+      }
       attempt();
     };
     const onError = (): void => fail('S');

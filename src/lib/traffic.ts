@@ -21,6 +21,8 @@ export interface TrafficCounters {
   statuses: number[];
   /** Extra server connection attempts after a failed one. */
   retries: number;
+  /** Backends: retries that went to another server than the one that failed (`redispatch`). */
+  redispatches: number;
   /** HTTP: from the request sent to the response head, and from the accept (or the request) to the end. */
   response: TimeCounts;
   total: TimeCounts;
@@ -33,6 +35,7 @@ export class Traffic implements TrafficCounters {
   bytesOut = 0;
   readonly statuses = [0, 0, 0, 0, 0, 0];
   retries = 0;
+  redispatches = 0;
   readonly response = noTimes();
   readonly total = noTimes();
   readonly ends: Record<string, number> = {};
@@ -60,8 +63,8 @@ export class Traffic implements TrafficCounters {
 
   /** A copy that crosses a MessagePort. */
   counters(): TrafficCounters {
-    const { bytesIn, bytesOut, retries, response, total } = this;
-    return { bytesIn, bytesOut, statuses: [...this.statuses], retries, response: copyTimes(response), total: copyTimes(total), ends: { ...this.ends } };
+    const { bytesIn, bytesOut, retries, redispatches, response, total } = this;
+    return { bytesIn, bytesOut, statuses: [...this.statuses], retries, redispatches, response: copyTimes(response), total: copyTimes(total), ends: { ...this.ends } };
   }
 }
 
@@ -89,6 +92,7 @@ export function addTraffic(a: TrafficCounters | undefined, b: TrafficCounters | 
     bytesOut: a.bytesOut + b.bytesOut,
     statuses: a.statuses.map((n, i) => n + (b.statuses[i] ?? 0)),
     retries: a.retries + b.retries,
+    redispatches: a.redispatches + b.redispatches,
     response: addTimes(a.response, b.response),
     total: addTimes(a.total, b.total),
     ends: addEnds(a.ends, b.ends),

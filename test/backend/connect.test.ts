@@ -57,6 +57,7 @@ test('redispatch: a refused attempt is retried on another server, which connects
     assert.equal(r.attempts, ['down', 'up']);
     assert.is(r.outcome, 'connected to up after 1 retries');
     assert.equal(failures(backend), { down: 1, up: 0 });
+    assert.is(backend.traffic.redispatches, 1, 'the retry went to another server');
     await until(() => up.accepted() === 1, 'the server to accept');
   } finally {
     up.close();
@@ -71,6 +72,7 @@ test('without redispatch every retry goes to the first server, then the session 
     assert.equal(r.attempts, ['down', 'down', 'down']);
     assert.is(r.outcome, 'failed S after 2 retries');
     assert.equal(failures(backend), { down: 3, up: 0 });
+    assert.is(backend.traffic.redispatches, 0);
     assert.is(up.accepted(), 0);
   } finally {
     up.close();
