@@ -2,16 +2,15 @@
 // as: the workers may have dropped the privileges that the key files need. What it read travels to
 // the workers inside their configuration (TlsConfig.certificates).
 
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
 import type { Certificate, Config, FrontendConfig, TlsConfig } from '../../config/types';
 import { formatProblem, problem } from '../../config/problems';
 import { loadCertificateFile, type Loaded } from './pem';
 import { loadServerTls } from './server-load';
 import { readCas } from './ca';
+import { pemFilesOf, type PemKind } from './pem-files';
 
 /** Files of a certificate directory that hold a certificate chain (their key in them or in NAME.key). */
-const CERT_EXTENSIONS = ['.pem', '.crt'];
+const BIND_CERTS: PemKind = { prefix: '', give: 'give a certificate directory or file that does', holds: '(*.pem or *.crt, each with its key in it or in NAME.key beside it)' };
 
 export interface CertificatesLoaded {
   config?: Config;
@@ -63,7 +62,7 @@ function readAll(tls: TlsConfig, cache: Map<string, Loaded>): { certificates: Ce
   const certificates: Certificate[] = [];
   const problems: string[] = [];
   for (const path of tls.certs) {
-    const files = filesOf(path);
+    const files = pemFilesOf(path, BIND_CERTS);
     if (typeof files === 'string') {
       problems.push(files);
       continue;
@@ -76,25 +75,4 @@ function readAll(tls: TlsConfig, cache: Map<string, Loaded>): { certificates: Ce
     }
   }
   return { certificates, problems };
-}
-
-/** A file stands for itself; a directory for its *.pem and *.crt files, in name order (the first is the default). */
-function filesOf(path: string): string[] | string {
-  let directory: boolean;
-  try {
-    directory = statSync(path).isDirectory();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return `${JSON.stringify(path)} ${code === 'ENOENT' ? 'does not exist; give a certificate directory or file that does' : `cannot be read: ${(err as Error).message}`}`;
-  }
-  if (!directory) return [path];
-  let names: string[];
-  try {
-    names = readdirSync(path);
-  } catch (err) {
-    return `directory ${JSON.stringify(path)} cannot be listed: ${(err as Error).message}`;
-  }
-  const files = names.filter((n) => CERT_EXTENSIONS.includes(extname(n))).sort().map((n) => join(path, n));
-  if (files.length === 0) return `directory ${JSON.stringify(path)} holds no certificate file (*.pem or *.crt, each with its key in it or in NAME.key beside it)`;
-  return files;
 }
