@@ -221,7 +221,7 @@ export class Commands {
 
   private async showThreads(scope: Scope): Promise<Reply> {
     const { threads, missing } = await snapshots(scope);
-    const data = threads.map((t) => ({ group: t.group, thread: t.thread, generation: t.generation, sessions: t.sessions, ...t.holds }));
+    const data = threads.flatMap((t) => (t.holds === undefined ? [] : [{ group: t.group, thread: t.thread, generation: t.generation, sessions: t.sessions, ...t.holds }]));
     const rows = [['group', 'thread', 'generations', 'sessions', 'sockets', 'timers', 'other', 'heap', 'rss']];
     for (const t of data) {
       const { sockets, timers, other } = resourceKinds(t.resources);

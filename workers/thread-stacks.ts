@@ -103,7 +103,8 @@ export class ThreadStacks {
   private snapshot(counters?: boolean): ThreadSnapshot {
     const current = this.current;
     const [serving, ...older] = [current, ...this.stacks.filter((s) => s !== current)].map((s) => s.snapshot(counters));
-    const holds = this.holds();
+    // The master's once-a-second counters poll needs none of it: only `show threads` reads it.
+    const holds = counters === true ? undefined : this.holds();
     if (older.length === 0) return { ...serving, holds };
     const mark = (o: StackSnapshot): ThreadSnapshot['oldest'] => o.oldest.map((s) => ({ ...s, generation: o.generation }));
     const oldest = [serving.oldest, ...older.map(mark)].flat().sort((a, b) => a.acceptedAt - b.acceptedAt);

@@ -140,8 +140,8 @@ export interface ThreadSnapshot {
   sessions: number;
   /** The oldest sessions of this thread, oldest first, at most OLDEST_SESSIONS. */
   oldest: SessionSnapshot[];
-  /** What the thread holds: its stacks and what its process and event loop keep alive. */
-  holds: ThreadHolds;
+  /** What the thread holds: its stacks and what its process and event loop keep alive; absent from the master's counters poll. */
+  holds?: ThreadHolds;
   /**
    * The counters of the thread's older stacks (a reload in place: they finish their sessions), each
    * on its own, so that the master adds what they still count; absent: none.
