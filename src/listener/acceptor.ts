@@ -72,19 +72,12 @@ export class Acceptor implements SessionOwner, SessionTaker {
       if (server !== undefined) socketFrom(server).destroy();
       return;
     }
-    frontend.sessions++;
-    this.count++;
-    this.applyLimits();
+    this.enter(frontend);
     const conn = new Connection(socketFrom(client), 'raw', envelope.proxied);
     const serverSocket = server === undefined ? undefined : socketFrom(server);
     serverSocket?.setNoDelay(true);
     conn.ctrl.setNoDelay(true);
-    this.adopting = true;
-    try {
-      selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket);
-    } finally {
-      this.adopting = false;
-    }
+    this.asAdopted(() => selectMux(frontend.config.mode).adopt(conn, ctx, envelope, serverSocket));
   }
 
   /** A reload in place: a session of an older stack in this thread carries on here, counted as if accepted here. */
@@ -93,15 +86,8 @@ export class Acceptor implements SessionOwner, SessionTaker {
     const frontend = this.frontends.find((f) => f.name === frontendName && f.config.mode === mode);
     const ctx = frontend === undefined ? undefined : this.contexts.get(frontend);
     if (frontend === undefined || ctx === undefined) return undefined;
-    frontend.sessions++;
-    this.count++;
-    this.applyLimits();
-    this.adopting = true;
-    try {
-      ctx.began(session);
-    } finally {
-      this.adopting = false;
-    }
+    this.enter(frontend);
+    this.asAdopted(() => ctx.began(session));
     return ctx;
   }
 
@@ -174,9 +160,24 @@ export class Acceptor implements SessionOwner, SessionTaker {
 
   private admit(frontend: Frontend): void {
     frontend.accepted++;
+    this.enter(frontend);
+  }
+
+  /** A session of `frontend` counts from now on: accepted here, or come from an older generation. */
+  private enter(frontend: Frontend): void {
     frontend.sessions++;
     this.count++;
     this.applyLimits();
+  }
+
+  /** Runs `start`, in which a session that came from an older generation begins: the backend counts it apart. */
+  private asAdopted(start: () => void): void {
+    this.adopting = true;
+    try {
+      start();
+    } finally {
+      this.adopting = false;
+    }
   }
 
   /** A session ended: a stream, or a TLS connection whose handshake failed. */
