@@ -20,6 +20,7 @@ import { DatagramDir } from './datagram-dir';
 import type { PidFile } from './pidfile';
 import { takeInheritedSockets } from './inherited';
 import { ServiceStats } from './service-stats';
+import { QuietGc } from '../src/lib/quiet-gc';
 
 /** How long a reload's new generation may take to report every thread ready. */
 const RELOAD_START_TIMEOUT_MS = 30_000;
@@ -59,6 +60,8 @@ export class Master {
   private readonly systemd: SystemdNotifier;
   /** Sockets passed by the service manager, taken once: every configuration may use them. */
   private readonly inherited = takeInheritedSockets();
+  /** Gives back, once reloads stop, what they left in the heap. */
+  private readonly quietGc = new QuietGc();
   /** Where the workers' redispatch sockets live, from start to exit. */
   private datagramDir: DatagramDir | undefined;
 
@@ -298,6 +301,7 @@ export class Master {
     // A reload in place involves no UDP (needsProcesses): no flow to wait for.
     if (why !== undefined) this.gate.hold(next, old);
     this.retire(old);
+    this.quietGc.touch();
     for (const r of receivers) {
       if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);
     }
@@ -324,6 +328,7 @@ export class Master {
     this.relay.begin(old.n);
     void old.stop(old.config.global.hardStopAfter, true).then(() => {
       this.draining.delete(old);
+      this.quietGc.touch();
       this.closeUnused(old.receivers);
       if (old.hardStopped) this.stats.counts.hardStops++;
       this.log.info({ generation: old.n, handedOver: this.relay.end(old.n) + old.handedOverInPlace, closedAtHardStop: old.hardStopped }, 'old generation exited');

@@ -1,6 +1,7 @@
 import type { Config } from '../src/config/types';
 import type { FromThread, SocketRef, ToThread } from '../src/proto/ipc';
 import { OLDEST_SESSIONS, type StackSnapshot, type ThreadHolds, type ThreadSnapshot } from '../src/proto/snapshot';
+import { QuietGc } from '../src/lib/quiet-gc';
 import type { ThreadStack } from './stack';
 
 /** Builds one generation's stack for this thread; `up` is how that stack reports. */
@@ -15,6 +16,8 @@ export type MakeStack = (config: Config, generation: number, up: (msg: FromThrea
 export class ThreadStacks {
   /** Oldest first. */
   private readonly stacks: ThreadStack[] = [];
+  /** Gives back, once reloads stop, what the retired stacks left in this thread's heap. */
+  private readonly quietGc = new QuietGc();
 
   constructor(
     config: Config,
@@ -96,6 +99,7 @@ export class ThreadStacks {
     this.up({ type: 'counters', data: stack.snapshot(true), last: this.stacks.length === 1 });
     if (this.stacks.length === 1) return this.up(msg, sockets);
     this.stacks.splice(this.stacks.indexOf(stack), 1);
+    this.quietGc.touch();
     this.up({ type: 'retired', generation: stack.generation, handedOver: stack.handedOver });
   }
 
