@@ -260,7 +260,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     },
   };
   const expected: Config = {
-    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } },
+    global: { groups: 2, threads: 1, shards: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } },
     frontends: {
       web: {
         name: 'web',

@@ -2,6 +2,8 @@
 // objects) so that the master can send it to workers over the cluster IPC channel unchanged.
 // Durations are milliseconds.
 
+import type { ShardSpec } from './shards';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 /**
  * `json`: one pino JSON object a line, for machines; `text`: lines for people; `journal`: JSON lines
@@ -12,6 +14,8 @@ export type LogFormat = 'json' | 'text' | 'journal';
 export interface GlobalConfig {
   groups: number;
   threads: number;
+  /** Every shardable bind's shards, unless the bind has its own (see shards.ts); 1: one shared socket. */
+  shards: ShardSpec;
   maxconn: number;
   hardStopAfter: number;
   /** Old generations still draining beyond this many are hard-stopped, oldest first. */
@@ -73,6 +77,8 @@ export interface BindConfig {
   tls?: TlsConfig;
   /** Every connection begins with a PROXY protocol header (v1 or v2), whose source is the client (TCP binds only). */
   acceptProxy?: true;
+  /** SO_REUSEPORT sockets the master opens for this bind, each accepted on by its own threads (shardOf); absent: one. */
+  shards?: number;
 }
 
 export interface TlsConfig {
