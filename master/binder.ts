@@ -72,7 +72,7 @@ export async function bindAll(
     for (const r of bound) {
       const kept = existing.get(r.id);
       if (kept === undefined) closeReceiver(r);
-      else r.shards.filter((h) => !kept.shards.includes(h)).forEach((h) => h.close());
+      else closeShards(r.shards.filter((h) => !kept.shards.includes(h)));
     }
     throw new BindError(problems);
   }
@@ -103,7 +103,7 @@ function openShards(address: TcpAddress, count: number): Socket {
     const port = portOf(first);
     while (shards.length < count) shards.push(bindReuseport(address.host, port));
   } catch (err) {
-    shards.forEach((h) => h.close());
+    closeShards(shards);
     throw err;
   }
   return { handle: first, shards, reuseport: true, address: hostPort(address.family, first), inherited: false };
@@ -128,13 +128,24 @@ function reshard(old: BoundReceiver, bind: BindConfig): Socket {
   try {
     while (old.shards.length + added.length < want) added.push(bindReuseport(old.bind.address.host, port));
   } catch (err) {
-    added.forEach((h) => h.close());
+    closeShards(added);
     throw err;
   }
   return { ...old, shards: [...old.shards, ...added] };
 }
 
 type TcpAddress = Extract<BindAddress, { kind: 'tcp' }>;
+
+/**
+ * The fds of the shards open in this process. node-unix-socket creates them without FD_CLOEXEC and
+ * Node offers no fcntl, so every worker forked would inherit all of them: workers close these first
+ * (workers/shard-fds.ts), keeping only the dups of their own shard that the master sends.
+ */
+const shardFds = new Set<number>();
+
+export function openShardFds(): number[] {
+  return [...shardFds];
+}
 
 /** node-unix-socket binds (without listening) a TCP socket with SO_REUSEADDR and SO_REUSEPORT set. */
 function bindReuseport(host: string, port: number): ServerHandle {
@@ -146,7 +157,16 @@ function bindReuseport(host: string, port: number): ServerHandle {
   }
   const handle = createServerHandle(null, 0, 0, fd);
   if (typeof handle === 'number') throw new Error(explain(handle, 'tcp'));
+  shardFds.add(fd);
   return handle;
+}
+
+/** Closes the master's socket of each shard given. */
+export function closeShards(handles: readonly ServerHandle[]): void {
+  for (const h of handles) {
+    shardFds.delete(h.fd);
+    h.close();
+  }
 }
 
 /** node-unix-socket reports the system's error text only: the common ones get the same advice as a plain bind. */
@@ -190,7 +210,7 @@ function reuse(was: BindAddress, now: BindAddress): void {
  */
 export function closeReceiver(r: BoundReceiver): void {
   if (r.inherited) return;
-  r.shards.forEach((h) => h.close());
+  closeShards(r.shards);
   if (r.bind.address.kind === 'unix') unlinkQuietly(r.bind.address.path);
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log/log';
-import { closeReceiver, type BoundReceiver } from './binder';
+import { closeReceiver, closeShards, type BoundReceiver } from './binder';
 import { preflight, type CheckStep, type PreflightStep } from './preflight';
 import type { Reply } from '../src/proto/control';
 import type { ServerAdmin, ServerState } from '../src/proto/server-push';
@@ -353,7 +353,7 @@ export class Master {
         this.log.info({ frontend: r.frontend, bind: r.bind.text }, 'receiver closed');
       } else if (unused.length > 0) {
         // Their queued connections move to the shards left (net.ipv4.tcp_migrate_req, set by the binder).
-        unused.forEach((h) => h.close());
+        closeShards(unused);
         this.log.info({ frontend: r.frontend, bind: r.bind.text, closed: unused.length, shards: r.shards.length - unused.length }, 'shards closed');
       }
     }

@@ -1,13 +1,13 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, HandOver, Observed, StatsWhat, ToWorker, WorkerUsage } from '../src/proto/ipc';
+import { SHARD_FDS_ENV, type FromWorker, type HandOver, type Observed, type StatsWhat, type ToWorker, type WorkerUsage } from '../src/proto/ipc';
 import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import type { Logger } from '../src/log/log';
 import type { ServerPush } from '../src/proto/server-push';
 import type { StackSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
-import type { BoundReceiver, ServerHandle } from './binder';
+import { openShardFds, type BoundReceiver, type ServerHandle } from './binder';
 import { shardOf } from '../src/config/shards';
 
 /** What happens to a slot's worker that only its generation acts on. */
@@ -103,7 +103,7 @@ export class WorkerSlot {
   }
 
   start(): void {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [SHARD_FDS_ENV]: openShardFds().join(',') });
     this.worker = worker;
     this.equipped = false;
     this.ready = false;
