@@ -5,8 +5,8 @@ import { bindKey, parseBindAddress } from './address';
 import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';
 import { ACCESS_KEYS, accessOf, checkAccessOptions } from './socket-access';
 import { checkTlsOption, tlsOf } from './tls';
-import { checkShardSpec, unshardable, type ShardSpec } from './shards';
-import type { BindAddress, BindConfig, TlsConfig } from './types';
+import { checkShardSpec, unshardable } from './shards';
+import type { BindAddress, BindConfig, ShardSpec, TlsConfig } from './types';
 
 export interface ParsedBind {
   /** Where the entry sits below the "bind" key: [] for a lone string, [i] for a list entry. */

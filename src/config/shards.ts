@@ -2,10 +2,7 @@
 // on which one. One shard (the default) is a single socket every thread accepts on.
 
 import { expected, problem, type PathSegment, type Problem } from './problems';
-import type { BindAddress } from './types';
-
-/** As written: one socket per thread, one per thread group, or a count. */
-export type ShardSpec = 'by-thread' | 'by-group' | number;
+import type { BindAddress, ShardSpec } from './types';
 
 export const SHARDS_EXAMPLE = '"by-thread", "by-group" or a positive integer such as 2';
 

@@ -2,14 +2,15 @@
 // objects) so that the master can send it to workers over the cluster IPC channel unchanged.
 // Durations are milliseconds.
 
-import type { ShardSpec } from './shards';
-
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 /**
  * `json`: one pino JSON object a line, for machines; `text`: lines for people; `journal`: JSON lines
  * each after its syslog priority (`<3>`), which journald takes as the entry's priority.
  */
 export type LogFormat = 'json' | 'text' | 'journal';
+
+/** A bind's shards as written: one socket per thread, one per thread group, or a count (see shards.ts). */
+export type ShardSpec = 'by-thread' | 'by-group' | number;
 
 export interface GlobalConfig {
   groups: number;
