@@ -40,8 +40,10 @@ export function checkSemantics(data: unknown): Problem[] {
 }
 
 function checkShardCounts(global: Record<string, unknown>, frontends: Record<string, unknown>): Problem[] {
-  const groups = typeof global.groups === 'number' ? global.groups : 1;
-  const threads = typeof global.threads === 'number' ? global.threads : 1;
+  const groups = global.groups ?? 1;
+  const threads = global.threads ?? 1;
+  // Counts the schema refuses are reported there, not compared here.
+  if (!validCount(groups) || !validCount(threads)) return [];
   const binds = Object.entries(frontends).flatMap(([name, f]) => (isRecord(f) ? parseBindList(f.bind).binds.map((b) => ({ b, at: ['frontends', name, 'bind', ...b.at, 'shards'] })) : []));
   return [...checkShardFit(global.shards, groups, threads, ['global', 'shards']), ...binds.flatMap(({ b, at }) => checkShardFit(b.shards, groups, threads, at))];
 }
@@ -72,4 +74,8 @@ function checkBackendReference(name: string, frontend: unknown, backends: Record
   if (!isRecord(frontend) || typeof frontend.backend !== 'string' || frontend.backend === '') return [];
   if (Object.hasOwn(backends, frontend.backend)) return [];
   return [problem(['frontends', name, 'backend'], noBackend(frontend.backend, backends))];
+}
+
+function validCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 64;
 }
