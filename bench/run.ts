@@ -27,6 +27,8 @@ import { measureReload } from './measure/reload';
 import { measureReloadSoak, soakBudgetS } from './measure/reload-soak';
 import { measureReloadStorm, stormBudgetS } from './measure/reload-storm';
 import { measureUdp } from './measure/udp';
+import { measureShardBalance } from './measure/shard-balance';
+import { measureUdpDelivery } from './measure/udp-delivery';
 import { chooseComparison } from './report/compare';
 import { checkFloors } from './report/floors';
 import { printReport } from './report/print';
@@ -60,6 +62,8 @@ async function measureAll(options: Options, entries: readonly Entry[], udpEntrie
   if (http !== null) sections.push(await measureHttp(http.lineup, options, http.load));
   if (options.only.includes('reload-storm')) sections.push(...await measureReloadStorm(options.contenders, entries.map((e) => e.kind.kind), ferry, options));
   if (options.only.includes('reload-soak')) sections.push(...await measureReloadSoak(ferry, options));
+  // Issue 15: shards' accept balance and UDP delivery to the owner thread (only when asked for).
+  if (options.only.includes('shards')) sections.push(await measureShardBalance(), await measureUdpDelivery());
   return sections;
 }
 

@@ -1,15 +1,19 @@
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
+import { constants } from 'node:os';
+import { createReuseportFd } from 'node-unix-socket';
 import type { BindAddress, BindConfig, Config, SocketAccess } from '../src/config/types';
 import { resolveGroup, resolveUser } from '../src/os/ids';
 import { NO_INHERITED_SOCKETS, type InheritedSocket, type InheritedSockets } from './inherited';
 import { createServerHandle, type ServerHandle } from './server-handle';
 import { explain } from './bind-error-text';
 import { bindUdp } from './udp-handle';
+import { migrateOnClose } from './migrate-req';
 
 export type { ServerHandle } from './server-handle';
 
 const UV_TCP_IPV6ONLY = 1;
+const osErrno = constants.errno;
 
 export interface BoundReceiver {
   /** The bind's identity (`BindConfig.key`), also the id workers know the receiver by. */
@@ -18,7 +22,12 @@ export interface BoundReceiver {
   frontend: string;
   /** Where the bind sits in the config, for messages: frontends.web.bind[0]. */
   path: string;
+  /** Shard 0's socket: the only one unless the bind has shards. */
   handle: ServerHandle;
+  /** Every shard's socket, shard 0's first; each thread gets the dups of one (shardOf). */
+  shards: ServerHandle[];
+  /** Its sockets were opened with SO_REUSEPORT, so shards can be added beside them. */
+  reuseport: boolean;
   /** The address the kernel gave (a port 0 resolved to the port chosen). */
   address: string;
   /** Passed by the service manager (socket activation) rather than bound here: never closed by ferry. */
@@ -50,7 +59,7 @@ export async function bindAll(
       const old = existing.get(bind.key);
       try {
         if (old !== undefined && !old.inherited) reuse(old.bind.address, bind.address);
-        const socket = old ?? (await open(bind, inherited));
+        const socket = old === undefined ? await open(bind, inherited) : reshard(old, bind);
         const r = { ...socket, id: bind.key, bind, frontend: frontend.name, path };
         if (r.inherited) takenOnce(r, bound);
         bound.push(r);
@@ -60,25 +69,123 @@ export async function bindAll(
     }
   }
   if (problems.length > 0) {
-    bound.filter((r) => !existing.has(r.id)).forEach(closeReceiver);
+    for (const r of bound) {
+      const kept = existing.get(r.id);
+      if (kept === undefined) closeReceiver(r);
+      else closeShards(r.shards.filter((h) => !kept.shards.includes(h)));
+    }
     throw new BindError(problems);
   }
   return bound;
 }
 
-type Socket = Pick<BoundReceiver, 'handle' | 'address' | 'inherited'>;
+type Socket = Pick<BoundReceiver, 'handle' | 'shards' | 'reuseport' | 'address' | 'inherited'>;
 
 async function open(bind: BindConfig, inherited: InheritedSockets): Promise<Socket> {
   const address = bind.address;
   if (address.kind === 'fd') return fromManager(inherited.named(address.name));
   const socket = inherited.at(address);
   if (socket !== undefined) return fromManager(socket);
+  if (address.kind === 'tcp' && bind.shards !== undefined) return openShards(address, bind.shards);
   const handle = await bindOne(address);
-  return { handle, address: boundAddress(bind, handle), inherited: false };
+  return { handle, shards: [handle], reuseport: false, address: boundAddress(bind, handle), inherited: false };
 }
 
 function fromManager(socket: InheritedSocket): Socket {
-  return { handle: socket.handle, address: socket.text, inherited: true };
+  return { handle: socket.handle, shards: [socket.handle], reuseport: false, address: socket.text, inherited: true };
+}
+
+/** One SO_REUSEPORT socket per shard; shards after the first take the port the first one got. */
+function openShards(address: TcpAddress, count: number): Socket {
+  const first = bindReuseport(address.host, address.port);
+  const shards = [first];
+  try {
+    const port = portOf(first);
+    while (shards.length < count) shards.push(bindReuseport(address.host, port));
+  } catch (err) {
+    closeShards(shards);
+    throw err;
+  }
+  return { handle: first, shards, reuseport: true, address: hostPort(address.family, first), inherited: false };
+}
+
+/**
+ * A kept receiver with another shard count: shards are added beside the kept ones, or the extra ones
+ * are left out, to close once no generation holds them (migrating their queues, see shard-close.ts).
+ */
+function reshard(old: BoundReceiver, bind: BindConfig): Socket {
+  const want = bind.shards ?? 1;
+  if (want === old.shards.length || old.inherited) return old;
+  if (want < old.shards.length) {
+    migrateOnClose();
+    return { ...old, shards: old.shards.slice(0, want) };
+  }
+  if (!old.reuseport || old.bind.address.kind !== 'tcp') {
+    throw new Error('this socket was opened without SO_REUSEPORT, so no shard can be added beside it while it stays open; remove the bind in one reload and add it back with "shards" in the next, or restart');
+  }
+  const port = portOf(old.handle);
+  const added: ServerHandle[] = [];
+  try {
+    while (old.shards.length + added.length < want) added.push(bindReuseport(old.bind.address.host, port));
+  } catch (err) {
+    closeShards(added);
+    throw err;
+  }
+  return { ...old, shards: [...old.shards, ...added] };
+}
+
+type TcpAddress = Extract<BindAddress, { kind: 'tcp' }>;
+
+/**
+ * The fds of the shards open in this process. node-unix-socket creates them without FD_CLOEXEC and
+ * Node offers no fcntl, so every worker forked would inherit all of them: workers close these first
+ * (workers/shard-fds.ts), keeping only the dups of their own shard that the master sends.
+ */
+const shardFds = new Set<number>();
+
+export function openShardFds(): number[] {
+  return [...shardFds];
+}
+
+/** node-unix-socket binds (without listening) a TCP socket with SO_REUSEADDR and SO_REUSEPORT set. */
+function bindReuseport(host: string, port: number): ServerHandle {
+  let fd: number;
+  try {
+    fd = createReuseportFd(port, host);
+  } catch (err) {
+    throw new Error(explainText((err as Error).message));
+  }
+  const handle = createServerHandle(null, 0, 0, fd);
+  if (typeof handle === 'number') throw new Error(explain(handle, 'tcp'));
+  shardFds.add(fd);
+  return handle;
+}
+
+/** Closes the master's socket of each shard given. */
+export function closeShards(handles: readonly ServerHandle[]): void {
+  for (const h of handles) {
+    shardFds.delete(h.fd);
+    h.close();
+  }
+}
+
+/** node-unix-socket reports the system's error text only: the common ones get the same advice as a plain bind. */
+function explainText(message: string): string {
+  const errno = TEXT_ERRNO[message];
+  return errno === undefined ? message : explain(errno, 'tcp');
+}
+
+const TEXT_ERRNO: Record<string, number> = {
+  'Address already in use': -osErrno.EADDRINUSE,
+  'Permission denied': -osErrno.EACCES,
+  'Cannot assign requested address': -osErrno.EADDRNOTAVAIL,
+};
+
+function portOf(handle: ServerHandle): number {
+  const out: { port?: number } = {};
+  handle.getsockname?.(out);
+  if (out.port === undefined) throw new Error('the kernel gave no port for the first shard');
+  return out.port;
 }
 
 /** Two binds that reach one inherited socket (by name and by address, say) would accept on it twice. */
@@ -103,7 +210,7 @@ function reuse(was: BindAddress, now: BindAddress): void {
  */
 export function closeReceiver(r: BoundReceiver): void {
   if (r.inherited) return;
-  r.handle.close();
+  closeShards(r.shards);
   if (r.bind.address.kind === 'unix') unlinkQuietly(r.bind.address.path);
 }
 
@@ -183,9 +290,13 @@ export function applySocketAccess(path: string, access: SocketAccess): void {
 
 function boundAddress(bind: BindConfig, handle: ServerHandle): string {
   if (bind.address.kind !== 'tcp' && bind.address.kind !== 'udp') return bind.text;
+  return hostPort(bind.address.family, handle);
+}
+
+function hostPort(family: 4 | 6, handle: ServerHandle): string {
   const out: { address?: string; port?: number } = {};
   handle.getsockname?.(out);
-  return bind.address.family === 6 ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`;
+  return family === 6 ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`;
 }
 
 function unlinkQuietly(path: string): void {

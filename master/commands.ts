@@ -78,7 +78,7 @@ export class Commands {
     { words: ['help'], args: '', help: 'this list', scoped: false, run: () => this.help() },
     { words: ['show', 'proc'], args: '', help: 'the master and every worker: generation, group, pid, uptime, restarts', scoped: false, run: () => this.showProc() },
     { words: ['show', 'info'], args: '', help: 'version, uptime, reloads, configuration, live sessions', scoped: true, run: (_, s) => this.showInfo(s) },
-    { words: ['show', 'listeners'], args: '', help: 'every receiver: address, fd, bound or inherited, per-thread state, accepted', scoped: true, run: (_, s) => this.showListeners(s) },
+    { words: ['show', 'listeners'], args: '', help: 'every receiver: address, fd, bound or inherited, shards, and each thread\'s shard, state and accepted', scoped: true, run: (_, s) => this.showListeners(s) },
     { words: ['show', 'stat'], args: '', help: 'counters per frontend, backend and server, summed over the workers', scoped: true, run: (_, s) => this.showStat(s) },
     { words: ['show', 'threads'], args: '', help: 'every thread: the generations it runs, its live sockets and timers, its heap and its process\'s memory', scoped: true, run: (_, s) => this.showThreads(s) },
     { words: ['show', 'metrics'], args: '', help: 'the Prometheus exposition of the counters since the master started (as the stats service serves it)', scoped: false, run: () => this.showMetrics() },
@@ -157,18 +157,23 @@ export class Commands {
 
   private async showListeners(scope: Scope): Promise<Reply> {
     const { threads, missing } = await snapshots(scope);
-    const states = listenerStates(threads);
     const receivers = this.receivers();
-    const listeners = receivers.map((r) => ({
-      frontend: r.frontend,
-      bind: r.bind.text,
-      address: r.address,
-      fd: r.handle.fd,
-      origin: r.inherited ? 'inherited' : 'bound',
-      threads: states.get(r.id)?.states ?? [],
-      accepted: states.get(r.id)?.accepted ?? 0,
-    }));
-    const rows = [['frontend', 'bind', 'address', 'fd', 'origin', 'accepted', 'threads'], ...listeners.map((l) => [l.frontend, l.bind, l.address, String(l.fd), l.origin, String(l.accepted), l.threads.join(' ')])];
+    const shards = new Map(receivers.map((r) => [r.id, r.shards.length]));
+    const states = listenerStates(threads, this.view.config.global, (id) => shards.get(id) ?? 1);
+    const listeners = receivers.map((r) => {
+      const each = states.get(r.id) ?? [];
+      return {
+        frontend: r.frontend,
+        bind: r.bind.text,
+        address: r.address,
+        fd: r.handle.fd,
+        shards: r.shards.length,
+        origin: r.inherited ? 'inherited' : 'bound',
+        accepted: each.reduce((n, t) => n + t.accepted, 0),
+        threads: each,
+      };
+    });
+    const rows = [['frontend', 'bind', 'address', 'fd', 'origin', 'shards', 'accepted', 'threads (group, thread, shard: state accepted)'], ...listeners.map((l) => [l.frontend, l.bind, l.address, String(l.fd), l.origin, String(l.shards), String(l.accepted), l.threads.map((t) => `g${t.group}t${t.thread}s${t.shard}:${t.state}=${t.accepted}`).join(' ')])];
     return { ok: true, lines: [...table(rows), ...missing], data: listeners };
   }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { LoadOptions } from '../src/config/load';
 import type { Config } from '../src/config/types';
 import type { Logger } from '../src/log/log';
-import { closeReceiver, type BoundReceiver } from './binder';
+import { closeReceiver, closeShards, type BoundReceiver } from './binder';
 import { preflight, type CheckStep, type PreflightStep } from './preflight';
 import type { Reply } from '../src/proto/control';
 import type { ServerAdmin, ServerState } from '../src/proto/server-push';
@@ -303,7 +303,7 @@ export class Master {
     this.retire(old);
     this.quietGc.touch();
     for (const r of receivers) {
-      if (!old.receivers.some((o) => o.handle === r.handle)) this.announce(r);
+      if (!old.receivers.some((o) => o.handle === r.handle && o.shards.length === r.shards.length)) this.announce(r);
     }
     this.log.info({ ...this.describe(next), reloads: this.reloads, draining: this.draining.size, ...(why === undefined ? { inPlace: true } : { processes: why }) }, 'reload done');
     return {
@@ -347,13 +347,19 @@ export class Master {
     return [this.current, this.starting, ...this.draining].find((g) => g?.n === n);
   }
 
+  /** Sockets, or the shards of a bind that has fewer now, that no generation holds any more. */
   private closeUnused(receivers: readonly BoundReceiver[]): void {
-    const live = [this.current, ...this.draining].flatMap((g) => g?.receivers ?? []);
+    const live = new Set([this.current, ...this.draining].flatMap((g) => g?.receivers ?? []).flatMap((r) => r.shards));
     for (const r of receivers) {
       // An inherited socket stays open for the next configuration that takes it.
-      if (!r.inherited && !live.some((l) => l.handle === r.handle)) {
+      const unused = r.inherited ? [] : r.shards.filter((h) => !live.has(h));
+      if (unused.length === r.shards.length) {
         closeReceiver(r);
         this.log.info({ frontend: r.frontend, bind: r.bind.text }, 'receiver closed');
+      } else if (unused.length > 0) {
+        // Their queued connections move to the shards left (net.ipv4.tcp_migrate_req, set by the binder).
+        closeShards(unused);
+        this.log.info({ frontend: r.frontend, bind: r.bind.text, closed: unused.length, shards: r.shards.length - unused.length }, 'shards closed');
       }
     }
   }
@@ -435,7 +441,8 @@ export class Master {
   }
 
   private announce(r: BoundReceiver): void {
-    this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address, fd: r.handle.fd }, r.inherited ? 'receiver inherited' : 'receiver bound');
+    const shards = r.shards.length > 1 && { shards: r.shards.length, fds: r.shards.map((h) => h.fd) };
+    this.log.info({ frontend: r.frontend, bind: r.bind.text, address: r.address, fd: r.handle.fd, ...shards }, r.inherited ? 'receiver inherited' : 'receiver bound');
   }
 
   private describe(g: Generation): Record<string, unknown> {

@@ -2,6 +2,9 @@
 import type { BackendSnapshot, FrontendSnapshot, ServerSnapshot, SessionSnapshot, StackSnapshot } from '../src/proto/snapshot';
 import { addDatagrams, noDatagrams } from '../src/datagram/counters';
 import type { CheckStat } from './server-states';
+import type { GlobalConfig } from '../src/config/types';
+import type { ListenerState } from '../src/proto/snapshot';
+import { shardOf } from '../src/config/shards';
 import type { Termination } from '../src/proto/termination';
 import { addTraffic } from '../src/lib/traffic';
 
@@ -113,14 +116,23 @@ export function oldestSessions(threads: readonly StackSnapshot[], limit: number)
 }
 
 /** Per receiver id: each thread's listener state and the connections accepted over all threads. */
-export function listenerStates(threads: readonly StackSnapshot[]): Map<string, { states: string[]; accepted: number }> {
-  const byId = new Map<string, { states: string[]; accepted: number }>();
+/** One thread's part of a receiver, for `show listeners`. */
+export interface ThreadListener {
+  group: number;
+  thread: number;
+  /** The shard (SO_REUSEPORT socket) the thread accepts on; 0 when the bind has one socket. */
+  shard: number;
+  state: ListenerState;
+  accepted: number;
+}
+
+/** Each receiver's threads, by receiver id; `shardsOf` says how many shards a receiver has. */
+export function listenerStates(threads: readonly StackSnapshot[], global: Pick<GlobalConfig, 'groups' | 'threads'>, shardsOf: (id: string) => number): Map<string, ThreadListener[]> {
+  const byId = new Map<string, ThreadListener[]>();
   for (const t of threads) {
     for (const l of t.listeners) {
-      const entry = byId.get(l.id) ?? { states: [], accepted: 0 };
-      entry.states.push(`g${t.group}t${t.thread}:${l.state}`);
-      entry.accepted += l.accepted;
-      byId.set(l.id, entry);
+      const shard = shardOf(shardsOf(l.id), global.groups, global.threads, t.group, t.thread);
+      byId.set(l.id, [...(byId.get(l.id) ?? []), { group: t.group, thread: t.thread, shard, state: l.state, accepted: l.accepted }]);
     }
   }
   return byId;

@@ -1,13 +1,14 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../src/config/types';
-import type { FromWorker, HandOver, Observed, StatsWhat, ToWorker, WorkerUsage } from '../src/proto/ipc';
+import { SHARD_FDS_ENV, type FromWorker, type HandOver, type Observed, type StatsWhat, type ToWorker, type WorkerUsage } from '../src/proto/ipc';
 import { PartJoiner, sendParts } from '../src/proto/handover-parts';
 import type { Logger } from '../src/log/log';
 import type { ServerPush } from '../src/proto/server-push';
 import type { StackSnapshot, ThreadSnapshot } from '../src/proto/snapshot';
 import { Backoff } from './backoff';
-import type { BoundReceiver } from './binder';
+import { openShardFds, type BoundReceiver, type ServerHandle } from './binder';
+import { shardOf } from '../src/config/shards';
 
 /** What happens to a slot's worker that only its generation acts on. */
 export interface SlotLifecycle {
@@ -102,7 +103,7 @@ export class WorkerSlot {
   }
 
   start(): void {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [SHARD_FDS_ENV]: openShardFds().join(',') });
     this.worker = worker;
     this.equipped = false;
     this.ready = false;
@@ -141,10 +142,20 @@ export class WorkerSlot {
     this.reconfiguring = true;
     this.send(worker, { type: 'reconfigure', config, generation: n });
     this.send(worker, { type: 'servers', ...this.events.servers(config) });
-    for (let thread = 0; thread < config.global.threads; thread++) {
-      for (const r of receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
-    }
+    this.sendReceivers(worker);
     this.send(worker, { type: 'start' });
+  }
+
+  /** One dup of every receiver per thread (each send is a new fd there): of the thread's own shard. */
+  private sendReceivers(worker: Worker): void {
+    for (let thread = 0; thread < this.config.global.threads; thread++) {
+      for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, this.shardFor(r, thread));
+    }
+  }
+
+  private shardFor(r: BoundReceiver, thread: number): ServerHandle {
+    const { groups, threads } = this.config.global;
+    return r.shards[shardOf(r.shards.length, groups, threads, this.group, thread)];
   }
 
   /** The slot serves generation `n` (again, when a reload in place is given up). */
@@ -183,7 +194,7 @@ export class WorkerSlot {
   }
 
   /**
-   * Sends the configuration, then one dup of every receiver per thread: each send is a new fd there.
+   * Sends the configuration, then one dup of every receiver per thread, of its shard.
    * Every thread reads every UDP socket too; each datagram goes on to the thread that owns its flow.
    */
   private equip(worker: Worker): void {
@@ -191,9 +202,7 @@ export class WorkerSlot {
     this.equipped = true;
     this.send(worker, { type: 'init', config: this.config, group: this.group, generation: this.generation, datagramDir: this.datagramDir });
     this.send(worker, { type: 'servers', ...this.events.servers(this.config) });
-    for (let thread = 0; thread < this.config.global.threads; thread++) {
-      for (const r of this.receivers) this.send(worker, { type: 'receiver', id: r.id, thread }, r.handle);
-    }
+    this.sendReceivers(worker);
     this.send(worker, { type: 'start' });
     if (this.reading) this.send(worker, { type: 'readDatagrams' });
   }
@@ -214,7 +223,7 @@ export class WorkerSlot {
         break;
       case 'rearm': {
         const r = this.receivers.find((x) => x.id === msg.id);
-        if (r !== undefined) this.send(worker, { type: 'rearm', id: msg.id, thread: msg.thread }, r.handle);
+        if (r !== undefined) this.send(worker, { type: 'rearm', id: msg.id, thread: msg.thread }, this.shardFor(r, msg.thread));
         break;
       }
       case 'handOverPart': {

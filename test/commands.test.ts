@@ -41,7 +41,10 @@ test('show stat, listeners, proc and info sum every thread of every worker; @N a
     assert.is(listener.address, `127.0.0.1:${port}`);
     assert.is(listener.origin, 'bound');
     assert.is(listener.accepted, 20);
-    assert.equal([...listener.threads].sort(), ['g0t0:ready', 'g0t1:ready', 'g1t0:ready', 'g1t1:ready']);
+    assert.is(listener.threads.length, 4);
+    assert.equal(listener.threads.map((t: Data) => `g${t.group}t${t.thread}s${t.shard}:${t.state}`).sort(), ['g0t0s0:ready', 'g0t1s0:ready', 'g1t0s0:ready', 'g1t1s0:ready']);
+    assert.is(listener.threads.reduce((n: number, t: Data) => n + t.accepted, 0), 20, 'the threads\' accepted add up to the receiver\'s');
+    assert.is(listener.shards, 1);
     assert.type(listener.fd, 'number');
 
     const proc = await data(ferry.control, 'show proc');

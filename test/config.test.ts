@@ -199,7 +199,7 @@ test('server address: errors', () => {
 
 test('validate: every default is applied', () => {
   const config = valid(minimal());
-  assert.equal(config.global, { groups: 1, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } });
+  assert.equal(config.global, { groups: 1, threads: 1, shards: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } });
   const web = config.frontends.web;
   assert.is(web.name, 'web');
   assert.is(web.mode, 'tcp');
@@ -260,7 +260,7 @@ test('validate: the full example normalizes to the documented shape', () => {
     },
   };
   const expected: Config = {
-    global: { groups: 2, threads: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } },
+    global: { groups: 2, threads: 1, shards: 1, maxconn: 20000, hardStopAfter: 30_000, maxReloads: 50, masterSocket: defaultMasterSocket(), masterSocketAccess: { mode: 0o600 }, log: { level: 'info', format: 'json', access: true } },
     frontends: {
       web: {
         name: 'web',
@@ -367,7 +367,7 @@ test('validate: typos are unknown keys at every depth', () => {
   const problems = problemsOf(raw);
   for (const line of [
     'globl: unknown key, did you mean "global"? (expected one of: global, frontends, backends, $schema)',
-    'global.grups: unknown key, did you mean "groups"? (expected one of: groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log)',
+    'global.grups: unknown key, did you mean "groups"? (expected one of: groups, threads, shards, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log)',
     'global.log.levl: unknown key, did you mean "level"? (expected one of: level, format, access)',
     'frontends.web.maxconnn: unknown key, did you mean "maxconn"? (expected one of: bind, mode, maxconn, backlog, timeout, http, maxFlows, maxFlowRate, flowKey, quicDcidLength, backend, rules)',
     'frontends.web.timeout.clinet: unknown key, did you mean "client"? (expected one of: client, clientFin, flow, handshake, proxyHeader, httpRequest, httpKeepAlive)',
@@ -447,7 +447,7 @@ test('validate: bind object problems', () => {
     [
       'frontends.web.bind[0].mode: "mode" applies only to unix@ binds, and "127.0.0.1:80" is not one',
       'frontends.web.bind[0].v6only: "v6only" applies only to IPv6 binds such as ":::8080", and "127.0.0.1:80" is not one',
-      'frontends.web.bind[1].owner: unknown key (expected one of: address, mode, user, group, v6only, tls, acceptProxy)',
+      'frontends.web.bind[1].owner: unknown key (expected one of: address, mode, user, group, v6only, tls, acceptProxy, shards)',
       'frontends.web.bind[1].mode: expected a file mode such as "0660" (octal, in a string) or 432, found 660',
       'frontends.web.bind[1].user: expected a user name or a numeric id, such as "ferry" or 1000, found ""',
       'frontends.web.bind[2].address: required key is missing (expected a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock")',
@@ -549,7 +549,7 @@ test('validate: required sections and keys', () => {
   ]);
   assert.equal(problemsOf(5), ['(top level): expected an object with the keys global, frontends, backends, $schema, found 5']);
   assert.equal(problemsOf(minimal({ global: [] })), [
-    'global: expected an object with the keys groups, threads, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log, found []',
+    'global: expected an object with the keys groups, threads, shards, maxconn, hardStopAfter, maxReloads, masterSocket, masterSocketAccess, stateFile, user, group, log, found []',
   ]);
 });
 

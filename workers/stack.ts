@@ -120,7 +120,7 @@ export class ThreadStack {
         break;
       case 'adopt':
         if ('session' in msg.handOver) this.acceptor.adopt(decodeEnvelope(msg.handOver.session), sockets[0], sockets[1]);
-        else this.up({ type: 'adopted', id: msg.handOver.id, closed: !this.datagrams.adopt(msg.handOver.flow, sockets[0], this.id.generation, this.sendFlow) });
+        else this.up({ type: 'adopted', id: msg.handOver.id, closed: !this.datagrams.adopt(msg.handOver.flow, sockets, this.id.generation, this.sendFlow) });
         break;
       case 'readDatagrams':
         this.datagrams.read();
@@ -220,7 +220,7 @@ export class ThreadStack {
     this.drainedYet();
   }
 
-  private readonly sendFlow = (flow: FlowEnvelope, upstream: object): Promise<boolean> => this.departures.send({ flow }, [upstream]);
+  private readonly sendFlow = (flow: FlowEnvelope, sockets: object[]): Promise<boolean> => this.departures.send({ flow }, sockets);
 
   /** A stopping thread has drained once its sessions and its flows are gone. */
   private drainedYet(): void {

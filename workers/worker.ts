@@ -16,6 +16,9 @@ import { InlineThread, WorkerThread, type ThreadLink } from './thread-link';
 import { needsPeerSockets } from '../src/datagram/peer-path';
 import { GroupPeers } from './group-peers';
 import { usage } from './usage';
+import { closeInheritedShards } from './shard-fds';
+
+closeInheritedShards(process.env);
 
 interface Group {
   config: Config;

@@ -8,7 +8,7 @@ import type { HttpLoadChoice } from '../load/choose-http';
 import type { StormMode } from '../contenders/storm';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm' | 'reload-soak';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm' | 'reload-soak' | 'shards';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
@@ -45,7 +45,7 @@ export interface Options {
   strict: boolean;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm', 'reload-soak'];
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm', 'reload-soak', 'shards'];
 // reload-storm takes about 10 minutes on its own, reload-soak a few: only when asked for (--only).
 const DEFAULT_MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
 
@@ -78,7 +78,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload|udp|http|reload-storm|reload-soak[,..]] [--storm-rounds N] [--storm-modes http,tcp]
+       [--only rate|bulk|memory|reload|udp|http|reload-storm|reload-soak|shards[,..]] [--storm-rounds N] [--storm-modes http,tcp]
        [--soak-reloads N]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
        [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]

@@ -5,7 +5,8 @@ import { bindKey, parseBindAddress } from './address';
 import { expected, isRecord, problem, unknownKey, type PathSegment, type Problem } from './problems';
 import { ACCESS_KEYS, accessOf, checkAccessOptions } from './socket-access';
 import { checkTlsOption, tlsOf } from './tls';
-import type { BindAddress, BindConfig, TlsConfig } from './types';
+import { checkShardSpec, unshardable } from './shards';
+import type { BindAddress, BindConfig, ShardSpec, TlsConfig } from './types';
 
 export interface ParsedBind {
   /** Where the entry sits below the "bind" key: [] for a lone string, [i] for a list entry. */
@@ -14,6 +15,8 @@ export interface ParsedBind {
   address: BindAddress;
   tls?: TlsConfig;
   acceptProxy?: true;
+  /** The bind's own shards; absent: global.shards. */
+  shards?: ShardSpec;
 }
 
 export interface BindList {
@@ -21,7 +24,7 @@ export interface BindList {
   problems: Problem[];
 }
 
-const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only', 'tls', 'acceptProxy'] as const;
+const OPTION_KEYS = ['address', ...ACCESS_KEYS, 'v6only', 'tls', 'acceptProxy', 'shards'] as const;
 const ADDRESS_EXAMPLE = 'a bind address such as "127.0.0.1:8080" or "unix@/run/ferry.sock"';
 
 export function parseBindList(value: unknown): BindList {
@@ -35,12 +38,15 @@ export function parseBindList(value: unknown): BindList {
   return collect(value.map((entry, i) => parseEntry(entry, [i])));
 }
 
-/** Binds to port 0 get a fresh port each time, so only their owner makes them the same socket. */
-export function toBindConfig(bind: ParsedBind, frontend: string): BindConfig {
+/**
+ * Binds to port 0 get a fresh port each time, so only their owner makes them the same socket.
+ * `shards` is the count the bind's own spec (or else global.shards) comes to.
+ */
+export function toBindConfig(bind: ParsedBind, frontend: string, shards: number): BindConfig {
   const key = bindKey(bind.address);
   const ephemeral = (bind.address.kind === 'tcp' || bind.address.kind === 'udp') && bind.address.port === 0;
   const index = bind.at.length > 0 ? bind.at[0] : 0;
-  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address, ...(bind.tls && { tls: bind.tls }), ...(bind.acceptProxy && { acceptProxy: true as const }) };
+  return { text: bind.text, key: ephemeral ? `${key}#${frontend}[${index}]` : key, address: bind.address, ...(bind.tls && { tls: bind.tls }), ...(bind.acceptProxy && { acceptProxy: true as const }), ...(shards > 1 && { shards }) };
 }
 
 interface EntryResult {
@@ -95,6 +101,7 @@ function checkOptionTypes(entry: Record<string, unknown>, at: PathSegment[]): Pr
   if (entry.acceptProxy !== undefined && typeof entry.acceptProxy !== 'boolean') {
     problems.push(problem([...at, 'acceptProxy'], expected('true or false', entry.acceptProxy)));
   }
+  if (entry.shards !== undefined) problems.push(...checkShardSpec(entry.shards, [...at, 'shards']));
   return problems;
 }
 
@@ -103,7 +110,8 @@ function applyOptions(bind: ParsedBind, entry: Record<string, unknown>, at: Path
   problems.push(...checkOptionsFit(bind, entry, at));
   if (problems.length > 0) return { problems };
   const tls = entry.tls !== undefined && { tls: tlsOf(entry.tls as Record<string, unknown>) };
-  return { bind: { ...bind, address: withOptions(bind.address, entry), ...tls, ...(entry.acceptProxy === true && { acceptProxy: true as const }) }, problems };
+  const shards = entry.shards !== undefined && { shards: entry.shards as ShardSpec };
+  return { bind: { ...bind, address: withOptions(bind.address, entry), ...tls, ...(entry.acceptProxy === true && { acceptProxy: true as const }), ...shards }, problems };
 }
 
 function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: PathSegment[]): Problem[] {
@@ -123,6 +131,13 @@ function checkOptionsFit(bind: ParsedBind, entry: Record<string, unknown>, at: P
   if (entry.tls !== undefined) problems.push(...checkTlsOption(entry.tls, address, text, at));
   if (entry.acceptProxy === true && address.kind === 'udp') {
     problems.push(problem([...at, 'acceptProxy'], `the PROXY protocol applies to TCP binds only, and ${JSON.stringify(text)} is a UDP address; remove "acceptProxy"`));
+  }
+  if (entry.v6only === true && entry.shards !== undefined && entry.shards !== 1) {
+    problems.push(problem([...at, 'shards'], `"shards" and "v6only" cannot be combined: shards are opened as dual-stack sockets; bind "::" without "v6only", or leave "shards" out`));
+  }
+  const whyNot = unshardable(address);
+  if (entry.shards !== undefined && entry.shards !== 1 && whyNot !== undefined) {
+    problems.push(problem([...at, 'shards'], `${JSON.stringify(text)} cannot have "shards": ${whyNot}; remove "shards"`));
   }
   return problems;
 }

@@ -10,6 +10,7 @@ import { parseStatusRange, STATUS_EXAMPLE } from './check';
 import { MAX_TIMER_MS, parseDuration } from './duration';
 import { expected, problem, type PathSegment, type Problem } from './problems';
 import { checkSocketAccess } from './socket-access';
+import { checkShardSpec } from './shards';
 
 export const DURATION_EXAMPLE = 'a duration such as "250ms", "30s" or "5m"';
 export const SERVER_ADDRESS_EXAMPLE = 'a server address such as "127.0.0.1:9000", "[::1]:9000" or "db.internal:5432"';
@@ -28,6 +29,7 @@ export const CUSTOM_KEYWORDS: FuncKeywordDefinition[] = [
   keyword('userAccount', (data) => checkAccountSyntax(data, [], 'user')),
   keyword('groupAccount', (data) => checkAccountSyntax(data, [], 'group')),
   keyword('socketAccess', checkSocketAccess),
+  keyword('shards', (data) => checkShardSpec(data, [])),
 ];
 
 function keyword(name: string, check: Check): FuncKeywordDefinition {

@@ -7,7 +7,8 @@ import { stdoutIsJournal } from '../os/journal';
 import { serverTlsOf } from './server-tls';
 import { parseNameserver, parseServerAddress, type Parsed } from './address';
 import { parseBalance } from './balance';
-import { parseBindList, toBindConfig } from './bind';
+import { parseBindList, toBindConfig, type ParsedBind } from './bind';
+import { shardable, shardCount } from './shards';
 import { checkOf } from './check';
 import { httpFrontendOf, poolOf } from './http-options';
 import { parseDuration } from './duration';
@@ -34,6 +35,7 @@ function normalizeGlobal(raw: Raw): GlobalConfig {
   return {
     groups: raw.groups,
     threads: raw.threads,
+    shards: raw.shards,
     maxconn: raw.maxconn,
     hardStopAfter: ms(raw.hardStopAfter),
     maxReloads: raw.maxReloads,
@@ -54,7 +56,7 @@ function workersRunAs(raw: Raw): Pick<GlobalConfig, 'runAs'> {
 function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): FrontendConfig {
   return {
     name,
-    bind: parseBindList(raw.bind).binds.map((b) => toBindConfig(b, name)),
+    bind: parseBindList(raw.bind).binds.map((b) => toBindConfig(b, name, shardsOf(b, global))),
     mode: raw.mode,
     maxconn: raw.maxconn ?? global.maxconn,
     backlog: raw.backlog,
@@ -67,6 +69,12 @@ function normalizeFrontend(name: string, raw: Raw, global: GlobalConfig): Fronte
     backend: raw.backend,
     ...(raw.rules !== undefined && { rules: rulesOf(raw.rules) }),
   };
+}
+
+/** A bind's own shards, else global.shards where the bind can have shards. */
+function shardsOf(bind: ParsedBind, global: GlobalConfig): number {
+  const spec = bind.shards ?? (shardable(bind.address) ? global.shards : 1);
+  return shardCount(spec, global.groups, global.threads);
 }
 
 function normalizeBackend(name: string, raw: Raw): BackendConfig {

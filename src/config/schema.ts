@@ -7,6 +7,7 @@ import { BALANCE_EXAMPLE } from './balance';
 import { STATUS_EXAMPLE } from './check';
 import { CONCURRENT_STREAMS_RANGE, HEAD_SIZE_RANGE } from './http-options';
 import { RETURN_SCHEMA, RULES_SCHEMA } from './rules';
+import { SHARDS_EXAMPLE } from './shards';
 import { CUSTOM_KEYWORDS, DURATION_EXAMPLE, NAMESERVER_EXAMPLE, SERVER_ADDRESS_EXAMPLE } from './keywords';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -60,6 +61,7 @@ function withDefault(dflt: unknown): SchemaObject {
 const globalSchema = optionalSection({
   groups: integer(1, 64, 1),
   threads: integer(1, 64, 1),
+  shards: { shards: true, default: 1, description: SHARDS_EXAMPLE },
   maxconn: integer(1, MAX_MAXCONN, 20000),
   hardStopAfter: duration('30s'),
   maxReloads: integer(1, 1000, 50),

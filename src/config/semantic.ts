@@ -13,6 +13,8 @@ import { NAME_PATTERN } from './schema';
 import { checkReturn, checkRules, noBackend } from './rules';
 import { checkAccessAccounts } from './socket-access';
 import { checkUdpOptions } from './udp-options';
+import { parseBindList } from './bind';
+import { checkShardFit } from './shards';
 
 /** What a backend answers with: exactly one of these. */
 const ANSWERS = ['servers', 'service', 'return'] as const;
@@ -33,7 +35,17 @@ export function checkSemantics(data: unknown): Problem[] {
     ...Object.entries(frontends).flatMap(([name, f]) => checkBackendReference(name, f, backends)),
     ...Object.entries(frontends).flatMap(([name, f]) => [...checkModeBinds(name, f), ...checkRules(name, f, backends), ...checkBackendModes(name, f, backends), ...checkUdpOptions(name, f), ...checkHttpOptions(name, f)]),
     ...findBindConflicts(frontends),
+    ...checkShardCounts(global, frontends),
   ];
+}
+
+function checkShardCounts(global: Record<string, unknown>, frontends: Record<string, unknown>): Problem[] {
+  const groups = global.groups ?? 1;
+  const threads = global.threads ?? 1;
+  // Counts the schema refuses are reported there, not compared here.
+  if (!validCount(groups) || !validCount(threads)) return [];
+  const binds = Object.entries(frontends).flatMap(([name, f]) => (isRecord(f) ? parseBindList(f.bind).binds.map((b) => ({ b, at: ['frontends', name, 'bind', ...b.at, 'shards'] })) : []));
+  return [...checkShardFit(global.shards, groups, threads, ['global', 'shards']), ...binds.flatMap(({ b, at }) => checkShardFit(b.shards, groups, threads, at))];
 }
 
 function checkNames(at: string[], map: Record<string, unknown>): Problem[] {
@@ -62,4 +74,8 @@ function checkBackendReference(name: string, frontend: unknown, backends: Record
   if (!isRecord(frontend) || typeof frontend.backend !== 'string' || frontend.backend === '') return [];
   if (Object.hasOwn(backends, frontend.backend)) return [];
   return [problem(['frontends', name, 'backend'], noBackend(frontend.backend, backends))];
+}
+
+function validCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 64;
 }

@@ -9,9 +9,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  */
 export type LogFormat = 'json' | 'text' | 'journal';
 
+/** A bind's shards as written: one socket per thread, one per thread group, or a count (see shards.ts). */
+export type ShardSpec = 'by-thread' | 'by-group' | number;
+
 export interface GlobalConfig {
   groups: number;
   threads: number;
+  /** Every shardable bind's shards, unless the bind has its own (see shards.ts); 1: one shared socket. */
+  shards: ShardSpec;
   maxconn: number;
   hardStopAfter: number;
   /** Old generations still draining beyond this many are hard-stopped, oldest first. */
@@ -73,6 +78,8 @@ export interface BindConfig {
   tls?: TlsConfig;
   /** Every connection begins with a PROXY protocol header (v1 or v2), whose source is the client (TCP binds only). */
   acceptProxy?: true;
+  /** SO_REUSEPORT sockets the master opens for this bind, each accepted on by its own threads (shardOf); absent: one. */
+  shards?: number;
 }
 
 export interface TlsConfig {

@@ -1,4 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { closeSync } from 'node:fs';
 import type { Backend } from '../backend/backend';
 import type { BindConfig, FrontendConfig } from '../config/types';
 import type { SocketRef } from '../proto/ipc';
@@ -9,6 +10,7 @@ import { noDatagrams } from './counters';
 import type { DatagramCounters } from '../proto/snapshot';
 import { pauseReading, resumeReading } from './dgram-handle';
 import { Flow, type FlowOwner } from './flow';
+import { FlowSocket, type FlowSocketOwner } from './flow-socket';
 import type { FlowEnvelope } from '../proto/flow-envelope';
 import { ALONE, flowKey } from './flow-key';
 import { FlowRate } from './flow-rate';
@@ -27,6 +29,13 @@ export class DatagramHandler implements FlowOwner {
   private readonly moved = new Map<string, Flow>();
   /** Every live flow, those that stand alone too, and the socket its replies leave through. */
   private readonly sockets = new Map<Flow, Socket>();
+  /** Flows keyed by client address: their own sockets, connected to the client (flow-socket.ts). */
+  private readonly flowSockets = new Map<Flow, FlowSocket>();
+  /**
+   * Flow sockets that came with flows this thread could not carry on (their server is gone): the
+   * client's datagrams queued there start the key's next flow, which takes the socket.
+   */
+  private readonly spare = new Map<string, FlowSocket>();
   /** This thread's dup of each bind's socket, by the bind's index in the frontend. */
   private readonly receivers = new Map<number, Socket>();
   /** Whether the receivers are read: not before the master says so (see DatagramGate), nor after stop. */
@@ -87,10 +96,14 @@ export class DatagramHandler implements FlowOwner {
     if (!this.reading) return;
     this.reading = false;
     for (const socket of this.receivers.values()) pauseReading(socket);
+    // What the clients send meanwhile waits in the flow sockets, which move with their flows.
+    for (const own of this.flowSockets.values()) own.leave();
   }
 
-  /** The next generation took the flow. */
+  /** The next generation took the flow, and its flow socket: this copy of that socket goes. */
   handedOver(flow: Flow): void {
+    this.flowSockets.get(flow)?.close();
+    this.flowSockets.delete(flow);
     flow.handedOver();
     this.moved.set(flow.key, flow);
   }
@@ -100,15 +113,31 @@ export class DatagramHandler implements FlowOwner {
     return [...this.flows.values()];
   }
 
+  /** A flow's socket connected to its client, which goes with the flow on a hand-over (undefined: it has none). */
+  flowSocketOf(flow: Flow): FlowSocket | undefined {
+    return this.flowSockets.get(flow);
+  }
+
   /**
    * Carries on a flow an older generation handed over, over its upstream fd; says why not when the
    * configuration no longer fits it (the caller closes the fd, and the client's next datagram starts
    * a new flow).
    */
-  adopt(e: FlowEnvelope, fd: number): Flow | string {
+  adopt(e: FlowEnvelope, fd: number, clientFd?: number): Flow | string {
     const index = this.config.bind.findIndex((b) => b.key === e.bind);
     const socket = this.receivers.get(index);
-    if (socket === undefined) return 'the frontend no longer has its bind';
+    if (socket === undefined) {
+      if (clientFd !== undefined) closeSync(clientFd);
+      return 'the frontend no longer has its bind';
+    }
+    const own = clientFd === undefined ? undefined : FlowSocket.adopt(familyOf(this.config.bind[index]), clientFd, e.client, this.flowSocketOwner(index, e.key));
+    const flow = this.carryOn(e, fd, socket);
+    if (own !== undefined && typeof flow !== 'string') this.flowSockets.set(flow, own);
+    else if (own !== undefined) this.keepSpare(e.key, own);
+    return flow;
+  }
+
+  private carryOn(e: FlowEnvelope, fd: number, socket: Socket): Flow | string {
     const server = this.backend.servers.find((s) => s.name === e.server.name);
     if (server === undefined) return `backend ${this.backend.name} no longer has server ${e.server.name}`;
     if (server.address !== e.server.address || server.port !== e.server.port) return `server ${e.server.name} moved to ${server.address}:${server.port}`;
@@ -140,7 +169,9 @@ export class DatagramHandler implements FlowOwner {
     const socket = this.sockets.get(flow);
     if (socket === undefined) return;
     this.counters.out++;
-    socket.send(data, flow.client.port, flow.client.address);
+    const own = this.flowSockets.get(flow);
+    if (own?.ready) own.send(data);
+    else socket.send(data, flow.client.port, flow.client.address);
   }
 
   dropped(): void {
@@ -149,6 +180,8 @@ export class DatagramHandler implements FlowOwner {
 
   ended(flow: Flow): void {
     if (flow.key !== ALONE) this.flows.delete(flow.key);
+    this.flowSockets.get(flow)?.close();
+    this.flowSockets.delete(flow);
     this.sockets.delete(flow);
     this.counters.flows--;
     this.backend.current--;
@@ -162,6 +195,8 @@ export class DatagramHandler implements FlowOwner {
     this.moved.clear();
     for (const socket of this.receivers.values()) socket.close();
     this.receivers.clear();
+    for (const own of this.spare.values()) own.close();
+    this.spare.clear();
   }
 
   private fromClient(bind: BindConfig, index: number, data: Buffer, client: RemoteInfo): void {
@@ -198,10 +233,50 @@ export class DatagramHandler implements FlowOwner {
     const flow = new Flow(key, bind.key, client, server, this.config.timeout.flow, this, { once: key === ALONE });
     if (key !== ALONE) this.flows.set(key, flow);
     this.sockets.set(flow, socket);
+    if (key !== ALONE && this.config.flowKey === 'address') this.connectFlow(flow, bind, socket);
     this.counters.flows++;
     this.counters.flowsTotal++;
     this.backend.current++;
     this.backend.total++;
     return flow;
   }
+
+  /**
+   * A flow keyed by its client's address gets a socket of its own on the frontend's address,
+   * connected to the client, so that the kernel delivers the client's next datagrams to this thread.
+   * Flows keyed otherwise (quic-dcid: a client may move) stay on the frontend's socket and redispatch.
+   */
+  private connectFlow(flow: Flow, bind: BindConfig, frontend: Socket): void {
+    const spare = this.spare.get(flow.key);
+    this.spare.delete(flow.key);
+    if (spare !== undefined) return void this.flowSockets.set(flow, spare);
+    const index = this.config.bind.indexOf(bind);
+    const { address, port } = frontend.address();
+    this.flowSockets.set(flow, FlowSocket.open(familyOf(bind), address, port, flow.client, this.flowSocketOwner(index, flow.key)));
+  }
+
+  /** Until the key's next flow takes it, or for as long as a flow would idle. */
+  private keepSpare(key: string, own: FlowSocket): void {
+    this.spare.set(key, own);
+    setTimeout(() => {
+      if (this.spare.get(key) !== own) return;
+      this.spare.delete(key);
+      own.close();
+    }, this.config.timeout.flow).unref();
+  }
+
+  private flowSocketOwner(index: number, key: string): FlowSocketOwner {
+    const bind = this.config.bind[index];
+    return {
+      fromClient: (data, client) => {
+        this.counters.in++;
+        this.own(bind, key, this.receivers.get(index)!, data, client);
+      },
+      stray: (data, from) => this.fromClient(bind, index, data, from),
+    };
+  }
+}
+
+function familyOf(bind: BindConfig): 4 | 6 {
+  return bind.address.kind === 'udp' ? bind.address.family : 4;
 }

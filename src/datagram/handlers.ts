@@ -11,8 +11,8 @@ import { decodeBatch } from './redispatch-packet';
 import type { ThreadId } from './owner';
 import { Redispatcher, type ToGroup } from './redispatcher';
 
-/** Sends a flow's upstream socket on; resolves with whether it left. */
-export type SendFlow = (envelope: FlowEnvelope, upstream: object) => Promise<boolean>;
+/** Sends a flow's upstream socket on, and its flow socket when it has one; resolves with whether they left. */
+export type SendFlow = (envelope: FlowEnvelope, sockets: object[]) => Promise<boolean>;
 
 /**
  * The UDP frontends of one thread: a datagram handler each, the redispatch of datagrams between the
@@ -121,25 +121,28 @@ export class DatagramHandlers {
   private handOverFlow(handler: DatagramHandler, flow: Flow, generation: number, send: SendFlow): void {
     const leaving = flow.handOver(handler.config.name, generation);
     if (leaving === undefined) return;
-    void send(leaving.envelope, leaving.upstream).then((ok) => {
+    const own = handler.flowSocketOf(flow);
+    void send(leaving.envelope, [leaving.upstream, ...(own === undefined ? [] : [own.leave()])]).then((ok) => {
       if (ok) return handler.handedOver(flow);
       flow.stay();
+      own?.stay();
       if (this.killed) flow.close();
     });
   }
 
   /**
-   * Takes a flow an older generation handed over, with its upstream socket; false when it was closed
+   * Takes a flow an older generation handed over, with its upstream socket (and its flow socket); false when it was closed
    * instead (logged with the reason). A thread that is itself handing over passes it on at once.
    */
-  adopt(e: FlowEnvelope, upstream: SocketRef | undefined, generation: number, send: SendFlow): boolean {
+  adopt(e: FlowEnvelope, [upstream, own]: readonly (SocketRef | undefined)[], generation: number, send: SendFlow): boolean {
     const about = { client: `${e.client.address}:${e.client.port}`, frontend: e.frontend, server: e.server.name, generations: e.generations };
     if (upstream === undefined) {
       this.log.error(about, 'handed-over flow lost: no upstream socket came with it');
       return false;
     }
     const handler = this.byName.get(e.frontend);
-    const flow = handler === undefined ? `frontend ${e.frontend} is gone or no longer UDP` : handler.adopt(e, fdOf(upstream));
+    if (handler === undefined && own !== undefined) closeRef(own);
+    const flow = handler === undefined ? `frontend ${e.frontend} is gone or no longer UDP` : handler.adopt(e, fdOf(upstream), own === undefined ? undefined : fdOf(own));
     if (typeof flow === 'string') {
       closeRef(upstream);
       this.log.warn({ ...about, reason: flow, in: e.in, out: e.out, ageMs: Date.now() - e.startedAt }, `handed-over flow closed: ${flow}`);

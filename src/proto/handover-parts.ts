@@ -5,19 +5,26 @@ export type SendPart = (msg: HandOverPart, socket: object, sent: (err: Error | n
 
 /**
  * Sends a hand-over and its sockets over node's IPC channel, which carries one handle per message:
- * one part per socket, in order, the hand-over itself with the last. `sent` is called once, when
- * every part has left or one could not.
+ * one part per socket, in order, the hand-over itself with the last. Every part is sent at once:
+ * node keeps messages in order behind a handle until the other side has it, so a message sent after
+ * this call (a thread's `flowsOut`, say) cannot overtake a part. `sent` is called once, when every
+ * part has left or one could not.
  */
 export function sendParts(handOver: HandOver, sockets: readonly object[], send: SendPart, sent: (err: Error | null) => void): void {
-  const next = (i: number): void => {
-    const last = i === sockets.length - 1;
-    send(last ? { type: 'handOverPart', id: handOver.id, handOver } : { type: 'handOverPart', id: handOver.id }, sockets[i], (err) => {
-      if (err !== null || last) return sent(err);
-      next(i + 1);
-    });
-  };
   if (sockets.length === 0) return sent(new Error(`hand-over ${handOver.id} has no socket`));
-  next(0);
+  let waiting = sockets.length;
+  let failed = false;
+  sockets.forEach((socket, i) => {
+    const last = i === sockets.length - 1;
+    send(last ? { type: 'handOverPart', id: handOver.id, handOver } : { type: 'handOverPart', id: handOver.id }, socket, (err) => {
+      if (failed) return;
+      if (err !== null) {
+        failed = true;
+        return sent(err);
+      }
+      if (--waiting === 0) sent(null);
+    });
+  });
 }
 
 /** Joins the parts `sendParts` sent, per hand-over id, until the last one completes it. */

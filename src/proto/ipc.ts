@@ -3,6 +3,9 @@
 import type { Config } from '../config/types';
 import type { FlowEnvelope } from './flow-envelope';
 import type { ServerPush } from './server-push';
+
+/** The environment variable that lists the shard fds a worker inherits at fork and closes at once (comma-separated). */
+export const SHARD_FDS_ENV = 'FERRY_SHARD_FDS';
 import type { StackSnapshot, ThreadSnapshot } from './snapshot';
 
 /** Master -> worker process. A `receiver` or `rearm` message carries one dup of the socket. */

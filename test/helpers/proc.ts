@@ -29,6 +29,19 @@ export function acceptQueue(port: number): number {
   throw new Error(`nothing listens on port ${port}`);
 }
 
+/** The accept queue of each socket listening on `port` (SO_REUSEPORT shards), by inode. */
+export function acceptQueues(port: number): Map<number, number> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const queues = new Map<number, number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1].endsWith(`:${hexPort}`) && f[3] === '0A') queues.set(Number(f[9]), parseInt(f[4].split(':')[1], 16));
+    }
+  }
+  return queues;
+}
+
 /** How many fds of process `pid` refer to socket `inode`. */
 export function fdsOnSocket(pid: number, inode: number): number {
   let n = 0;
