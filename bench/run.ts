@@ -5,7 +5,8 @@
 // keep-alive requests per second, with medians over interleaved rounds and
 // ratios that cancel the box's speed; on request (--only reload-storm), the
 // throughput ferry and haproxy keep while reloading every second, and (--only reload-soak) what
-// 1,000 reloads back to back leave in ferry's memory and fds.
+// 1,000 reloads back to back leave in ferry's memory and fds, and (--only scale) ferry against
+// haproxy with 1, 2, 4 ... workers.
 
 import os from 'node:os';
 import { lineup, type Entry } from './contenders/registry';
@@ -26,6 +27,7 @@ import { measureRate } from './measure/rate';
 import { measureReload } from './measure/reload';
 import { measureReloadSoak, soakBudgetS } from './measure/reload-soak';
 import { measureReloadStorm, stormBudgetS } from './measure/reload-storm';
+import { measureScale, proxyCoresWanted } from './measure/scale';
 import { measureUdp } from './measure/udp';
 import { measureShardBalance } from './measure/shard-balance';
 import { measureUdpDelivery } from './measure/udp-delivery';
@@ -64,6 +66,7 @@ async function measureAll(options: Options, entries: readonly Entry[], udpEntrie
   if (options.only.includes('reload-soak')) sections.push(...await measureReloadSoak(ferry, options));
   // Issue 15: shards' accept balance and UDP delivery to the owner thread (only when asked for).
   if (options.only.includes('shards')) sections.push(await measureShardBalance(), await measureUdpDelivery());
+  if (options.only.includes('scale')) sections.push(...await measureScale(options, ferry));
   return sections;
 }
 
@@ -74,8 +77,8 @@ async function main(): Promise<number> {
   }
   const options = parseOptions(process.argv.slice(2), process.env);
   installCleanup(deadlineMs(options));
-  const pinning = setupAffinity(options.pin);
-  const ferry = { cli: options.ferryCli, logLevel: options.ferryLog, base: options.ferryBase };
+  const pinning = setupAffinity(options.pin, proxyCoresWanted(options));
+  const ferry = { cli: options.ferryCli, logLevel: options.ferryLog, base: options.ferryBase, groups: options.groups, threads: options.threads };
   const { entries, notes } = lineup(options.contenders, ferry);
   const available = entries.map((e) => e.kind.kind);
   const udp = options.only.includes('udp') ? udpLineup(options.contenders, available, ferry) : { entries: [], notes: [] };
@@ -84,13 +87,13 @@ async function main(): Promise<number> {
     : null;
   for (const note of [...notes, ...udp.notes, ...(http?.lineup.notes ?? [])]) console.log(`note: ${note}`);
   if (entries.length === 0) throw new Error('no contender can run');
-  progress(`bench: ${entries.map((e) => e.name).join(', ')} | ${options.rounds} rounds | node ${process.version} | ${os.cpus().length} cpus | ${pinning}`);
+  progress(`bench: ${entries.map((e) => e.name).join(', ')} | ${options.rounds} rounds | node ${process.version} | ${os.cpus().length} cpus | ferry ${options.groups} group(s) x ${options.threads} thread(s), haproxy nbthread ${options.groups * options.threads} | ${pinning}`);
   const load = options.only.includes('rate') ? chooseLoad(options.load, options.connections) : null;
   const sections = await measureAll(options, entries, udp.entries, load, http, ferry);
   const comparison = chooseComparison(entries.map((e) => e.name));
   const floors = checkFloors(sections, comparison);
   printReport(sections, comparison, floors);
-  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, stormRounds: options.stormRounds, durationS: options.durationS, load: load?.describe ?? 'none', httpLoad: http?.load.describe ?? 'none', pinning, skipped: notes }));
+  console.log(summaryLine(sections, comparison, floors, { rounds: options.rounds, memoryRounds: options.memoryRounds, reloadRounds: options.reloadRounds, stormRounds: options.stormRounds, durationS: options.durationS, groups: options.groups, threads: options.threads, load: load?.describe ?? 'none', httpLoad: http?.load.describe ?? 'none', pinning, skipped: notes }));
   return options.strict && floors.some((f) => f.pass === false) ? 2 : 0;
 }
 

@@ -6,6 +6,8 @@ export interface Contender {
   readonly name: string;
   readonly port: number;
   readonly dataPid: number;
+  /** Every process that carries traffic, when more than dataPid (ferry with several groups): CPU and RSS are their sum. */
+  readonly workers?: readonly number[];
   stop(): Promise<void>;
 }
 

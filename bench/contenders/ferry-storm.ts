@@ -14,8 +14,8 @@ interface MasterSocket {
 
 /** proxyConfig(mode), remembering the master socket it names (a fresh temp path per config). */
 function configNoting(mode: 'tcp' | 'http', socket: MasterSocket): FerryConfig {
-  return (port, backendPort, logLevel) => {
-    const text = proxyConfig(mode)(port, backendPort, logLevel);
+  return (port, backendPort, logLevel, size) => {
+    const text = proxyConfig(mode)(port, backendPort, logLevel, size);
     socket.path = (JSON.parse(text) as { global: { masterSocket: string } }).global.masterSocket;
     return text;
   };

@@ -1,6 +1,7 @@
-// ferry itself, one group and one thread, started through its CLI exactly as
-// a user would. The master forks the worker that carries the tunnels; the
-// worker inherits the master's CPU pinning.
+// ferry itself, one group and one thread (--groups, --threads: more), started
+// through its CLI exactly as a user would. The master forks the workers (one
+// per group) that carry the tunnels; they inherit the master's CPU pinning,
+// one core per thread where the machine has them.
 //
 // Readiness: the master logs "ready" only at info level, so with the quiet
 // "warn" level used for measuring (no per-connection access log) we instead
@@ -13,7 +14,7 @@ import fs from 'node:fs';
 import { onProxyCpu } from '../lib/affinity';
 import { Brood } from '../lib/brood';
 import { isAlive, trackPid, untrackPid } from '../lib/children';
-import { waitForChild } from '../lib/first-child';
+import { waitForChild, waitForChildren } from '../lib/first-child';
 import { freePort, freeUdpPort } from '../lib/free-port';
 import { startProc, stopProc, type Proc } from '../lib/proc';
 import { writeTempFile, tempPath } from '../lib/temp';
@@ -30,22 +31,43 @@ export interface FerrySettings {
   logLevel: string;
   /** The `ferry-base` contender's build (--ferry-base); absent or '' when none. */
   base?: string;
+  /** Thread groups (worker processes) and threads in each (--groups, --threads); 1 when absent. */
+  groups?: number;
+  threads?: number;
+}
+
+export interface Size {
+  readonly groups: number;
+  readonly threads: number;
+}
+
+export function sizeOf(settings: FerrySettings): Size {
+  return { groups: settings.groups ?? 1, threads: settings.threads ?? 1 };
+}
+
+/** Threads in all: the cores ferry is given, and haproxy's nbthread beside it. */
+export function workersOf(settings: FerrySettings): number {
+  const { groups, threads } = sizeOf(settings);
+  return groups * threads;
 }
 
 export interface Launched {
   readonly master: Proc;
+  /** The first group's worker. */
   readonly worker: number;
+  /** Every group's worker. */
+  readonly workers: readonly number[];
   readonly port: number;
 }
 
-/** The text of a ferry config file that listens on `port`. */
-export type FerryConfig = (port: number, backendPort: number, logLevel: string) => string;
+/** The text of a ferry config file that listens on `port`, with `size` workers (1 x 1 when absent). */
+export type FerryConfig = (port: number, backendPort: number, logLevel: string, size?: Size) => string;
 
 /** One frontend in `mode` (tcp: the byte relay every measurement but http uses) to one server. */
 export function proxyConfig(mode: 'tcp' | 'http'): FerryConfig {
-  return (port, backendPort, logLevel) => JSON.stringify({
+  return (port, backendPort, logLevel, { groups, threads } = { groups: 1, threads: 1 }) => JSON.stringify({
     // A master socket of its own, so a ferry running elsewhere on the machine never gets in the way.
-    global: { groups: 1, threads: 1, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
+    global: { groups, threads, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
     frontends: { bench: { mode, bind: [`127.0.0.1:${port}`], backend: 'b', timeout: { client: '5m' } } },
     backends: { b: { servers: { s1: { address: `127.0.0.1:${backendPort}` } }, timeout: { server: '5m' } } },
   }, null, 2);
@@ -63,28 +85,34 @@ function isLogLine(line: string, msg: string): boolean {
 /** `env`: the master's environment (and so its workers'), when not the bench's own. */
 export async function launch(settings: FerrySettings, name: string, backendPort: number, makeConfig: FerryConfig = proxyConfig('tcp'), env?: NodeJS.ProcessEnv): Promise<Launched> {
   const port = await freePort();
-  const file = writeTempFile('ferry.json', makeConfig(port, backendPort, settings.logLevel));
-  const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file]);
+  const file = writeTempFile('ferry.json', makeConfig(port, backendPort, settings.logLevel, sizeOf(settings)));
+  const [command, args] = onProxyCpu(process.execPath, [settings.cli, 'start', '-c', file], workersOf(settings));
   const master = startProc(name, command, args, env === undefined ? {} : { env });
   if (VERBOSE_LEVELS.includes(settings.logLevel)) {
     await waitForLine(master, (line) => isLogLine(line, 'ready'), START_TIMEOUT_MS, '"msg":"ready" log line');
   }
-  const worker = await waitForChild(master, START_TIMEOUT_MS);
-  trackPid(worker);
+  const workers = await waitForChildren(master, sizeOf(settings).groups, START_TIMEOUT_MS);
+  for (const pid of workers) trackPid(pid);
   await waitForPort(port, master);
-  return { master, worker, port };
+  return { master, worker: workers[0]!, workers, port };
 }
 
-export async function stopFerry(master: Proc, worker: number): Promise<void> {
+export async function stopFerry(master: Proc, workers: readonly number[]): Promise<void> {
   await stopProc(master, 5000);
   // A worker that outlived its master would hold the port and skew later trials.
-  if (isAlive(worker)) process.kill(worker, 'SIGKILL');
-  untrackPid(worker);
+  for (const pid of workers) {
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    untrackPid(pid);
+  }
+}
+
+/** A launched ferry as a contender: CPU and RSS count every group's worker. */
+export function contenderOf(name: string, { master, worker, workers, port }: Launched): Contender {
+  return { name, port, dataPid: worker, workers, stop: () => stopFerry(master, workers) };
 }
 
 async function start(settings: FerrySettings, name: string, backendPort: number): Promise<Contender> {
-  const { master, worker, port } = await launch(settings, name, backendPort);
-  return { name, port, dataPid: worker, stop: () => stopFerry(master, worker) };
+  return contenderOf(name, await launch(settings, name, backendPort));
 }
 
 /**
@@ -93,12 +121,12 @@ async function start(settings: FerrySettings, name: string, backendPort: number)
  */
 async function startReloadable(settings: FerrySettings, name: string, backendPort: number): Promise<ReloadableContender> {
   const logLevel = VERBOSE_LEVELS.includes(settings.logLevel) ? settings.logLevel : 'info';
-  const { master, worker, port } = await launch({ ...settings, logLevel }, name, backendPort);
+  const launched = await launch({ ...settings, logLevel }, name, backendPort);
   let done = 0;
-  master.lines.on('line', (line: string) => {
+  launched.master.lines.on('line', (line: string) => {
     if (isLogLine(line, 'reload done')) done += 1;
   });
-  return reloadable(name, { master, worker, port }, async () => done);
+  return reloadable(name, launched, async () => done);
 }
 
 /**

@@ -1,4 +1,4 @@
-// haproxy with one thread, in TCP mode (HTTP mode for the http measurement):
+// haproxy with one thread (--groups x --threads: more, nbthread), in TCP mode (HTTP mode for the http measurement):
 // the reference for what a mature single-threaded C proxy does on the same box.
 
 import { onProxyCpu } from '../lib/affinity';
@@ -25,9 +25,9 @@ export type HaproxyMode = 'tcp' | 'http';
 // maxconn leaves room for up to 9,000 tunnels (two fds each) under a 20,000 fd limit;
 // long timeouts so idle tunnels in the memory test are never reaped (and, in http
 // mode, idle keep-alive connections).
-function config(port: number, backendPort: number, mode: HaproxyMode): string {
+function config(port: number, backendPort: number, mode: HaproxyMode, threads: number): string {
   return `global
-  nbthread 1
+  nbthread ${threads}
   maxconn 9000
 
 defaults
@@ -50,11 +50,12 @@ function binary(): string {
   return which('haproxy') ?? 'haproxy';
 }
 
-export async function startHaproxy(name: string, backendPort: number, mode: HaproxyMode): Promise<Contender> {
+/** `threads`: nbthread, each on a core of its own where the machine has them. */
+export async function startHaproxy(name: string, backendPort: number, mode: HaproxyMode, threads = 1): Promise<Contender> {
   const port = await freePort();
-  const file = writeTempFile('haproxy.cfg', config(port, backendPort, mode));
+  const file = writeTempFile('haproxy.cfg', config(port, backendPort, mode, threads));
   // -db keeps it in the foreground as a single process we can signal and measure.
-  const [command, args] = onProxyCpu(binary(), ['-db', '-f', file]);
+  const [command, args] = onProxyCpu(binary(), ['-db', '-f', file], threads);
   const proc = startProc(name, command, args);
   await waitForPort(port, proc);
   return { name, port, dataPid: proc.pid, stop: () => stopProc(proc) };
@@ -74,11 +75,11 @@ function masterReloads(showProc: string): number {
  * connections. SIGTERM to the master stops every worker. `mode` as for
  * startHaproxy: tcp in the reload measurement, either in reload-storm.
  */
-export async function startHaproxyReloadable(name: string, backendPort: number, mode: HaproxyMode): Promise<ReloadableContender> {
+export async function startHaproxyReloadable(name: string, backendPort: number, mode: HaproxyMode, threads = 1): Promise<ReloadableContender> {
   const port = await freePort();
-  const file = writeTempFile('haproxy.cfg', config(port, backendPort, mode));
+  const file = writeTempFile('haproxy.cfg', config(port, backendPort, mode, threads));
   const cli = tempPath('haproxy-master.sock');
-  const [command, args] = onProxyCpu(binary(), ['-W', '-db', '-S', cli, '-f', file]);
+  const [command, args] = onProxyCpu(binary(), ['-W', '-db', '-S', cli, '-f', file], threads);
   const master = startProc(name, command, args);
   const worker = await waitForChild(master, START_TIMEOUT_MS);
   const brood = new Brood(master.pid);
@@ -105,9 +106,16 @@ export async function startHaproxyReloadable(name: string, backendPort: number, 
   };
 }
 
-export const haproxyKind: ContenderKind = {
-  kind: 'haproxy',
-  unavailable: () => (which('haproxy') === null ? 'haproxy not on PATH (bench/install-tools.sh installs it)' : null),
-  start: (name, backendPort) => startHaproxy(name, backendPort, 'tcp'),
-  startReloadable: (name, backendPort) => startHaproxyReloadable(name, backendPort, 'tcp'),
-};
+export function haproxyUnavailable(): string | null {
+  return which('haproxy') === null ? 'haproxy not on PATH (bench/install-tools.sh installs it)' : null;
+}
+
+/** `threads`: as many as ferry's workers (--groups x --threads). */
+export function haproxyKind(threads: number): ContenderKind {
+  return {
+    kind: 'haproxy',
+    unavailable: haproxyUnavailable,
+    start: (name, backendPort) => startHaproxy(name, backendPort, 'tcp', threads),
+    startReloadable: (name, backendPort) => startHaproxyReloadable(name, backendPort, 'tcp', threads),
+  };
+}

@@ -11,7 +11,7 @@ import { benchScript } from '../lib/paths';
 import { startNodeProxy, stopProc } from '../lib/proc';
 import { waitForPort } from '../lib/wait-port';
 import type { Contender } from './contender';
-import type { FerrySettings } from './ferry';
+import { workersOf, type FerrySettings } from './ferry';
 import { ferryHttpUnavailable, startFerryHttp, type FerryHttpMode } from './ferry-http';
 import { startHaproxy } from './haproxy';
 import { pipeKind } from './pipe';
@@ -41,7 +41,7 @@ async function startNodeHttpProxy(name: string, backendPort: number): Promise<Co
 function counterpart(want: string, ferry: FerrySettings, ferryMode: FerryHttpMode): Start | null {
   if (want === 'ferry') return (port) => startFerryHttp(ferry, 'ferry', port, ferryMode);
   if (want === 'ferry-base') return (port) => startFerryHttp({ ...ferry, cli: ferry.base ?? '' }, 'ferry-base', port, ferryMode);
-  if (want === 'haproxy') return (port) => startHaproxy('haproxy', port, 'http');
+  if (want === 'haproxy') return (port) => startHaproxy('haproxy', port, 'http', workersOf(ferry));
   if (want === 'pipe') return (port) => pipeKind.start('pipe', port);
   return null;
 }

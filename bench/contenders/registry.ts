@@ -2,7 +2,7 @@
 // is allowed on purpose: two identical contenders measure the noise floor.
 
 import type { ContenderKind } from './contender';
-import { ferryKind, type FerrySettings } from './ferry';
+import { ferryKind, workersOf, type FerrySettings } from './ferry';
 import { haproxyKind } from './haproxy';
 import { pipeKind, pipeNagleKind } from './pipe';
 
@@ -17,7 +17,7 @@ export interface Lineup {
 }
 
 export function lineup(requested: readonly string[], ferry: FerrySettings): Lineup {
-  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), ferryKind({ ...ferry, cli: ferry.base ?? '' }, 'ferry-base'), pipeKind, pipeNagleKind, haproxyKind];
+  const KINDS: readonly ContenderKind[] = [ferryKind(ferry), ferryKind({ ...ferry, cli: ferry.base ?? '' }, 'ferry-base'), pipeKind, pipeNagleKind, haproxyKind(workersOf(ferry))];
   const entries: Entry[] = [];
   const notes: string[] = [];
   const seen = new Map<string, number>();

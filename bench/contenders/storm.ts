@@ -4,7 +4,7 @@
 // and are left out with a note. A ferry build without HTTP mode gets a row saying so in HTTP mode.
 
 import type { ReloadableContender } from './contender';
-import type { FerrySettings } from './ferry';
+import { workersOf, type FerrySettings } from './ferry';
 import { ferryHttpUnavailable } from './ferry-http';
 import { startFerryStorm } from './ferry-storm';
 import { startHaproxyReloadable } from './haproxy';
@@ -35,7 +35,7 @@ export function stormLineup(requested: readonly string[], available: readonly st
       if (why === null) entries.push({ name: want, start: (port) => startFerryStorm(ferry, want, port, mode) });
       else unavailable.set(want, why);
     } else if (want === 'haproxy') {
-      entries.push({ name: want, start: (port) => startHaproxyReloadable(want, port, mode) });
+      entries.push({ name: want, start: (port) => startHaproxyReloadable(want, port, mode, workersOf(ferry)) });
     } else {
       notes.push(`skipping ${want}: it cannot reload`);
     }

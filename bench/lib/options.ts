@@ -8,7 +8,7 @@ import type { HttpLoadChoice } from '../load/choose-http';
 import type { StormMode } from '../contenders/storm';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm' | 'reload-soak' | 'shards';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm' | 'reload-soak' | 'shards' | 'scale';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
@@ -43,10 +43,13 @@ export interface Options {
   ferryBase: string;
   ferryLog: string;
   strict: boolean;
+  /** ferry's thread groups (worker processes) and threads per group; haproxy runs groups x threads threads. */
+  groups: number;
+  threads: number;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm', 'reload-soak', 'shards'];
-// reload-storm takes about 10 minutes on its own, reload-soak a few: only when asked for (--only).
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm', 'reload-soak', 'shards', 'scale'];
+// reload-storm takes about 10 minutes on its own, reload-soak, shards and scale a few: only when asked for (--only).
 const DEFAULT_MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
 
 const DEFAULTS: Record<string, string> = {
@@ -75,16 +78,18 @@ const DEFAULTS: Record<string, string> = {
   'ferry-base': '',
   'ferry-log': 'warn',
   strict: 'false',
+  groups: '1',
+  threads: '1',
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload|udp|http|reload-storm|reload-soak|shards[,..]] [--storm-rounds N] [--storm-modes http,tcp]
+       [--only rate|bulk|memory|reload|udp|http|reload-storm|reload-soak|shards|scale[,..]] [--storm-rounds N] [--storm-modes http,tcp]
        [--soak-reloads N]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
        [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]
        [--tunnels N] [--batch N] [--load auto|wrk|autocannon]
        [--max-noise PERCENT] [--retries N] [--pin on|off]
-       [--ferry-cli PATH] [--ferry-base PATH] [--ferry-log warn|info] [--strict]
+       [--ferry-cli PATH] [--ferry-base PATH] [--ferry-log warn|info] [--strict] [--groups N] [--threads N]
 each flag may also be set as BENCH_<NAME> in the environment (e.g. BENCH_ROUNDS=5)`;
 
 function envName(flag: string): string {
@@ -204,6 +209,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
     ferryBase: get('ferry-base') === '' ? '' : path.resolve(get('ferry-base')),
     ferryLog: get('ferry-log'),
     strict: get('strict') === 'true' || get('strict') === '1',
+    groups: Math.round(positive('groups', get('groups'))),
+    threads: Math.round(positive('threads', get('threads'))),
   };
 }
 

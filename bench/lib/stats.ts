@@ -11,3 +11,11 @@ export function median(values: readonly number[]): number {
 export function ratio(numerator: number, denominator: number): number {
   return denominator > 0 ? numerator / denominator : Number.NaN;
 }
+
+/** Standard deviation over mean of the rounds (0 for one round): the spread the median hides. */
+export function variation(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+  const variance = values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1);
+  return mean === 0 ? 0 : Math.sqrt(variance) / mean;
+}

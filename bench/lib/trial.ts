@@ -3,6 +3,7 @@
 // when the hypervisor steals time, so it shows an efficiency gap even when
 // throughput numbers are blurred.
 
+import type { Contender } from '../contenders/contender';
 import { startNoiseMeter } from './cpu-noise';
 import { cpuTicks, treeCpuTicks, TICKS_PER_SECOND } from './cpu-time';
 
@@ -22,11 +23,30 @@ export interface Trial {
 }
 
 /** `tree`: count the CPU of the proxy's descendants too (every worker of a ferry with several groups). */
-export async function meter(proxyPid: number, run: () => Promise<Work>, tree = false): Promise<Trial> {
+export function meter(proxyPid: number, run: () => Promise<Work>, tree = false): Promise<Trial> {
   const ticks = tree ? treeCpuTicks : cpuTicks;
+  return meterTicks(() => ticks(proxyPid), run);
+}
+
+/** The contender's CPU: its workers' (every group's, for ferry with several) or else its dataPid's. */
+export function meterContender(contender: Contender, run: () => Promise<Work>): Promise<Trial> {
+  const pids = contender.workers ?? [contender.dataPid];
+  const ticks = (): number | null => {
+    let sum = 0;
+    for (const pid of pids) {
+      const own = cpuTicks(pid);
+      if (own === null) return null;
+      sum += own;
+    }
+    return sum;
+  };
+  return meterTicks(ticks, run);
+}
+
+async function meterTicks(ticks: () => number | null, run: () => Promise<Work>): Promise<Trial> {
   const noiseOf = startNoiseMeter();
-  const before = ticks(proxyPid) ?? 0;
+  const before = ticks() ?? 0;
   const done = await run();
-  const cpuSeconds = ((ticks(proxyPid) ?? before) - before) / TICKS_PER_SECOND;
+  const cpuSeconds = ((ticks() ?? before) - before) / TICKS_PER_SECOND;
   return { value: done.value, cost: cpuSeconds / done.work, noise: noiseOf() };
 }

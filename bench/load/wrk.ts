@@ -30,12 +30,13 @@ export function parseWrk(output: string): LoadResult {
 // timeout, each time it checks (every 2 s), so a connection a proxy silently
 // dropped keeps adding errors instead of just lowering the rate.
 // A Lua `script` (wrk -s) can change what is sent, e.g. pipelined requests.
-export function wrkGenerator(binary: string, connections: number, timeoutS: number, script?: { file: string; describe: string }): LoadGenerator {
+// More `threads` load a proxy with several workers (scale).
+export function wrkGenerator(binary: string, connections: number, timeoutS: number, script?: { file: string; describe: string }, threads = 1): LoadGenerator {
   const scriptArgs = script === undefined ? [] : ['-s', script.file];
   return {
-    describe: `wrk -t1 -c${connections} --timeout ${timeoutS}s${script === undefined ? '' : ` ${script.describe}`}`,
+    describe: `wrk -t${threads} -c${connections} --timeout ${timeoutS}s${script === undefined ? '' : ` ${script.describe}`}`,
     async run(port, durationS) {
-      const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--timeout', `${timeoutS}s`, ...scriptArgs, `http://127.0.0.1:${port}/`];
+      const args = [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '--timeout', `${timeoutS}s`, ...scriptArgs, `http://127.0.0.1:${port}/`];
       const proc = startProc('wrk', binary, args);
       const output: string[] = [];
       proc.lines.on('line', (line: string) => output.push(line));

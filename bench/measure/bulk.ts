@@ -8,7 +8,7 @@ import { roundPolicy, type Options } from '../lib/options';
 import { benchScript } from '../lib/paths';
 import { startNodeHelper, stopProc } from '../lib/proc';
 import { alternate } from '../lib/rounds';
-import { meter, type Trial } from '../lib/trial';
+import { meterContender, type Trial } from '../lib/trial';
 import { waitForPort } from '../lib/wait-port';
 import { absorbRounds, newSection, type Section } from '../report/section';
 import { transfer } from './bulk-transfer';
@@ -19,7 +19,7 @@ const WARMUP_BYTES = 32 * MB;
 function bulkTrial(entry: Entry, sinkPort: number, bytes: number): Promise<Trial> {
   return withContender(entry, sinkPort, async (contender) => {
     await transfer(contender.port, WARMUP_BYTES);
-    return meter(contender.dataPid, async () => {
+    return meterContender(contender, async () => {
       const seconds = await transfer(contender.port, bytes);
       return { value: bytes / MB / seconds, work: bytes / MB };
     });

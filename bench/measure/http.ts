@@ -12,18 +12,19 @@ import { roundPolicy, type Options } from '../lib/options';
 import { benchScript } from '../lib/paths';
 import { startNodeHelper, stopProc } from '../lib/proc';
 import { alternate } from '../lib/rounds';
-import { meter, type Trial } from '../lib/trial';
+import { meterContender, type Trial } from '../lib/trial';
 import { waitForPort } from '../lib/wait-port';
 import { absorbRounds, newSection, type Section } from '../report/section';
 
 const WARMUP_S = 1;
 
-async function httpTrial(entry: HttpEntry, backendPort: number, backendPid: number, load: LoadGenerator, options: Options, section: Section): Promise<Trial> {
+/** One trial of keep-alive load through a fresh contender, either mode (scale runs it for TCP mode too). */
+export async function httpTrial(entry: HttpEntry, backendPort: number, backendPid: number, load: LoadGenerator, options: Options, section: Section): Promise<Trial> {
   const contender = await entry.start(backendPort, backendPid);
   try {
     // JIT, buffer pools and the proxies' server connections warm before the clock starts.
     await load.run(contender.port, WARMUP_S);
-    return await meter(contender.dataPid, async () => {
+    return await meterContender(contender, async () => {
       const result = await load.run(contender.port, options.durationS);
       if (result.errors > 0) section.notes.push(`${entry.name}: ${result.errorDetail} in one round`);
       return { value: result.requestsPerSecond, work: result.requests };

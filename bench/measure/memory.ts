@@ -1,5 +1,7 @@
-// Resident memory of the process that carries the tunnels, idle and holding
-// many idle tunnels. Each round starts a fresh proxy: a process reused after
+// Resident memory of the processes that carry the tunnels (ferry's workers,
+// one per group), idle and holding many idle tunnels, with two figures a
+// user sizes a host by: RSS per worker at idle, and what 1,000 idle tunnels
+// add (holding minus idle, over the tunnels). Each round starts a fresh proxy: a process reused after
 // earlier rounds would report its high-water mark, not its cost now. RSS
 // barely moves between rounds, so fewer rounds than for speed suffice.
 
@@ -15,7 +17,7 @@ import { startNodeHelper, stopProc, type Proc } from '../lib/proc';
 import { progress } from '../lib/progress';
 import { sampleRssBytes } from '../lib/rss';
 import { waitForPort } from '../lib/wait-port';
-import { addSample, newSection, type Section } from '../report/section';
+import { addFigure, addSample, newSection, type Section } from '../report/section';
 
 const MiB = 1024 * 1024;
 const WARMUP_TUNNELS = 500;
@@ -32,17 +34,24 @@ async function cycleTunnels(holder: Proc, port: number, count: number, batch: nu
   await request(holder, { cmd: 'close' }, 30_000);
 }
 
-async function measureOne(contender: Contender, holder: Proc, options: Options): Promise<[number, number, number]> {
+/** Summed over the contender's workers. */
+async function sampleWorkersRss(contender: Contender): Promise<number> {
+  let sum = 0;
+  for (const pid of contender.workers ?? [contender.dataPid]) sum += await sampleRssBytes(pid);
+  return sum;
+}
+
+async function measureOne(contender: Contender, holder: Proc, options: Options): Promise<[number, number, number, number]> {
   // Warm-up first: idle after real use is what a long-running proxy sits at.
   await cycleTunnels(holder, contender.port, WARMUP_TUNNELS, options.batch);
   await sleep(SETTLE_MS);
-  const idle = await sampleRssBytes(contender.dataPid);
+  const idle = await sampleWorkersRss(contender);
   const opened = await request(holder, { cmd: 'open', port: contender.port, count: options.tunnels, batch: options.batch }, OPEN_TIMEOUT_MS);
   await sleep(SETTLE_MS);
-  const loaded = await sampleRssBytes(contender.dataPid);
+  const loaded = await sampleWorkersRss(contender);
   const closed = await request(holder, { cmd: 'close' }, 30_000);
   if (closed['lingering'] !== 0) progress(`  ${contender.name}: ${String(closed['lingering'])} backend sockets still open 5 s after clients closed`);
-  return [idle, loaded, Number(opened['ms'])];
+  return [idle, loaded, Number(opened['ms']), contender.workers?.length ?? 1];
 }
 
 async function round(entry: Entry, options: Options, sections: MemorySections): Promise<void> {
@@ -50,9 +59,11 @@ async function round(entry: Entry, options: Options, sections: MemorySections): 
   const holder = startNodeHelper('holder', benchScript('holder'), [backendPort]);
   try {
     await waitForPort(backendPort, holder);
-    const [idle, loaded, ms] = await withContender(entry, backendPort, (contender) => measureOne(contender, holder, options));
+    const [idle, loaded, ms, workers] = await withContender(entry, backendPort, (contender) => measureOne(contender, holder, options));
     addSample(sections.idle, entry.name, idle / MiB);
+    addFigure(sections.idle, 'MiB per worker', entry.name, idle / MiB / workers, 1);
     addSample(sections.tunnels, entry.name, loaded / MiB);
+    addFigure(sections.tunnels, 'MiB per 1,000 tunnels', entry.name, ((loaded - idle) / MiB / options.tunnels) * 1000, 2);
     progress(`  ${entry.name.padEnd(10)} idle ${(idle / MiB).toFixed(1)} MiB, ${options.tunnels} tunnels ${(loaded / MiB).toFixed(1)} MiB (opened in ${ms} ms)`);
   } finally {
     await stopProc(holder);

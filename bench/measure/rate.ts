@@ -9,7 +9,7 @@ import { roundPolicy, type Options } from '../lib/options';
 import { benchScript } from '../lib/paths';
 import { startNodeHelper, stopProc } from '../lib/proc';
 import { alternate } from '../lib/rounds';
-import { meter, type Trial } from '../lib/trial';
+import { meterContender, type Trial } from '../lib/trial';
 import { waitForPort } from '../lib/wait-port';
 import { absorbRounds, newSection, type Section } from '../report/section';
 
@@ -19,7 +19,7 @@ function rateTrial(entry: Entry, backendPort: number, load: LoadGenerator, durat
   return withContender(entry, backendPort, async (contender) => {
     // JIT and buffer pools warm before the clock starts.
     await load.run(contender.port, WARMUP_S);
-    return meter(contender.dataPid, async () => {
+    return meterContender(contender, async () => {
       const result = await load.run(contender.port, durationS);
       if (result.errors > 0) notes.push(`${entry.name}: ${result.errors} socket errors or non-2xx responses in one round`);
       return { value: result.requestsPerSecond, work: result.requests };

@@ -1,7 +1,7 @@
 // The human-readable part of the report: one table per measurement, then the
 // floors as PASS/FAIL lines.
 
-import { median } from '../lib/stats';
+import { median, variation } from '../lib/stats';
 import type { Comparison } from './compare';
 import { medians, mediansOf, ratios, ratiosOf } from './compare';
 import type { FloorResult } from './floors';
@@ -24,8 +24,8 @@ function costColumns(section: Section, subject: string): { header: string[]; cel
   const m = mediansOf(section.cost);
   const r = ratiosOf(section.cost, subject);
   return {
-    header: [section.costUnit, `${subject}/x cpu`],
-    cells: (name) => [(m[name] ?? Number.NaN).toFixed(1), ratioCell(r, subject, name)],
+    header: [section.costUnit, ...(section.compare ? [`${subject}/x cpu`] : [])],
+    cells: (name) => [(m[name] ?? Number.NaN).toFixed(1), ...(section.compare ? [ratioCell(r, subject, name)] : [])],
   };
 }
 
@@ -67,13 +67,14 @@ function sectionText(section: Section, comparison: Comparison): string {
     m[name]!.toFixed(d),
     Math.min(...values).toFixed(d),
     Math.max(...values).toFixed(d),
+    `${(variation(values) * 100).toFixed(1)}%`,
     String(values.length),
     ...(section.compare ? [ratioCell(r, subject, name)] : []),
     ...figures.cells(name),
     ...totals.cells(name),
     ...cost.cells(name),
   ]);
-  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'rounds', ...(section.compare ? [`${subject}/x`] : []), ...figures.header, ...totals.header, ...cost.header];
+  const header = ['contender', `median ${section.unit}`, 'min', 'max', 'cv', 'rounds', ...(section.compare ? [`${subject}/x`] : []), ...figures.header, ...totals.header, ...cost.header];
   const missing = [...section.unavailable].map(([name, why]) => `  ${name}: ${why}`);
   const better = section.better === 'higher' ? 'higher is better' : 'lower is better';
   const notes = section.notes.map((note) => `  note: ${note}`);

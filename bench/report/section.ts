@@ -5,7 +5,8 @@ import type { RoundResults } from '../lib/rounds';
 
 export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp' | 'http'
   | 'reloadStormHttp' | 'reloadStormTcp' | 'reloadDipHttp' | 'reloadDipTcp' | 'reloadSoakMaster' | 'reloadSoakWorker'
-  | 'shards' | 'udpDelivery';
+  | 'shards' | 'udpDelivery'
+  | 'scaleTcp' | 'scaleHttp';
 
 /** Another per-round figure of each contender, shown by its median beside the section's own (reload-storm: steady and storm req/s). */
 export interface Figure {

@@ -14,6 +14,9 @@ export interface RunInfo {
   readonly reloadRounds: number;
   readonly stormRounds: number;
   readonly durationS: number;
+  /** ferry's --groups and --threads; haproxy ran groups x threads threads. */
+  readonly groups: number;
+  readonly threads: number;
   readonly load: string;
   /** The http measurement's load generator. */
   readonly httpLoad: string;
