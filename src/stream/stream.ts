@@ -9,6 +9,7 @@ import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import type { Departure, Session, StreamContext } from './session';
 import { Slot } from '../backend/slot';
+import { Pump, relayable } from './relay';
 import type { SessionSnapshot } from '../proto/snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from '../proto/termination';
 
@@ -60,6 +61,8 @@ export class Stream implements ConnectSink, Waiter, Session {
   /** Why it ended, when the termination code alone does not say (TLS to the server failed). */
   private reason: string | undefined;
   private readonly origin: Origin;
+  /** Both directions of a plain tunnel, relayed below node's streams. */
+  private pumps: Pump[] | undefined;
 
   constructor(
     readonly conn: Connection,
@@ -209,6 +212,7 @@ export class Stream implements ConnectSink, Waiter, Session {
     client.setTimeout(0);
     server?.setTimeout(0);
     this.slot.leaveQueue();
+    const pumped = this.pumps?.map((p) => p.stop()) ?? [];
     const toServer = stopReading(client, server);
     const toClient = server !== undefined && !connecting ? stopReading(server, client) : Buffer.alloc(0);
     if (connecting) {
@@ -216,7 +220,7 @@ export class Stream implements ConnectSink, Waiter, Session {
       server?.destroy();
       this.server = undefined;
     }
-    await Promise.all([flushed(client), connecting ? undefined : flushed(server!)]);
+    await Promise.all([...pumped, flushed(client), connecting ? undefined : flushed(server!)]);
     if (this.done) return undefined;
     if (!movable(client) || (!connecting && !movable(server!))) {
       // A socket failed while its writes were flushing: the stream no longer forwards, so end it.
@@ -277,8 +281,14 @@ export class Stream implements ConnectSink, Waiter, Session {
     socket.on('close', () => this.socketClosed());
     // Ferry passed the client's FIN on: the server has timeout.serverFin of inactivity from now on.
     socket.on('finish', () => socket.setTimeout(this.ctx.backend.config.timeout.serverFin));
-    client.pipe(socket);
-    socket.pipe(client);
+    if (relayable(client) && relayable(socket)) {
+      this.pumps = [new Pump(client, socket), new Pump(socket, client)];
+      for (const pump of this.pumps) pump.start();
+    } else {
+      // TLS on either side: node:tls reads and writes through its own streams.
+      client.pipe(socket);
+      socket.pipe(client);
+    }
   }
 
   /** Takes the backend's next free slot, or waits in its queue for one, behind those who came first. */

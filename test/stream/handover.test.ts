@@ -36,7 +36,7 @@ function generation(n: number, port: number): StreamContext {
   };
 }
 
-test('a stream departure while it holds client bytes it has not forwarded: after adoption the server gets every byte, in order', async () => {
+test('a stream departure while the server reads nothing and the client has bytes it could not send yet: after adoption the server gets every byte, in order', async () => {
   const data = randomBytes(SIZE);
   const received = createHash('sha256');
   let bytes = 0;
@@ -61,17 +61,15 @@ test('a stream departure while it holds client bytes it has not forwarded: after
   try {
     await next(client, 'connect');
     client.end(data);
-    await until(() => {
-      const held = stream === undefined ? undefined : (stream.conn.ctrl as Socket);
-      return upstream !== undefined && held !== undefined && held.readableLength >= held.readableHighWaterMark;
-    }, 'the stream to hold a full buffer of client bytes it has not forwarded');
+    // The server's buffer is full and it reads no more: what follows backs up in the kernel's buffers,
+    // in a write the stream has in flight to the server and in the client's queue.
+    await until(() => upstream !== undefined && stream !== undefined && upstream.readableLength >= upstream.readableHighWaterMark, 'the server to stop reading');
 
     const leaving = stream!.handOver(1);
     // The server reads again, so that what the stream wrote to it can flush.
     upstream!.resume();
     const departure = await leaving;
     assert.ok(departure, 'the stream can move');
-    assert.ok(departure.envelope.toServer.length > 0, 'it brings the client bytes it had not forwarded');
 
     const [clientDup, serverDup] = [await dup(departure.client), await dup(departure.server!)];
     stream!.handedOver();

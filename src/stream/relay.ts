@@ -1,0 +1,144 @@
+import type { Socket } from 'node:net';
+
+/** libuv's stream handle under a net.Socket (TCP or Pipe), as node's own net.js drives it. */
+interface StreamHandle {
+  onread: (this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => void;
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: WriteReq, data: Buffer): number;
+}
+
+interface WriteReq {
+  handle: StreamHandle;
+  oncomplete: (this: WriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: Buffer | null;
+}
+
+interface StreamWrap {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kLastWriteWasAsync: number;
+}
+
+/** Node's binding for stream handles, the one net.js writes through (process.binding is its public door). */
+const wrap = (process as unknown as { binding(name: 'stream_wrap'): StreamWrap }).binding('stream_wrap');
+const state = wrap.streamBaseState;
+
+/** What a relay reaches of net.Socket: its handle (which counts the bytes it reads and writes) and its timer. */
+type NetSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): void; encrypted?: boolean };
+
+/**
+ * Can `socket` be relayed below node's streams? A TLS socket cannot: its handle carries ciphertext.
+ * Plain TCP and Unix stream sockets can.
+ */
+export function relayable(socket: Socket): boolean {
+  const s = socket as NetSocket;
+  return s.encrypted !== true && s._handle !== null && typeof s._handle.writeBuffer === 'function' && !s.destroyed;
+}
+
+/**
+ * One direction of a TCP tunnel, from one socket's handle straight into the other's (issue 14): each
+ * chunk libuv reads is written at once with the handle's writeBuffer, with none of node's Readable
+ * and Writable machinery (push, 'data', pipe, the write queue) in between. While the kernel cannot
+ * take a chunk whole, reading stops until it has (back-pressure: at most one chunk in flight). What
+ * is not data (the FIN, a read error) goes to node's own handler, so 'end', 'error' and half-close
+ * stay net.Socket's; so do the timeouts (refreshed on each chunk), the byte counters and 'close'.
+ */
+export class Pump {
+  private fromHandle: StreamHandle | undefined;
+  private nodeOnread: StreamHandle['onread'] | undefined;
+  /** A write the kernel has not taken whole yet. */
+  private inFlight: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private readonly ended = (): void => void this.to.end();
+
+  constructor(
+    private readonly from: Socket,
+    private readonly to: Socket,
+  ) {}
+
+  /** Starts relaying; what `from` read before (and its FIN) goes first. */
+  start(): void {
+    const from = this.from as NetSocket;
+    const handle = from._handle!;
+    this.fromHandle = handle;
+    this.nodeOnread = handle.onread;
+    const pump = this;
+    handle.onread = function onread(this: StreamHandle, arrayBuffer: ArrayBuffer | undefined): void {
+      pump.read(this, arrayBuffer);
+    };
+    if (from.readableEnded) this.to.end();
+    else from.once('end', this.ended);
+    const early: Buffer[] = [];
+    for (let chunk: Buffer | null; (chunk = from.read() as Buffer | null) !== null; ) early.push(chunk);
+    if (early.length > 0) this.write(Buffer.concat(early));
+    // net.Socket starts reading again whenever it thinks its handle idle: the flag says it is not.
+    handle.reading = true;
+    if (this.inFlight === undefined) handle.readStart();
+  }
+
+  /**
+   * Stops relaying (a hand-over): `from` reads no more and is node's again, paused (its handler on
+   * its handle, its FIN no longer passed on), and the promise resolves once the chunk in flight, if
+   * any, is in the kernel.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    const handle = this.fromHandle;
+    if (handle !== undefined) {
+      handle.readStop();
+      handle.reading = false;
+      handle.onread = this.nodeOnread!;
+      this.from.off('end', this.ended);
+    }
+    return this.inFlight ?? Promise.resolve();
+  }
+
+  private read(handle: StreamHandle, arrayBuffer: ArrayBuffer | undefined): void {
+    const nread = state[wrap.kReadBytesOrError];
+    if (nread <= 0 || arrayBuffer === undefined) return this.nodeOnread!.call(handle, arrayBuffer);
+    (this.from as NetSocket)._unrefTimer();
+    this.write(Buffer.from(arrayBuffer, state[wrap.kArrayBufferOffset], nread));
+  }
+
+  private write(chunk: Buffer): void {
+    const to = this.to as NetSocket;
+    const handle = to._handle;
+    if (handle === null || to.destroyed) return;
+    const req = new wrap.WriteWrap();
+    req.handle = handle;
+    req.async = false;
+    req.bytes = chunk.length;
+    req.buffer = null;
+    const err = handle.writeBuffer(req, chunk);
+    if (err !== 0) return void to.destroy(writeError(err));
+    to._unrefTimer();
+    if (state[wrap.kLastWriteWasAsync] === 0) return;
+    // The kernel holds part of it: the chunk stays alive, and `from` waits, until libuv has written it all.
+    req.buffer = chunk;
+    this.fromHandle?.readStop();
+    this.inFlight = new Promise((resolve) => (this.wake = resolve));
+    const pump = this;
+    req.oncomplete = function oncomplete(status: number): void {
+      pump.written(status);
+    };
+  }
+
+  private written(status: number): void {
+    this.inFlight = undefined;
+    this.wake!();
+    if (status < 0) return void this.to.destroy(writeError(status));
+    (this.to as NetSocket)._unrefTimer();
+    if (!this.stopped && !this.from.destroyed) this.fromHandle!.readStart();
+  }
+}
+
+function writeError(errno: number): Error {
+  return Object.assign(new Error(`write failed (libuv error ${errno})`), { errno });
+}
