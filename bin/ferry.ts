@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closeReceiver } from '../master/binder';
 import { takeInheritedSockets } from '../master/inherited';
+import { leaveOptimizersOff } from '../master/no-optimizer';
 import { Master } from '../master/master';
 import { PidFile } from '../master/pidfile';
 import { preflight, readConfig, type CheckStep } from '../master/preflight';
@@ -196,6 +197,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Reloads read the configuration again from the same file, environment and --set options.
   const pidFile = values.pidfile === undefined ? undefined : new PidFile(resolve(values.pidfile));
+  leaveOptimizersOff();
   return new Master(read.config, source, createLogger(read.config.global.log, { role: 'master' }), pidFile).run();
 }
 
