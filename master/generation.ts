@@ -87,7 +87,7 @@ export class Generation {
       this.inPlace.delete(slot);
       this.running.add(slot);
       this.slots.push(slot);
-      slot.assign(this.n, this.config, this.receivers, this.lifecycle);
+      slot.resume(this.n, this.config, this.receivers, this.lifecycle);
       slot.stopGeneration(from, true);
     }
   }

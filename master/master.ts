@@ -282,7 +282,7 @@ export class Master {
       next.abort();
       this.starting = undefined;
       this.closeUnused(receivers);
-      return this.reloadFailed('new workers did not start', [(err as Error).message]);
+      return this.reloadFailed(why === undefined ? 'the next generation did not start in the running workers' : 'new workers did not start', [(err as Error).message]);
     }
     this.starting = undefined;
     next.serves();

@@ -107,6 +107,8 @@ export class WorkerSlot {
     this.worker = worker;
     this.equipped = false;
     this.ready = false;
+    // A worker started afresh equips from the slot's configuration: no reload in place is pending in it.
+    this.reconfiguring = false;
     this.startedAt = Date.now();
     worker.on('online', () => this.equip(worker));
     worker.on('message', (msg: FromWorker, handle?: object) => this.onMessage(worker, msg, handle));
@@ -158,12 +160,22 @@ export class WorkerSlot {
     return r.shards[shardOf(r.shards.length, groups, threads, this.group, thread)];
   }
 
-  /** The slot serves generation `n` (again, when a reload in place is given up). */
+  /** The slot serves generation `n`. */
   assign(n: number, config: Config, receivers: readonly BoundReceiver[], lifecycle: SlotLifecycle): void {
     this.generation = n;
     this.config = config;
     this.receivers = receivers;
     this.lifecycle = lifecycle;
+  }
+
+  /**
+   * A reload in place given up: the slot serves generation `n` again. The worker's stacks of `n`
+   * never stopped, so a worker that was taking the next generation is ready as it was.
+   */
+  resume(n: number, config: Config, receivers: readonly BoundReceiver[], lifecycle: SlotLifecycle): void {
+    this.assign(n, config, receivers, lifecycle);
+    if (this.reconfiguring) this.ready = true;
+    this.reconfiguring = false;
   }
 
   /** Only the worker's stacks of generation `n` stop; with `handOver`, their sessions go to its newest other stacks. */

@@ -1,6 +1,8 @@
 // A reload in place: the running workers start the next generation's stacks beside their own and
 // take the sessions over in memory; new worker processes only where the configuration needs them
 // (groups, threads, run-as, UDP) or where the operator asks (`reload processes`, SIGUSR2).
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control/client';
@@ -176,6 +178,53 @@ async function threadWhen(ferry: FerryProcess, done: (t: ThreadRow) => boolean, 
 
 /** The TCP sockets a thread holds: listeners, clients, servers (pipes are the process's stdio and IPC, opened once). */
 const sockets = (t: ThreadHolds): number => Object.entries(t.resources).reduce((n, [kind, count]) => n + (kind.startsWith('TCP') ? count : 0), 0);
+
+test('a reload in place whose worker cannot take the new sockets (out of file descriptors) rolls back: the old generation serves on in the same worker, its tunnel intact', async () => {
+  const echo = await echoServer();
+  const port = await freePort();
+  const file = writeConfig(proxyConfig(port, echo.port));
+  const ferry = await startFerry(undefined, { args: ['-c', file] });
+  try {
+    const [worker] = ferry.workerPids;
+    const c = await openClient(port);
+    c.socket.write('before;');
+    await c.waitFor('before;');
+    const [before] = await showThreads(ferry);
+    assert.equal(before.generations, [1]);
+    // The worker may open one more file: the new generation's sockets arrive truncated (SCM_RIGHTS drops what does not fit).
+    const limit = readdirSync(`/proc/${worker}/fd`).length + 1;
+    const soft = execFileSync('prlimit', ['--pid', String(worker), '--nofile', '--output=SOFT', '--noheadings'], { encoding: 'utf8' }).trim();
+    execFileSync('prlimit', ['--pid', String(worker), `--nofile=${limit}:`]);
+    const wider = oneFrontend([port, await freePort(), await freePort(), await freePort()], { servers: serversAt(['s', echo.port]) }, { global: { hardStopAfter: '20s' } });
+    const refused = await reload(ferry, file, wider);
+    assert.is(refused.msg, 'reload refused: the running generation goes on unchanged');
+    assert.is(refused.reason, 'the next generation did not start in the running workers');
+    assert.match(JSON.stringify(refused.problems), /no socket received for 127\.0\.0\.1:\d+.*open files/);
+    assert.equal(ferry.workerPids, [worker], 'the same worker serves on');
+    c.socket.write('after;');
+    await c.waitFor('before;after;');
+    const back = await threadWhen(ferry, (t) => t.generations.length === 1, 'the failed generation leaves the worker');
+    assert.equal(back.generations, [1]);
+    assert.is(back.sessions, 1, 'the tunnel is still generation 1\'s');
+    assert.is(sockets(back), sockets(before), 'the failed generation left no socket behind');
+    // With its limit raised (at the limit it could accept no new client), the same worker takes the
+    // same configuration in place.
+    execFileSync('prlimit', ['--pid', String(worker), `--nofile=${soft}:`]);
+    const done = await reload(ferry, file, wider);
+    assert.is(done.inPlace, true);
+    assert.equal(done.pids, [worker]);
+    c.socket.write('later;');
+    await c.waitFor('before;after;later;');
+    const fresh = await openClient(port);
+    fresh.socket.write('new;');
+    await fresh.waitFor('new;');
+    for (const t of [c, fresh]) t.socket.end();
+    assert.equal((await Promise.all([c.closed, fresh.closed])).filter((x) => x.error !== undefined), [], 'no reset');
+  } finally {
+    await ferry.stop();
+    await echo.close();
+  }
+});
 
 test('50 reloads in place under strict keep-alive HTTP clients and tunnels: nothing fails, every byte in order, and the old generations leave no socket behind', async () => {
   const app = await httpBackend();

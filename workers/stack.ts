@@ -94,7 +94,7 @@ export class ThreadStack {
       this.up({ type: 'ready' });
     };
     if (pending === 0) return void setImmediate(ready);
-    const missing = (text: string): void => this.up({ type: 'failed', reason: `no socket received for ${text}` });
+    const missing = (text: string): void => this.up({ type: 'failed', reason: `no socket received for ${text}: the worker may be out of file descriptors (raise its limit of open files: LimitNOFILE= in the unit, ulimit -n)` });
     for (const [rid, listener] of this.listeners) {
       const target = targets.get(rid);
       if (target === undefined) return missing(listener.receiver.bind.text);
@@ -169,7 +169,7 @@ export class ThreadStack {
     this.stopping = true;
     this.datagrams.stop(false);
     this.acceptor.stop(false);
-    this.log.info({ sessions: this.acceptor.count, to: successor().generation }, 'thread stopping: a newer generation in this thread takes over');
+    this.log.info({ sessions: this.acceptor.count, to: successor().generation }, 'thread stopping: another generation in this thread takes its sessions over');
     // Its idle server connections go too: the sessions it hands over reuse them there.
     handPoolsOver(this.backends.values(), successor().backends);
     // The successor is asked at each session's departure: reloads that follow quickly may have
