@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import * as assert from 'uvu/assert';
 import { sendCommand } from '../src/control/client';
 import { startFerry, type FerryProcess } from './helpers/ferry';
-import { httpBackend, statusOf, type HttpBackend } from './helpers/http';
+import { httpBackend, statusOf, waitUntil, type HttpBackend } from './helpers/http';
 import { exchange, freePort, listen, openClient, silentServer, type TestServer } from './helpers/net';
 
 let app: HttpBackend;
@@ -139,6 +139,26 @@ test('keep-alive on both sides: server connections are reused across client conn
   // A new client connection, after the others closed, still finds a pooled server connection.
   await get(ports.web, '/after');
   assert.is(app.connections - before, opened, 'a later client connection reuses a pooled server connection');
+});
+
+test('the pool keeps every server connection that 100 requests in flight at once used: a second such wave opens none', async () => {
+  const agents = Array.from({ length: 100 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+  /** 100 requests held by the server until all have arrived: 100 server connections busy at once. */
+  const wave = async (name: string): Promise<number> => {
+    const replies = agents.map((agent, n) => get(ports.web, `/hold/${name}c${n}`, { agent }));
+    await waitUntil(() => app.seen.filter((r) => r.url.startsWith(`/hold/${name}c`)).length === agents.length, 10_000, `${agents.length} requests at the server`);
+    agents.forEach((_, n) => app.release(`${name}c${n}`));
+    const done = await Promise.all(replies);
+    assert.is(done.length, agents.length);
+    assert.ok(done.every((r) => r.res.statusCode === 200));
+    return app.connections;
+  };
+  try {
+    const first = await wave('wa');
+    assert.is(await wave('wb'), first, 'the second wave reused the server connections of the first');
+  } finally {
+    for (const a of agents) a.destroy();
+  }
 });
 
 test('pipelined requests are answered in order, the slow first one included', async () => {

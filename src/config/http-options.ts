@@ -29,9 +29,12 @@ export const HTTP_TIMEOUT_DEFAULTS = { httpRequest: '10s', httpKeepAlive: '10s' 
 
 /**
  * idleTimeout stays below the 5 s keep-alive timeout of Node's http server, the most common
- * backend: a connection the server is about to close is better not reused.
+ * backend: a connection the server is about to close is better not reused. maxIdle is a ceiling,
+ * not a size: a thread never holds more idle connections than requests it had in flight at once,
+ * and a ceiling below that closes a connection after each response and opens a new one for the
+ * next request (at 64, 128 keep-alive clients cost 45 µs of CPU a request instead of 29 here).
  */
-export const POOL_DEFAULTS: PoolConfig = { maxIdle: 64, idleTimeout: 4_000 };
+export const POOL_DEFAULTS: PoolConfig = { maxIdle: 1024, idleTimeout: 4_000 };
 
 export function checkHttpOptions(name: string, frontend: unknown): Problem[] {
   if (!isRecord(frontend)) return [];
