@@ -22,7 +22,7 @@ import { parseOptions, USAGE, type Options } from './lib/options';
 import { progress } from './lib/progress';
 import { measureBulk } from './measure/bulk';
 import { measureHttp } from './measure/http';
-import { measureMemory } from './measure/memory';
+import { measureHttpMemory, measureMemory } from './measure/memory';
 import { measureRate } from './measure/rate';
 import { measureReload } from './measure/reload';
 import { measureReloadSoak, soakBudgetS } from './measure/reload-soak';
@@ -61,7 +61,11 @@ async function measureAll(options: Options, entries: readonly Entry[], udpEntrie
   }
   if (options.only.includes('reload')) sections.push(await measureReload(entries, options));
   if (options.only.includes('udp') && udpEntries.length > 0) sections.push(await measureUdp(udpEntries, options));
-  if (http !== null) sections.push(await measureHttp(http.lineup, options, http.load));
+  if (http !== null && options.only.includes('http')) sections.push(await measureHttp(http.lineup, options, http.load));
+  if (http !== null && options.only.includes('memory-http')) {
+    const memory = await measureHttpMemory(http.lineup, options);
+    sections.push(memory.idle, memory.tunnels);
+  }
   if (options.only.includes('reload-storm')) sections.push(...await measureReloadStorm(options.contenders, entries.map((e) => e.kind.kind), ferry, options));
   if (options.only.includes('reload-soak')) sections.push(...await measureReloadSoak(ferry, options));
   // Issue 15: shards' accept balance and UDP delivery to the owner thread (only when asked for).
@@ -82,7 +86,7 @@ async function main(): Promise<number> {
   const { entries, notes } = lineup(options.contenders, ferry);
   const available = entries.map((e) => e.kind.kind);
   const udp = options.only.includes('udp') ? udpLineup(options.contenders, available, ferry) : { entries: [], notes: [] };
-  const http = options.only.includes('http')
+  const http = options.only.includes('http') || options.only.includes('memory-http')
     ? { lineup: httpLineup(options.contenders, available, ferry, options.httpFerryMode), load: chooseHttpLoad(options.httpLoad, options.connections, options.httpDepth) }
     : null;
   for (const note of [...notes, ...udp.notes, ...(http?.lineup.notes ?? [])]) console.log(`note: ${note}`);

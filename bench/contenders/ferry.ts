@@ -68,7 +68,8 @@ export function proxyConfig(mode: 'tcp' | 'http'): FerryConfig {
   return (port, backendPort, logLevel, { groups, threads } = { groups: 1, threads: 1 }) => JSON.stringify({
     // A master socket of its own, so a ferry running elsewhere on the machine never gets in the way.
     global: { groups, threads, log: { level: logLevel }, masterSocket: tempPath('ferry-master.sock') },
-    frontends: { bench: { mode, bind: [`127.0.0.1:${port}`], backend: 'b', timeout: { client: '5m' } } },
+    // HTTP mode: idle keep-alive clients stay as long as haproxy's (timeout http-keep-alive 5m).
+    frontends: { bench: { mode, bind: [`127.0.0.1:${port}`], backend: 'b', timeout: { client: '5m', ...(mode === 'http' && { httpKeepAlive: '5m' }) } } },
     backends: { b: { servers: { s1: { address: `127.0.0.1:${backendPort}` } }, timeout: { server: '5m' } } },
   }, null, 2);
 }

@@ -6,7 +6,7 @@
 import type { Contender, ReloadableContender } from './contender';
 import type { Entry } from './registry';
 
-async function withStarted<C extends Contender, T>(started: Promise<C>, use: (contender: C) => Promise<T>): Promise<T> {
+export async function withStarted<C extends Contender, T>(started: Promise<C>, use: (contender: C) => Promise<T>): Promise<T> {
   const contender = await started;
   try {
     return await use(contender);

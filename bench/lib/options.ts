@@ -8,7 +8,7 @@ import type { HttpLoadChoice } from '../load/choose-http';
 import type { StormMode } from '../contenders/storm';
 import type { RoundPolicy } from './rounds';
 
-export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'reload-storm' | 'reload-soak' | 'shards' | 'scale';
+export type Measurement = 'rate' | 'bulk' | 'memory' | 'reload' | 'udp' | 'http' | 'memory-http' | 'reload-storm' | 'reload-soak' | 'shards' | 'scale';
 export type LoadChoice = 'auto' | 'wrk' | 'autocannon';
 
 export interface Options {
@@ -48,8 +48,8 @@ export interface Options {
   threads: number;
 }
 
-const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'reload-storm', 'reload-soak', 'shards', 'scale'];
-// reload-storm takes about 10 minutes on its own, reload-soak, shards and scale a few: only when asked for (--only).
+const MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http', 'memory-http', 'reload-storm', 'reload-soak', 'shards', 'scale'];
+// reload-storm takes about 10 minutes on its own, reload-soak, shards, scale and memory-http a few: only when asked for (--only).
 const DEFAULT_MEASUREMENTS: readonly Measurement[] = ['rate', 'bulk', 'memory', 'reload', 'udp', 'http'];
 
 const DEFAULTS: Record<string, string> = {
@@ -83,7 +83,7 @@ const DEFAULTS: Record<string, string> = {
 };
 
 export const USAGE = `usage: node dist/bench/run.js [--rounds N] [--memory-rounds N] [--reload-rounds N] [--duration S]
-       [--only rate|bulk|memory|reload|udp|http|reload-storm|reload-soak|shards|scale[,..]] [--storm-rounds N] [--storm-modes http,tcp]
+       [--only rate|bulk|memory|reload|udp|http|memory-http|reload-storm|reload-soak|shards|scale[,..]] [--storm-rounds N] [--storm-modes http,tcp]
        [--soak-reloads N]
        [--contenders ferry,pipe,pipe-nagle,haproxy] [--connections N] [--udp-flows N] [--bulk-mb N]
        [--http-depth N] [--http-load auto|wrk|raw] [--http-ferry-mode http|tcp]

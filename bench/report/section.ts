@@ -3,7 +3,7 @@
 
 import type { RoundResults } from '../lib/rounds';
 
-export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'reload' | 'udp' | 'http'
+export type SectionKey = 'rate' | 'bulk' | 'memoryIdle' | 'memoryTunnels' | 'memoryHttpIdle' | 'memoryHttp' | 'reload' | 'udp' | 'http'
   | 'reloadStormHttp' | 'reloadStormTcp' | 'reloadDipHttp' | 'reloadDipTcp' | 'reloadSoakMaster' | 'reloadSoakWorker'
   | 'shards' | 'udpDelivery'
   | 'scaleTcp' | 'scaleHttp';
