@@ -1,8 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, startFerry } from './helpers/ferry';
 import { exchange, freePort } from './helpers/net';
 import { HELLO, oneFrontend } from './helpers/configs';
+
+const LOG_MODULE = join(__dirname, '../src/log/log.js');
 
 /** A line of `--log-format text`: time, level, pid, message, then the other fields as JSON. */
 function textLine(msg: string, fields: string): RegExp {
@@ -22,6 +26,18 @@ test('--log-format text: the master, worker processes and worker threads all wri
   for (const thread of [0, 1]) assert.match(ferry.stdout, textLine('thread stopping: no longer accepting', `"thread":${thread}`));
   assert.match(ferry.stdout, /\): stopped \{"role":"master"\}\n$/);
   assert.equal(ferry.logs, [], 'no JSON line');
+});
+
+test('pino-pretty loads only for the text format (a JSON logger starts without it)', () => {
+  // A fresh process: this one may have loaded it for another test.
+  const loads = (format: string): boolean => {
+    const script = `require(${JSON.stringify(LOG_MODULE)}).createLogger({ level: 'info', format: '${format}', access: true }, { role: 'worker' });
+      process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/pino-pretty/'))));`;
+    return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).endsWith('true');
+  };
+  assert.is(loads('json'), false);
+  assert.is(loads('journal'), false);
+  assert.is(loads('text'), true);
 });
 
 test('a bad log format is refused, naming what is expected', async () => {
