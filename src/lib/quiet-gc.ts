@@ -32,13 +32,13 @@ function collector(): Collect {
 }
 
 /**
- * Two full garbage collections once reloads have stopped for `QUIET_MS`, `SECOND_AFTER_MS` apart. Each reload leaves what its
- * generation used (configuration, stacks, messages) promoted to V8's old space, and V8 collects old
- * space only when it reaches its next limit, which an idle master, or a worker under it, may not
- * reach for hours: after a burst of 1,000 reloads the master kept 16 MB and a worker 11 MB of RSS
- * that a collection gives back. `touch` on each reload and each old generation gone; a storm of
- * reloads keeps pushing the collection back, so it costs the storm nothing (two pauses of a few ms once
- * it ends).
+ * Two full garbage collections once reloads have stopped for `QUIET_MS`, `SECOND_AFTER_MS` apart.
+ * Each reload leaves what its generation used (configuration, stacks, messages) promoted to V8's
+ * old space, and V8 collects old space only when it reaches its next limit, which an idle master,
+ * or a worker under it, may not reach for hours: after a burst of 1,000 reloads the master kept
+ * 16 MB and a worker 11 MB of RSS that a collection gives back. `touch` on each reload and each old
+ * generation gone; a storm of reloads keeps pushing the collections back, so they cost the storm
+ * nothing (two pauses of a few ms once it ends).
  */
 export class QuietGc {
   private timer: NodeJS.Timeout | undefined;
