@@ -26,7 +26,8 @@ export interface ServiceView {
    * Applies an operator's server setting (`command`) to every worker, keeps it for the next
    * generations and saves it to the state file (`unsaved`: why it could not).
    */
-  administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState; unsaved?: string };
+  /** Resolves once every live worker thread has the setting. */
+  administer(ref: string, change: AdminChange, command: string): Promise<{ admin: ServerAdmin; state: ServerState; unsaved?: string }>;
   /** What the serving generation's health checks found, per "backend/server". */
   checks(): Map<string, CheckStat>;
   /** Every configured server with the settings and health in force, and the state file (global.stateFile). */
@@ -235,15 +236,15 @@ export class Commands {
     return { ok: true, lines: [...table(rows), ...missing], data };
   }
 
-  private administer(ref: string, change: AdminChange, command: string): Reply {
-    const { admin, state, unsaved } = this.view.administer(ref, change, command);
+  private async administer(ref: string, change: AdminChange, command: string): Promise<Reply> {
+    const { admin, state, unsaved } = await this.view.administer(ref, change, command);
     const line = `server ${admin.backend}/${admin.server}: ${state}, weight ${admin.weight}`;
     // The setting is in force: the reply says so, and that a restart would lose it.
     return { ok: true, lines: [unsaved === undefined ? line : `${line} (${unsaved}; it holds until the master stops)`], data: { ...admin, state, ...(unsaved !== undefined && { unsaved }) } };
   }
 
   /** An absolute weight, or "N%": that share of the configured weight, rounded, as HAProxy's `set weight`. */
-  private setWeight(ref: string, text: string): Reply {
+  private setWeight(ref: string, text: string): Promise<Reply> {
     const percent = /^(\d+)%$/.exec(text);
     if (percent !== null) {
       const configured = locate(this.view.config, ref).server.weight;

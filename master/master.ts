@@ -191,12 +191,18 @@ export class Master {
     };
   }
 
-  /** An operator's server setting reaches every live worker now, and later generations at their start. */
-  private administer(ref: string, change: AdminChange, command: string): { admin: ServerAdmin; state: ServerState; unsaved?: string } {
+  /**
+   * An operator's server setting reaches every live worker now, and later generations at their
+   * start. It resolves once every live thread has it: a poll of every worker goes behind the
+   * settings on the same channels, so its answers come after each thread has applied them, and a
+   * connection made after the reply finds the setting in force in whichever thread takes it.
+   */
+  private async administer(ref: string, change: AdminChange, command: string): Promise<{ admin: ServerAdmin; state: ServerState; unsaved?: string }> {
     const { admin, state, change: changed, unsaved } = this.servers.change(this.config, ref, change, `master CLI: ${command}`);
     this.pushServers();
     if (changed !== undefined && changed.from !== changed.to) this.log[changeLevel(changed)]({ ...changed, weight: admin.weight }, 'server state changed');
     else this.log.info({ backend: admin.backend, server: admin.server, admin: admin.admin, weight: admin.weight }, 'server settings changed');
+    await this.stats.poll();
     return { admin, state, ...(unsaved !== undefined && { unsaved }) };
   }
 

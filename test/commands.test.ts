@@ -146,6 +146,29 @@ test('disable, enable and set weight reach every worker, survive a reload and a 
   }
 });
 
+test('a server command replies once every worker thread has the setting: not while a worker is stopped, and the next connections obey it', async () => {
+  const [a, b] = [await namedServer('a'), await namedServer('b')];
+  const port = await freePort();
+  const ferry = await startFerry(oneFrontend(port, { servers: serversAt(['a', a.port], ['b', b.port]) }, { global: { threads: 2 } }));
+  const [worker] = ferry.workerPids;
+  try {
+    process.kill(worker, 'SIGSTOP');
+    let replied = false;
+    const reply = sendCommand(ferry.control, 'disable server app/a').then((r) => ((replied = true), r));
+    await ferry.waitMsg('server state changed');
+    // The master has made the change; its reply waits on the stopped worker (for up to 2 s).
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(replied, false, 'no reply while a worker has not applied the setting');
+    process.kill(worker, 'SIGCONT');
+    assert.ok((await reply).ok);
+    assert.equal(await tally(port, 6), { b: 6 }, 'every connection after the reply avoids a');
+  } finally {
+    process.kill(worker, 'SIGCONT');
+    await ferry.stop();
+    await closeAll([a, b]);
+  }
+});
+
 test('server commands name what is wrong', async () => {
   const port = await freePort();
   const config = oneFrontend(port, { servers: serversAt(['s1', 1]) });
