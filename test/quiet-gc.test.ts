@@ -1,7 +1,7 @@
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { QuietGc } from '../src/lib/quiet-gc';
+import { AT_MOST, QuietGc } from '../src/lib/quiet-gc';
 import { until } from './helpers/layers';
 
 /** Resolves with the `n`th full (mark-compact) collection of this isolate from now. */
@@ -24,34 +24,53 @@ test('QuietGc: a full collection follows the last touch, and gives back what was
   let kept: number[][] | undefined = Array.from({ length: 2000 }, (_, i) => new Array(1000).fill(i));
   const withGarbage = process.memoryUsage().heapUsed;
   kept = undefined;
-  const collected = nextMajorGc();
+  let collected = false;
+  void nextMajorGc().then(() => (collected = true));
   const gc = new QuietGc(20);
   gc.touch();
   gc.touch();
-  // Its timer does not hold a process open; this test's bound does.
-  let bound: NodeJS.Timeout | undefined;
-  const never = new Promise<never>((_, reject) => (bound = setTimeout(() => reject(new Error('no full collection within 10 s of the last touch')), 10_000)));
-  await Promise.race([collected, never]);
-  clearTimeout(bound);
+  // Its timer does not hold a process open, and node delivers a collection's entry only when the
+  // event loop next wakes: the polling does both.
+  await until(() => collected, 'a full collection within 10 s of the last touch', 10_000);
   assert.is(kept, undefined);
   const after = process.memoryUsage().heapUsed;
   assert.ok(after < withGarbage - 8 * 1048576, `heap used ${withGarbage} -> ${after}: the dropped 16 MB stayed`);
 });
 
-test('QuietGc: a second full collection follows the first, a while later (when V8 gives back a young generation a burst grew)', async () => {
+/** A young generation of these sizes at each ask (the last one repeats); `asks` counts them. */
+function youngSizes(...sizes: number[]): { young: () => number; asks: () => number } {
+  let asks = 0;
+  return { young: () => sizes[Math.min(asks++, sizes.length - 1)]!, asks: () => asks };
+}
+
+test('QuietGc: collections go on while the young generation is larger than when the burst began, and stop once it is back', async () => {
   const times: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail: { kind: number } }).detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) times.push(e.startTime);
   });
   observer.observe({ entryTypes: ['gc'] });
   try {
-    new QuietGc(20, 300).touch();
-    // V8 may report one collection as two mark-compacts in a row: the second is the one 300 ms on.
-    await until(() => times.length >= 2 && times[times.length - 1]! - times[0]! >= 250, 'a second full collection, 300 ms after the first', 3_000);
+    // 1 MB at the touch; still 32 MB after the first and second collections, 1 MB after the third.
+    const sizes = youngSizes(1, 32, 32, 1);
+    new QuietGc(20, 150, sizes.young).touch();
+    // Node reports a collection a moment after it ran.
+    await until(() => sizes.asks() === 4 && times.length >= 3, 'three collections, each followed by a look at the young generation', 5_000);
+    // V8 may report one collection as two mark-compacts in a row: the third is at least 2 × 150 ms after the first.
+    assert.ok(times[times.length - 1]! - times[0]! >= 250, 'the collections came 150 ms apart');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.is(sizes.asks(), 4, 'no collection once the young generation is back');
   } finally {
     observer.disconnect();
   }
-  assert.ok(times.length >= 2);
+});
+
+test('QuietGc: a young generation that stays large gets AT_MOST collections, no more', async () => {
+  const sizes = youngSizes(1, 32);
+  new QuietGc(5, 5, sizes.young).touch();
+  // Asked at the touch and after each collection but the last, which is the last whatever the answer.
+  await until(() => sizes.asks() === AT_MOST, `${AT_MOST} collections`, 5_000);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.is(sizes.asks(), AT_MOST);
 });
 
 test.run();

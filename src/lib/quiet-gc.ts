@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -8,12 +8,20 @@ import { runInNewContext } from 'node:vm';
  */
 export const QUIET_MS = 5000;
 /**
- * How long after that collection a second one runs. V8 shrinks a young generation that a burst grew
- * (to 32 MB) only at a full collection that finds the allocation rate since the one before low, and
- * the first collection still measures the storm: in 2 of 7 runs of 1,000 reloads, the master kept
- * its grown young generation, 15 MB of RSS, until the second.
+ * How long apart the collections after the first run, while the young generation is still larger
+ * than it was when the burst began. V8 shrinks a young generation that a burst grew (to 32 MB) only
+ * at a full collection that finds its allocation rate over the last 5 s low, which the first
+ * collection may not: in 2 of 7 runs of 1,000 reloads, and in 1 of 9 with a second collection 1 s
+ * after the first, the master kept its grown young generation, 15 MB of RSS.
  */
-export const SECOND_AFTER_MS = 1000;
+export const AGAIN_AFTER_MS = 1000;
+/** At most this many collections after one burst: V8 may keep a young generation the traffic needs. */
+export const AT_MOST = 10;
+
+/** The young generation's size now (V8's new space, in bytes). */
+export function youngGenerationSize(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
 
 type Collect = () => void;
 let collect: Collect | undefined;
@@ -32,41 +40,46 @@ function collector(): Collect {
 }
 
 /**
- * Two full garbage collections once reloads have stopped for `QUIET_MS`, `SECOND_AFTER_MS` apart.
- * Each reload leaves what its generation used (configuration, stacks, messages) promoted to V8's
- * old space, and V8 collects old space only when it reaches its next limit, which an idle master,
- * or a worker under it, may not reach for hours: after a burst of 1,000 reloads the master kept
- * 16 MB and a worker 11 MB of RSS that a collection gives back. `touch` on each reload and each old
- * generation gone; a storm of reloads keeps pushing the collections back, so they cost the storm
- * nothing (two pauses of a few ms once it ends).
+ * Full garbage collections once reloads have stopped for `QUIET_MS`. Each reload leaves what its
+ * generation used (configuration, stacks, messages) promoted to V8's old space, and V8 collects old
+ * space only when it reaches its next limit, which an idle master, or a worker under it, may not
+ * reach for hours: after a burst of 1,000 reloads the master kept 16 MB and a worker 11 MB of RSS
+ * that a collection gives back. More follow, `AGAIN_AFTER_MS` apart, while the young generation is
+ * larger than at the burst's first `touch` (at most `AT_MOST` in all). `touch` on each reload and
+ * each old generation gone; a storm of reloads keeps pushing the collections back, so they cost
+ * the storm nothing (pauses of a few ms once it ends).
  */
 export class QuietGc {
   private timer: NodeJS.Timeout | undefined;
-  /** The first collection ran: the timer is the second's. */
-  private second = false;
+  /** The young generation's size when the burst began: what the collections give back down to. */
+  private youngBefore = 0;
+  /** Collections run since the burst ended: while above 0, the timer is the next one's. */
+  private runs = 0;
 
   constructor(
     private readonly quietMs = QUIET_MS,
-    private readonly secondAfterMs = SECOND_AFTER_MS,
+    private readonly againMs = AGAIN_AFTER_MS,
+    private readonly young: () => number = youngGenerationSize,
   ) {}
 
   touch(): void {
-    // A touch between the two collections starts the wait again: the storm goes on.
-    if (this.timer !== undefined && !this.second) return void this.timer.refresh();
+    if (this.timer === undefined) this.youngBefore = this.young();
+    // A touch while the collections go on starts the wait again: the storm goes on.
+    if (this.timer !== undefined && this.runs === 0) return void this.timer.refresh();
     clearTimeout(this.timer);
-    this.second = false;
-    this.timer = this.after(this.quietMs, () => {
-      collector()();
-      this.second = true;
-      this.timer = this.after(this.secondAfterMs, () => {
-        this.timer = undefined;
-        collector()();
-      });
-    });
+    this.runs = 0;
+    this.timer = this.after(this.quietMs);
   }
 
-  private after(ms: number, run: () => void): NodeJS.Timeout {
+  private collect(): void {
+    collector()();
+    this.runs++;
+    const again = this.runs < AT_MOST && this.young() > this.youngBefore;
+    this.timer = again ? this.after(this.againMs) : undefined;
+  }
+
+  private after(ms: number): NodeJS.Timeout {
     // A process that is otherwise done does not wait for its collection.
-    return setTimeout(run, ms).unref();
+    return setTimeout(() => this.collect(), ms).unref();
   }
 }
