@@ -130,13 +130,29 @@ function tcpSocket(handle: ServerHandle): Found {
   return { address, text: family === 6 ? `[${out.address}]:${out.port}` : `${out.address}:${out.port}`, connected };
 }
 
+/**
+ * How many times the kernel's table of Unix sockets is read for one socket. The kernel hands the
+ * table out a page at a time, and a socket closed meanwhile in an earlier part of it shifts the
+ * rest: a read can miss a socket that is there (seen on a busy machine), so a miss is read again.
+ */
+const UNIX_TABLE_READS = 5;
+
+/** The kernel's table's row of the Unix socket with this inode. */
+function unixRow(inode: number): RegExpExecArray | undefined {
+  for (let i = 0; i < UNIX_TABLE_READS; i++) {
+    // Num: RefCount Protocol Flags Type St Inode [Path]; an abstract name shows as "@name".
+    const row = readFileSync('/proc/net/unix', 'utf8')
+      .split('\n')
+      .map((l) => /^\S+: \S+ \S+ ([0-9A-Fa-f]+) \S+ \S+ (\d+)(?: (.*))?$/.exec(l))
+      .find((m): m is RegExpExecArray => m !== null && Number(m[2]) === inode);
+    if (row !== undefined) return row;
+  }
+  return undefined;
+}
+
 /** Node's pipe handles cannot tell their path: the kernel's table of Unix sockets can, by inode. */
 function unixSocket(inode: number): Found {
-  // Num: RefCount Protocol Flags Type St Inode [Path]; an abstract name shows as "@name".
-  const line = readFileSync('/proc/net/unix', 'utf8')
-    .split('\n')
-    .map((l) => /^\S+: \S+ \S+ ([0-9A-Fa-f]+) \S+ \S+ (\d+)(?: (.*))?$/.exec(l))
-    .find((m): m is RegExpExecArray => m !== null && Number(m[2]) === inode);
+  const line = unixRow(inode);
   if (line === undefined) return { address: undefined, text: 'a Unix socket', connected: false };
   const connected = (parseInt(line[1], 16) & UNIX_LISTENING) === 0;
   const path = line[3] ?? '';
