@@ -32,6 +32,16 @@ async function handedOver(ferry: FerryProcess, reload: () => Promise<LogLine>): 
   return ferry.waitLog(isSummary, 10_000, before);
 }
 
+/**
+ * The workers' lines for flows closed at a hand-over, once `count` of them came: they reach the
+ * test on the workers' output, which the master's summary may overtake.
+ */
+async function closedFlows(ferry: FerryProcess, reason: string, count: number): Promise<LogLine[]> {
+  const isClosed = (l: LogLine): boolean => l.msg === `handed-over flow closed: ${reason}`;
+  await ferry.waitLog(isClosed, 10_000, count - 1);
+  return ferry.logs.filter(isClosed);
+}
+
 async function stat(ferry: FerryProcess): Promise<{ dns: FrontendSnapshot | undefined; app: BackendSnapshot }> {
   const r = await runCli(['ctl', '-s', ferry.control, '--json', 'show', 'stat']);
   assert.is(r.code, 0, r.stderr);
@@ -124,8 +134,7 @@ test("a reload that removes a flow's server, or moves it, closes the flow; the c
 
     let summary = await handedOver(ferry, () => reloadWith(ferry, file, udpConfig(port, serversAt(['b', b.port]))));
     assert.equal([summary.handedOver, summary.adopted, summary.closed], [4, 2, 2]);
-    const closed = ferry.logs.filter((l) => l.msg === 'handed-over flow closed: backend app no longer has server a');
-    assert.is(closed.length, 2);
+    assert.is((await closedFlows(ferry, 'backend app no longer has server a', 2)).length, 2);
     const again = (await Promise.all(clients.map((cl, i) => cl.ask(`c${i}`)))).map(portOf);
     again.forEach((p, i) => {
       if (onA[i]) assert.ok(p !== ports[i] && b.sources.includes(p), `client ${i} starts a new flow on b`);
@@ -159,7 +168,7 @@ test('a reload that removes the UDP frontend closes its flows, and its socket', 
     const tcpOnly = { global: { groups: 1, threads: 1 }, frontends: { web: { bind: [`127.0.0.1:${web}`], backend: 'hello' } }, backends: { hello: HELLO } };
     const summary = await handedOver(ferry, () => reloadWith(ferry, file, tcpOnly));
     assert.equal([summary.handedOver, summary.adopted, summary.closed], [3, 0, 3]);
-    assert.is(ferry.logs.filter((l) => l.msg === 'handed-over flow closed: frontend dns is gone or no longer UDP').length, 3);
+    assert.is((await closedFlows(ferry, 'frontend dns is gone or no longer UDP', 3)).length, 3);
     await oldGone(ferry, 2);
     await ferry.waitLog((l) => l.msg === 'receiver closed' && l.frontend === 'dns');
     await clients[0].ask('anyone?', 300).then(
