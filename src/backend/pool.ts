@@ -1,5 +1,6 @@
 import type { PoolConfig } from '../config/types';
 import type { PooledLink } from './pooled-link-t';
+import { restartTimeout } from '../conn/stream-handle';
 
 /**
  * One server's idle HTTP connections in one thread, reused by requests of any client connection.
@@ -47,7 +48,7 @@ export class ConnectionPool {
     if (this.idle.length >= this.config.maxIdle || !link.alive) return false;
     link.user = undefined;
     link.parked = true;
-    link.socket.setTimeout(this.config.idleTimeout);
+    restartTimeout(link.socket, this.config.idleTimeout);
     this.idle.push(link);
     this.parked++;
     return true;

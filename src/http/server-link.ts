@@ -3,6 +3,9 @@ import type { PooledLink } from '../backend/pooled-link-t';
 import type { Backend } from '../backend/backend';
 import type { Server } from '../backend/server';
 import type { Who } from '../proto/termination';
+import { readDirectly } from '../conn/handle-reader';
+import { HandleWriter } from '../conn/handle-writer';
+import { restartTimeout } from '../conn/stream-handle';
 
 /**
  * Why the proxy closes a server connection, stated by whoever closes it rather than guessed from
@@ -36,6 +39,9 @@ export class ServerLink implements PooledLink {
   /** Why the proxy closed it; undefined while open, or when the server closed it first (then the user decides). */
   closedFor: LinkClose | undefined;
   private closed = false;
+  /** Writes to the server, below node's streams where the socket allows. */
+  readonly out: HandleWriter;
+  private readonly readByNode: () => void;
 
   constructor(
     readonly socket: Socket,
@@ -50,6 +56,8 @@ export class ServerLink implements PooledLink {
     socket.on('timeout', this.onTimeout);
     socket.on('close', this.onEnd);
     socket.on('drain', this.onDrain);
+    this.out = new HandleWriter(socket);
+    this.readByNode = readDirectly(socket, this.onData);
   }
 
   /** Gives the socket up, for a tunnel: its listeners go, the connection is no longer this link's. */
@@ -61,6 +69,7 @@ export class ServerLink implements PooledLink {
     socket.off('timeout', this.onTimeout);
     socket.off('close', this.onEnd);
     socket.off('drain', this.onDrain);
+    this.readByNode();
     this.user = undefined;
     this.closed = true;
     return socket;
@@ -79,7 +88,7 @@ export class ServerLink implements PooledLink {
   use(user: LinkUser, timeout: number): void {
     this.user = user;
     this.requests++;
-    this.socket.setTimeout(timeout);
+    restartTimeout(this.socket, timeout);
     this.socket.resume();
   }
 

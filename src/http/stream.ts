@@ -166,7 +166,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     }
     this.bytesIn += end;
     this.bodySent += end;
-    if (!link.socket.write(end === buf.length ? buf : buf.subarray(0, end))) this.client.pauseInput();
+    if (!link.out.write(end === buf.length ? buf : buf.subarray(0, end))) this.client.pauseInput();
     if (body.done) {
       this.requestDone = true;
       this.client.requestRead();
@@ -264,7 +264,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
     const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme, certSubject: verifiedSubject(this.client.conn) }, `${link.server.host}:${link.server.port}`);
-    link.socket.write(head, 'latin1');
+    link.out.write(head);
     if (!this.requestDone) this.client.linkReady();
   }
 

@@ -2,6 +2,9 @@ import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import { closing, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
+import { readDirectly } from '../conn/handle-reader';
+import { HandleWriter } from '../conn/handle-writer';
+import { restartTimeout } from '../conn/stream-handle';
 import { heldBy, type Envelope } from '../proto/envelope';
 import { logCut } from '../http/access-log';
 import { proxyResponse } from '../http/errors';
@@ -57,6 +60,10 @@ export class H1Connection implements ClientSide, Session {
   /** A hand-over or a move waits for the current response to end: the connection then leaves, idle; or it ends first. */
   private leaving: { go(): void; cancel(): void } | undefined;
   private readonly origin: Origin;
+  /** Writes to the client, below node's streams where the socket allows. */
+  private readonly out: HandleWriter;
+  /** Gives the client socket's reads back to node: whoever reads it next (a tunnel, h2, closing) reads through node. */
+  private readonly readByNode: () => void;
 
   constructor(
     readonly conn: Connection,
@@ -71,6 +78,8 @@ export class H1Connection implements ClientSide, Session {
     this.reader = new RequestHeadReader(ctx.frontend.limits);
     ctx.began(this);
     for (const [event, listener] of this.listeners()) socket.on(event, listener);
+    this.out = new HandleWriter(socket);
+    this.readByNode = readDirectly(socket, this.onData);
   }
 
   private listeners(): [string, (...args: any[]) => void][] { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -90,7 +99,7 @@ export class H1Connection implements ClientSide, Session {
    */
   start(early: Buffer = NO_BYTES, moved = false): void {
     const { timeout } = this.ctx.frontend.config;
-    this.socket.setTimeout(moved ? timeout.httpKeepAlive! : timeout.httpRequest!);
+    restartTimeout(this.socket, moved ? timeout.httpKeepAlive! : timeout.httpRequest!);
     if (moved) this.requests++;
     if (early.length > 0) this.onData(early);
   }
@@ -121,11 +130,11 @@ export class H1Connection implements ClientSide, Session {
   }
 
   cork(): void {
-    this.socket.cork();
+    this.out.cork();
   }
 
   uncork(): void {
-    this.socket.uncork();
+    this.out.uncork();
   }
 
   responder(req: RequestHead, res: ResponseHead, requestDone: boolean): H1Response {
@@ -147,7 +156,7 @@ export class H1Connection implements ClientSide, Session {
     return this.write(tunnelHead(res));
   }
 
-  private readonly send = (data: string | Buffer): boolean => (typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data));
+  private readonly send = (data: string | Buffer): boolean => this.out.write(data);
 
   private write(text: string): number {
     this.send(text);
@@ -172,6 +181,8 @@ export class H1Connection implements ClientSide, Session {
   tunnel(server: Socket, to: Server, toClient: Buffer): void {
     const { socket } = this;
     for (const [event, listener] of this.listeners()) socket.off(event, listener);
+    this.out.uncork();
+    this.readByNode();
     const toServer = this.input ?? NO_BYTES;
     this.input = undefined;
     this.current = undefined;
@@ -339,7 +350,7 @@ export class H1Connection implements ClientSide, Session {
     this.requestStartedAt = 0;
     this.clearHeadTimer();
     // From here the client has timeout.client for what is asked of it (src/http/stream.ts clientGone).
-    this.socket.setTimeout(frontend.clientTimeout);
+    restartTimeout(this.socket, frontend.clientTimeout);
     this.requests++;
     frontend.requests++;
     backend.requests++;
@@ -357,6 +368,7 @@ export class H1Connection implements ClientSide, Session {
   private toH2(input: Buffer): void {
     const { socket, ctx } = this;
     for (const [event, listener] of this.listeners()) socket.off(event, listener);
+    this.readByNode();
     this.clearHeadTimer();
     socket.setTimeout(0);
     socket.pause();
@@ -379,7 +391,7 @@ export class H1Connection implements ClientSide, Session {
    */
   private partialHead(first: boolean, now: number): void {
     const { httpRequest } = this.ctx.frontend.config.timeout;
-    if (first && this.requests > 0) this.socket.setTimeout(httpRequest!);
+    if (first && this.requests > 0) restartTimeout(this.socket, httpRequest!);
     this.headTimer ??= setTimeout(this.onHeadTimeout, this.requestStartedAt + httpRequest! - now);
   }
 
@@ -412,7 +424,7 @@ export class H1Connection implements ClientSide, Session {
 
   /** Between requests: the next one must begin within timeout.httpKeepAlive. */
   private waitForRequest(): void {
-    this.socket.setTimeout(this.ctx.frontend.config.timeout.httpKeepAlive!);
+    restartTimeout(this.socket, this.ctx.frontend.config.timeout.httpKeepAlive!);
   }
 
   private close(): void {
@@ -438,9 +450,9 @@ export class H1Connection implements ClientSide, Session {
     socket.off('end', this.onEnd);
     socket.off('timeout', this.onTimeout);
     socket.off('drain', this.onDrain);
+    this.readByNode();
     ctx.frontend.closing++;
-    if (last === undefined) socket.end();
-    else socket.end(last);
+    this.out.end(last);
     closing(socket, { flushMs: ctx.frontend.clientTimeout, finMs: ctx.frontend.config.timeout.clientFin, cut: this.onCut });
   }
 
@@ -491,6 +503,8 @@ export class H1Connection implements ClientSide, Session {
     if (this.done || !movable(socket)) return undefined;
     socket.setTimeout(0);
     this.clearHeadTimer();
+    this.out.uncork();
+    this.readByNode();
     const read = stopReading(socket, undefined);
     const toServer = this.input === undefined ? read : Buffer.concat([this.input, read]);
     this.input = undefined;

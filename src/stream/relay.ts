@@ -1,53 +1,11 @@
 import type { Socket } from 'node:net';
-
-/** libuv's stream handle under a net.Socket (TCP or Pipe), as node's own net.js drives it. */
-interface StreamHandle {
-  onread: (this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => void;
-  reading: boolean;
-  readStart(): number;
-  readStop(): number;
-  writeBuffer(req: WriteReq, data: Buffer): number;
-  /** From now on libuv reads into `buffer`, and onread gets no ArrayBuffer. */
-  useUserBuffer(buffer: Buffer): void;
-}
-
-interface WriteReq {
-  handle: StreamHandle;
-  oncomplete: (this: WriteReq, status: number) => void;
-  async: boolean;
-  bytes: number;
-  buffer: Buffer | null;
-}
-
-interface StreamWrap {
-  WriteWrap: new () => WriteReq;
-  streamBaseState: Int32Array;
-  kReadBytesOrError: number;
-  kArrayBufferOffset: number;
-  kLastWriteWasAsync: number;
-}
-
-/** Node's binding for stream handles, the one net.js writes through (process.binding is its public door). */
-const wrap = (process as unknown as { binding(name: 'stream_wrap'): StreamWrap }).binding('stream_wrap');
-const state = wrap.streamBaseState;
+import { bytesRead, lastWriteWasAsync, readChunk, writeError, writeReq, type NetSocket, type StreamHandle } from '../conn/stream-handle';
 
 /**
  * How much libuv offers to read into, each time it reads a stream for node: a read that fills it
  * is a sign of bulk, and a pump that sees one reads into a buffer of its own from then on.
  */
 const LIBUV_READ = 64 * 1024;
-
-/** What a relay reaches of net.Socket: its handle (which counts the bytes it reads and writes) and its timer. */
-type NetSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): void; encrypted?: boolean };
-
-/**
- * Can `socket` be relayed below node's streams? A TLS socket cannot: its handle carries ciphertext.
- * Plain TCP and Unix stream sockets can.
- */
-export function relayable(socket: Socket): boolean {
-  const s = socket as NetSocket;
-  return s.encrypted !== true && s._handle !== null && typeof s._handle.writeBuffer === 'function' && !s.destroyed;
-}
 
 /**
  * One direction of a TCP tunnel, from one socket's handle straight into the other's (issue 14): each
@@ -116,13 +74,13 @@ export class Pump {
   }
 
   private read(handle: StreamHandle, arrayBuffer: ArrayBuffer | undefined): void {
-    const nread = state[wrap.kReadBytesOrError];
+    const nread = bytesRead();
     if (nread <= 0) return this.nodeOnread!.call(handle, arrayBuffer);
     (this.from as NetSocket)._unrefTimer();
     // The buffer of its own is free to read into again: while a write from it is in flight, this
     // pump's handle does not read.
     if (this.own !== undefined) return this.write(this.own.subarray(0, nread));
-    this.write(Buffer.from(arrayBuffer!, state[wrap.kArrayBufferOffset], nread));
+    this.write(readChunk(arrayBuffer!, nread));
     if (nread === LIBUV_READ) {
       this.own = Buffer.allocUnsafeSlow(LIBUV_READ);
       handle.useUserBuffer(this.own);
@@ -133,15 +91,11 @@ export class Pump {
     const to = this.to as NetSocket;
     const handle = to._handle;
     if (handle === null || to.destroyed) return;
-    const req = new wrap.WriteWrap();
-    req.handle = handle;
-    req.async = false;
-    req.bytes = chunk.length;
-    req.buffer = null;
+    const req = writeReq(handle, chunk.length);
     const err = handle.writeBuffer(req, chunk);
     if (err !== 0) return void to.destroy(writeError(err));
     to._unrefTimer();
-    if (state[wrap.kLastWriteWasAsync] === 0) return;
+    if (!lastWriteWasAsync()) return;
     // The kernel holds part of it: the chunk stays alive, and `from` waits, until libuv has written it all.
     req.buffer = chunk;
     this.fromHandle?.readStop();
@@ -159,8 +113,4 @@ export class Pump {
     (this.to as NetSocket)._unrefTimer();
     if (!this.stopped && !this.from.destroyed) this.fromHandle!.readStart();
   }
-}
-
-function writeError(errno: number): Error {
-  return Object.assign(new Error(`write failed (libuv error ${errno})`), { errno });
 }

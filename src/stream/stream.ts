@@ -9,7 +9,8 @@ import type { Waiter } from '../backend/queue';
 import type { Server } from '../backend/server';
 import type { Departure, Session, StreamContext } from './session';
 import { Slot } from '../backend/slot';
-import { Pump, relayable } from './relay';
+import { Pump } from './relay';
+import { plain, type StreamHandle } from '../conn/stream-handle';
 import type { SessionSnapshot } from '../proto/snapshot';
 import { NORMAL, type Stage, type Termination, type Who } from '../proto/termination';
 
@@ -34,7 +35,6 @@ const NO_GENERATIONS: number[] = [];
  * libuv's side of a net.Socket, reached to stop reading without closing. `reading` is node's own
  * flag: while it is false, node:net starts reading again as soon as the socket's buffer is read.
  */
-type RawHandle = { readStop(): number; reading: boolean };
 
 /**
  * One exchange between a client connection and a server connection (or a built-in service): a slot
@@ -281,7 +281,7 @@ export class Stream implements ConnectSink, Waiter, Session {
     socket.on('close', () => this.socketClosed());
     // Ferry passed the client's FIN on: the server has timeout.serverFin of inactivity from now on.
     socket.on('finish', () => socket.setTimeout(this.ctx.backend.config.timeout.serverFin));
-    if (relayable(client) && relayable(socket)) {
+    if (plain(client) && plain(socket)) {
       this.pumps = [new Pump(client, socket), new Pump(socket, client)];
       for (const pump of this.pumps) pump.start();
     } else {
@@ -375,7 +375,7 @@ export function movable(socket: Socket): boolean {
 export function stopReading(from: Socket, to: Socket | undefined): Buffer {
   if (to !== undefined) from.unpipe(to);
   from.pause();
-  const handle = rawHandle(from) as RawHandle;
+  const handle = rawHandle(from) as StreamHandle;
   handle.readStop();
   // Back-pressure may have stopped the handle already, with the flag false: draining the buffer
   // below would then start reading again, and what arrived next would stay behind in this socket.
@@ -392,7 +392,8 @@ export function stopReading(from: Socket, to: Socket | undefined): Buffer {
  */
 export function flushed(socket: Socket): Promise<void> {
   // An ended socket cannot move anyway: its callers only need to know that.
-  if (socket.writableLength === 0 || socket.writableEnded || socket.destroyed) return Promise.resolve();
+  // Direct writes (src/conn/handle-writer.ts) that libuv has not finished are not node's to count.
+  if (socket.writableEnded || socket.destroyed || (socket.writableLength === 0 && (rawHandle(socket) as StreamHandle | null)?.writeQueueSize === 0)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       socket.off('close', done);

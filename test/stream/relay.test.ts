@@ -6,7 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pump, relayable } from '../../src/stream/relay';
+import { Pump } from '../../src/stream/relay';
+import { plain } from '../../src/conn/stream-handle';
 import { socketFrom } from '../../src/conn/handles';
 import { dup } from '../helpers/dup';
 import { next, until } from '../helpers/layers';
@@ -58,13 +59,13 @@ function drain(socket: Socket): Promise<{ bytes: number; sha: string }> {
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-test('plain TCP sockets are relayable; a destroyed one is not', async () => {
+test('plain TCP sockets are plain; a destroyed one is not', async () => {
   const t = await tunnel();
   try {
-    assert.ok(relayable(t.front));
-    assert.ok(relayable(t.back));
+    assert.ok(plain(t.front));
+    assert.ok(plain(t.back));
     t.back.destroy();
-    assert.not.ok(relayable(t.back));
+    assert.not.ok(plain(t.back));
   } finally {
     close(t);
   }
@@ -188,7 +189,7 @@ test('the server resets the connection while the client sends: the server side c
     t.client.write(randomBytes(1 << 20));
     t.upstream.resetAndDestroy();
     assert.ok(await closed, 'closed with an error');
-    assert.not.ok(relayable(t.back));
+    assert.not.ok(plain(t.back));
   } finally {
     close(t);
   }

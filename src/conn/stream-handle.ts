@@ -1,0 +1,89 @@
+import type { Socket } from 'node:net';
+
+/** libuv's stream handle under a net.Socket (TCP or Pipe), as node's own net.js drives it. */
+export interface StreamHandle {
+  onread: (this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => void;
+  reading: boolean;
+  /** Bytes libuv holds that the kernel has not taken yet. */
+  readonly writeQueueSize: number;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeLatin1String(req: WriteReq, data: string): number;
+  /** `chunks`: buffers when `allBuffers`, else chunk and encoding in turn. */
+  writev(req: WriteReq, chunks: (Buffer | string)[], allBuffers: boolean): number;
+  /** From now on libuv reads into `buffer`, and onread gets no ArrayBuffer. */
+  useUserBuffer(buffer: Buffer): void;
+}
+
+export interface WriteReq {
+  handle: StreamHandle;
+  oncomplete: (this: WriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  /** What libuv still writes from: kept alive until the write completes. */
+  buffer: unknown;
+}
+
+interface StreamWrap {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kLastWriteWasAsync: number;
+}
+
+/** Node's binding for stream handles, the one net.js writes through (process.binding is its public door). */
+const wrap = (process as unknown as { binding(name: 'stream_wrap'): StreamWrap }).binding('stream_wrap');
+const state = wrap.streamBaseState;
+
+/** What ferry reaches of net.Socket below its streams: its handle (which counts the bytes it reads and writes) and its timer. */
+export type NetSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): void; encrypted?: boolean };
+
+/**
+ * Can `socket` be read and written below node's streams? A TLS socket cannot: its handle carries
+ * ciphertext. Plain TCP and Unix stream sockets can.
+ */
+export function plain(socket: Socket): boolean {
+  const s = socket as NetSocket;
+  return s.encrypted !== true && s._handle !== null && typeof s._handle.writeBuffer === 'function' && !s.destroyed;
+}
+
+/** A write request for `handle`, as net.js makes one. */
+export function writeReq(handle: StreamHandle, bytes: number): WriteReq {
+  const req = new wrap.WriteWrap();
+  req.handle = handle;
+  req.async = false;
+  req.bytes = bytes;
+  req.buffer = null;
+  return req;
+}
+
+/** Whether the last write left part of its data with libuv, to finish later (its oncomplete then runs). */
+export function lastWriteWasAsync(): boolean {
+  return state[wrap.kLastWriteWasAsync] !== 0;
+}
+
+/** In an onread handler: the bytes read (> 0), 0, or a negative libuv error (the end of the stream among them). */
+export function bytesRead(): number {
+  return state[wrap.kReadBytesOrError];
+}
+
+/** In an onread handler: the bytes read, in the ArrayBuffer libuv read into. */
+export function readChunk(arrayBuffer: ArrayBuffer, nread: number): Buffer {
+  return Buffer.from(arrayBuffer, state[wrap.kArrayBufferOffset], nread);
+}
+
+export function writeError(errno: number): Error {
+  return Object.assign(new Error(`write failed (libuv error ${errno})`), { errno });
+}
+
+/**
+ * `socket.setTimeout(ms)` at a fraction of its cost when the timeout is the one set already: node
+ * makes a new timer (and a bound function) on every call, where restarting the one it has is the
+ * same (issue 14: an HTTP request set its sockets' timeouts four times).
+ */
+export function restartTimeout(socket: Socket, ms: number): void {
+  if (socket.timeout === ms && ms > 0) (socket as NetSocket)._unrefTimer();
+  else socket.setTimeout(ms);
+}

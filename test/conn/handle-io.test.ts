@@ -1,0 +1,127 @@
+// Reading and writing a socket below node's streams (src/conn/handle-writer.ts,
+// src/conn/handle-reader.ts), driven directly on loopback: "near" is the socket ferry would hold,
+// "far" its peer.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, createServer, type Socket } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readDirectly } from '../../src/conn/handle-reader';
+import { HandleWriter } from '../../src/conn/handle-writer';
+import { next, until } from '../helpers/layers';
+import { listen } from '../helpers/net';
+
+async function pair(): Promise<{ near: Socket; far: Socket; close(): void }> {
+  let far: Socket | undefined;
+  const server = createServer({ allowHalfOpen: true }, (s) => (far = s));
+  const near = connect({ port: await listen(server), host: '127.0.0.1', allowHalfOpen: true });
+  await next(near, 'connect');
+  await until(() => far !== undefined, 'the accept');
+  return {
+    near,
+    far: far!,
+    close: () => {
+      near.destroy();
+      far!.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Everything `socket` reads until its end. */
+function readAll(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve) => socket.once('end', () => resolve(Buffer.concat(chunks))));
+}
+
+const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+test('HandleWriter: strings (latin1) and buffers, corked ones sent together, reach the peer in order, then the end', async () => {
+  const p = await pair();
+  try {
+    const got = readAll(p.far);
+    const out = new HandleWriter(p.near);
+    assert.ok(out.write('HTTP/1.1 200 OK\r\n'));
+    out.cork();
+    assert.ok(out.write('x-caf\u00e9: 1\r\n\r\n'));
+    assert.ok(out.write(Buffer.from('body')));
+    assert.is(p.near.bytesWritten, 17, 'held while corked');
+    assert.ok(out.uncork());
+    out.cork();
+    out.write('held until the end ');
+    out.end(Buffer.from('last'));
+    assert.equal((await got).toString('latin1'), 'HTTP/1.1 200 OK\r\nx-caf\u00e9: 1\r\n\r\nbodyheld until the end last');
+    assert.is(p.near.bytesWritten, 57);
+  } finally {
+    p.close();
+  }
+});
+
+test('HandleWriter: a peer that does not read gets back-pressure, then drain, and every byte in order', async () => {
+  const p = await pair();
+  try {
+    p.far.pause();
+    const out = new HandleWriter(p.near);
+    const data = randomBytes(16 << 20);
+    let at = 0;
+    // Write 256 KB pieces until the kernel is full.
+    while (at < data.length && out.write(data.subarray(at, at + 262144))) at += 262144;
+    assert.ok(at < data.length, 'the kernel filled up before 16 MB');
+    at += 262144;
+    const held = (p.near as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+    assert.ok(held > 0, 'libuv holds the rest of the last piece');
+    assert.is(p.near.writableLength, 0, "none of it in node's queue");
+    const drained = next(p.near, 'drain');
+    const got = readAll(p.far);
+    p.far.resume();
+    await drained;
+    // A node write while nothing is pending, then a direct one behind it: node's goes first.
+    p.near.write(data.subarray(at, at + 1000));
+    out.write(data.subarray(at + 1000));
+    out.end();
+    const all = await got;
+    assert.is(all.length, data.length);
+    assert.is(sha(all), sha(data));
+  } finally {
+    p.close();
+  }
+});
+
+test('readDirectly: reads go to onData while the socket flows; paused, they wait for resume, in order; given back, node reads', async () => {
+  const p = await pair();
+  try {
+    const direct: string[] = [];
+    const byEvent: string[] = [];
+    const onData = (c: Buffer): void => void direct.push(c.toString());
+    p.near.on('data', (c: Buffer) => byEvent.push(c.toString()));
+    const readByNode = readDirectly(p.near, onData);
+    p.far.write('one');
+    await until(() => direct.length === 1, 'the first read');
+    assert.equal(byEvent, [], "no 'data' event for a direct read");
+    assert.is(p.near.bytesRead, 3, 'counted by the handle');
+
+    p.near.pause();
+    p.far.write('two');
+    await until(() => p.near.readableLength === 3, "node's buffer holds the read");
+    assert.equal(direct, ['one']);
+    p.near.resume();
+    await until(() => byEvent.length === 1, "the buffered read as a 'data' event");
+    assert.equal(byEvent, ['two']);
+    p.far.write('three');
+    await until(() => direct.length === 2, 'direct again once the buffer is empty');
+    assert.equal(direct, ['one', 'three']);
+
+    readByNode();
+    p.far.write('four');
+    await until(() => byEvent.length === 2, "node's read");
+    assert.equal(byEvent, ['two', 'four']);
+    assert.equal(direct, ['one', 'three']);
+    p.far.end();
+    await next(p.near, 'end');
+  } finally {
+    p.close();
+  }
+});
+
+test.run();
