@@ -1,4 +1,4 @@
-import { FIELD_VALUE, HTAB, SP, TOKEN } from './chars';
+import { FIELD_VALUE, HTAB, latin1, SP, TOKEN } from './chars';
 import type { Fields } from './fields';
 import { refuse } from './refusal';
 
@@ -26,5 +26,5 @@ export function parseFieldLine(buf: Buffer, start: number, end: number, fields: 
   for (let j = i; j < valueEnd; j++) {
     if (FIELD_VALUE[buf[j]] !== 1) refuse(buf[j] === 13 ? 'a bare CR in a field value' : 'an invalid byte in a field value');
   }
-  fields.add(buf.toString('latin1', start, nameEnd), buf.toString('latin1', i, valueEnd));
+  fields.add(latin1(buf, start, nameEnd), latin1(buf, i, valueEnd));
 }

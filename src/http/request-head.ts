@@ -1,4 +1,4 @@
-import { SP, TOKEN, VISIBLE } from './chars';
+import { latin1, SP, TOKEN, VISIBLE } from './chars';
 import type { Fields } from './fields';
 import { HeadReader } from './head-reader';
 import { HttpRefusal, refuse } from './refusal';
@@ -63,8 +63,8 @@ export class RequestHeadReader extends HeadReader {
     while (i < end && VISIBLE[buf[i]] === 1) i++;
     if (i === targetStart || buf[i] !== SP) refuse('a malformed request target');
     this.minor = httpVersion(buf, i + 1, end);
-    this.method = buf.toString('latin1', start, targetStart - 1);
-    this.target = buf.toString('latin1', targetStart, i);
+    this.method = latin1(buf, start, targetStart - 1);
+    this.target = latin1(buf, targetStart, i);
   }
 
   protected tooLong(startLine: boolean): HttpRefusal {

@@ -1,4 +1,4 @@
-import { FIELD_VALUE, SP } from './chars';
+import { FIELD_VALUE, latin1, SP } from './chars';
 import type { Fields } from './fields';
 import { HeadReader } from './head-reader';
 import { HttpRefusal, refuse } from './refusal';
@@ -52,7 +52,7 @@ export class ResponseHeadReader extends HeadReader {
     if (end > code + 3 && buf[code + 3] !== SP) refuse('a malformed status line');
     for (let i = code + 4; i < end; i++) if (FIELD_VALUE[buf[i]] !== 1) refuse('an invalid byte in the reason phrase');
     this.status = status;
-    this.reason = end > code + 4 ? buf.toString('latin1', code + 4, end) : '';
+    this.reason = end > code + 4 ? latin1(buf, code + 4, end) : '';
   }
 
   protected tooLong(): HttpRefusal {
