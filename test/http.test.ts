@@ -1,5 +1,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'uvu';
 import { WebSocket, WebSocketServer } from 'ws';
 import * as assert from 'uvu/assert';
@@ -7,11 +9,12 @@ import { sendCommand } from '../src/control/client';
 import { startFerry, type FerryProcess } from './helpers/ferry';
 import { httpBackend, statusOf, waitUntil, type HttpBackend } from './helpers/http';
 import { exchange, freePort, listen, openClient, silentServer, type TestServer } from './helpers/net';
+import { until } from './helpers/layers';
 
 let app: HttpBackend;
 let mute: TestServer;
 let ferry: FerryProcess;
-const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'off' | 'slow' | 'flaky' | 'ws' | 'tunnel', number> = { web: 0, strict: 0, closing: 0, down: 0, off: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0 };
+const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'off' | 'slow' | 'flaky' | 'ws' | 'tunnel' | 'bulk', number> = { web: 0, strict: 0, closing: 0, down: 0, off: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0, bulk: 0 };
 let wss: WebSocketServer;
 /** Answers CONNECT with 200, then echoes: a server end of a CONNECT tunnel. */
 const connectEcho = createNetServer((s) => {
@@ -43,12 +46,34 @@ const flaky = createNetServer((s) => {
   s.on('error', () => {});
 });
 
+/**
+ * What the four loopback socket buffers between a server and a client can hold at most (each
+ * direction's send buffer and receive buffer, at the kernel's tcp_wmem and tcp_rmem ceilings): how
+ * far a server may get with a client that reads nothing, when the proxy between reads no further.
+ */
+const LOOPBACK_HOLDS = ['tcp_wmem', 'tcp_rmem'].map((f) => Number(readFileSync(`/proc/sys/net/ipv4/${f}`, 'utf8').trim().split(/\s+/)[2])).reduce((a, b) => a + b) * 2;
+/** A response 32 MB longer than that, written 256 KB at a time, each once the one before is in the kernel; `taken` counts those. */
+const BULK = randomBytes(LOOPBACK_HOLDS + (32 << 20));
+const bulkWrites = { taken: 0 };
+const bulk = createNetServer((s) => {
+  s.once('data', () => {
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BULK.length}\r\n\r\n`);
+    const next = (at: number): void => {
+      bulkWrites.taken = at;
+      if (at < BULK.length) s.write(BULK.subarray(at, at + 262144), () => next(at + 262144));
+    };
+    next(0);
+  });
+  s.on('error', () => {});
+});
+
 test.before(async () => {
   app = await httpBackend();
   mute = await silentServer();
   const closerPort = await listen(closer);
   const flakyPort = await listen(flaky);
   const connectPort = await listen(connectEcho);
+  const bulkPort = await listen(bulk);
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo: ${String(m)}`)));
@@ -68,6 +93,7 @@ test.before(async () => {
       flaky: frontend(ports.flaky, 'flaky'),
       ws: frontend(ports.ws, 'ws'),
       tunnel: frontend(ports.tunnel, 'tunnel'),
+      bulk: frontend(ports.bulk, 'bulk'),
     },
     backends: {
       app: { servers: { a1: { address: `127.0.0.1:${app.port}` } } },
@@ -78,6 +104,7 @@ test.before(async () => {
       flaky: { servers: { f1: { address: `127.0.0.1:${flakyPort}` } } },
       ws: { servers: { w1: { address: `127.0.0.1:${wsPort}` } } },
       tunnel: { servers: { t1: { address: `127.0.0.1:${connectPort}` } } },
+      bulk: { servers: { b1: { address: `127.0.0.1:${bulkPort}` } } },
     },
   });
 });
@@ -89,6 +116,7 @@ test.after(async () => {
   closer.close();
   flaky.close();
   connectEcho.close();
+  bulk.close();
   wss?.close();
 });
 
@@ -190,6 +218,33 @@ test('large bodies both ways, with back-pressure, chunked and by length', async 
   assert.is(JSON.parse(chunked.body).body.length, big.length);
   assert.ok(chunked.reused, 'the connection stayed open');
   agent.destroy();
+});
+
+test('a client that reads nothing: ferry stops reading the server, which stalls at what the loopback buffers hold; every byte arrives once the client reads', async () => {
+  const client = connect({ port: ports.bulk, host: '127.0.0.1' });
+  const chunks: Buffer[] = [];
+  client.on('data', (c: Buffer) => chunks.push(c));
+  client.pause();
+  client.write('GET /bulk HTTP/1.1\r\nHost: a\r\n\r\n');
+  try {
+    await until(() => bulkWrites.taken >= 4 << 20, 'the response to start', 10_000);
+    // A proxy that kept reading the server would take all of it meanwhile: ferry holds 16 MB at most.
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      assert.ok(bulkWrites.taken < LOOPBACK_HOLDS + (16 << 20), `the server got ${bulkWrites.taken} bytes into the kernel while the client read nothing (the loopback buffers hold ${LOOPBACK_HOLDS})`);
+    }
+    client.resume();
+    const head = Buffer.from(`HTTP/1.1 200 OK\r\n`);
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= BULK.length + head.length, 'the whole response', 30_000);
+    const all = Buffer.concat(chunks);
+    const body = all.subarray(all.indexOf('\r\n\r\n') + 4);
+    assert.ok(all.subarray(0, head.length).equals(head), all.subarray(0, 40).toString());
+    assert.is(body.length, BULK.length);
+    const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    assert.is(sha(body), sha(BULK));
+  } finally {
+    client.destroy();
+  }
 });
 
 test('an HTTP/1.0 client gets a chunked response decoded, and the connection closed', async () => {

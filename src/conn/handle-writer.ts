@@ -13,7 +13,7 @@ type Chunk = string | Buffer;
  * through node's `write`, so that nothing is reordered.
  */
 export class HandleWriter {
-  /** Writes held while corked, sent together in one writev by `uncork`. */
+  /** Writes held while corked, sent together in one system call by `uncork`. */
   private held: Chunk[] | undefined;
   /** Direct writes libuv has not finished. */
   private pending = 0;
@@ -33,7 +33,10 @@ export class HandleWriter {
     this.held ??= [];
   }
 
-  /** Sends what was written since `cork`, in one system call. */
+  /**
+   * Sends what was written since `cork`, in one system call; false when the kernel could not take
+   * it all (the writes while corked returned true: only this tells).
+   */
   uncork(): boolean {
     const held = this.held;
     this.held = undefined;

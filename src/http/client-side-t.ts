@@ -38,7 +38,8 @@ export interface ClientSide {
   readonly protocol: 'h1' | 'h2';
   /** Holds small writes back until `uncork`: a response head and the first body bytes go out together. */
   cork(): void;
-  uncork(): void;
+  /** Sends what `cork` held; false when the client cannot take more for now ('drain' says when it can). */
+  uncork(): boolean;
   /** How the final response to `req` reaches this client: chosen when its head came. */
   responder(req: RequestHead, res: ResponseHead, requestDone: boolean): Responder;
   /** Answers `req` with a built-in service's fixed response (keeping the connection open or not); the bytes written. */

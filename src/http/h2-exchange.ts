@@ -138,8 +138,9 @@ export class H2Exchange implements ClientSide, Responder {
     this.stream.cork();
   }
 
-  uncork(): void {
+  uncork(): boolean {
     this.stream.uncork();
+    return !this.stream.writableNeedDrain;
   }
 
   responder(_req: RequestHead, res: ResponseHead): Responder {

@@ -189,7 +189,8 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     client.cork();
     if (this.response === undefined) this.responseHead(data);
     else this.relay(data, 0);
-    client.uncork();
+    // Writes held by the cork say nothing of the client's buffer: sending them does.
+    if (!client.uncork()) this.link?.socket.pause();
   }
 
   serverEnded(who: Who): void {

@@ -133,8 +133,8 @@ export class H1Connection implements ClientSide, Session {
     this.out.cork();
   }
 
-  uncork(): void {
-    this.out.uncork();
+  uncork(): boolean {
+    return this.out.uncork();
   }
 
   responder(req: RequestHead, res: ResponseHead, requestDone: boolean): H1Response {

@@ -65,8 +65,11 @@ test('HandleWriter: a peer that does not read gets back-pressure, then drain, an
     const out = new HandleWriter(p.near);
     const data = randomBytes(16 << 20);
     let at = 0;
-    // Write 256 KB pieces until the kernel is full.
-    while (at < data.length && out.write(data.subarray(at, at + 262144))) at += 262144;
+    // Write 256 KB pieces until the kernel is full, every other one held by a cork: the cork's
+    // release says so as a write does.
+    const corked = (piece: Buffer): boolean => (out.cork(), out.write(piece), out.uncork());
+    const send = (piece: Buffer, n: number): boolean => (n % 2 === 0 ? out.write(piece) : corked(piece));
+    while (at < data.length && send(data.subarray(at, at + 262144), at / 262144)) at += 262144;
     assert.ok(at < data.length, 'the kernel filled up before 16 MB');
     at += 262144;
     const held = (p.near as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
