@@ -1,7 +1,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, createServer as createNetServer } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { test } from 'uvu';
 import { WebSocket, WebSocketServer } from 'ws';
 import * as assert from 'uvu/assert';
@@ -14,7 +14,7 @@ import { until } from './helpers/layers';
 let app: HttpBackend;
 let mute: TestServer;
 let ferry: FerryProcess;
-const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'off' | 'slow' | 'flaky' | 'ws' | 'tunnel' | 'bulk', number> = { web: 0, strict: 0, closing: 0, down: 0, off: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0, bulk: 0 };
+const ports: Record<'web' | 'strict' | 'closing' | 'down' | 'off' | 'slow' | 'flaky' | 'ws' | 'tunnel' | 'bulk' | 'deaf' | 'fresh', number> = { web: 0, strict: 0, closing: 0, down: 0, off: 0, slow: 0, flaky: 0, ws: 0, tunnel: 0, bulk: 0, deaf: 0, fresh: 0 };
 let wss: WebSocketServer;
 /** Answers CONNECT with 200, then echoes: a server end of a CONNECT tunnel. */
 const connectEcho = createNetServer((s) => {
@@ -67,6 +67,14 @@ const bulk = createNetServer((s) => {
   s.on('error', () => {});
 });
 
+/** Accepts and reads nothing; `deafAccepted` holds its connections. */
+const deafAccepted: Socket[] = [];
+const deaf = createNetServer((s) => {
+  s.pause();
+  s.on('error', () => {});
+  deafAccepted.push(s);
+});
+
 test.before(async () => {
   app = await httpBackend();
   mute = await silentServer();
@@ -74,6 +82,7 @@ test.before(async () => {
   const flakyPort = await listen(flaky);
   const connectPort = await listen(connectEcho);
   const bulkPort = await listen(bulk);
+  const deafPort = await listen(deaf);
   wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo: ${String(m)}`)));
@@ -94,6 +103,8 @@ test.before(async () => {
       ws: frontend(ports.ws, 'ws'),
       tunnel: frontend(ports.tunnel, 'tunnel'),
       bulk: frontend(ports.bulk, 'bulk'),
+      deaf: frontend(ports.deaf, 'deaf'),
+      fresh: frontend(ports.fresh, 'fresh'),
     },
     backends: {
       app: { servers: { a1: { address: `127.0.0.1:${app.port}` } } },
@@ -105,6 +116,9 @@ test.before(async () => {
       ws: { servers: { w1: { address: `127.0.0.1:${wsPort}` } } },
       tunnel: { servers: { t1: { address: `127.0.0.1:${connectPort}` } } },
       bulk: { servers: { b1: { address: `127.0.0.1:${bulkPort}` } } },
+      deaf: { servers: { d1: { address: `127.0.0.1:${deafPort}` } } },
+      // No idle connections kept: every request waits for a connection of its own.
+      fresh: { servers: { a1: { address: `127.0.0.1:${app.port}`, pool: { maxIdle: 0 } } } },
     },
   });
 });
@@ -117,6 +131,7 @@ test.after(async () => {
   flaky.close();
   connectEcho.close();
   bulk.close();
+  deaf.close();
   wss?.close();
 });
 
@@ -243,6 +258,39 @@ test('a client that reads nothing: ferry stops reading the server, which stalls 
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     assert.is(sha(body), sha(BULK));
   } finally {
+    client.destroy();
+  }
+});
+
+test('a body sent with its head, longer than a head may be, reaches a server that is still being connected to', async () => {
+  const body = Buffer.alloc(8 << 20, 'b');
+  // One write: ferry reads past the head before the server connection is up, and holds it meanwhile.
+  const { data } = await exchange(ports.fresh, Buffer.concat([Buffer.from(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]));
+  const reply = data.toString();
+  assert.is(statusOf(reply), 200, reply.slice(0, 200));
+  assert.is(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).body.length, body.length);
+});
+
+test('a server that reads nothing: ferry stops reading the request body, and the client stalls at what the loopback buffers hold', async () => {
+  const client = connect({ port: ports.deaf, host: '127.0.0.1' });
+  client.on('error', () => {});
+  let taken = 0;
+  const next = (at: number): void => {
+    taken = at;
+    if (at < BULK.length && !client.destroyed) client.write(BULK.subarray(at, at + 262144), () => next(at + 262144));
+  };
+  client.write(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${BULK.length}\r\n\r\n`);
+  next(0);
+  try {
+    await until(() => taken >= 1 << 20, 'the body to start', 10_000);
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      assert.ok(taken < LOOPBACK_HOLDS + (16 << 20), `the client got ${taken} bytes into the kernel while the server read nothing (the loopback buffers hold ${LOOPBACK_HOLDS})`);
+    }
+  } finally {
+    // The server's reset ends the exchange at once; ferry, which reads the client no more, would
+    // learn of the client's close only at its timeout.
+    for (const s of deafAccepted) s.destroy();
     client.destroy();
   }
 });

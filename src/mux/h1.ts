@@ -164,7 +164,10 @@ export class H1Connection implements ClientSide, Session {
   }
 
   linkReady(): void {
-    // The client timeout runs since the head came: the body must keep coming within it.
+    // The client timeout runs since the head came: the body must keep coming within it. Body bytes
+    // that came before the server connection was ready may have paused the socket (feed): it reads
+    // on now, or the client would stall until its timeout.
+    this.socket.resume();
     this.process();
   }
 
