@@ -29,12 +29,24 @@ let collect: Collect | undefined;
 /**
  * V8's `gc()`, exposed for this process without `--expose-gc` on its command line: the flag only
  * makes new contexts get the function, so one is made to fetch it, and the function collects the
- * isolate it was fetched in (each thread fetches its own).
+ * isolate it was fetched in (each thread fetches its own). Each collection also compacts the whole
+ * old space: V8's own full collections move objects off the most fragmented pages only, and after
+ * 1,000 reloads under load a worker kept 16 MB of old-space pages for 6.4 MB of objects (its RSS
+ * 1.09 to 1.15 of what it was after the 10th reload; 1.01 to 1.02 with the compaction). It costs
+ * the pause of moving what lives (25 ms for 5 MB scattered over 50 MB of pages), once a storm is over.
  */
 function collector(): Collect {
   if (collect === undefined) {
     setFlagsFromString('--expose-gc');
-    collect = runInNewContext('gc') as Collect;
+    const gc = runInNewContext('gc') as Collect;
+    collect = () => {
+      setFlagsFromString('--compact-on-every-full-gc');
+      try {
+        gc();
+      } finally {
+        setFlagsFromString('--no-compact-on-every-full-gc');
+      }
+    };
   }
   return collect;
 }
