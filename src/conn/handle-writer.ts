@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { lastWriteWasAsync, plain, writeError, writeReq, type NetSocket, type StreamHandle } from './stream-handle';
+import { lastWriteWasAsync, plain, writeError, writeReq, type NetSocket, type StreamHandle, type WriteReq } from './stream-handle';
 
 type Chunk = string | Buffer;
 
@@ -25,8 +25,9 @@ export class HandleWriter {
 
   /** False when the kernel could not take it all: the writer waits for 'drain'. */
   write(data: Chunk): boolean {
-    if (this.held !== undefined) return void this.held.push(data), true;
-    return this.send(data);
+    if (this.held === undefined) return this.send(data);
+    this.held.push(data);
+    return true;
   }
 
   cork(): void {
@@ -57,7 +58,10 @@ export class HandleWriter {
     if (!this.plain || handle === null || socket.writableLength > 0 || socket.connecting || socket.writableEnded || socket.destroyed) return this.viaNode(data);
     const req = writeReq(handle, 0);
     const err = direct(handle, req, data);
-    if (err !== 0) return void socket.destroy(writeError(err)), false;
+    if (err !== 0) {
+      socket.destroy(writeError(err));
+      return false;
+    }
     socket._unrefTimer();
     if (!lastWriteWasAsync()) return true;
     // libuv writes the rest from `data` later: it stays alive until then.
@@ -86,7 +90,7 @@ export class HandleWriter {
 /** Up to this many bytes, chunks written together are copied into one buffer: cheaper than a writev of several. */
 const JOIN_UP_TO = 4096;
 
-function direct(handle: StreamHandle, req: ReturnType<typeof writeReq>, data: Chunk | Chunk[]): number {
+function direct(handle: StreamHandle, req: WriteReq, data: Chunk | Chunk[]): number {
   if (typeof data === 'string') return handle.writeLatin1String(req, data);
   if (!Array.isArray(data)) return handle.writeBuffer(req, data);
   let size = 0;
