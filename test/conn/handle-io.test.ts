@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDirectly } from '../../src/conn/handle-reader';
 import { HandleWriter } from '../../src/conn/handle-writer';
+import { flushed } from '../../src/stream/stream';
 import { next, until } from '../helpers/layers';
 import { listen } from '../helpers/net';
 
@@ -86,6 +87,34 @@ test('HandleWriter: a peer that does not read gets back-pressure, then drain, an
     const all = await got;
     assert.is(all.length, data.length);
     assert.is(sha(all), sha(data));
+  } finally {
+    p.close();
+  }
+});
+
+test("flushed (before a hand-over) waits for direct writes libuv still holds, which node's queue does not count", async () => {
+  const p = await pair();
+  try {
+    p.far.pause();
+    const out = new HandleWriter(p.near);
+    const data = randomBytes(16 << 20);
+    let at = 0;
+    while (at < data.length && out.write(data.subarray(at, at + 262144))) at += 262144;
+    assert.ok(at < data.length, 'the kernel filled up before 16 MB');
+    const sent = at + 262144;
+    let done = false;
+    const flushing = flushed(p.near).then(() => (done = true));
+    // Nothing can flush while the peer reads nothing: a few turns of the loop change nothing.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    assert.not.ok(done, 'flushed resolved with bytes still in libuv');
+    const got = readAll(p.far);
+    p.far.resume();
+    await flushing;
+    assert.is((p.near as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize, 0);
+    p.near.end();
+    const all = await got;
+    assert.is(all.length, sent);
+    assert.is(sha(all), sha(data.subarray(0, sent)));
   } finally {
     p.close();
   }
