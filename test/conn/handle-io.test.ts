@@ -38,6 +38,20 @@ function readAll(socket: Socket): Promise<Buffer> {
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
+/** Bytes libuv holds for `socket` that the kernel has not taken. */
+const queued = (socket: Socket): number => (socket as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+
+/**
+ * Sends `data` in 256 KB pieces with `send` (the piece and its number) until one is not taken
+ * whole, to a peer that reads nothing; the bytes sent, that last piece included.
+ */
+function fillKernel(data: Buffer, send: (piece: Buffer, n: number) => boolean): number {
+  let at = 0;
+  while (at < data.length && send(data.subarray(at, at + 262144), at / 262144)) at += 262144;
+  assert.ok(at < data.length, `the kernel filled up before ${data.length} bytes`);
+  return at + 262144;
+}
+
 test('HandleWriter: strings (latin1) and buffers, corked ones sent together, reach the peer in order, then the end', async () => {
   const p = await pair();
   try {
@@ -65,16 +79,10 @@ test('HandleWriter: a peer that does not read gets back-pressure, then drain, an
     p.far.pause();
     const out = new HandleWriter(p.near);
     const data = randomBytes(16 << 20);
-    let at = 0;
-    // Write 256 KB pieces until the kernel is full, every other one held by a cork: the cork's
-    // release says so as a write does.
+    // Every other piece held by a cork: the cork's release says so as a write does.
     const corked = (piece: Buffer): boolean => (out.cork(), out.write(piece), out.uncork());
-    const send = (piece: Buffer, n: number): boolean => (n % 2 === 0 ? out.write(piece) : corked(piece));
-    while (at < data.length && send(data.subarray(at, at + 262144), at / 262144)) at += 262144;
-    assert.ok(at < data.length, 'the kernel filled up before 16 MB');
-    at += 262144;
-    const held = (p.near as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
-    assert.ok(held > 0, 'libuv holds the rest of the last piece');
+    const at = fillKernel(data, (piece, n) => (n % 2 === 0 ? out.write(piece) : corked(piece)));
+    assert.ok(queued(p.near) > 0, 'libuv holds the rest of the last piece');
     assert.is(p.near.writableLength, 0, "none of it in node's queue");
     const drained = next(p.near, 'drain');
     const got = readAll(p.far);
@@ -98,10 +106,7 @@ test("flushed (before a hand-over) waits for direct writes libuv still holds, wh
     p.far.pause();
     const out = new HandleWriter(p.near);
     const data = randomBytes(16 << 20);
-    let at = 0;
-    while (at < data.length && out.write(data.subarray(at, at + 262144))) at += 262144;
-    assert.ok(at < data.length, 'the kernel filled up before 16 MB');
-    const sent = at + 262144;
+    const sent = fillKernel(data, (piece) => out.write(piece));
     let done = false;
     const flushing = flushed(p.near).then(() => (done = true));
     // Nothing can flush while the peer reads nothing: a few turns of the loop change nothing.
@@ -110,7 +115,7 @@ test("flushed (before a hand-over) waits for direct writes libuv still holds, wh
     const got = readAll(p.far);
     p.far.resume();
     await flushing;
-    assert.is((p.near as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize, 0);
+    assert.is(queued(p.near), 0);
     p.near.end();
     const all = await got;
     assert.is(all.length, sent);
