@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { lastWriteWasAsync, plain, writeError, writeReq, type NetSocket, type StreamHandle, type WriteReq } from './stream-handle';
+import { keptForLater, plain, writeError, writeReq, type NetSocket, type StreamHandle, type WriteReq } from './stream-handle';
 
 type Chunk = string | Buffer;
 
@@ -63,7 +63,7 @@ export class HandleWriter {
       return false;
     }
     socket._unrefTimer();
-    if (!lastWriteWasAsync()) return true;
+    if (!keptForLater(req)) return true;
     // libuv writes the rest from `data` later: it stays alive until then.
     req.buffer = data;
     this.pending++;

@@ -49,9 +49,16 @@ export function plain(socket: Socket): boolean {
   return s.encrypted !== true && s._handle !== null && typeof s._handle.writeBuffer === 'function' && !s.destroyed;
 }
 
+/**
+ * The request a write succeeds on unless libuv keeps it: while every write goes whole into the
+ * kernel, the usual case, one request serves them all (issue 14: net.js makes one per write, an
+ * object of node's C++ side, for a write that never needs it).
+ */
+let spare: WriteReq | undefined;
+
 /** A write request for `handle`, as net.js makes one. */
 export function writeReq(handle: StreamHandle, bytes: number): WriteReq {
-  const req = new wrap.WriteWrap();
+  const req = (spare ??= new wrap.WriteWrap());
   req.handle = handle;
   req.async = false;
   req.bytes = bytes;
@@ -59,9 +66,14 @@ export function writeReq(handle: StreamHandle, bytes: number): WriteReq {
   return req;
 }
 
-/** Whether the last write left part of its data with libuv, to finish later (its oncomplete then runs). */
-export function lastWriteWasAsync(): boolean {
-  return state[wrap.kLastWriteWasAsync] !== 0;
+/**
+ * Right after a write with `req`: whether libuv kept part of it to finish later (its oncomplete then
+ * runs). A request libuv keeps is its own until then, and the next write gets a new one.
+ */
+export function keptForLater(req: WriteReq): boolean {
+  if (state[wrap.kLastWriteWasAsync] === 0) return false;
+  if (req === spare) spare = undefined;
+  return true;
 }
 
 /** In an onread handler: the bytes read (> 0), 0, or a negative libuv error (the end of the stream among them). */

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { bytesRead, lastWriteWasAsync, readChunk, writeError, writeReq, type NetSocket, type StreamHandle } from '../conn/stream-handle';
+import { bytesRead, keptForLater, readChunk, writeError, writeReq, type NetSocket, type StreamHandle } from '../conn/stream-handle';
 
 /**
  * How much libuv offers to read into, each time it reads a stream for node: a read that fills it
@@ -95,7 +95,7 @@ export class Pump {
     const err = handle.writeBuffer(req, chunk);
     if (err !== 0) return void to.destroy(writeError(err));
     to._unrefTimer();
-    if (!lastWriteWasAsync()) return;
+    if (!keptForLater(req)) return;
     // The kernel holds part of it: the chunk stays alive, and `from` waits, until libuv has written it all.
     req.buffer = chunk;
     this.fromHandle?.readStop();

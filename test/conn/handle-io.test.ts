@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDirectly } from '../../src/conn/handle-reader';
 import { HandleWriter } from '../../src/conn/handle-writer';
+import { writeReq, type NetSocket } from '../../src/conn/stream-handle';
 import { flushed } from '../../src/stream/stream';
 import { next, until } from '../helpers/layers';
 import { listen } from '../helpers/net';
@@ -91,6 +92,31 @@ test('HandleWriter: a peer that does not read gets back-pressure, then drain, an
     // A node write while nothing is pending, then a direct one behind it: node's goes first.
     p.near.write(data.subarray(at, at + 1000));
     out.write(data.subarray(at + 1000));
+    out.end();
+    const all = await got;
+    assert.is(all.length, data.length);
+    assert.is(sha(all), sha(data));
+  } finally {
+    p.close();
+  }
+});
+
+test('write requests: one serves every write the kernel takes whole; each write libuv keeps has its own until written', async () => {
+  const p = await pair();
+  try {
+    const handle = (p.near as NetSocket)._handle!;
+    const spare = writeReq(handle, 0);
+    assert.is(writeReq(handle, 0), spare, 'no write kept it: the same request');
+    p.far.pause();
+    const out = new HandleWriter(p.near);
+    const data = randomBytes(16 << 20);
+    const at = fillKernel(data, (piece) => out.write(piece));
+    assert.is.not(writeReq(handle, 0), spare, 'libuv keeps the one it finishes later');
+    // Two more behind it, each kept too: a request given twice to libuv would abort the process.
+    assert.not.ok(out.write(data.subarray(at, at + 1000)));
+    assert.not.ok(out.write(data.subarray(at + 1000)));
+    const got = readAll(p.far);
+    p.far.resume();
     out.end();
     const all = await got;
     assert.is(all.length, data.length);
