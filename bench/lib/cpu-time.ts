@@ -6,16 +6,25 @@ import { childPidsSync } from './tree';
 
 export const TICKS_PER_SECOND = 100;
 
-/** utime+stime, plus cutime+cstime (reaped children) when asked. */
-export function cpuTicks(pid: number, withReapedChildren = false): number | null {
+/** The fields of /proc/PID/stat after "(comm)": state is 0, utime 11, stime 12, cutime 13, cstime 14. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": state is 0, utime 11, stime 12, cutime 13, cstime 14.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields.slice(11, withReapedChildren ? 15 : 13).reduce((sum, f) => sum + Number(f), 0);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+/** utime+stime, plus cutime+cstime (reaped children) when asked. */
+export function cpuTicks(pid: number, withReapedChildren = false): number | null {
+  return statFields(pid)?.slice(11, withReapedChildren ? 15 : 13).reduce((sum, f) => sum + Number(f), 0) ?? null;
+}
+
+/** utime alone: the CPU a process spent outside the kernel. */
+export function userTicks(pid: number): number | null {
+  const fields = statFields(pid);
+  return fields === null ? null : Number(fields[11]);
 }
 
 /**

@@ -15,6 +15,8 @@ export interface RoundPolicy {
 export interface RoundResults {
   readonly samples: Map<string, number[]>;
   readonly cost: Map<string, number[]>;
+  /** The part of cost outside the kernel. */
+  readonly userCost: Map<string, number[]>;
   readonly noise: number[];
   retried: number;
 }
@@ -42,6 +44,7 @@ export async function alternate<T extends { name: string }>(
   const results: RoundResults = {
     samples: new Map(items.map((item) => [item.name, []])),
     cost: new Map(items.map((item) => [item.name, []])),
+    userCost: new Map(items.map((item) => [item.name, []])),
     noise: [],
     retried: 0,
   };
@@ -50,6 +53,7 @@ export async function alternate<T extends { name: string }>(
       const trial = await quietTrial(item, policy, run, results);
       results.samples.get(item.name)!.push(trial.value);
       results.cost.get(item.name)!.push(trial.cost);
+      results.userCost.get(item.name)!.push(trial.userCost);
       results.noise.push(trial.noise);
       progress(`  round ${round}/${policy.rounds}  ${item.name.padEnd(10)} ${format(trial.value).padStart(12)}   noise ${(trial.noise * 100).toFixed(0)}%`);
     }

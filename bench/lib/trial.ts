@@ -5,7 +5,7 @@
 
 import type { Contender } from '../contenders/contender';
 import { startNoiseMeter } from './cpu-noise';
-import { cpuTicks, treeCpuTicks, TICKS_PER_SECOND } from './cpu-time';
+import { cpuTicks, treeCpuTicks, TICKS_PER_SECOND, userTicks } from './cpu-time';
 
 export interface Work {
   /** The figure of merit (req/s, MB/s). */
@@ -18,6 +18,11 @@ export interface Trial {
   readonly value: number;
   /** Proxy CPU seconds per unit of work. */
   readonly cost: number;
+  /**
+   * The part of `cost` spent outside the kernel (NaN where not metered): the proxy's own work, where
+   * the rest is the system calls every proxy makes for the same traffic.
+   */
+  readonly userCost: number;
   /** Share of all CPUs taken by others meanwhile (0..1). */
   readonly noise: number;
 }
@@ -25,28 +30,31 @@ export interface Trial {
 /** `tree`: count the CPU of the proxy's descendants too (every worker of a ferry with several groups). */
 export function meter(proxyPid: number, run: () => Promise<Work>, tree = false): Promise<Trial> {
   const ticks = tree ? treeCpuTicks : cpuTicks;
-  return meterTicks(() => ticks(proxyPid), run);
+  return meterTicks(() => ticks(proxyPid), run, tree ? () => null : () => userTicks(proxyPid));
 }
 
 /** The contender's CPU: its workers' (every group's, for ferry with several) or else its dataPid's. */
 export function meterContender(contender: Contender, run: () => Promise<Work>): Promise<Trial> {
   const pids = contender.workers ?? [contender.dataPid];
-  const ticks = (): number | null => {
-    let sum = 0;
+  const sum = (ticks: (pid: number) => number | null) => (): number | null => {
+    let total = 0;
     for (const pid of pids) {
-      const own = cpuTicks(pid);
+      const own = ticks(pid);
       if (own === null) return null;
-      sum += own;
+      total += own;
     }
-    return sum;
+    return total;
   };
-  return meterTicks(ticks, run);
+  return meterTicks(sum((pid) => cpuTicks(pid)), run, sum(userTicks));
 }
 
-async function meterTicks(ticks: () => number | null, run: () => Promise<Work>): Promise<Trial> {
+type Ticks = () => number | null;
+
+async function meterTicks(ticks: Ticks, run: () => Promise<Work>, user: Ticks): Promise<Trial> {
   const noiseOf = startNoiseMeter();
   const before = ticks() ?? 0;
+  const userBefore = user();
   const done = await run();
-  const cpuSeconds = ((ticks() ?? before) - before) / TICKS_PER_SECOND;
-  return { value: done.value, cost: cpuSeconds / done.work, noise: noiseOf() };
+  const seconds = (now: number | null, then: number | null): number => (now === null || then === null ? Number.NaN : (now - then) / TICKS_PER_SECOND);
+  return { value: done.value, cost: seconds(ticks() ?? before, before) / done.work, userCost: seconds(user(), userBefore) / done.work, noise: noiseOf() };
 }

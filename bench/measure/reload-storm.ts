@@ -185,7 +185,7 @@ async function stormTrial(entry: StormEntry, backendPort: number, load: Timeline
     addFigure(sections.storm, 'steady req/s', entry.name, steady, 0);
     addFigure(sections.storm, 'storm req/s', entry.name, stormed.result.requestsPerSecond, 0);
     addFigure(sections.storm, 'cpu on requests', entry.name, stormed.cpuOnRequests, 3);
-    return { value: stormed.result.requestsPerSecond / steady, cost: Number.NaN, noise };
+    return { value: stormed.result.requestsPerSecond / steady, cost: Number.NaN, userCost: Number.NaN, noise };
   } finally {
     await contender.stop();
   }

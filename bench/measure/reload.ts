@@ -42,7 +42,7 @@ async function loadWhileReloading(contender: ReloadableContender, load: LoadGene
   addTotal(section, 'reloadsSent', contender.name, sent);
   progress(`    ${contender.name}: ${done} of ${sent} reloads done, ${result.errors} failed (${result.errorDetail})`);
   if (result.errors > 0) section.notes.push(`${contender.name}: ${result.errors} failed in one round (${result.errorDetail})`);
-  return { value: result.requestsPerSecond, cost: Number.NaN, noise };
+  return { value: result.requestsPerSecond, cost: Number.NaN, userCost: Number.NaN, noise };
 }
 
 function reloadTrial(entry: Entry, backendPort: number, load: LoadGenerator, section: Section): Promise<Trial> {

@@ -18,14 +18,23 @@ function ratioCell(values: Record<string, number>, subject: string, name: string
   return name === subject ? '-' : value === undefined ? 'n/a' : value.toFixed(3);
 }
 
-/** Proxy CPU per unit of work, for rate and bulk only. */
+/**
+ * Proxy CPU per unit of work (rate, bulk, udp, http), and the share of it spent outside the kernel:
+ * the system calls cost about the same in every proxy, so that share is where they differ.
+ */
 function costColumns(section: Section, subject: string): { header: string[]; cells: (name: string) => string[] } {
   if (section.cost.size === 0) return { header: [], cells: () => [] };
   const m = mediansOf(section.cost);
   const r = ratiosOf(section.cost, subject);
+  const user = mediansOf(section.userCost);
+  const metered = Object.values(user).some((v) => Number.isFinite(v));
   return {
-    header: [section.costUnit, ...(section.compare ? [`${subject}/x cpu`] : [])],
-    cells: (name) => [(m[name] ?? Number.NaN).toFixed(1), ...(section.compare ? [ratioCell(r, subject, name)] : [])],
+    header: [section.costUnit, ...(metered ? ['user'] : []), ...(section.compare ? [`${subject}/x cpu`] : [])],
+    cells: (name) => [
+      (m[name] ?? Number.NaN).toFixed(1),
+      ...(metered ? [Number.isFinite(user[name]) ? `${((user[name]! / m[name]!) * 100).toFixed(0)}%` : 'n/a'] : []),
+      ...(section.compare ? [ratioCell(r, subject, name)] : []),
+    ],
   };
 }
 

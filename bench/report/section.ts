@@ -26,6 +26,8 @@ export interface Section {
   retried: number;
   /** Proxy CPU per unit of work, scaled for display (rate, bulk and udp). */
   readonly cost: Map<string, number[]>;
+  /** The part of cost spent outside the kernel, in the same unit (NaN where not metered). */
+  readonly userCost: Map<string, number[]>;
   readonly costUnit: string;
   /** Counts summed over all rounds, by column then contender (reload: failed requests, reloads; udp: lost). */
   readonly totals: Map<string, Map<string, number>>;
@@ -42,7 +44,7 @@ export interface Section {
 }
 
 export function newSection(key: SectionKey, title: string, unit: string, better: 'higher' | 'lower', costUnit = ''): Section {
-  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), costUnit, totals: new Map(), unavailable: new Map(), figures: new Map(), compare: true };
+  return { key, title, unit, better, samples: new Map(), notes: [], noise: [], retried: 0, cost: new Map(), userCost: new Map(), costUnit, totals: new Map(), unavailable: new Map(), figures: new Map(), compare: true };
 }
 
 export function addSample(section: Section, name: string, value: number): void {
@@ -67,6 +69,7 @@ export function addFigure(section: Section, column: string, name: string, value:
 export function absorbRounds(section: Section, rounds: RoundResults, costScale: number): void {
   for (const [name, values] of rounds.samples) section.samples.set(name, values);
   for (const [name, values] of rounds.cost) section.cost.set(name, values.map((v) => v * costScale));
+  for (const [name, values] of rounds.userCost) section.userCost.set(name, values.map((v) => v * costScale));
   section.noise.push(...rounds.noise);
   section.retried += rounds.retried;
 }

@@ -35,6 +35,7 @@ function sectionJson(section: Section, comparison: Comparison): object {
       proxyCpu: {
         unit: section.costUnit,
         medians: mediansOf(section.cost),
+        userMedians: mediansOf(section.userCost),
         ratios: ratiosOf(section.cost, comparison.subject),
       },
     } : {}),
