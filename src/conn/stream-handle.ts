@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 
 /** libuv's stream handle under a net.Socket (TCP or Pipe), as node's own net.js drives it. */
 export interface StreamHandle {
@@ -90,12 +90,25 @@ export function writeError(errno: number): Error {
   return Object.assign(new Error(`write failed (libuv error ${errno})`), { errno });
 }
 
+/** The timer net.Socket keeps under a symbol of its own (set by `setTimeout`), and the length node reads from it. */
+type SocketTimer = NodeJS.Timeout & { _idleTimeout: number; _onTimeout: (() => void) | null };
+
+/** net.Socket's key for its timer, found once on a socket of its own making (undefined if node names it otherwise). */
+const TIMER = Object.getOwnPropertySymbols(new Socket()).find((key) => key.description === 'timeout');
+
 /**
- * `socket.setTimeout(ms)` at a fraction of its cost when the timeout is the one set already: node
- * makes a new timer (and a bound function) on every call, where restarting the one it has is the
- * same (issue 14: an HTTP request set its sockets' timeouts four times).
+ * `socket.setTimeout(ms)` at a fraction of its cost: node makes a new timer (and a bound function)
+ * on every call, where restarting the one it has, with the new length, does the same (issue 14: an
+ * HTTP request sets its sockets' timeouts four times, and two of them change the length: the
+ * request's, then the keep-alive's; the server's, then the pool's).
  */
 export function restartTimeout(socket: Socket, ms: number): void {
-  if (socket.timeout === ms && ms > 0) (socket as NetSocket)._unrefTimer();
-  else socket.setTimeout(ms);
+  const timer = TIMER === undefined ? undefined : ((socket as unknown as Record<symbol, SocketTimer | null>)[TIMER] ?? undefined);
+  // A timer cleared (`setTimeout(0)`) has lost its callback, and its length if it had not fired: node makes a new one.
+  if (ms <= 0 || timer === undefined || timer._onTimeout === null || timer._idleTimeout <= 0 || socket.destroyed) return void socket.setTimeout(ms);
+  if (timer._idleTimeout !== ms) {
+    timer._idleTimeout = ms;
+    (socket as { timeout?: number }).timeout = ms;
+  }
+  timer.refresh();
 }

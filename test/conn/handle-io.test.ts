@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDirectly } from '../../src/conn/handle-reader';
 import { HandleWriter } from '../../src/conn/handle-writer';
-import { writeReq, type NetSocket } from '../../src/conn/stream-handle';
+import { restartTimeout, writeReq, type NetSocket } from '../../src/conn/stream-handle';
 import { flushed } from '../../src/stream/stream';
 import { next, until } from '../helpers/layers';
 import { listen } from '../helpers/net';
@@ -121,6 +121,31 @@ test('write requests: one serves every write the kernel takes whole; each write 
     const all = await got;
     assert.is(all.length, data.length);
     assert.is(sha(all), sha(data));
+  } finally {
+    p.close();
+  }
+});
+
+/** The timer net.Socket keeps for its timeout. */
+function timerOf(socket: Socket): unknown {
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === 'timeout')!;
+  return (socket as unknown as Record<symbol, unknown>)[key];
+}
+
+test('restartTimeout: a new length restarts the timer the socket has, and the timeout comes after it; a cleared one is armed again', async () => {
+  const p = await pair();
+  try {
+    p.near.setTimeout(3_600_000);
+    const timer = timerOf(p.near);
+    restartTimeout(p.near, 3_600_000);
+    restartTimeout(p.near, 20);
+    assert.is(timerOf(p.near), timer, 'the same timer, not a new one');
+    assert.is(p.near.timeout, 20);
+    // An hour's timer that kept its length would not fire before the test's own timeout.
+    await next(p.near, 'timeout');
+    p.near.setTimeout(0);
+    restartTimeout(p.near, 20);
+    await next(p.near, 'timeout');
   } finally {
     p.close();
   }
