@@ -301,9 +301,9 @@ export class H2Exchange implements ClientSide, Responder {
 /** An HTTP/1.1 message's end-to-end fields as HTTP/2 fields: lower case, repeated names as lists. */
 function h2Fields(fields: Fields, connection: readonly string[], into: OutgoingHttpHeaders): OutgoingHttpHeaders {
   for (let i = 0; i < fields.length; i++) {
-    const name = fields.names[i];
+    const name = fields.name(i);
     if (!forwarded(name, connection)) continue;
-    const value = fields.values[i];
+    const value = fields.value(i);
     const had = into[name];
     if (had === undefined) into[name] = value;
     else if (Array.isArray(had)) had.push(value);

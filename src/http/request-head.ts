@@ -95,7 +95,7 @@ export function httpVersion(buf: Buffer, start: number, end: number): number {
  * names chunked twice), and any Transfer-Encoding in HTTP/1.0.
  */
 export function requestFraming(fields: Fields, minor: number): Framing {
-  const hasTe = fields.names.includes('transfer-encoding');
+  const hasTe = fields.has('transfer-encoding');
   const lengths = fields.count('content-length');
   if (hasTe && lengths > 0) refuse('both Content-Length and Transfer-Encoding');
   if (hasTe) {

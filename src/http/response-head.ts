@@ -66,7 +66,7 @@ export class ResponseHeadReader extends HeadReader {
 
 /** Strict as for requests: a response two parsers could frame two ways is refused (502). */
 function responseFraming(fields: Fields): Framing {
-  const hasTe = fields.names.includes('transfer-encoding');
+  const hasTe = fields.has('transfer-encoding');
   const lengths = fields.count('content-length');
   if (hasTe && lengths > 0) refuse('both Content-Length and Transfer-Encoding');
   if (hasTe) return transferCoding(fields) ?? UNTIL_CLOSE;

@@ -35,11 +35,11 @@ export function serverRequestHead(req: RequestHead, opts: HttpOptions, client: C
   const addXff = opts.xForwardedFor && client.address !== undefined;
   let head = `${req.method} ${req.target} HTTP/1.1\r\n`;
   for (let i = 0; i < fields.length; i++) {
-    const name = fields.names[i];
+    const name = fields.name(i);
     if (!forwarded(name, connection) || (addXff && name === 'x-forwarded-for') || (opts.xForwardedProto && name === 'x-forwarded-proto')) continue;
     // Only ferry says who the certificate named: a client's own field would be a forgery.
     if (opts.xClientCertSubject && name === 'x-client-cert-subject') continue;
-    head += `${fields.raw[i]}: ${fields.values[i]}\r\n`;
+    head += `${fields.raw(i)}: ${fields.value(i)}\r\n`;
   }
   if (req.minor === 0 && fields.get('host') === undefined) head += `Host: ${serverHost}\r\n`;
   if (addXff) head += `X-Forwarded-For: ${appended(fields, 'x-forwarded-for', client.address!)}\r\n`;
@@ -62,7 +62,7 @@ export type ClientFraming = 'as-is' | 'chunked' | 'close';
 export function clientResponseHead(res: ResponseHead, framing: ClientFraming, keepAlive: boolean, clientMinor: number): string {
   let head = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
   const { fields, connection } = res;
-  for (let i = 0; i < fields.length; i++) if (forwarded(fields.names[i], connection)) head += `${fields.raw[i]}: ${fields.values[i]}\r\n`;
+  for (let i = 0; i < fields.length; i++) if (forwarded(fields.name(i), connection)) head += `${fields.raw(i)}: ${fields.value(i)}\r\n`;
   if (framing === 'chunked' || (framing === 'as-is' && res.framing.kind === 'chunked')) head += 'Transfer-Encoding: chunked\r\n';
   if (!keepAlive) head += 'Connection: close\r\n';
   else if (clientMinor === 0) head += 'Connection: keep-alive\r\n';
@@ -87,7 +87,7 @@ export function interimHead(res: ResponseHead): string {
 
 function appended(fields: Fields, name: string, value: string): string {
   const values: string[] = [];
-  for (let i = 0; i < fields.length; i++) if (fields.names[i] === name) values.push(fields.values[i]);
+  for (let i = 0; i < fields.length; i++) if (fields.name(i) === name) values.push(fields.value(i));
   values.push(value);
   return values.join(', ');
 }

@@ -57,8 +57,8 @@ function oneLabelBefore(host: string, suffix: string): boolean {
 }
 
 function hasField(req: RoutedRequest, name: string, value: string): boolean {
-  const { names, values } = req.fields;
-  for (let i = 0; i < names.length; i++) if (names[i] === name && values[i] === value) return true;
+  const { fields } = req;
+  for (let i = 0; i < fields.length; i++) if (fields.name(i) === name && fields.value(i) === value) return true;
   return false;
 }
 

@@ -13,8 +13,9 @@ export interface RoutedRequest {
   readonly target: string;
   /** Lower-case names and values in arrival order, and the first value of a name (http/fields.ts's Fields). */
   readonly fields: {
-    readonly names: readonly string[];
-    readonly values: readonly string[];
+    readonly length: number;
+    name(i: number): string;
+    value(i: number): string;
     get(name: string): string | undefined;
   };
 }
