@@ -7,6 +7,8 @@ import { DEFAULT_LIMITS, type HeadLimits } from '../src/config/head-limits';
 import { HttpRefusal } from '../src/http/refusal';
 import { RequestHeadReader, type RequestHead } from '../src/http/request-head';
 import { ResponseHeadReader } from '../src/http/response-head';
+import { serverRequestHead } from '../src/http/rewrite';
+import { HTTP_DEFAULTS } from '../src/config/http-options';
 
 /** Feeds `text` to a request reader in pieces of `step` bytes, as a connection would: the bytes so far, longer each time. */
 function parseRequest(text: string | Buffer, step = Infinity, limits: HeadLimits = DEFAULT_LIMITS): { head: RequestHead; end: number } {
@@ -219,6 +221,15 @@ test('frames Content-Length bodies across reads, and picks the reader by framing
   assert.is(bodyReader({ kind: 'none' }, DEFAULT_LIMITS), undefined);
   assert.instance(bodyReader({ kind: 'chunked' }, DEFAULT_LIMITS), ChunkedBody);
   assert.is(bodyReader({ kind: 'close' }, DEFAULT_LIMITS)!.read(Buffer.from('abc'), 1), 3);
+});
+
+test("the server's head: X-Forwarded-For the client alone, or after every value that came; Host the server's address for HTTP/1.0 without one", () => {
+  const server = { host: '127.0.0.2', port: 8080 };
+  const client = { address: '192.0.2.7', proto: 'http' as const };
+  const bare = serverRequestHead(parseRequest('GET /a HTTP/1.0\r\n\r\n').head, HTTP_DEFAULTS, client, server);
+  assert.is(bare, 'GET /a HTTP/1.1\r\nHost: 127.0.0.2:8080\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\n\r\n');
+  const chain = parseRequest('GET /b HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.0.0.1\r\nx-forwarded-for: 10.0.0.2\r\n\r\n').head;
+  assert.is(serverRequestHead(chain, HTTP_DEFAULTS, client, server), 'GET /b HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2, 192.0.2.7\r\nX-Forwarded-Proto: http\r\n\r\n');
 });
 
 test.run();

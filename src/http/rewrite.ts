@@ -30,7 +30,7 @@ export interface ClientInfo {
  * and Forwarded fields the frontend adds, and the framing the body keeps (a chunked body goes on
  * chunked). An HTTP/1.0 request without Host gets the server's address as Host.
  */
-export function serverRequestHead(req: RequestHead, opts: HttpOptions, client: ClientInfo, serverHost: string): string {
+export function serverRequestHead(req: RequestHead, opts: HttpOptions, client: ClientInfo, server: { readonly host: string; readonly port: number }): string {
   const { fields, connection } = req;
   const addXff = opts.xForwardedFor && client.address !== undefined;
   let head = `${req.method} ${req.target} HTTP/1.1\r\n`;
@@ -41,7 +41,7 @@ export function serverRequestHead(req: RequestHead, opts: HttpOptions, client: C
     if (opts.xClientCertSubject && name === 'x-client-cert-subject') continue;
     head += `${fields.raw(i)}: ${fields.value(i)}\r\n`;
   }
-  if (req.minor === 0 && fields.get('host') === undefined) head += `Host: ${serverHost}\r\n`;
+  if (req.minor === 0 && fields.get('host') === undefined) head += `Host: ${server.host}:${server.port}\r\n`;
   if (addXff) head += `X-Forwarded-For: ${appended(fields, 'x-forwarded-for', client.address!)}\r\n`;
   if (opts.xForwardedProto) head += `X-Forwarded-Proto: ${client.proto}\r\n`;
   if (opts.forwarded) head += `Forwarded: ${appended(fields, 'forwarded', forwardedElement(client))}\r\n`;
@@ -85,7 +85,9 @@ export function interimHead(res: ResponseHead): string {
   return `HTTP/1.1 ${res.status} ${res.reason}\r\n${res.fields.serialize((name) => forwarded(name, res.connection))}\r\n`;
 }
 
+/** `value` after the values of every `name` field, comma-separated (most requests have none: no list made). */
 function appended(fields: Fields, name: string, value: string): string {
+  if (!fields.has(name)) return value;
   const values: string[] = [];
   for (let i = 0; i < fields.length; i++) if (fields.name(i) === name) values.push(fields.value(i));
   values.push(value);

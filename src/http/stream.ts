@@ -264,7 +264,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     link.server.total++;
     link.use(this, this.backend.config.timeout.server);
     this.sentAt = Date.now();
-    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme, certSubject: verifiedSubject(this.client.conn) }, `${link.server.host}:${link.server.port}`);
+    const head = serverRequestHead(this.req, ctx.frontend.config.http!, { address: this.client.address, proto: this.client.scheme, certSubject: verifiedSubject(this.client.conn) }, link.server);
     link.out.write(head);
     if (!this.requestDone) this.client.linkReady();
   }
