@@ -53,6 +53,29 @@ function fillKernel(data: Buffer, send: (piece: Buffer, n: number) => boolean): 
   return at + 262144;
 }
 
+type Pair = Awaited<ReturnType<typeof pair>>;
+
+/** A pair whose far end reads nothing until told, a HandleWriter on its near end, and 16 MB to send; closed after `body`. */
+async function stalled(body: (p: Pair, out: HandleWriter, data: Buffer) => Promise<void>): Promise<void> {
+  const p = await pair();
+  try {
+    p.far.pause();
+    await body(p, new HandleWriter(p.near), randomBytes(16 << 20));
+  } finally {
+    p.close();
+  }
+}
+
+/** What the far end reads from now until the end, once it reads again: `expected`, every byte, in order. */
+async function arrives(p: Pair, expected: Buffer, then: () => Promise<void> | void): Promise<void> {
+  const got = readAll(p.far);
+  p.far.resume();
+  await then();
+  const all = await got;
+  assert.is(all.length, expected.length);
+  assert.is(sha(all), sha(expected));
+}
+
 test('HandleWriter: strings (latin1) and buffers, corked ones sent together, reach the peer in order, then the end', async () => {
   const p = await pair();
   try {
@@ -74,57 +97,35 @@ test('HandleWriter: strings (latin1) and buffers, corked ones sent together, rea
   }
 });
 
-test('HandleWriter: a peer that does not read gets back-pressure, then drain, and every byte in order', async () => {
-  const p = await pair();
-  try {
-    p.far.pause();
-    const out = new HandleWriter(p.near);
-    const data = randomBytes(16 << 20);
+test('HandleWriter: a peer that does not read gets back-pressure, then drain, and every byte in order', () =>
+  stalled(async (p, out, data) => {
     // Every other piece held by a cork: the cork's release says so as a write does.
     const corked = (piece: Buffer): boolean => (out.cork(), out.write(piece), out.uncork());
     const at = fillKernel(data, (piece, n) => (n % 2 === 0 ? out.write(piece) : corked(piece)));
     assert.ok(queued(p.near) > 0, 'libuv holds the rest of the last piece');
     assert.is(p.near.writableLength, 0, "none of it in node's queue");
     const drained = next(p.near, 'drain');
-    const got = readAll(p.far);
-    p.far.resume();
-    await drained;
-    // A node write while nothing is pending, then a direct one behind it: node's goes first.
-    p.near.write(data.subarray(at, at + 1000));
-    out.write(data.subarray(at + 1000));
-    out.end();
-    const all = await got;
-    assert.is(all.length, data.length);
-    assert.is(sha(all), sha(data));
-  } finally {
-    p.close();
-  }
-});
+    await arrives(p, data, async () => {
+      await drained;
+      // A node write while nothing is pending, then a direct one behind it: node's goes first.
+      p.near.write(data.subarray(at, at + 1000));
+      out.write(data.subarray(at + 1000));
+      out.end();
+    });
+  }));
 
-test('write requests: one serves every write the kernel takes whole; each write libuv keeps has its own until written', async () => {
-  const p = await pair();
-  try {
+test('write requests: one serves every write the kernel takes whole; each write libuv keeps has its own until written', () =>
+  stalled(async (p, out, data) => {
     const handle = (p.near as NetSocket)._handle!;
     const spare = writeReq(handle, 0);
     assert.is(writeReq(handle, 0), spare, 'no write kept it: the same request');
-    p.far.pause();
-    const out = new HandleWriter(p.near);
-    const data = randomBytes(16 << 20);
     const at = fillKernel(data, (piece) => out.write(piece));
     assert.is.not(writeReq(handle, 0), spare, 'libuv keeps the one it finishes later');
     // Two more behind it, each kept too: a request given twice to libuv would abort the process.
     assert.not.ok(out.write(data.subarray(at, at + 1000)));
     assert.not.ok(out.write(data.subarray(at + 1000)));
-    const got = readAll(p.far);
-    p.far.resume();
-    out.end();
-    const all = await got;
-    assert.is(all.length, data.length);
-    assert.is(sha(all), sha(data));
-  } finally {
-    p.close();
-  }
-});
+    await arrives(p, data, () => out.end());
+  }));
 
 /** The timer net.Socket keeps for its timeout. */
 function timerOf(socket: Socket): unknown {
@@ -151,30 +152,20 @@ test('restartTimeout: a new length restarts the timer the socket has, and the ti
   }
 });
 
-test("flushed (before a hand-over) waits for direct writes libuv still holds, which node's queue does not count", async () => {
-  const p = await pair();
-  try {
-    p.far.pause();
-    const out = new HandleWriter(p.near);
-    const data = randomBytes(16 << 20);
+test("flushed (before a hand-over) waits for direct writes libuv still holds, which node's queue does not count", () =>
+  stalled(async (p, out, data) => {
     const sent = fillKernel(data, (piece) => out.write(piece));
     let done = false;
     const flushing = flushed(p.near).then(() => (done = true));
     // Nothing can flush while the peer reads nothing: a few turns of the loop change nothing.
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     assert.not.ok(done, 'flushed resolved with bytes still in libuv');
-    const got = readAll(p.far);
-    p.far.resume();
-    await flushing;
-    assert.is(queued(p.near), 0);
-    p.near.end();
-    const all = await got;
-    assert.is(all.length, sent);
-    assert.is(sha(all), sha(data.subarray(0, sent)));
-  } finally {
-    p.close();
-  }
-});
+    await arrives(p, data.subarray(0, sent), async () => {
+      await flushing;
+      assert.is(queued(p.near), 0);
+      p.near.end();
+    });
+  }));
 
 test('readDirectly: reads go to onData while the socket flows; paused, they wait for resume, in order; given back, node reads', async () => {
   const p = await pair();
