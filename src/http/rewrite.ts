@@ -85,13 +85,11 @@ export function interimHead(res: ResponseHead): string {
   return `HTTP/1.1 ${res.status} ${res.reason}\r\n${res.fields.serialize((name) => forwarded(name, res.connection))}\r\n`;
 }
 
-/** `value` after the values of every `name` field, comma-separated (most requests have none: no list made). */
+/** `value` after the values of every `name` field, comma-separated (one pass; no list made). */
 function appended(fields: Fields, name: string, value: string): string {
-  if (!fields.has(name)) return value;
-  const values: string[] = [];
-  for (let i = 0; i < fields.length; i++) if (fields.name(i) === name) values.push(fields.value(i));
-  values.push(value);
-  return values.join(', ');
+  let before: string | undefined;
+  for (let i = 0; i < fields.length; i++) if (fields.name(i) === name) before = before === undefined ? fields.value(i) : `${before}, ${fields.value(i)}`;
+  return before === undefined ? value : `${before}, ${value}`;
 }
 
 /** RFC 7239: an IPv6 address is quoted and bracketed. */
