@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { owned } from './read-slab';
 import { keptForLater, plain, writeError, writeReq, type NetSocket, type StreamHandle, type WriteReq } from './stream-handle';
 
 type Chunk = string | Buffer;
@@ -23,10 +24,14 @@ export class HandleWriter {
     this.plain = plain(socket);
   }
 
-  /** False when the kernel could not take it all: the writer waits for 'drain'. */
+  /**
+   * False when the kernel could not take it all: the writer waits for 'drain'. A borrowed chunk (one
+   * a socket read into the thread's slab) is copied first: libuv, node or the cork may keep it.
+   */
   write(data: Chunk): boolean {
-    if (this.held === undefined) return this.send(data);
-    this.held.push(data);
+    const chunk = typeof data === 'string' ? data : owned(data);
+    if (this.held === undefined) return this.send(chunk);
+    this.held.push(chunk);
     return true;
   }
 
@@ -49,7 +54,7 @@ export class HandleWriter {
   end(last?: Buffer): void {
     this.uncork();
     if (last === undefined) this.socket.end();
-    else this.socket.end(last);
+    else this.socket.end(owned(last));
   }
 
   private send(data: Chunk | Chunk[]): boolean {

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { slabCopy } from './read-slab';
 
 /** libuv's stream handle under a net.Socket (TCP or Pipe), as node's own net.js drives it. */
 export interface StreamHandle {
@@ -81,9 +82,12 @@ export function bytesRead(): number {
   return state[wrap.kReadBytesOrError];
 }
 
-/** In an onread handler: the bytes read, in the ArrayBuffer libuv read into. */
-export function readChunk(arrayBuffer: ArrayBuffer, nread: number): Buffer {
-  return Buffer.from(arrayBuffer, state[wrap.kArrayBufferOffset], nread);
+/**
+ * In an onread handler: the bytes read, in the ArrayBuffer libuv read into. A handle that reads into
+ * the thread's slab (it then passes no ArrayBuffer) gets a copy of them, its own to keep.
+ */
+export function readChunk(arrayBuffer: ArrayBuffer | undefined, nread: number): Buffer {
+  return arrayBuffer === undefined ? Buffer.from(slabCopy(nread)) : Buffer.from(arrayBuffer, state[wrap.kArrayBufferOffset], nread);
 }
 
 export function writeError(errno: number): Error {

@@ -1,5 +1,6 @@
 import type { Connection } from '../conn/connection';
 import type { Socket } from 'node:net';
+import { owned } from '../conn/read-slab';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { StreamContext } from '../stream/session';
 import type { Who } from '../proto/termination';
@@ -194,7 +195,7 @@ export class H2Exchange implements ClientSide, Responder {
 
   data(buf: Buffer): boolean {
     this.bytes += buf.length;
-    return this.stream.write(buf);
+    return this.stream.write(owned(buf));
   }
 
   end(trailers: Fields | undefined): void {

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Backend } from '../backend/backend';
 import type { PickContext } from '../backend/balance';
 import type { Connection } from '../conn/connection';
+import { owned } from '../conn/read-slab';
 import type { ProxyEnds } from '../proto/proxy-ends';
 import { connectToServer, type ConnectSink } from '../backend/connect';
 import type { Waiter } from '../backend/queue';
@@ -281,7 +282,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
         if (this.pending === undefined) this.pendingSince = now;
         const limit = this.backend.config.timeout.server;
         if (limit > 0 && now - this.pendingSince >= limit) return this.fail(504, 's', 'the response head took longer than timeout.server');
-        this.pending = buf;
+        this.pending = owned(buf);
         return;
       }
       head = this.reader.head(this.req.method);
@@ -306,7 +307,7 @@ export class HttpStream implements Waiter, ConnectSink, LinkUser {
     this.bytesOut += this.client.switched(head);
     const socket = link.release();
     this.finish('--');
-    this.client.tunnel(socket, link.server, end < buf.length ? buf.subarray(end) : Buffer.alloc(0));
+    this.client.tunnel(socket, link.server, end < buf.length ? owned(buf.subarray(end)) : Buffer.alloc(0));
   }
 
   /** A 1xx response goes on to HTTP/1.1 clients (100 Continue above all); the final one follows. */

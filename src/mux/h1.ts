@@ -4,6 +4,7 @@ import { closing, type Cut } from '../conn/closing';
 import { ConnFlag, type Connection } from '../conn/connection';
 import { readDirectly } from '../conn/handle-reader';
 import { HandleWriter } from '../conn/handle-writer';
+import { owned } from '../conn/read-slab';
 import { restartTimeout } from '../conn/stream-handle';
 import { heldBy, type Envelope } from '../proto/envelope';
 import { logCut } from '../http/access-log';
@@ -282,6 +283,8 @@ export class H1Connection implements ClientSide, Session {
   private readonly onData = (chunk: Buffer): void => {
     this.input = this.input === undefined ? chunk : Buffer.concat([this.input, chunk]);
     this.process();
+    // What is left of a borrowed chunk (a head begun, a request held) is kept past the read.
+    if (this.input !== undefined) this.input = owned(this.input);
   };
 
   /**
@@ -375,7 +378,7 @@ export class H1Connection implements ClientSide, Session {
     this.clearHeadTimer();
     socket.setTimeout(0);
     socket.pause();
-    socket.unshift(input);
+    socket.unshift(owned(input));
     this.input = undefined;
     this.done = true;
     selectMux('http', 'h2').attach(this.conn, takingOver(ctx, this));

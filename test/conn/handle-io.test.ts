@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDirectly } from '../../src/conn/handle-reader';
 import { HandleWriter } from '../../src/conn/handle-writer';
+import { owned } from '../../src/conn/read-slab';
 import { restartTimeout, writeReq, type NetSocket } from '../../src/conn/stream-handle';
 import { flushed } from '../../src/stream/stream';
 import { next, until } from '../helpers/layers';
@@ -200,6 +201,47 @@ test('readDirectly: reads go to onData while the socket flows; paused, they wait
     await next(p.near, 'end');
   } finally {
     p.close();
+  }
+});
+
+test("readDirectly: onData's chunk is borrowed, and another socket's read writes over it; owned() keeps it, node's buffer and node's reads after the give-back get copies", async () => {
+  const p = await pair();
+  const q = await pair();
+  try {
+    const kept: { chunk: Buffer; copy: Buffer }[] = [];
+    const byEvent: string[] = [];
+    p.near.on('data', (c: Buffer) => void byEvent.push(c.toString()));
+    const readByNode = readDirectly(p.near, (chunk) => void kept.push({ chunk, copy: owned(chunk) }));
+    const other: string[] = [];
+    const onOther = (chunk: Buffer): void => void other.push(chunk.toString());
+    q.near.on('data', onOther);
+    readDirectly(q.near, onOther);
+    p.far.write('AAAA');
+    await until(() => kept.length === 1, "p's read");
+    q.far.write('BBBB');
+    await until(() => other.length === 1, "q's read");
+    assert.is(kept[0].chunk.toString(), 'BBBB', 'the same slab');
+    assert.is(kept[0].copy.toString(), 'AAAA');
+    assert.is(owned(kept[0].copy), kept[0].copy, 'a copy is not copied again');
+
+    p.near.pause();
+    p.far.write('CCCC');
+    await until(() => p.near.readableLength === 4, "node's buffer holds p's read");
+    q.far.write('DDDD');
+    await until(() => other.length === 2, "q's next read");
+    p.near.resume();
+    await until(() => byEvent.length === 1, 'the buffered read');
+    readByNode();
+    p.far.write('EEEE');
+    await until(() => byEvent.length === 2, "node's read after the give-back");
+    q.far.write('FFFF');
+    await until(() => other.length === 3, "q's last read");
+    assert.equal(byEvent, ['CCCC', 'EEEE']);
+    assert.equal(other, ['BBBB', 'DDDD', 'FFFF']);
+    assert.is(kept.length, 1);
+  } finally {
+    p.close();
+    q.close();
   }
 });
 

@@ -7,6 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pump } from '../../src/stream/relay';
+import { readDirectly } from '../../src/conn/handle-reader';
 import { plain } from '../../src/conn/stream-handle';
 import { socketFrom } from '../../src/conn/handles';
 import { dup } from '../helpers/dup';
@@ -88,6 +89,27 @@ test('10 MB each way, both at once, arrive whole and in order; the byte counters
     assert.is(t.back.bytesWritten, up.length);
     assert.is(t.back.bytesRead, down.length);
     assert.is(t.front.bytesWritten, down.length);
+  } finally {
+    close(t);
+  }
+});
+
+test("sockets HTTP gave up (they read into the thread's slab): each read is copied, and 10 MB each way arrive whole", async () => {
+  const t = await tunnel();
+  try {
+    for (const s of [t.front, t.back]) readDirectly(s, () => assert.unreachable('read before the give-back'))();
+    pumps(t);
+    const up = randomBytes(10 << 20);
+    const down = randomBytes(10 << 20);
+    const atServer = drain(t.upstream);
+    const atClient = drain(t.client);
+    t.client.end(up);
+    t.upstream.end(down);
+    const [server, client] = await Promise.all([atServer, atClient]);
+    assert.is(server.bytes, up.length);
+    assert.is(server.sha, sha(up));
+    assert.is(client.bytes, down.length);
+    assert.is(client.sha, sha(down));
   } finally {
     close(t);
   }
