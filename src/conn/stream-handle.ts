@@ -1,5 +1,4 @@
 import { Socket } from 'node:net';
-import { slabCopy } from './read-slab';
 
 /** libuv's stream handle under a net.Socket (TCP or Pipe), as node's own net.js drives it. */
 export interface StreamHandle {
@@ -30,7 +29,6 @@ interface StreamWrap {
   WriteWrap: new () => WriteReq;
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
-  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
 }
 
@@ -80,14 +78,6 @@ export function keptForLater(req: WriteReq): boolean {
 /** In an onread handler: the bytes read (> 0), 0, or a negative libuv error (the end of the stream among them). */
 export function bytesRead(): number {
   return state[wrap.kReadBytesOrError];
-}
-
-/**
- * In an onread handler: the bytes read, in the ArrayBuffer libuv read into. A handle that reads into
- * the thread's slab (it then passes no ArrayBuffer) gets a copy of them, its own to keep.
- */
-export function readChunk(arrayBuffer: ArrayBuffer | undefined, nread: number): Buffer {
-  return arrayBuffer === undefined ? Buffer.from(slabCopy(nread)) : Buffer.from(arrayBuffer, state[wrap.kArrayBufferOffset], nread);
 }
 
 export function writeError(errno: number): Error {

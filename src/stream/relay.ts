@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
-import { bytesRead, keptForLater, readChunk, writeError, writeReq, type NetSocket, type StreamHandle } from '../conn/stream-handle';
+import { readInto } from '../conn/handle-reader';
+import { borrowedChunk } from '../conn/read-slab';
+import { bytesRead, keptForLater, writeError, writeReq, type NetSocket, type StreamHandle } from '../conn/stream-handle';
 
 /**
  * How much libuv offers to read into, each time it reads a stream for node: a read that fills it
@@ -9,7 +11,8 @@ const LIBUV_READ = 64 * 1024;
 
 /**
  * One direction of a TCP tunnel, from one socket's handle straight into the other's (issue 14): each
- * chunk libuv reads is written at once with the handle's writeBuffer, with none of node's Readable
+ * chunk libuv reads (into the thread's slab, ../conn/read-slab.ts) is written at once, as a copy,
+ * with the handle's writeBuffer, with none of node's Readable
  * and Writable machinery (push, 'data', pipe, the write queue) in between. While the kernel cannot
  * take a chunk whole, reading stops until it has (back-pressure: at most one chunk in flight). What
  * is not data (the FIN, a read error) goes to node's own handler, so 'end', 'error' and half-close
@@ -23,10 +26,10 @@ export class Pump {
   private wake: (() => void) | undefined;
   private stopped = false;
   /**
-   * Where `from` reads into once it has carried bulk: node allocates a buffer for every read, and a
-   * buffer reused cuts a bulk tunnel's CPU by a fifth. An idle or chatty tunnel never takes one, so
-   * its memory stays what node's reads cost; one that has taken one keeps it until it closes (libuv
-   * offers no way back).
+   * Where `from` reads into once it has carried bulk: a buffer of its own is written from without a
+   * copy, and a buffer reused cut a bulk tunnel's CPU by a fifth against node's buffer per read. An
+   * idle or chatty tunnel never takes one, so it costs no memory; one that has taken one keeps it
+   * until it closes (libuv offers no way back).
    */
   private own: Buffer | undefined;
   private readonly ended = (): void => void this.to.end();
@@ -41,10 +44,10 @@ export class Pump {
     const from = this.from as NetSocket;
     const handle = from._handle!;
     this.fromHandle = handle;
-    this.nodeOnread = handle.onread;
+    this.nodeOnread = readInto(handle);
     const pump = this;
-    handle.onread = function onread(this: StreamHandle, arrayBuffer: ArrayBuffer | undefined): void {
-      pump.read(this, arrayBuffer);
+    handle.onread = function onread(this: StreamHandle): void {
+      pump.read(this);
     };
     if (from.readableEnded) this.to.end();
     else from.once('end', this.ended);
@@ -73,17 +76,18 @@ export class Pump {
     return this.inFlight ?? Promise.resolve();
   }
 
-  private read(handle: StreamHandle, arrayBuffer: ArrayBuffer | undefined): void {
+  private read(handle: StreamHandle): void {
     const nread = bytesRead();
-    if (nread <= 0) return this.nodeOnread!.call(handle, arrayBuffer);
+    if (nread <= 0) return this.nodeOnread!.call(handle, undefined);
     (this.from as NetSocket)._unrefTimer();
     // The buffer of its own is free to read into again: while a write from it is in flight, this
     // pump's handle does not read.
     if (this.own !== undefined) return this.write(this.own.subarray(0, nread));
-    this.write(readChunk(arrayBuffer!, nread));
+    // libuv may keep the chunk for later, and the slab is the thread's: the write gets a copy.
+    this.write(Buffer.from(borrowedChunk(nread)));
     if (nread === LIBUV_READ) {
       this.own = Buffer.allocUnsafeSlow(LIBUV_READ);
-      handle.useUserBuffer(this.own);
+      readInto(handle, this.own);
     }
   }
 
