@@ -72,19 +72,25 @@ test('plain TCP sockets are plain; a destroyed one is not', async () => {
   }
 });
 
+/** Sends 10 MB each way at once through the pumping tunnel; checks both arrive whole; returns them. */
+async function tenMbEachWay(t: Tunnel): Promise<[up: Buffer, down: Buffer]> {
+  const [up, down] = [randomBytes(10 << 20), randomBytes(10 << 20)];
+  const [atServer, atClient] = [drain(t.upstream), drain(t.client)];
+  t.client.end(up);
+  t.upstream.end(down);
+  const [s, c] = await Promise.all([atServer, atClient]);
+  assert.is(s.bytes, up.length);
+  assert.is(s.sha, sha(up));
+  assert.is(c.bytes, down.length);
+  assert.is(c.sha, sha(down));
+  return [up, down];
+}
+
 test('10 MB each way, both at once, arrive whole and in order; the byte counters count them', async () => {
   const t = await tunnel();
   try {
-    const [up, down] = [randomBytes(10 << 20), randomBytes(10 << 20)];
     pumps(t);
-    const [atServer, atClient] = [drain(t.upstream), drain(t.client)];
-    t.client.end(up);
-    t.upstream.end(down);
-    const [s, c] = await Promise.all([atServer, atClient]);
-    assert.is(s.bytes, up.length);
-    assert.is(s.sha, sha(up));
-    assert.is(c.bytes, down.length);
-    assert.is(c.sha, sha(down));
+    const [up, down] = await tenMbEachWay(t);
     assert.is(t.front.bytesRead, up.length);
     assert.is(t.back.bytesWritten, up.length);
     assert.is(t.back.bytesRead, down.length);
@@ -99,17 +105,7 @@ test("sockets HTTP gave up (they read into the thread's slab): each read is copi
   try {
     for (const s of [t.front, t.back]) readDirectly(s, () => assert.unreachable('read before the give-back'))();
     pumps(t);
-    const up = randomBytes(10 << 20);
-    const down = randomBytes(10 << 20);
-    const atServer = drain(t.upstream);
-    const atClient = drain(t.client);
-    t.client.end(up);
-    t.upstream.end(down);
-    const [server, client] = await Promise.all([atServer, atClient]);
-    assert.is(server.bytes, up.length);
-    assert.is(server.sha, sha(up));
-    assert.is(client.bytes, down.length);
-    assert.is(client.sha, sha(down));
+    await tenMbEachWay(t);
   } finally {
     close(t);
   }
