@@ -18,7 +18,7 @@ import { defaultMasterSocket } from '../src/control/path';
 import { createLogger } from '../src/log/log';
 import { version } from '../src/lib/version';
 
-const HELP = `ferry — a zero-downtime TCP reverse proxy and load balancer
+const HELP = `ferry — a zero-downtime TCP, HTTP and UDP reverse proxy and load balancer
 
 Usage:
   ferry start [-c FILE] [--set KEY=VALUE ...] [--log-format json|text|journal] [--pidfile PATH]
@@ -39,8 +39,8 @@ Usage:
 
 Options:
   -c, --config FILE    configuration file, JSON with // and /* */ comments and trailing commas (default:
-                       the embedded configuration: a "hello" service on 127.0.0.1:8080 and an "echo"
-                       service on 127.0.0.1:8081)
+                       the embedded configuration: a "hello" service on 127.0.0.1:8080, an "echo"
+                       service on 127.0.0.1:8081 and the stats page on 127.0.0.1:8404)
   --set KEY=VALUE      override one setting, e.g. --set global.groups=4 (value parsed as JSON when it
                        parses); repeatable. Environment variables FERRY_global__groups=4 do the same.
                        Precedence: --set > FERRY_* > file > defaults.
