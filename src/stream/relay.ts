@@ -13,10 +13,10 @@ const LIBUV_READ = 64 * 1024;
  * One direction of a TCP tunnel, from one socket's handle straight into the other's (issue 14): each
  * chunk libuv reads (into the thread's slab, ../conn/read-slab.ts) is written at once, as a copy,
  * with the handle's writeBuffer, with none of node's Readable and Writable machinery (push, 'data',
- * pipe, the write queue) in between. While the kernel cannot
- * take a chunk whole, reading stops until it has (back-pressure: at most one chunk in flight). What
- * is not data (the FIN, a read error) goes to node's own handler, so 'end', 'error' and half-close
- * stay net.Socket's; so do the timeouts (refreshed on each chunk), the byte counters and 'close'.
+ * pipe, the write queue) in between. While the kernel cannot take a chunk whole, reading stops
+ * until it has (back-pressure: at most one chunk in flight). What is not data (the FIN, a read
+ * error) goes to node's own handler, so 'end', 'error' and half-close stay net.Socket's; so do the
+ * timeouts (refreshed on each chunk), the byte counters and 'close'.
  */
 export class Pump {
   private fromHandle: StreamHandle | undefined;
